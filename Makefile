@@ -1,0 +1,35 @@
+# urun: `make build` builds the binaries, `make test` sets up the host (as
+# root) and runs every test. See README.md.
+
+GO       ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+TAGS     := containers_image_openpgp,containers_image_docker_daemon_stub,exclude_graphdriver_btrfs,exclude_graphdriver_zfs
+GOFLAGS_BUILD := -tags $(TAGS) -trimpath
+export CGO_ENABLED := 1
+
+.PHONY: all build test unit integration bench clean
+
+all: build
+
+build:
+	$(GO) build $(GOFLAGS_BUILD) -o bin/urun ./cmd/urun
+	$(GO) build $(GOFLAGS_BUILD) -o bin/urun-image ./cmd/urun-image
+
+# Everything: host set-up (as root), build, unit tests, integration suite.
+test:
+	bash hack/test.sh all
+
+# go vet and the unit tests of every package but the integration suite.
+unit:
+	$(GO) vet -tags $(TAGS) ./...
+	$(GO) test -tags $(TAGS) $$($(GO) list -tags $(TAGS) ./... | grep -v '^github.com/urun/urun/test$$')
+
+# Host set-up (as root), build, and the integration suite only.
+integration:
+	bash hack/test.sh integration
+
+bench:
+	bash hack/bench.sh
+
+clean:
+	rm -rf bin
+	$(GO) clean -testcache

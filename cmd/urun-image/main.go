@@ -1,0 +1,319 @@
+//go:build containers_image_openpgp && exclude_graphdriver_btrfs
+
+// Command urun-image is urun's internal image helper: it pulls images into
+// urun's store and lists them. It links the storage and image libraries,
+// whose initialisation would slow every `urun run`, so `urun` runs it as a
+// separate program (package image/helper) instead of linking them itself.
+// It is not meant to be run by hand; its arguments may change with urun.
+//
+// Started on the host, it re-executes itself in urun's user namespace
+// (0 → the caller, 1..N → the subordinate ids) with a mount namespace of
+// its own, and does the work there.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	flag "github.com/spf13/pflag"
+	"go.podman.io/storage/pkg/reexec"
+	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/config"
+	"github.com/urun/urun/idmap"
+	"github.com/urun/urun/image"
+	"github.com/urun/urun/userns"
+)
+
+const usage = `urun-image is an internal helper of urun; run "urun pull" and "urun images" instead.
+
+Usage:
+  urun-image [--root DIR] [--runroot DIR] [--rootfs-driver D] [--config FILE] pull [--quiet] [--tls-verify=BOOL] REF
+  urun-image [--root DIR] [--runroot DIR] [--rootfs-driver D] [--config FILE] images [--quiet] [--no-trunc] [--format json]
+`
+
+// exitError is the exit status for every failure, as with `urun`.
+const exitError = 125
+
+func main() {
+	// The storage library unpacks layers in a chrooted copy of this
+	// program started as "storage-untar"; reexec.Init runs it.
+	if reexec.Init() {
+		return
+	}
+	if userns.Current() != userns.Host {
+		leaveNamespaceStage()
+	}
+	os.Exit(run(os.Args[1:]))
+}
+
+// leaveNamespaceStage hides the namespace stage's variables and socket from
+// the programs this one starts (the storage library's own re-executions of
+// it above all), whose nsenter.c would otherwise try to enter a namespace
+// again.
+func leaveNamespaceStage() {
+	for _, v := range []string{"_URUN_NSENTER", "_URUN_NSFLAGS", "_URUN_NSFORK", "_URUN_NSREMOVE"} {
+		os.Unsetenv(v)
+	}
+	if s := userns.SyncSocket(); s != nil {
+		s.Close()
+	}
+}
+
+func run(args []string) int {
+	if err := dispatch(args); err != nil {
+		var exit exitCode
+		if errors.As(err, &exit) {
+			return int(exit)
+		}
+		fmt.Fprintf(os.Stderr, "urun: %v\n", err)
+		return exitError
+	}
+	return 0
+}
+
+// exitCode passes on the exit status of the namespaced child.
+type exitCode int
+
+func (e exitCode) Error() string { return "exit status " + strconv.Itoa(int(e)) }
+
+type globals struct {
+	root, runRoot, driver, configFile string
+	debug                             bool
+}
+
+func dispatch(args []string) error {
+	var g globals
+	fs := flag.NewFlagSet("urun-image", flag.ContinueOnError)
+	fs.SetInterspersed(false)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&g.root, "root", "", "image store root (default from urun.conf)")
+	fs.StringVar(&g.runRoot, "runroot", "", "run state root (default from urun.conf)")
+	fs.StringVar(&g.driver, "rootfs-driver", "", "auto, native or fuse-overlayfs")
+	fs.StringVar(&g.configFile, "config", "", "urun configuration file")
+	fs.BoolVar(&g.debug, "debug", false, "log the image library's debug messages")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Print(usage)
+			return nil
+		}
+		return fmt.Errorf("%v\n%s", err, usage)
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return errors.New("no subcommand\n" + usage)
+	}
+	cmd, cmdArgs := rest[0], rest[1:]
+	var work func(*config.Config) error
+	switch cmd {
+	case "pull":
+		w, err := parsePull(cmdArgs)
+		if err != nil {
+			return err
+		}
+		work = w
+	case "images":
+		w, err := parseImages(cmdArgs)
+		if err != nil {
+			return err
+		}
+		work = w
+	case "help":
+		fmt.Print(usage)
+		return nil
+	default:
+		return fmt.Errorf("unknown subcommand %q\n%s", cmd, usage)
+	}
+
+	cfg, err := config.Load(g.configFile)
+	if err != nil {
+		return err
+	}
+	if g.root != "" {
+		cfg.GraphRoot = g.root
+	}
+	if g.runRoot != "" {
+		cfg.RunRoot = g.runRoot
+	}
+	if g.driver != "" {
+		cfg.RootfsDriver = g.driver
+		if err := validDriver(g.driver); err != nil {
+			return err
+		}
+	}
+
+	if userns.Current() == userns.Host {
+		return enterNamespace(args)
+	}
+	logrus.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true})
+	if g.debug {
+		logrus.SetLevel(logrus.DebugLevel)
+	} else {
+		logrus.SetLevel(logrus.WarnLevel)
+	}
+	return work(cfg)
+}
+
+func validDriver(d string) error {
+	for _, ok := range config.RootfsDrivers {
+		if d == ok {
+			return nil
+		}
+	}
+	return fmt.Errorf("--rootfs-driver %q: want one of auto, native, fuse-overlayfs", d)
+}
+
+// enterNamespace runs this program again as root of urun's user namespace, in a
+// mount namespace of its own, and returns its exit status.
+func enterNamespace(args []string) error {
+	caller, err := idmap.CurrentCaller()
+	if err != nil {
+		return err
+	}
+	m, err := idmap.Files{}.ForCaller(caller)
+	if err != nil {
+		return err
+	}
+	runtimeDir, err := config.RuntimeDir()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command("/proc/self/exe", args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(),
+		// The storage and image libraries then behave as they do under
+		// rootless podman: the user's registries.conf drop-ins, rootless
+		// xattr names (user.overlay.*), per-user paths.
+		"_CONTAINERS_USERNS_CONFIGURED=1",
+		"_CONTAINERS_ROOTLESS_UID="+strconv.Itoa(int(caller.UID)),
+		"_CONTAINERS_ROOTLESS_GID="+strconv.Itoa(int(caller.GID)),
+		// auth.json is looked for in $XDG_RUNTIME_DIR/containers.
+		"XDG_RUNTIME_DIR="+runtimeDir,
+	)
+	// The terminal signals the whole process group; a signal sent to this
+	// process alone is passed on, and the child decides when to stop.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
+	defer signal.Stop(sigs)
+	p, err := userns.Start(cmd, userns.Options{Mappings: m, Flags: unix.CLONE_NEWNS})
+	if err != nil {
+		return err
+	}
+	p.Sync.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		select {
+		case sig := <-sigs:
+			cmd.Process.Signal(sig)
+		case err := <-done:
+			if err == nil {
+				return nil
+			}
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) {
+				return fmt.Errorf("wait for the namespaced helper: %w", err)
+			}
+			if st, ok := exit.Sys().(syscall.WaitStatus); ok && st.Signaled() {
+				return exitCode(128 + int(st.Signal()))
+			}
+			return exitCode(exit.ExitCode())
+		}
+	}
+}
+
+// signalContext is cancelled by SIGINT or SIGTERM, so a pull stops
+// cleanly and leaves no half-written layer behind.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
+}
+
+func parsePull(args []string) (func(*config.Config) error, error) {
+	fs := flag.NewFlagSet("pull", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	quiet := fs.BoolP("quiet", "q", false, "show no progress (the image id is still printed)")
+	tlsVerify := fs.Bool("tls-verify", true, "require https with a verified certificate (default: as registries.conf says)")
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("pull: %v\n%s", err, usage)
+	}
+	if fs.NArg() != 1 {
+		return nil, fmt.Errorf("pull: want exactly one image reference, got %d\n%s", fs.NArg(), usage)
+	}
+	ref := fs.Arg(0)
+	var tls *bool
+	if fs.Changed("tls-verify") {
+		tls = tlsVerify
+	}
+	return func(cfg *config.Config) error {
+		return pull(cfg, ref, *quiet, tls)
+	}, nil
+}
+
+func pull(cfg *config.Config, ref string, quiet bool, tlsVerify *bool) error {
+	ctx, cancel := signalContext()
+	defer cancel()
+	store, err := image.Open(cfg)
+	if err != nil {
+		return err
+	}
+	opts := image.PullOptions{TLSVerify: tlsVerify}
+	if !quiet && isTerminal(os.Stderr) {
+		opts.Progress = os.Stderr
+	}
+	rec, err := image.Pull(ctx, store, ref, opts)
+	if shutErr := image.Shutdown(store); err == nil {
+		err = shutErr
+	}
+	if err != nil {
+		return err
+	}
+	// As podman does: the id even when quiet, which only drops progress.
+	fmt.Println(rec.ID)
+	return nil
+}
+
+func parseImages(args []string) (func(*config.Config) error, error) {
+	var opts image.ListOptions
+	fs := flag.NewFlagSet("images", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.BoolVarP(&opts.Quiet, "quiet", "q", false, "print image IDs only")
+	fs.BoolVar(&opts.NoTrunc, "no-trunc", false, "print full image IDs")
+	fs.StringVar(&opts.Format, "format", "", "json")
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("images: %v\n%s", err, usage)
+	}
+	if fs.NArg() != 0 {
+		return nil, fmt.Errorf("images: unexpected argument %q\n%s", fs.Arg(0), usage)
+	}
+	if opts.Format != "" && opts.Format != "json" && opts.Format != "table" {
+		return nil, fmt.Errorf("images: unknown --format %q: want json", opts.Format)
+	}
+	return func(cfg *config.Config) error {
+		store, err := image.Open(cfg)
+		if err != nil {
+			return err
+		}
+		list, err := image.List(store)
+		if shutErr := image.Shutdown(store); err == nil {
+			err = shutErr
+		}
+		if err != nil {
+			return err
+		}
+		return image.WriteList(os.Stdout, list, opts, time.Now())
+	}, nil
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}

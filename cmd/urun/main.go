@@ -1,0 +1,106 @@
+// Command urun runs rootless containers. This package only parses flags
+// and calls the packages that do the work.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/urun/urun/config"
+	"github.com/urun/urun/image/helper"
+	"github.com/urun/urun/inside"
+	"github.com/urun/urun/launch"
+	"github.com/urun/urun/userns"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// globals are the flags every command takes.
+type globals struct {
+	root, runRoot, configFile, rootfsDriver string
+}
+
+// load returns the configuration with the global flags applied.
+func (g *globals) load() (*config.Config, error) {
+	cfg, err := config.Load(g.configFile)
+	if err != nil {
+		return nil, err
+	}
+	if g.root != "" {
+		cfg.GraphRoot = g.root
+	}
+	if g.runRoot != "" {
+		cfg.RunRoot = g.runRoot
+	}
+	if g.rootfsDriver != "" {
+		cfg.RootfsDriver = g.rootfsDriver
+		if err := cfg.Validate(); err != nil {
+			return nil, fmt.Errorf("--rootfs-driver: %w", err)
+		}
+	}
+	return cfg, nil
+}
+
+func main() {
+	// The container's init is this binary re-executed by package userns;
+	// it must not reach the CLI.
+	switch userns.Current() {
+	case userns.Init:
+		inside.Main()
+	case userns.Child:
+		os.Exit(probeMain())
+	}
+	os.Exit(execute(os.Args[1:]))
+}
+
+func execute(args []string) int {
+	root := newRootCommand()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	// The image helper has already said why it failed.
+	var helperErr *helper.ExitError
+	if errors.As(err, &helperErr) {
+		return helperErr.Code
+	}
+	var exitErr *launch.ExitError
+	if errors.As(err, &exitErr) {
+		if exitErr.Err != nil && exitErr.Err.Error() != "" {
+			fmt.Fprintln(os.Stderr, "urun:", exitErr.Err)
+		}
+		return exitErr.Code
+	}
+	fmt.Fprintln(os.Stderr, "urun:", err)
+	return 125
+}
+
+func newRootCommand() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "urun",
+		Short: "Run containers as an ordinary user: no root, no daemon",
+		Long: `urun runs OCI containers without root and without a daemon. Each container
+gets a user namespace mapped from your /etc/subuid and /etc/subgid ranges,
+with PID, mount, network, UTS and IPC namespaces inside it, and a root file
+system assembled from the image's layers with overlay.`,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.root, "root", "", "storage root for images and containers' layers (default $XDG_DATA_HOME/urun/storage)")
+	pf.StringVar(&g.runRoot, "runroot", "", "run state directory (default $XDG_RUNTIME_DIR/urun, or /tmp/urun-UID)")
+	pf.StringVar(&g.configFile, "config", "", "configuration file (default $XDG_CONFIG_HOME/urun/urun.conf)")
+	pf.StringVar(&g.rootfsDriver, "rootfs-driver", "", "how to assemble the rootfs: auto, native (kernel overlay) or fuse-overlayfs (default from the config, else auto)")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%w\nSee '%s --help'", err, c.CommandPath())
+	})
+	root.AddCommand(newRunCommand(g), newPullCommand(g), newImagesCommand(g), newInfoCommand(g), newVersionCommand())
+	return root
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/spf13/cobra"
+
+	"github.com/urun/urun/config"
+	"github.com/urun/urun/image/helper"
+	"github.com/urun/urun/image/local"
+	"github.com/urun/urun/launch"
+	"github.com/urun/urun/spec"
+)
+
+type runFlags struct {
+	interactive, tty, remove, quiet bool
+	name, workdir, user, hostname   string
+	entrypoint, network             string
+	env, envFiles, volumes, mounts  []string
+	tmpfs                           []string
+	tlsVerify                       bool
+}
+
+func newRunCommand(g *globals) *cobra.Command {
+	f := &runFlags{}
+	cmd := &cobra.Command{
+		Use:   "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+		Short: "Run a command in a new container",
+		Long: `Run a command in a new container, pulling the image first if it is not stored.
+
+The exit status is the command's; 125 means urun itself failed, 126 that the
+command could not be invoked, 127 that it was not found.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runContainer(cmd, g, f, args)
+		},
+	}
+	// Everything after the image belongs to the container's command.
+	cmd.Flags().SetInterspersed(false)
+	fl := cmd.Flags()
+	fl.BoolVarP(&f.interactive, "interactive", "i", false, "keep stdin open and pass it to the container")
+	fl.BoolVarP(&f.tty, "tty", "t", false, "allocate a pseudo-terminal")
+	fl.BoolVar(&f.remove, "rm", false, "remove the container when it exits")
+	fl.StringVar(&f.name, "name", "", "name the container")
+	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable (KEY=VALUE, or KEY to pass yours)")
+	fl.StringArrayVar(&f.envFiles, "env-file", nil, "read environment variables from a file")
+	fl.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside the container")
+	fl.StringVarP(&f.user, "user", "u", "", "user to run as: name|uid[:group|gid], looked up in the image")
+	fl.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount a host directory: HOST-DIR:CONTAINER-DIR[:ro]")
+	fl.StringArrayVar(&f.mounts, "mount", nil, "attach a mount: type=bind,source=DIR,target=DIR[,readonly] or type=tmpfs,target=DIR")
+	fl.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs: PATH[:OPTIONS]")
+	fl.StringVar(&f.hostname, "hostname", "", "container host name (default: the short container id)")
+	fl.StringVar(&f.entrypoint, "entrypoint", "", "override the image's entrypoint")
+	fl.StringVar(&f.network, "network", "", `network mode: "none" (own network namespace with only loopback; the default until slirp4netns support lands) or "host" (share yours)`)
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not show pull progress")
+	fl.BoolVar(&f.tlsVerify, "tls-verify", true, "require HTTPS and verify certificates when pulling")
+	return cmd
+}
+
+func runContainer(cmd *cobra.Command, g *globals, f *runFlags, args []string) error {
+	cfg, err := g.load()
+	if err != nil {
+		return err
+	}
+	opts, err := f.specOptions(cmd, cfg, args[1:])
+	if err != nil {
+		return err
+	}
+	img, name, err := findOrPull(cfg, g, args[0], f.quiet, tlsVerifyFlag(cmd, f.tlsVerify))
+	if err != nil {
+		return err
+	}
+	code, err := launch.Run(launch.Options{
+		Config: cfg, Image: img, ImageName: name, Spec: opts,
+		Name: f.name, Remove: f.remove, Interactive: f.interactive,
+	})
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &launch.ExitError{Code: code, Err: errors.New("")}
+	}
+	return nil
+}
+
+func (f *runFlags) specOptions(cmd *cobra.Command, cfg *config.Config, command []string) (spec.Options, error) {
+	o := spec.Options{
+		Command: command, WorkDir: f.workdir, User: f.user,
+		Hostname: f.hostname, Terminal: f.tty,
+	}
+	if cmd.Flags().Changed("entrypoint") {
+		o.Entrypoint = &f.entrypoint
+	}
+	network := f.network
+	if network == "" {
+		network = cfg.Network
+	}
+	switch network {
+	case "none":
+	case "host":
+		o.HostNetwork = true
+	default:
+		return o, fmt.Errorf("--network %q is not supported: use none or host", network)
+	}
+	for _, file := range f.envFiles {
+		env, err := spec.ReadEnvFile(file)
+		if err != nil {
+			return o, err
+		}
+		o.Env = append(o.Env, env...)
+	}
+	o.Env = append(o.Env, f.env...)
+	parsers := []struct {
+		values []string
+		parse  func(string) (specs.Mount, error)
+	}{{f.volumes, spec.ParseVolume}, {f.mounts, spec.ParseMount}, {f.tmpfs, spec.ParseTmpfs}}
+	for _, p := range parsers {
+		for _, v := range p.values {
+			m, err := p.parse(v)
+			if err != nil {
+				return o, err
+			}
+			o.Mounts = append(o.Mounts, m)
+		}
+	}
+	return o, nil
+}
+
+// findOrPull returns the stored image for ref, pulling it first when it is
+// not stored, as `docker run` does.
+func findOrPull(cfg *config.Config, g *globals, ref string, quiet bool, tlsVerify *bool) (*local.Image, string, error) {
+	name, err := local.Normalize(ref)
+	if err != nil {
+		return nil, "", err
+	}
+	img, err := local.Find(cfg.GraphRoot, name)
+	if err == nil {
+		return img, name, nil
+	}
+	if !errors.Is(err, local.ErrNotFound) {
+		return nil, "", err
+	}
+	if !quiet {
+		fmt.Fprintf(os.Stderr, "Unable to find image '%s' locally\n", ref)
+	}
+	// The pulled image's id must not mix with the container's output.
+	pullOpts := g.helperOptions()
+	pullOpts.Stdout = os.Stderr
+	if quiet {
+		pullOpts.Stdout = io.Discard
+	}
+	if err := helper.Pull(pullOpts, name, quiet, tlsVerify); err != nil {
+		return nil, "", err
+	}
+	img, err = local.Find(cfg.GraphRoot, name)
+	if err != nil {
+		return nil, "", fmt.Errorf("find %s after pulling it: %w", name, err)
+	}
+	return img, name, nil
+}
+
+func tlsVerifyFlag(cmd *cobra.Command, value bool) *bool {
+	if !cmd.Flags().Changed("tls-verify") {
+		return nil
+	}
+	return &value
+}

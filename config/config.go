@@ -1,0 +1,147 @@
+// Package config finds urun's directories and reads its configuration file,
+// $XDG_CONFIG_HOME/urun/urun.conf (TOML). Flags override the file; the file
+// overrides the defaults.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is urun's effective configuration.
+type Config struct {
+	// GraphRoot is the storage library's root: image layers live here.
+	GraphRoot string `toml:"root"`
+	// RunRoot holds run state: per-container directories and storage locks.
+	RunRoot string `toml:"runroot"`
+	// RootfsDriver is "auto", "native" (the kernel's overlay in the user
+	// namespace) or "fuse-overlayfs".
+	RootfsDriver string `toml:"rootfs_driver"`
+	// Network is the default --network mode.
+	Network string `toml:"network"`
+
+	// Source is the configuration file that was read, if any.
+	Source string `toml:"-"`
+}
+
+// RootfsDrivers are the accepted values of RootfsDriver.
+var RootfsDrivers = []string{"auto", "native", "fuse-overlayfs"}
+
+// Path returns where the user's configuration file is looked for.
+func Path() string {
+	return filepath.Join(configHome(), "urun", "urun.conf")
+}
+
+// Load returns the defaults overlaid with the configuration file at path
+// ("" for the default place; a missing default file is no error).
+func Load(path string) (*Config, error) {
+	runRoot, err := RuntimeDir()
+	if err != nil {
+		return nil, err
+	}
+	c := &Config{
+		GraphRoot:    filepath.Join(dataHome(), "urun", "storage"),
+		RunRoot:      filepath.Join(runRoot, "urun"),
+		RootfsDriver: "auto",
+		Network:      "none",
+	}
+	explicit := path != ""
+	if !explicit {
+		path = Path()
+	}
+	if _, err := toml.DecodeFile(path, c); err != nil {
+		if !explicit && errors.Is(err, os.ErrNotExist) {
+			return c, c.Validate()
+		}
+		return nil, fmt.Errorf("read configuration %s: %w", path, err)
+	}
+	c.Source = path
+	return c, c.Validate()
+}
+
+// Validate checks the settings that have a fixed set of values.
+func (c *Config) Validate() error {
+	for _, d := range RootfsDrivers {
+		if c.RootfsDriver == d {
+			return nil
+		}
+	}
+	return fmt.Errorf("rootfs driver %q: want one of auto, native, fuse-overlayfs", c.RootfsDriver)
+}
+
+// ContainersDir holds each container's writable layer (upper and work
+// directories), beside the storage library's own directories.
+func (c *Config) ContainersDir() string {
+	return filepath.Join(c.GraphRoot, "urun-containers")
+}
+
+// TransientDir holds the writable layers of --rm containers, so that any
+// urun can tell an orphaned one from a kept container's.
+func (c *Config) TransientDir() string {
+	return filepath.Join(c.GraphRoot, "urun-transient")
+}
+
+// StorageRunRoot is the storage library's run root.
+func (c *Config) StorageRunRoot() string {
+	return filepath.Join(c.RunRoot, "storage")
+}
+
+// ContainerStateDir holds one container's run state.
+func (c *Config) ContainerStateDir(id string) string {
+	return filepath.Join(c.RunRoot, "containers", id)
+}
+
+func dataHome() string {
+	if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
+		return d
+	}
+	return filepath.Join(home(), ".local", "share")
+}
+
+func configHome() string {
+	if d := os.Getenv("XDG_CONFIG_HOME"); filepath.IsAbs(d) {
+		return d
+	}
+	return filepath.Join(home(), ".config")
+}
+
+func home() string {
+	if h, err := os.UserHomeDir(); err == nil {
+		return h
+	}
+	return "/"
+}
+
+// RuntimeDir returns $XDG_RUNTIME_DIR, or where it is unset (su, sudo,
+// batch jobs) a private directory /tmp/urun-UID, created 0700 and refused
+// unless the caller owns it and nobody else can write to it.
+func RuntimeDir() (string, error) {
+	if d := os.Getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(d) {
+		if st, err := os.Stat(d); err == nil && st.IsDir() && ownedByCaller(st) {
+			return d, nil
+		}
+	}
+	dir := filepath.Join(os.TempDir(), "urun-"+strconv.Itoa(os.Getuid()))
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return "", fmt.Errorf("create run directory %s: %w", dir, err)
+	}
+	st, err := os.Lstat(dir)
+	if err != nil {
+		return "", fmt.Errorf("check run directory %s: %w", dir, err)
+	}
+	if !st.IsDir() || !ownedByCaller(st) || st.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("run directory %s is not a private directory of uid %d: remove it, or set XDG_RUNTIME_DIR to a directory of your own", dir, os.Getuid())
+	}
+	return dir, nil
+}
+
+func ownedByCaller(st os.FileInfo) bool {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	return ok && int(sys.Uid) == os.Getuid()
+}

@@ -1,0 +1,246 @@
+// Package hostinfo explains the host to the user, as `docker info` does:
+// where urun stores things, which rootfs driver it uses and why, and
+// whether user namespaces, overlay in a user namespace and FUSE work here.
+// Collect runs on the host side; Probe runs in a user namespace it spawns.
+package hostinfo
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/config"
+	"github.com/urun/urun/idmap"
+	"github.com/urun/urun/userns"
+)
+
+// Info is what `urun info` shows.
+type Info struct {
+	Version string    `json:"version"`
+	Host    Host      `json:"host"`
+	User    User      `json:"user"`
+	Store   Store     `json:"store"`
+	Rootfs  Rootfs    `json:"rootfs"`
+	Network Network   `json:"network"`
+	Cgroups Cgroups   `json:"cgroups"`
+	Probe   ProbeInfo `json:"probe"`
+}
+
+type Host struct {
+	Kernel string `json:"kernel"`
+	OS     string `json:"os"`
+	Arch   string `json:"arch"`
+}
+
+type User struct {
+	Name      string        `json:"name"`
+	UID       uint32        `json:"uid"`
+	GID       uint32        `json:"gid"`
+	SubUIDs   []idmap.Range `json:"subuids"`
+	SubGIDs   []idmap.Range `json:"subgids"`
+	Problem   string        `json:"problem,omitempty"`
+	NewUIDMap string        `json:"newuidmap"`
+	NewGIDMap string        `json:"newgidmap"`
+}
+
+type Store struct {
+	GraphRoot     string `json:"graph_root"`
+	RunRoot       string `json:"run_root"`
+	ContainersDir string `json:"containers_dir"`
+	ConfigFile    string `json:"config_file"`
+	// StorageDriver is the storage library's driver for image layers.
+	StorageDriver string `json:"storage_driver"`
+}
+
+type Rootfs struct {
+	Configured    string `json:"configured"`
+	Chosen        string `json:"chosen"`
+	Why           string `json:"why"`
+	FuseOverlayfs string `json:"fuse_overlayfs"`
+}
+
+type Network struct {
+	Default     string `json:"default"`
+	Slirp4netns string `json:"slirp4netns"`
+	Pasta       string `json:"pasta"`
+}
+
+type Cgroups struct {
+	Version string `json:"version"`
+	Manager string `json:"manager"`
+	Note    string `json:"note"`
+}
+
+// ProbeInfo is what a trial in a real user namespace found.
+type ProbeInfo struct {
+	UserNamespace        bool   `json:"user_namespace"`
+	UserNamespaceProblem string `json:"user_namespace_problem,omitempty"`
+	NativeOverlay        bool   `json:"native_overlay"`
+	NativeOverlayProblem string `json:"native_overlay_problem,omitempty"`
+	Fuse                 bool   `json:"fuse"`
+	FuseProblem          string `json:"fuse_problem,omitempty"`
+}
+
+// Collect gathers Info, spawning self (urun's own binary) in a user
+// namespace to try what can only be known by trying.
+func Collect(cfg *config.Config, version, self string) Info {
+	info := Info{Version: version}
+	var uts unix.Utsname
+	if unix.Uname(&uts) == nil {
+		info.Host.Kernel = unix.ByteSliceToString(uts.Release[:])
+	}
+	info.Host.OS, info.Host.Arch = osName(), runtime.GOARCH
+	info.Store = Store{GraphRoot: cfg.GraphRoot, RunRoot: cfg.RunRoot, ContainersDir: cfg.ContainersDir(), ConfigFile: cfg.Source, StorageDriver: "overlay"}
+	if info.Store.ConfigFile == "" {
+		info.Store.ConfigFile = config.Path() + " (absent: defaults)"
+	}
+	info.Network = Network{Default: cfg.Network, Slirp4netns: lookPath("slirp4netns"), Pasta: lookPath("pasta")}
+	info.Cgroups = cgroups()
+	info.Rootfs = Rootfs{Configured: cfg.RootfsDriver, FuseOverlayfs: lookPath("fuse-overlayfs")}
+	info.User.NewUIDMap, info.User.NewGIDMap = lookPath("newuidmap"), lookPath("newgidmap")
+
+	caller, err := idmap.CurrentCaller()
+	info.User.Name, info.User.UID, info.User.GID = caller.Name, caller.UID, caller.GID
+	var mappings idmap.Mappings
+	if err == nil {
+		files := idmap.Files{}
+		info.User.SubUIDs, err = files.Ranges(idmap.UIDs, caller.Name, int(caller.UID))
+		if err == nil {
+			info.User.SubGIDs, err = files.Ranges(idmap.GIDs, caller.Name, int(caller.GID))
+		}
+		mappings = idmap.Build(caller.UID, caller.GID, info.User.SubUIDs, info.User.SubGIDs)
+	}
+	if err != nil {
+		info.User.Problem = err.Error()
+		info.Probe.UserNamespaceProblem = "not tried: " + err.Error()
+	} else {
+		info.Probe = runProbe(cfg, self, mappings)
+	}
+	info.Rootfs.Chosen, info.Rootfs.Why = chooseRootfs(cfg.RootfsDriver, info.Probe, info.Rootfs.FuseOverlayfs)
+	return info
+}
+
+func chooseRootfs(configured string, p ProbeInfo, fuseBin string) (string, string) {
+	switch configured {
+	case "native":
+		return "native", "forced by configuration or --rootfs-driver"
+	case "fuse-overlayfs":
+		return "fuse-overlayfs", "forced by configuration or --rootfs-driver"
+	}
+	if p.NativeOverlay {
+		return "native", "the kernel mounts overlay in a user namespace (userxattr): fastest, no helper process"
+	}
+	if fuseBin != "" && p.Fuse {
+		return "fuse-overlayfs", "the kernel's overlay failed in a user namespace (" + p.NativeOverlayProblem + ")"
+	}
+	return "none usable", "native overlay failed (" + p.NativeOverlayProblem + ") and fuse-overlayfs is not usable: install the fuse-overlayfs package and make /dev/fuse readable"
+}
+
+func runProbe(cfg *config.Config, self string, m idmap.Mappings) ProbeInfo {
+	cmd := exec.Command(self)
+	cmd.Args = []string{"urun-probe"}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "TMPDIR=" + cfg.RunRoot}
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := os.MkdirAll(cfg.RunRoot, 0o700); err != nil {
+		return ProbeInfo{UserNamespaceProblem: err.Error()}
+	}
+	p, err := userns.Start(cmd, userns.Options{Mappings: m, Flags: unix.CLONE_NEWNS})
+	if err != nil {
+		return ProbeInfo{UserNamespaceProblem: err.Error()}
+	}
+	p.Sync.Close()
+	cmd.Wait()
+	var info ProbeInfo
+	if err := json.Unmarshal(out.Bytes(), &info); err != nil {
+		return ProbeInfo{UserNamespace: true, NativeOverlayProblem: "probe failed: " + strings.TrimSpace(out.String())}
+	}
+	return info
+}
+
+func lookPath(name string) string {
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	for _, dir := range []string{"/usr/bin", "/usr/sbin", "/bin", "/sbin"} {
+		if _, err := os.Stat(dir + "/" + name); err == nil {
+			return dir + "/" + name
+		}
+	}
+	return ""
+}
+
+func osName() string {
+	data, err := os.ReadFile("/etc/os-release")
+	if err != nil {
+		return runtime.GOOS
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "PRETTY_NAME="); ok {
+			return strings.Trim(v, `"`)
+		}
+	}
+	return runtime.GOOS
+}
+
+// cgroups describes the host's cgroup hierarchy; urun sets no limits yet.
+func cgroups() Cgroups {
+	var st unix.Statfs_t
+	if unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+		return Cgroups{Version: "v2", Manager: "none", Note: "resource limits are not implemented yet"}
+	}
+	if unix.Statfs("/sys/fs/cgroup/unified", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+		return Cgroups{Version: "v1 (hybrid)", Manager: "none", Note: "cgroup v2 is mounted only at /sys/fs/cgroup/unified beside v1 controllers: rootless limits need a pure cgroup v2 host with systemd delegation"}
+	}
+	return Cgroups{Version: "v1", Manager: "none", Note: "rootless limits need cgroup v2 with systemd delegation"}
+}
+
+// Print writes info for a person.
+func Print(w *os.File, i Info) {
+	yes := func(ok bool, problem string) string {
+		if ok {
+			return "yes"
+		}
+		return "no: " + problem
+	}
+	fmt.Fprintf(w, "Version:          %s\n", i.Version)
+	fmt.Fprintf(w, "Host:\n  Kernel:         %s\n  OS:             %s\n  Arch:           %s\n", i.Host.Kernel, i.Host.OS, i.Host.Arch)
+	fmt.Fprintf(w, "User:\n  Name:           %s (uid %d, gid %d)\n", i.User.Name, i.User.UID, i.User.GID)
+	fmt.Fprintf(w, "  Subuid ranges:  %s\n  Subgid ranges:  %s\n", ranges(i.User.SubUIDs), ranges(i.User.SubGIDs))
+	if i.User.Problem != "" {
+		fmt.Fprintf(w, "  Problem:        %s\n", i.User.Problem)
+	}
+	fmt.Fprintf(w, "  newuidmap:      %s\n  newgidmap:      %s\n", orMissing(i.User.NewUIDMap, "uidmap"), orMissing(i.User.NewGIDMap, "uidmap"))
+	fmt.Fprintf(w, "Store:\n  Graph root:     %s\n  Run root:       %s\n  Storage driver: %s\n  Config file:    %s\n",
+		i.Store.GraphRoot, i.Store.RunRoot, i.Store.StorageDriver, i.Store.ConfigFile)
+	fmt.Fprintf(w, "Rootfs:\n  Driver:         %s (configured: %s)\n  Why:            %s\n  fuse-overlayfs: %s\n",
+		i.Rootfs.Chosen, i.Rootfs.Configured, i.Rootfs.Why, orMissing(i.Rootfs.FuseOverlayfs, "fuse-overlayfs"))
+	fmt.Fprintf(w, "Probe (tried in a user namespace):\n  User namespaces:             %s\n  Overlay in a user namespace: %s\n  FUSE:                        %s\n",
+		yes(i.Probe.UserNamespace, i.Probe.UserNamespaceProblem), yes(i.Probe.NativeOverlay, i.Probe.NativeOverlayProblem), yes(i.Probe.Fuse, i.Probe.FuseProblem))
+	fmt.Fprintf(w, "Network:\n  Default:        %s\n  slirp4netns:    %s\n  pasta:          %s\n", i.Network.Default, orMissing(i.Network.Slirp4netns, "slirp4netns"), orMissing(i.Network.Pasta, "passt"))
+	fmt.Fprintf(w, "Cgroups:\n  Version:        %s\n  Manager:        %s\n  Note:           %s\n", i.Cgroups.Version, i.Cgroups.Manager, i.Cgroups.Note)
+}
+
+func ranges(rs []idmap.Range) string {
+	if len(rs) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, r := range rs {
+		parts = append(parts, fmt.Sprintf("%d-%d (%d ids)", r.Start, uint64(r.Start)+uint64(r.Count)-1, r.Count))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func orMissing(path, pkg string) string {
+	if path == "" {
+		return "not installed (package " + pkg + ")"
+	}
+	return path
+}

@@ -1,0 +1,180 @@
+// Package helper runs urun-image, the program that does urun's image work
+// (pull, images). It is what the `urun` binary links instead of the
+// storage and image libraries, and must stay light: the standard library
+// only.
+package helper
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+)
+
+// Name is the helper's file name.
+const Name = "urun-image"
+
+// Options are the global settings urun passes on to the helper; empty
+// fields leave the helper to read them from urun.conf.
+type Options struct {
+	Root         string // --root: the image store
+	RunRoot      string // --runroot
+	RootfsDriver string // --rootfs-driver: auto, native or fuse-overlayfs
+	ConfigFile   string // --config
+
+	// Stdout receives the helper's standard output (the pulled image's
+	// id, the image list); nil means os.Stdout. `urun run` pulling a
+	// missing image sets it to os.Stderr or io.Discard so the container's
+	// output stays alone on stdout. Progress and errors always go to
+	// stderr.
+	Stdout io.Writer
+}
+
+func (o Options) args() []string {
+	var a []string
+	for _, f := range []struct{ flag, value string }{
+		{"--root", o.Root},
+		{"--runroot", o.RunRoot},
+		{"--rootfs-driver", o.RootfsDriver},
+		{"--config", o.ConfigFile},
+	} {
+		if f.value != "" {
+			a = append(a, f.flag+"="+f.value)
+		}
+	}
+	return a
+}
+
+// ExitError is the helper's failure. The helper has already printed the
+// reason on stderr ("urun: ..."), so the caller should exit with Code and
+// print nothing more.
+type ExitError struct {
+	Code int
+}
+
+func (e *ExitError) Error() string {
+	return Name + " exited with status " + strconv.Itoa(e.Code)
+}
+
+// ExitCode is the status urun should exit with.
+func (e *ExitError) ExitCode() int { return e.Code }
+
+// Path finds urun-image: next to the running executable (symlinks
+// resolved), then in ../libexec/urun/ relative to it, then in $PATH.
+func Path() (string, error) {
+	var tried []string
+	if exe, err := os.Executable(); err == nil {
+		if real, err := filepath.EvalSymlinks(exe); err == nil {
+			exe = real
+		}
+		dir := filepath.Dir(exe)
+		for _, p := range []string{
+			filepath.Join(dir, Name),
+			filepath.Join(filepath.Dir(dir), "libexec", "urun", Name),
+		} {
+			if isExecutable(p) {
+				return p, nil
+			}
+			tried = append(tried, p)
+		}
+	}
+	if p, err := exec.LookPath(Name); err == nil {
+		return p, nil
+	}
+	tried = append(tried, "$PATH")
+	return "", fmt.Errorf("the image helper %s is missing: looked for %s; install it next to urun (or in ../libexec/urun/)", Name, joinList(tried))
+}
+
+func isExecutable(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0
+}
+
+func joinList(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	out := ""
+	for i, s := range items {
+		switch {
+		case i == 0:
+		case i == len(items)-1:
+			out += " and "
+		default:
+			out += ", "
+		}
+		out += s
+	}
+	return out
+}
+
+// Pull runs `urun-image pull`, which prints the image id on stdout as
+// podman does; quiet drops the progress bars (shown on stderr only when it
+// is a terminal). tlsVerify nil leaves TLS to registries.conf.
+func Pull(opts Options, ref string, quiet bool, tlsVerify *bool) error {
+	args := []string{"pull"}
+	if quiet {
+		args = append(args, "--quiet")
+	}
+	if tlsVerify != nil {
+		args = append(args, "--tls-verify="+strconv.FormatBool(*tlsVerify))
+	}
+	// "--" keeps a reference starting with "-" from being read as a flag.
+	return run(opts, append(args, "--", ref)...)
+}
+
+// Images runs `urun-image images` with the given flags (--quiet,
+// --no-trunc, --format json).
+func Images(opts Options, args ...string) error {
+	return run(opts, append([]string{"images"}, args...)...)
+}
+
+func run(opts Options, args ...string) error {
+	path, err := Path()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(path, append(opts.args(), args...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if opts.Stdout != nil {
+		cmd.Stdout = opts.Stdout
+	}
+	// Ctrl-C reaches the helper too (same process group); urun waits for
+	// it to clean up instead of dying first, and passes on signals sent
+	// to urun alone.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("run %s: %w", path, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for waiting := true; waiting; {
+		select {
+		case sig := <-sigs:
+			cmd.Process.Signal(sig)
+		case err = <-done:
+			waiting = false
+		}
+	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		if st, ok := exit.Sys().(syscall.WaitStatus); ok && st.Signaled() {
+			return &ExitError{Code: 128 + int(st.Signal())}
+		}
+		return &ExitError{Code: exit.ExitCode()}
+	}
+	if err != nil {
+		return fmt.Errorf("run %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+//go:build containers_image_openpgp && exclude_graphdriver_btrfs
+
+package image
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var now = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+const (
+	alpineID  = "1d34ffeaf190be23d3de5a8de0a436676b758f48f835c3a2d4768b798c15a7f1"
+	busyboxID = "6fd955f66c231c1a946653170d096a28ac2b2052a02080c0b84ec082a07f7d12"
+	danglyID  = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+)
+
+func sampleList() []Summary {
+	return []Summary{
+		{ID: busyboxID, Names: []string{"docker.io/library/busybox:latest"}, Created: now.Add(-2 * time.Hour), Size: 4_261_550, Digest: "sha256:feed"},
+		{ID: alpineID, Names: []string{"docker.io/library/alpine:3.20", "docker.io/library/alpine:latest"}, Created: now.Add(-3 * 24 * time.Hour), Size: 7_800_000},
+		{ID: danglyID, Created: now.Add(-400 * 24 * time.Hour), Size: 1234},
+	}
+}
+
+func render(t *testing.T, list []Summary, opts ListOptions) string {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, WriteList(&buf, list, opts, now))
+	return buf.String()
+}
+
+func TestImagesShowsATableLikeDocker(t *testing.T) {
+	got := render(t, sampleList(), ListOptions{})
+	want := "" +
+		"REPOSITORY                  TAG       IMAGE ID       CREATED         SIZE\n" +
+		"docker.io/library/busybox   latest    6fd955f66c23   2 hours ago     4.26MB\n" +
+		"docker.io/library/alpine    3.20      1d34ffeaf190   3 days ago      7.8MB\n" +
+		"docker.io/library/alpine    latest    1d34ffeaf190   3 days ago      7.8MB\n" +
+		"<none>                      <none>    0123456789ab   13 months ago   1.23kB\n"
+	assert.Equal(t, want, got)
+}
+
+func TestImagesQuietPrintsEachIDOnce(t *testing.T) {
+	tests := []struct {
+		name string
+		opts ListOptions
+		want string
+	}{
+		{"short ids", ListOptions{Quiet: true}, "6fd955f66c23\n1d34ffeaf190\n0123456789ab\n"},
+		{"full ids", ListOptions{Quiet: true, NoTrunc: true}, "sha256:" + busyboxID + "\nsha256:" + alpineID + "\nsha256:" + danglyID + "\n"},
+		{"empty store", ListOptions{Quiet: true}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			list := sampleList()
+			if tt.name == "empty store" {
+				list = nil
+			}
+			assert.Equal(t, tt.want, render(t, list, tt.opts))
+		})
+	}
+}
+
+func TestImagesNoTruncShowsFullIDs(t *testing.T) {
+	got := render(t, sampleList()[:1], ListOptions{NoTrunc: true})
+	assert.Contains(t, got, "sha256:"+busyboxID)
+}
+
+func TestImagesOnAnEmptyStorePrintsTheHeader(t *testing.T) {
+	assert.Equal(t, "REPOSITORY   TAG       IMAGE ID   CREATED   SIZE\n", render(t, nil, ListOptions{}))
+}
+
+func TestImagesFormatJSON(t *testing.T) {
+	var got []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(render(t, sampleList(), ListOptions{Format: "json"})), &got))
+	require.Len(t, got, 3)
+
+	assert.Equal(t, busyboxID, got[0]["Id"])
+	assert.Equal(t, []any{"docker.io/library/busybox:latest"}, got[0]["Names"])
+	assert.Equal(t, []any{"docker.io/library/busybox:latest"}, got[0]["RepoTags"])
+	assert.Equal(t, []any{"docker.io/library/busybox@sha256:feed"}, got[0]["RepoDigests"])
+	assert.Equal(t, float64(now.Add(-2*time.Hour).Unix()), got[0]["Created"])
+	assert.Equal(t, "2025-06-01T10:00:00Z", got[0]["CreatedAt"])
+	assert.Equal(t, float64(4_261_550), got[0]["Size"])
+
+	assert.Equal(t, []any{}, got[2]["Names"], "an image without names has empty lists, not null")
+	assert.Equal(t, []any{}, got[2]["RepoTags"])
+}
+
+func TestImagesFormatJSONOfAnEmptyStoreIsAnEmptyArray(t *testing.T) {
+	assert.Equal(t, "[]\n", render(t, nil, ListOptions{Format: "json"}))
+}
+
+func TestImagesRejectsUnknownFormats(t *testing.T) {
+	err := WriteList(&bytes.Buffer{}, nil, ListOptions{Format: "{{.ID}}"}, now)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "want json")
+}
+
+func TestRepoTagsSplitsNamesIntoRows(t *testing.T) {
+	tests := []struct {
+		name  string
+		names []string
+		want  [][2]string
+	}{
+		{"registry with port", []string{"localhost:5000/a/b:tag"}, [][2]string{{"localhost:5000/a/b", "tag"}}},
+		{"pulled by digest only", []string{"docker.io/library/alpine@sha256:abc"}, [][2]string{{"docker.io/library/alpine", "<none>"}}},
+		{"digest beside a tag adds no row", []string{"docker.io/library/alpine:latest", "docker.io/library/alpine@sha256:abc"}, [][2]string{{"docker.io/library/alpine", "latest"}}},
+		{"no names", nil, [][2]string{{"<none>", "<none>"}}},
+		{"name without tag", []string{"localhost:5000/x"}, [][2]string{{"localhost:5000/x", "<none>"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, repoTags(tt.names))
+		})
+	}
+}
+
+func TestCreatedAndSizeColumns(t *testing.T) {
+	tests := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"seconds", created(now.Add(-30*time.Second), now), "30 seconds ago"},
+		{"hours", created(now.Add(-2*time.Hour), now), "2 hours ago"},
+		{"weeks", created(now.Add(-15*24*time.Hour), now), "2 weeks ago"},
+		{"years", created(now.Add(-3*365*24*time.Hour), now), "3 years ago"},
+		{"clock skew", created(now.Add(time.Hour), now), "Less than a second ago"},
+		{"unknown time", created(time.Time{}, now), "N/A"},
+		{"bytes", size(512), "512B"},
+		{"megabytes", size(4_261_550), "4.26MB"},
+		{"unknown size", size(-1), "N/A"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.got)
+		})
+	}
+}
+
+func TestImagesListsNewestFirst(t *testing.T) {
+	list := sampleList()
+	list[0], list[2] = list[2], list[0]
+	SortNewestFirst(list)
+	var ids []string
+	for _, s := range list {
+		ids = append(ids, s.ID[:4])
+	}
+	assert.Equal(t, "6fd9 1d34 0123", strings.Join(ids, " "))
+}

@@ -1,0 +1,55 @@
+package launch
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/config"
+)
+
+// lockStateDir takes an exclusive lock on a container's run state
+// directory for as long as the host-side urun lives. A later urun that can
+// take the lock knows the container is gone, whatever killed it.
+func lockStateDir(dir string) (*os.File, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// orphanedTransientLayers finds --rm containers' writable layers whose
+// urun died before removing them (SIGKILL, a crash, a reboot clearing the
+// run root) and drops their run state. The layers hold files of
+// subordinate ids, so they are returned for the monitor to delete inside
+// the user namespace. A run state directory is locked before its layer is
+// created, so a layer without a locked state directory is garbage.
+func orphanedTransientLayers(cfg *config.Config) []string {
+	entries, err := os.ReadDir(cfg.TransientDir())
+	if err != nil {
+		return nil
+	}
+	var orphans []string
+	for _, e := range entries {
+		stateDir := cfg.ContainerStateDir(e.Name())
+		lock, err := lockStateDir(stateDir)
+		switch {
+		case errors.Is(err, unix.EWOULDBLOCK):
+			continue // its urun is alive
+		case err == nil:
+			os.RemoveAll(stateDir)
+			lock.Close()
+		case !errors.Is(err, os.ErrNotExist):
+			continue
+		}
+		orphans = append(orphans, filepath.Join(cfg.TransientDir(), e.Name()))
+	}
+	return orphans
+}

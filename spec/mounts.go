@@ -1,0 +1,121 @@
+package spec
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// ParseVolume parses -v HOST:CONTAINER[:OPTIONS] with OPTIONS a comma list
+// of ro, rw, z, Z (accepted and ignored: no SELinux here) and propagation
+// modes. Docker's named volumes are not supported yet.
+func ParseVolume(v string) (specs.Mount, error) {
+	parts := strings.Split(v, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return specs.Mount{}, fmt.Errorf("volume %q: want HOST-DIR:CONTAINER-DIR[:ro]", v)
+	}
+	src, dst := parts[0], parts[1]
+	if !filepath.IsAbs(src) {
+		return specs.Mount{}, fmt.Errorf("volume %q: the host path must be absolute (named volumes are not supported yet)", v)
+	}
+	if err := checkDestination(dst); err != nil {
+		return specs.Mount{}, fmt.Errorf("volume %q: %w", v, err)
+	}
+	opts := []string{"rbind"}
+	if len(parts) == 3 {
+		for _, o := range strings.Split(parts[2], ",") {
+			switch o {
+			case "ro", "rw":
+				opts = append(opts, o)
+			case "z", "Z", "":
+			case "private", "rprivate", "shared", "rshared", "slave", "rslave":
+				opts = append(opts, o)
+			default:
+				return specs.Mount{}, fmt.Errorf("volume %q: unknown option %q (want ro or rw)", v, o)
+			}
+		}
+	}
+	return specs.Mount{Destination: filepath.Clean(dst), Type: "bind", Source: filepath.Clean(src), Options: opts}, nil
+}
+
+// ParseMount parses --mount type=bind|tmpfs,source=…,target=…[,readonly]
+// with Docker's key names and aliases.
+func ParseMount(v string) (specs.Mount, error) {
+	var typ, src, dst string
+	var opts []string
+	for _, field := range strings.Split(v, ",") {
+		key, val, hasVal := strings.Cut(field, "=")
+		switch strings.ToLower(key) {
+		case "type":
+			typ = val
+		case "source", "src":
+			src = val
+		case "target", "destination", "dst":
+			dst = val
+		case "readonly", "ro":
+			ro := true
+			if hasVal {
+				var err error
+				if ro, err = strconv.ParseBool(val); err != nil {
+					return specs.Mount{}, fmt.Errorf("--mount %q: %s=%s: want true or false", v, key, val)
+				}
+			}
+			if ro {
+				opts = append(opts, "ro")
+			}
+		case "bind-propagation":
+			opts = append(opts, val)
+		case "tmpfs-size":
+			opts = append(opts, "size="+val)
+		case "tmpfs-mode":
+			opts = append(opts, "mode="+val)
+		default:
+			return specs.Mount{}, fmt.Errorf("--mount %q: unknown key %q", v, key)
+		}
+	}
+	if err := checkDestination(dst); err != nil {
+		return specs.Mount{}, fmt.Errorf("--mount %q: %w", v, err)
+	}
+	switch typ {
+	case "bind":
+		if !filepath.IsAbs(src) {
+			return specs.Mount{}, fmt.Errorf("--mount %q: a bind mount needs an absolute source=", v)
+		}
+		return specs.Mount{Destination: filepath.Clean(dst), Type: "bind", Source: filepath.Clean(src), Options: append([]string{"rbind"}, opts...)}, nil
+	case "tmpfs":
+		return specs.Mount{Destination: filepath.Clean(dst), Type: "tmpfs", Source: "tmpfs", Options: append([]string{"nosuid", "nodev"}, opts...)}, nil
+	case "":
+		return specs.Mount{}, fmt.Errorf("--mount %q: type= is required (bind or tmpfs)", v)
+	default:
+		return specs.Mount{}, fmt.Errorf("--mount %q: type %q is not supported (bind or tmpfs)", v, typ)
+	}
+}
+
+// ParseTmpfs parses --tmpfs PATH[:OPTIONS].
+func ParseTmpfs(v string) (specs.Mount, error) {
+	dst, options, _ := strings.Cut(v, ":")
+	if err := checkDestination(dst); err != nil {
+		return specs.Mount{}, fmt.Errorf("--tmpfs %q: %w", v, err)
+	}
+	opts := []string{"nosuid", "nodev", "noexec"}
+	if options != "" {
+		opts = append(opts, strings.Split(options, ",")...)
+	}
+	return specs.Mount{Destination: filepath.Clean(dst), Type: "tmpfs", Source: "tmpfs", Options: opts}, nil
+}
+
+func checkDestination(dst string) error {
+	if dst == "" {
+		return fmt.Errorf("the container path is empty")
+	}
+	if !filepath.IsAbs(dst) {
+		return fmt.Errorf("the container path %q must be absolute", dst)
+	}
+	if filepath.Clean(dst) == "/" {
+		return fmt.Errorf("cannot mount over the container's /")
+	}
+	return nil
+}

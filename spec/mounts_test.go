@@ -1,0 +1,165 @@
+package spec
+
+import (
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func bindMount(src, dst string, opts ...string) specs.Mount {
+	return specs.Mount{Destination: dst, Type: "bind", Source: src, Options: append([]string{"rbind"}, opts...)}
+}
+
+func TestVolumeOptions(t *testing.T) {
+	tests := []struct {
+		name, volume string
+		want         specs.Mount
+	}{
+		{"plain bind is read-write", "/srv/data:/data", bindMount("/srv/data", "/data")},
+		{"ro mounts read-only", "/srv/data:/data:ro", bindMount("/srv/data", "/data", "ro")},
+		{"rw is passed on", "/srv/data:/data:rw", bindMount("/srv/data", "/data", "rw")},
+		{"z is accepted and ignored", "/srv/data:/data:z", bindMount("/srv/data", "/data")},
+		{"Z is accepted and ignored", "/srv/data:/data:Z", bindMount("/srv/data", "/data")},
+		{"ro with a propagation mode", "/srv/data:/data:ro,rshared", bindMount("/srv/data", "/data", "ro", "rshared")},
+		{"every propagation mode", "/a:/b:private,rprivate,shared,rshared,slave,rslave", bindMount("/a", "/b", "private", "rprivate", "shared", "rshared", "slave", "rslave")},
+		{"empty option list", "/srv/data:/data:", bindMount("/srv/data", "/data")},
+		{"paths are cleaned", "/srv/../srv/data/:/data/./x/", bindMount("/srv/data", "/data/x")},
+		{"a file onto a file", "/etc/localtime:/etc/localtime:ro", bindMount("/etc/localtime", "/etc/localtime", "ro")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseVolume(tt.volume)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestBadVolumeIsRefused(t *testing.T) {
+	tests := []struct {
+		name, volume, wantErr string
+	}{
+		{"named volume", "data:/data", "named volumes are not supported"},
+		{"relative host path", "./data:/data", "host path must be absolute"},
+		{"relative container path", "/srv/data:data", `container path "data" must be absolute`},
+		{"container root", "/srv/data:/", "cannot mount over the container's /"},
+		{"container root spelled oddly", "/srv/data:/tmp/..", "cannot mount over the container's /"},
+		{"empty container path", "/srv/data:", "container path is empty"},
+		{"unknown option", "/srv/data:/data:exec", `unknown option "exec"`},
+		{"unknown option after a good one", "/srv/data:/data:ro,nocopy", `unknown option "nocopy"`},
+		{"no container path", "/srv/data", "want HOST-DIR:CONTAINER-DIR"},
+		{"too many parts", "/srv/data:/data:ro:extra", "want HOST-DIR:CONTAINER-DIR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseVolume(tt.volume)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantErr)
+			assert.Contains(t, err.Error(), tt.volume, "the error names the volume")
+		})
+	}
+}
+
+func tmpfsMount(dst string, opts ...string) specs.Mount {
+	return specs.Mount{Destination: dst, Type: "tmpfs", Source: "tmpfs", Options: opts}
+}
+
+func TestMountOptions(t *testing.T) {
+	tests := []struct {
+		name, mount string
+		want        specs.Mount
+	}{
+		{"bind with source and target", "type=bind,source=/srv/data,target=/data", bindMount("/srv/data", "/data")},
+		{"src and dst aliases", "type=bind,src=/srv/data,dst=/data", bindMount("/srv/data", "/data")},
+		{"destination alias", "type=bind,source=/srv/data,destination=/data", bindMount("/srv/data", "/data")},
+		{"keys in any case and order", "Target=/data,Source=/srv/data,TYPE=bind", bindMount("/srv/data", "/data")},
+		{"readonly", "type=bind,src=/a,dst=/b,readonly", bindMount("/a", "/b", "ro")},
+		{"ro", "type=bind,src=/a,dst=/b,ro", bindMount("/a", "/b", "ro")},
+		{"readonly=true", "type=bind,src=/a,dst=/b,readonly=true", bindMount("/a", "/b", "ro")},
+		{"readonly=1", "type=bind,src=/a,dst=/b,readonly=1", bindMount("/a", "/b", "ro")},
+		{"readonly=True", "type=bind,src=/a,dst=/b,readonly=True", bindMount("/a", "/b", "ro")},
+		{"ro=TRUE", "type=bind,src=/a,dst=/b,ro=TRUE", bindMount("/a", "/b", "ro")},
+		{"readonly=false", "type=bind,src=/a,dst=/b,readonly=false", bindMount("/a", "/b")},
+		{"readonly=0", "type=bind,src=/a,dst=/b,readonly=0", bindMount("/a", "/b")},
+		{"bind propagation", "type=bind,src=/a,dst=/b,bind-propagation=rslave", bindMount("/a", "/b", "rslave")},
+		{"paths are cleaned", "type=bind,src=/a/b/..,dst=/c/", bindMount("/a", "/c")},
+		{"tmpfs", "type=tmpfs,target=/run", tmpfsMount("/run", "nosuid", "nodev")},
+		{"tmpfs with size and mode", "type=tmpfs,dst=/run,tmpfs-size=64m,tmpfs-mode=1777", tmpfsMount("/run", "nosuid", "nodev", "size=64m", "mode=1777")},
+		{"read-only tmpfs", "type=tmpfs,dst=/run,readonly", tmpfsMount("/run", "nosuid", "nodev", "ro")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseMount(tt.mount)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestBadMountIsRefused(t *testing.T) {
+	tests := []struct {
+		name, mount, wantErr string
+	}{
+		{"missing type", "source=/a,target=/b", "type= is required"},
+		{"type without value", "type,source=/a,target=/b", "type= is required"},
+		{"volume type", "type=volume,source=data,target=/b", `type "volume" is not supported`},
+		{"npipe type", "type=npipe,source=/a,target=/b", `type "npipe" is not supported`},
+		{"bind without source", "type=bind,target=/b", "needs an absolute source="},
+		{"bind with relative source", "type=bind,source=data,target=/b", "needs an absolute source="},
+		{"missing target", "type=bind,source=/a", "container path is empty"},
+		{"relative target", "type=tmpfs,target=run", `container path "run" must be absolute`},
+		{"target /", "type=bind,source=/a,target=/", "cannot mount over the container's /"},
+		{"unknown key", "type=bind,source=/a,target=/b,consistency=cached", `unknown key "consistency"`},
+		{"trailing comma", "type=bind,source=/a,target=/b,", `unknown key ""`},
+		{"readonly with a value that is no boolean", "type=bind,source=/a,target=/b,readonly=yes", "want true or false"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseMount(tt.mount)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantErr)
+			assert.Contains(t, err.Error(), tt.mount, "the error names the mount")
+		})
+	}
+}
+
+func TestTmpfsOptions(t *testing.T) {
+	tests := []struct {
+		name, tmpfs string
+		want        specs.Mount
+	}{
+		{"path only is noexec, nosuid, nodev", "/run", tmpfsMount("/run", "nosuid", "nodev", "noexec")},
+		{"options are appended", "/run:rw,size=64m,mode=1777", tmpfsMount("/run", "nosuid", "nodev", "noexec", "rw", "size=64m", "mode=1777")},
+		{"exec comes after noexec so it wins", "/tmp:exec", tmpfsMount("/tmp", "nosuid", "nodev", "noexec", "exec")},
+		{"empty options", "/run:", tmpfsMount("/run", "nosuid", "nodev", "noexec")},
+		{"path is cleaned", "/var//cache/", tmpfsMount("/var/cache", "nosuid", "nodev", "noexec")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseTmpfs(tt.tmpfs)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestBadTmpfsIsRefused(t *testing.T) {
+	tests := []struct {
+		name, tmpfs, wantErr string
+	}{
+		{"relative path", "run", "must be absolute"},
+		{"root", "/", "cannot mount over the container's /"},
+		{"empty", "", "container path is empty"},
+		{"options only", ":size=1m", "container path is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseTmpfs(tt.tmpfs)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantErr)
+			assert.Contains(t, err.Error(), "--tmpfs")
+		})
+	}
+}

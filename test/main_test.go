@@ -1,0 +1,121 @@
+package test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// Set by TestMain.
+var (
+	// binDir holds urun and urun-image ($URUN_BIN_DIR).
+	binDir string
+	// urunBin is binDir/urun.
+	urunBin string
+	// reg is the local registry the fixtures are pushed to.
+	reg *registry
+	// busyboxRef and appRef name the fixture images in reg.
+	busyboxRef, appRef string
+	// shared is the store most tests run from; see sharedStore.
+	shared *env
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	binDir = os.Getenv("URUN_BIN_DIR")
+	if binDir == "" {
+		fmt.Fprintln(os.Stderr, "FATAL: URUN_BIN_DIR is not set. It must name the directory holding the built urun and urun-image; run `make test` or `make integration` (hack/test.sh sets it).")
+		return 2
+	}
+	if !filepath.IsAbs(binDir) {
+		abs, err := filepath.Abs(binDir)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "FATAL: URUN_BIN_DIR=%s: %v\n", binDir, err)
+			return 2
+		}
+		binDir = abs
+	}
+	for _, name := range []string{"urun", "urun-image"} {
+		p := filepath.Join(binDir, name)
+		st, err := os.Stat(p)
+		if err != nil || st.IsDir() || st.Mode().Perm()&0o111 == 0 {
+			fmt.Fprintf(os.Stderr, "FATAL: URUN_BIN_DIR=%s has no executable %s (%v): run `make build` first\n", binDir, name, err)
+			return 2
+		}
+	}
+	urunBin = filepath.Join(binDir, "urun")
+
+	work, err := os.MkdirTemp("", "urun-suite-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FATAL:", err)
+		return 2
+	}
+	defer func() {
+		if err := removeTree(work); err != nil {
+			fmt.Fprintf(os.Stderr, "WARNING: could not remove the suite's directory %s: %v\n", work, err)
+		}
+	}()
+
+	reg, err = startRegistry(filepath.Join(work, "registry"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FATAL: start the local registry:", err)
+		return 2
+	}
+	defer reg.stop()
+
+	images, err := buildFixtures()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FATAL: build the fixture images:", err)
+		return 2
+	}
+	for _, img := range images {
+		if err := reg.push(img); err != nil {
+			fmt.Fprintf(os.Stderr, "FATAL: push %s:%s to the local registry: %v\n", img.repo, img.tag, err)
+			return 2
+		}
+		fmt.Printf("fixture %s/%s:%s pushed (manifest %s)\n", reg.addr, img.repo, img.tag, img.digest)
+	}
+	fmt.Printf("suite: running as uid %d gid %d (USER=%s), binaries in %s, registry %s, XDG_RUNTIME_DIR=%q\n",
+		os.Getuid(), os.Getgid(), os.Getenv("USER"), binDir, reg.addr, os.Getenv("XDG_RUNTIME_DIR"))
+	busyboxRef = reg.addr + "/library/busybox:latest"
+	appRef = reg.addr + "/test/app:latest"
+
+	shared, err = makeEnv(filepath.Join(work, "shared"), envOptions{defaultRunRoot: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FATAL: create the shared store's directories:", err)
+		return 2
+	}
+	return m.Run()
+}
+
+var sharedPull struct {
+	once sync.Once
+	err  error
+}
+
+// sharedStore returns the store shared by the tests that only run
+// containers: it has default directories (graph root under its
+// XDG_DATA_HOME, the run root urun falls back to without XDG_RUNTIME_DIR)
+// and both fixtures, pulled by the first test that asks for it. Tests of
+// pulling use a fresh store (newEnv) instead.
+func sharedStore(t *testing.T) *env {
+	t.Helper()
+	sharedPull.once.Do(func() {
+		for _, ref := range []string{busyboxRef, appRef} {
+			res := shared.urun(t, "pull", ref)
+			if res.code != 0 {
+				sharedPull.err = fmt.Errorf("%s: %s", res.cmdline, res.describe())
+				return
+			}
+		}
+	})
+	if sharedPull.err != nil {
+		t.Fatalf("the shared store could not pull the fixtures (every test using it fails with this): %v", sharedPull.err)
+	}
+	return shared
+}

@@ -1,0 +1,126 @@
+package test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// uniqueSleep returns a sleep duration no other test or host process uses,
+// so that the host's /proc can be searched for it.
+func uniqueSleep() string {
+	return strconv.Itoa(100000 + rand.IntN(800000))
+}
+
+func TestRunForwardsSIGTERMToTheContainer(t *testing.T) {
+	e := sharedStore(t)
+	secs := uniqueSleep()
+	ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+	defer cancel()
+	cmd := e.command(ctx, "run", "--rm", busyboxRef, "sh", "-c",
+		`trap "exit 3" TERM; sleep `+secs+` & echo ready; wait`)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	t.Logf("$ %s (pid %d)", shellQuote(cmd.Args), cmd.Process.Pid)
+
+	ready := make(chan error, 1)
+	var rest bytes.Buffer
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if sc.Text() == "ready" {
+				ready <- nil
+				_, _ = io.Copy(&rest, stdout)
+				return
+			}
+		}
+		ready <- fmt.Errorf("stdout ended before the container printed ready: %v", sc.Err())
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			_ = cmd.Wait()
+			t.Fatalf("%v; stderr:\n%s", err, stderr.String())
+		}
+	case <-time.After(defaultTimeout):
+		cancel()
+		_ = cmd.Wait()
+		t.Fatalf("the container did not print ready; stderr:\n%s", stderr.String())
+	}
+	require.NotEmpty(t, processesWith("sleep", secs), "the container's sleep runs before the signal")
+
+	sent := time.Now()
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	err = cmd.Wait()
+	t.Logf("urun returned %v after %.2fs; stderr:\n%s", err, time.Since(sent).Seconds(), stderr.String())
+	var exitErr *exec.ExitError
+	require.True(t, errors.As(err, &exitErr) && exitErr.Exited(), "urun must exit normally, got %v", err)
+	assert.Equal(t, 3, exitErr.ExitCode(), "the container's trap ran and its exit code is urun's")
+	assert.Less(t, time.Since(sent), 10*time.Second, "the signal was forwarded, not waited out")
+	assert.Empty(t, waitNoProcesses(5*time.Second, "sleep", secs), "the container's sleep is gone after it exits")
+}
+
+func TestRunLeavesNoProcessBehind(t *testing.T) {
+	e := sharedStore(t)
+	secs := uniqueSleep()
+	// sh exits at once, leaving its background sleep (which holds stdout).
+	res := e.urunWith(t, runConf{timeout: 60 * time.Second}, "run", "--rm", busyboxRef, "sh", "-c", "sleep "+secs+" & echo started")
+	res.ok(t)
+	assert.Equal(t, "started\n", res.stdout)
+	assert.Empty(t, waitNoProcesses(5*time.Second, "sleep", secs), "no process of the container remains once its command exited")
+}
+
+func TestRunWithTTYGivesTheContainerATerminal(t *testing.T) {
+	e := sharedStore(t)
+	const rows, cols = 33, 97
+	master, slave, err := openPTY(rows, cols)
+	require.NoError(t, err)
+	defer master.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := e.command(ctx, "run", "--rm", "-t", busyboxRef, "sh", "-c", "tty; stty size; echo done")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	// urun gets the terminal as its controlling terminal, as in a shell.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	require.NoError(t, cmd.Start())
+	slave.Close()
+
+	var out bytes.Buffer
+	readDone := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(&out, master) // ends with EIO when the last holder of the slave closes it
+		close(readDone)
+	}()
+	err = cmd.Wait()
+	select {
+	case <-readDone:
+	case <-time.After(10 * time.Second):
+		t.Errorf("the terminal was still held open 10s after urun exited")
+	}
+	text := strings.ReplaceAll(out.String(), "\r", "")
+	t.Logf("$ %s -> %v; terminal showed:\n%s", shellQuote(cmd.Args), err, text)
+	require.NoError(t, ctx.Err(), "urun run -t did not exit within 30s (the container's command had printed: %q)", text)
+	require.NoError(t, err, "urun run -t exits 0")
+	assert.Regexp(t, regexp.MustCompile(`(?m)^/dev/(pts/\d+|console)$`), text, "tty inside names a terminal")
+	assert.NotContains(t, text, "not a tty")
+	assert.Regexp(t, regexp.MustCompile(fmt.Sprintf(`(?m)^%d %d$`, rows, cols)), text, "the container's terminal has the caller's size")
+	assert.Contains(t, text, "done")
+}

@@ -1,0 +1,167 @@
+package userns
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/idmap"
+)
+
+// Options say which namespaces the spawned process gets besides its user
+// namespace.
+type Options struct {
+	Mappings idmap.Mappings
+	// Flags are CLONE_NEW* flags for namespaces made inside the user
+	// namespace.
+	Flags uintptr
+	// ForkInit forks the process that becomes PID 1 of the new PID
+	// namespace; the spawned process stays behind as its monitor.
+	ForkInit bool
+	// RemoveOnExit is a directory the monitor deletes from inside the user
+	// namespace once init has exited (files in it may belong to
+	// subordinate ids the caller cannot delete).
+	RemoveOnExit string
+	// RemoveNow are directories the monitor deletes from inside the user
+	// namespace while init runs.
+	RemoveNow []string
+}
+
+// Process is a spawned namespace stage.
+type Process struct {
+	Cmd *exec.Cmd
+	// InitPID is init's pid in the host's PID namespace (ForkInit only).
+	InitPID int
+	// Sync is the host's end of the socket to the stage.
+	Sync *os.File
+}
+
+// Start starts cmd, which must run a binary that links this package, in a
+// new user namespace mapped with opts.Mappings. It returns once the maps are
+// written and, with ForkInit, init exists.
+func Start(cmd *exec.Cmd, opts Options) (*Process, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("create sync socket: %w", err)
+	}
+	host := os.NewFile(uintptr(fds[0]), "urun-sync-host")
+	child := os.NewFile(uintptr(fds[1]), "urun-sync-child")
+	defer child.Close()
+
+	cmd.ExtraFiles = append(cmd.ExtraFiles, child)
+	childFD := 2 + len(cmd.ExtraFiles)
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env,
+		"_URUN_NSENTER="+strconv.Itoa(childFD),
+		"_URUN_NSFLAGS="+strconv.FormatUint(uint64(opts.Flags), 16))
+	if opts.ForkInit {
+		cmd.Env = append(cmd.Env, "_URUN_NSFORK=1")
+	}
+	if opts.RemoveOnExit != "" {
+		cmd.Env = append(cmd.Env, "_URUN_NSREMOVE="+opts.RemoveOnExit)
+	}
+	if len(opts.RemoveNow) > 0 {
+		cmd.Env = append(cmd.Env, "_URUN_NSREMOVENOW="+strings.Join(opts.RemoveNow, "\n"))
+	}
+
+	if err := cmd.Start(); err != nil {
+		host.Close()
+		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
+	}
+
+	p := &Process{Cmd: cmd, Sync: host}
+	if err := p.handshake(opts); err != nil {
+		host.Close()
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Process) handshake(opts Options) error {
+	if _, err := p.expect('U'); err != nil {
+		return err
+	}
+
+	if err := idmap.Apply(p.Cmd.Process.Pid, opts.Mappings); err != nil {
+		return fmt.Errorf("write the user namespace's id maps: %w", err)
+	}
+
+	if _, err := p.Sync.Write([]byte("M")); err != nil {
+		return fmt.Errorf("tell the namespace stage its maps are written: %w", err)
+	}
+	if !opts.ForkInit {
+		return nil
+	}
+	msg, err := p.expect('P')
+	if err != nil {
+		return err
+	}
+	p.InitPID, err = strconv.Atoi(msg)
+	if err != nil {
+		return fmt.Errorf("namespace stage sent bad pid %q", msg)
+	}
+	return nil
+}
+
+// expect reads one message and returns its text after the wanted letter.
+func (p *Process) expect(want byte) (string, error) {
+	buf := make([]byte, 512)
+	n, err := p.Sync.Read(buf)
+	if err != nil || n == 0 {
+		return "", fmt.Errorf("namespace stage exited before it was ready: %v", p.waitErr())
+	}
+	msg := string(buf[:n])
+	if msg[0] == 'E' {
+		return "", stageError(msg[1:])
+	}
+	if msg[0] != want {
+		return "", fmt.Errorf("namespace stage sent %q, want %q", msg, want)
+	}
+	return msg[1:], nil
+}
+
+func (p *Process) waitErr() error {
+	err := p.Cmd.Wait()
+	if err == nil {
+		return errors.New("exit status 0")
+	}
+	return err
+}
+
+// stageError turns "E<errno> <what>" from nsenter.c into an error that
+// names the fix where one is known.
+func stageError(msg string) error {
+	num, what, _ := strings.Cut(msg, " ")
+	n, _ := strconv.Atoi(num)
+	errno := syscall.Errno(n)
+	err := fmt.Errorf("%s: %w", what, errno)
+	if what == "unshare user namespace" {
+		return fmt.Errorf("%w\n%s", err, UserNamespaceHint(errno))
+	}
+	return err
+}
+
+// UserNamespaceHint explains why creating a user namespace failed and how
+// to allow it.
+func UserNamespaceHint(errno syscall.Errno) string {
+	if errno == unix.ENOSPC {
+		return "user namespaces are limited to zero: raise the sysctl user.max_user_namespaces (e.g. 'sudo sysctl -w user.max_user_namespaces=28633')"
+	}
+	if v, err := os.ReadFile("/proc/sys/kernel/unprivileged_userns_clone"); err == nil && strings.TrimSpace(string(v)) == "0" {
+		return "unprivileged user namespaces are disabled: enable them with 'sudo sysctl -w kernel.unprivileged_userns_clone=1'"
+	}
+	if v, err := os.ReadFile("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"); err == nil && strings.TrimSpace(string(v)) == "1" {
+		return "AppArmor restricts unprivileged user namespaces: allow urun with an AppArmor profile granting 'userns,' or set 'sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0'"
+	}
+	return "unprivileged user namespaces are not available here (a seccomp filter or a container around urun may forbid them)"
+}
