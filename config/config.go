@@ -30,6 +30,34 @@ type Config struct {
 	Source string `toml:"-"`
 }
 
+// Overrides are settings given on the command line; empty ones keep the
+// configuration's value.
+type Overrides struct {
+	GraphRoot, RunRoot, RootfsDriver string
+}
+
+// LoadWith loads the configuration file at path (see Load) and applies the
+// command line's overrides.
+func LoadWith(path string, o Overrides) (*Config, error) {
+	c, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if o.GraphRoot != "" {
+		c.GraphRoot = o.GraphRoot
+	}
+	if o.RunRoot != "" {
+		c.RunRoot = o.RunRoot
+	}
+	if o.RootfsDriver != "" {
+		c.RootfsDriver = o.RootfsDriver
+		if err := c.Validate(); err != nil {
+			return nil, fmt.Errorf("--rootfs-driver: %w", err)
+		}
+	}
+	return c, nil
+}
+
 // RootfsDrivers are the accepted values of RootfsDriver.
 var RootfsDrivers = []string{"auto", "native", "fuse-overlayfs"}
 

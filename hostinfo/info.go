@@ -17,6 +17,7 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/idmap"
+	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/userns"
 )
 
@@ -123,6 +124,9 @@ func Collect(cfg *config.Config, version, self string) Info {
 		info.Probe = runProbe(cfg, self, mappings)
 	}
 	info.Rootfs.Chosen, info.Rootfs.Why = chooseRootfs(cfg.RootfsDriver, info.Probe, info.Rootfs.FuseOverlayfs)
+	if local.NeedsFuseOverlayfs(cfg.GraphRoot) && cfg.RootfsDriver != "native" {
+		info.Rootfs.Chosen, info.Rootfs.Why = "fuse-overlayfs", "the image store's layers were unpacked for fuse-overlayfs (.wh. whiteouts)"
+	}
 	return info
 }
 
@@ -151,7 +155,7 @@ func runProbe(cfg *config.Config, self string, m idmap.Mappings) ProbeInfo {
 	if err := os.MkdirAll(cfg.RunRoot, 0o700); err != nil {
 		return ProbeInfo{UserNamespaceProblem: err.Error()}
 	}
-	p, err := userns.Start(cmd, userns.Options{Mappings: m, Flags: unix.CLONE_NEWNS})
+	p, err := userns.Run(cmd, userns.Options{Mappings: m, Flags: unix.CLONE_NEWNS})
 	if err != nil {
 		return ProbeInfo{UserNamespaceProblem: err.Error()}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/urun/urun/fuseoverlay"
 	"github.com/urun/urun/spec"
+	"github.com/urun/urun/trace"
 	"github.com/urun/urun/userns"
 )
 
@@ -28,6 +29,7 @@ const ConfigEnv = "_URUN_CONFIG"
 func Main() {
 	// Credentials, the parent-death signal and exec are per thread.
 	runtime.LockOSThread()
+	trace.Mark("init", "main")
 
 	sync := userns.SyncSocket()
 	err := run(sync)
@@ -68,6 +70,7 @@ func run(sync *os.File) error {
 		return fmt.Errorf("assemble rootfs: %w", err)
 	}
 
+	trace.Mark("init", "rootfs assembled")
 	if err := mountAll(rootfs, s.Mounts); err != nil {
 		return err
 	}
@@ -75,6 +78,7 @@ func run(sync *os.File) error {
 		return fmt.Errorf("set hostname: %w", err)
 	}
 
+	trace.Mark("init", "mounts done")
 	if err := pivotRoot(rootfs); err != nil {
 		return err
 	}
@@ -121,6 +125,7 @@ func run(sync *os.File) error {
 		return fmt.Errorf("close urun's descriptors: %w", err)
 	}
 
+	trace.Mark("init", "exec")
 	err = unix.Exec(path, proc.Args, env)
 	return commandError(proc.Args[0], err)
 }

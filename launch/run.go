@@ -4,6 +4,7 @@
 package launch
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -16,11 +17,13 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/urun/urun/atomicfile"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/inside"
 	"github.com/urun/urun/spec"
+	"github.com/urun/urun/trace"
 	"github.com/urun/urun/userns"
 )
 
@@ -46,13 +49,44 @@ func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
 // Run runs a container to its end and returns its exit status.
+//
+// The namespace stage is started first: while it starts and the host writes
+// its id maps (milliseconds of setuid helpers), this process writes the run
+// state, which the stage reads only after Continue.
 func Run(o Options) (int, error) {
-	c, err := prepare(o)
+	trace.Mark("host", "image found")
+	c, err := newContainer(o)
 	if err != nil {
 		return 0, err
 	}
-	code, err := c.run(o)
-	c.finish(o, code, err)
+	// Catch signals before the container exists so none is lost; forward
+	// them once init's pid is known.
+	signals := make(chan os.Signal, 16)
+	signal.Notify(signals, forwardedSignals...)
+	defer signal.Stop(signals)
+
+	p, err := c.start(o)
+	if err != nil {
+		return 0, err
+	}
+	if err := c.writeRunState(o); err != nil {
+		p.Abort()
+		c.removeRunState()
+		return 0, err
+	}
+	trace.Mark("host", "run state written")
+	if err := p.Continue(); err != nil {
+		c.removeRunState()
+		return 0, err
+	}
+	defer p.Sync.Close()
+	trace.Mark("host", "namespaces made, init forked")
+	go forwardSignals(signals, p.InitPID)
+
+	code, err := c.supervise(o, p)
+	trace.Mark("host", "container exited")
+	c.finish(o, code)
+	trace.Mark("host", "cleaned up")
 	return code, err
 }
 
@@ -60,14 +94,14 @@ type container struct {
 	id       string
 	stateDir string
 	layerDir string
+	spec     *specs.Spec
 	state    State
 	// lock is held on stateDir while this urun lives.
 	lock *os.File
 }
 
-// prepare creates the run state and writable layer and writes config.json.
-// Whatever fails here leaves nothing behind.
-func prepare(o Options) (c *container, err error) {
+// newContainer checks the options and builds the spec; it writes nothing.
+func newContainer(o Options) (*container, error) {
 	cfg := o.Config
 	if o.Name != "" {
 		if !validName(o.Name) {
@@ -85,134 +119,43 @@ func prepare(o Options) (c *container, err error) {
 	if err != nil {
 		return nil, err
 	}
-	layerParent := cfg.ContainersDir()
-	if o.Remove {
-		layerParent = cfg.TransientDir()
-	}
-	c = &container{id: id, stateDir: cfg.ContainerStateDir(id), layerDir: filepath.Join(layerParent, id)}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(c.layerDir)
-			os.RemoveAll(c.stateDir)
-			if c.lock != nil {
-				c.lock.Close()
-			}
-		}
-	}()
-	// The state directory and its lock come before the layer: see
-	// orphanedTransientLayers.
-	if err := os.MkdirAll(c.stateDir, 0o700); err != nil {
-		return c, fmt.Errorf("create run state: %w", err)
-	}
-	if c.lock, err = lockStateDir(c.stateDir); err != nil {
-		return c, fmt.Errorf("lock run state %s: %w", c.stateDir, err)
-	}
-
 	s, err := spec.Build(id, o.Image, o.Spec, os.LookupEnv)
 	if err != nil {
-		return c, err
+		return nil, err
 	}
 	if s.Process.Terminal {
 		s.Process.ConsoleSize = terminalSize()
 	}
-	for _, m := range s.Mounts {
-		if m.Type == "bind" && m.Source != "/sys" {
-			// Docker creates a missing host directory of a -v.
-			if err := os.MkdirAll(m.Source, 0o755); err != nil && !errors.Is(err, unix.ENOTDIR) {
-				return c, fmt.Errorf("create volume source %s: %w", m.Source, err)
-			}
-		}
+	layerParent := cfg.ContainersDir()
+	if o.Remove {
+		layerParent = cfg.TransientDir()
 	}
-	for _, dir := range []string{filepath.Join(c.stateDir, "rootfs"), filepath.Join(c.layerDir, "diff"), filepath.Join(c.layerDir, "work")} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return c, fmt.Errorf("create container directory: %w", err)
-		}
-	}
-	files := map[string][]byte{
-		"hostname":    []byte(s.Hostname + "\n"),
-		"hosts":       hostsFile(s.Hostname, o.Spec.HostNetwork),
-		"resolv.conf": resolvConf(o.Spec.HostNetwork),
-	}
-	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
-		path := filepath.Join(c.stateDir, name)
-		if err := writeFile(path, files[name]); err != nil {
-			return c, err
-		}
-		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/etc/" + name, Type: "bind", Source: path, Options: []string{"bind"}})
-	}
-	s.Root.Path = filepath.Join(c.stateDir, "rootfs")
-	lower := make([]string, len(o.Image.Layers))
-	useLinks := o.Image.LinkDir != ""
-	for i, l := range o.Image.Layers {
-		// overlay lists the top layer first.
-		j := len(lower) - 1 - i
-		lower[j] = l.Dir
-		if l.Link == "" {
-			useLinks = false
-		}
-	}
-	linkDir := ""
-	if useLinks {
-		linkDir = o.Image.LinkDir
-		for i, l := range o.Image.Layers {
-			lower[len(lower)-1-i] = l.Link
-		}
-	}
-	driver, err := rootfsDriver(cfg)
-	if err != nil {
-		return c, err
-	}
-	cc := spec.Container{
-		ID:   id,
-		Spec: s,
-		Rootfs: spec.Rootfs{
-			Driver: driver, Lower: lower, LinkDir: linkDir,
-			Upper: filepath.Join(c.layerDir, "diff"), Work: filepath.Join(c.layerDir, "work"),
-			Volatile: o.Remove,
-		},
-	}
-	if err := writeJSONAtomic(filepath.Join(c.stateDir, "config.json"), cc); err != nil {
-		return c, err
-	}
-	c.state = State{ID: id, Name: o.Name, Image: o.ImageName, ImageID: o.Image.ID, Created: time.Now().UTC(), Status: "created", Remove: o.Remove}
-	if err := writeJSONAtomic(filepath.Join(c.stateDir, "state.json"), c.state); err != nil {
-		return c, err
-	}
-	return c, nil
+	return &container{id: id, stateDir: cfg.ContainerStateDir(id), layerDir: filepath.Join(layerParent, id), spec: s}, nil
 }
 
-// rootfsDriver is the configured driver, unless the store's layers were
-// unpacked for fuse-overlayfs (a kernel without overlay in user
-// namespaces), which only fuse-overlayfs can mount.
-func rootfsDriver(cfg *config.Config) (string, error) {
-	if !local.NeedsFuseOverlayfs(cfg.GraphRoot) {
-		return cfg.RootfsDriver, nil
-	}
-	if cfg.RootfsDriver == "native" {
-		return "", fmt.Errorf("rootfs driver native: the image store %s was filled for fuse-overlayfs: use --rootfs-driver auto or fuse-overlayfs, or another --root", cfg.GraphRoot)
-	}
-	return "fuse-overlayfs", nil
-}
-
-func (c *container) run(o Options) (int, error) {
-
+// start spawns the namespace stage, which waits for Continue.
+func (c *container) start(o Options) (*userns.Process, error) {
 	caller, err := idmap.CurrentCaller()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	mappings, err := idmap.Files{}.ForCaller(caller)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
+	trace.Mark("host", "id maps computed")
 	self, err := os.Executable()
 	if err != nil {
-		return 0, fmt.Errorf("find urun's own binary: %w", err)
+		return nil, fmt.Errorf("find urun's own binary: %w", err)
 	}
 	cmd := exec.Command(self)
 	cmd.Args = []string{"urun-init", c.id}
 	// The stages get nothing of the caller's environment but PATH (to find
 	// fuse-overlayfs); the container's environment is in the spec.
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), inside.ConfigEnv + "=" + filepath.Join(c.stateDir, "config.json")}
+	if trace.Enabled() {
+		cmd.Env = append(cmd.Env, trace.Env+"=1")
+	}
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if o.Interactive && !o.Spec.Terminal {
 		cmd.Stdin = os.Stdin
@@ -228,31 +171,129 @@ func (c *container) run(o Options) (int, error) {
 	// The monitor deletes what earlier, killed --rm containers left while
 	// this one runs.
 	opts.RemoveNow = orphanedTransientLayers(o.Config)
+	return userns.Start(cmd, opts)
+}
 
-	// Catch signals before the container exists so none is lost; forward
-	// them once init's pid is known.
-	signals := make(chan os.Signal, 16)
-	signal.Notify(signals)
-	defer signal.Stop(signals)
-
-	p, err := userns.Start(cmd, opts)
-	if err != nil {
-		return 0, err
+// writeRunState creates the run state and writable layer and writes
+// config.json. On failure the caller removes what was made.
+func (c *container) writeRunState(o Options) (err error) {
+	cfg := o.Config
+	// The state directory and its lock come before the layer: see
+	// orphanedTransientLayers.
+	if err := os.MkdirAll(c.stateDir, 0o700); err != nil {
+		return fmt.Errorf("create run state: %w", err)
 	}
-	defer p.Sync.Close()
+	if c.lock, err = lockStateDir(c.stateDir); err != nil {
+		return fmt.Errorf("lock run state %s: %w", c.stateDir, err)
+	}
+	s := c.spec
+	for _, m := range s.Mounts {
+		if m.Type == "bind" && m.Source != "/sys" {
+			// Docker creates a missing host directory of a -v.
+			if err := os.MkdirAll(m.Source, 0o755); err != nil && !errors.Is(err, unix.ENOTDIR) {
+				return fmt.Errorf("create volume source %s: %w", m.Source, err)
+			}
+		}
+	}
+	for _, dir := range []string{filepath.Join(c.stateDir, "rootfs"), filepath.Join(c.layerDir, "diff"), filepath.Join(c.layerDir, "work")} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("create container directory: %w", err)
+		}
+	}
+	files := map[string][]byte{
+		"hostname":    []byte(s.Hostname + "\n"),
+		"hosts":       hostsFile(s.Hostname, o.Spec.HostNetwork),
+		"resolv.conf": resolvConf(o.Spec.HostNetwork),
+	}
+	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
+		path := filepath.Join(c.stateDir, name)
+		if err := writeFile(path, files[name]); err != nil {
+			return err
+		}
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/etc/" + name, Type: "bind", Source: path, Options: []string{"bind"}})
+	}
+	s.Root.Path = filepath.Join(c.stateDir, "rootfs")
+	driver, err := rootfsDriver(cfg)
+	if err != nil {
+		return err
+	}
+	lower, linkDir := lowerDirs(o.Image)
+	cc := spec.Container{
+		ID:   c.id,
+		Spec: s,
+		Rootfs: spec.Rootfs{
+			Driver: driver, Lower: lower, LinkDir: linkDir,
+			Upper: filepath.Join(c.layerDir, "diff"), Work: filepath.Join(c.layerDir, "work"),
+			Volatile: o.Remove,
+		},
+	}
+	// Only this container's init reads config.json, after it is written.
+	data, err := json.Marshal(cc)
+	if err != nil {
+		return fmt.Errorf("encode container config: %w", err)
+	}
+	if err := writeFile(filepath.Join(c.stateDir, "config.json"), data); err != nil {
+		return err
+	}
+	c.state = State{ID: c.id, Name: o.Name, Image: o.ImageName, ImageID: o.Image.ID, Created: time.Now().UTC(), Status: "created", Remove: o.Remove}
+	return atomicfile.WriteJSON(filepath.Join(c.stateDir, "state.json"), c.state)
+}
+
+// lowerDirs lists the image's layers top first, as overlay wants them: by
+// their short links relative to the link directory when every layer has
+// one (a long lowerdir option would hit the kernel's page limit), else by
+// full path.
+func lowerDirs(img *local.Image) ([]string, string) {
+	n := len(img.Layers)
+	lower := make([]string, n)
+	useLinks := img.LinkDir != ""
+	for i, l := range img.Layers {
+		lower[n-1-i] = l.Link
+		useLinks = useLinks && l.Link != ""
+	}
+	if useLinks {
+		return lower, img.LinkDir
+	}
+	for i, l := range img.Layers {
+		lower[n-1-i] = l.Dir
+	}
+	return lower, ""
+}
+
+// removeRunState undoes writeRunState when the container never ran.
+func (c *container) removeRunState() {
+	os.RemoveAll(c.layerDir)
+	os.RemoveAll(c.stateDir)
+	if c.lock != nil {
+		c.lock.Close()
+	}
+}
+
+// rootfsDriver is the configured driver, unless the store's layers were
+// unpacked for fuse-overlayfs (a kernel without overlay in user
+// namespaces), which only fuse-overlayfs can mount.
+func rootfsDriver(cfg *config.Config) (string, error) {
+	if !local.NeedsFuseOverlayfs(cfg.GraphRoot) {
+		return cfg.RootfsDriver, nil
+	}
+	if cfg.RootfsDriver == "native" {
+		return "", fmt.Errorf("rootfs driver native: the image store %s was filled for fuse-overlayfs: use --rootfs-driver auto or fuse-overlayfs, or another --root", cfg.GraphRoot)
+	}
+	return "fuse-overlayfs", nil
+}
+
+// supervise relays the terminal until the container's command has started
+// and waits for the container to end.
+func (c *container) supervise(o Options, p *userns.Process) (int, error) {
 	c.state.Status = "running"
-
-	go forwardSignals(signals, p.InitPID)
-
 	var term *relay
 	report := readStart(p.Sync)
 	if report.master != nil {
 		term = startRelay(report.master, o.Interactive)
 		report = readStart(p.Sync)
 	}
-
-	waitErr := cmd.Wait()
-
+	trace.Mark("host", "command started")
+	waitErr := p.Cmd.Wait()
 	if term != nil {
 		term.wait()
 	}
@@ -309,31 +350,31 @@ func readStart(sync *os.File) startReport {
 	return startReport{}
 }
 
-// forwardSignals passes the signals urun receives to the container's
-// PID 1, as `docker run` does by default.
+// forwardedSignals are the signals people and job controllers send, which
+// urun passes to the container's PID 1 as `docker run` does. Catching all
+// 64 would cost a sigaction each on every start.
+var forwardedSignals = []os.Signal{
+	unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGUSR1,
+	unix.SIGUSR2, unix.SIGALRM, unix.SIGCONT, unix.SIGXCPU, unix.SIGXFSZ,
+}
+
 func forwardSignals(signals chan os.Signal, pid int) {
 	for sig := range signals {
-		s, ok := sig.(unix.Signal)
-		if !ok || s == unix.SIGCHLD || s == unix.SIGURG || s == unix.SIGWINCH || s == unix.SIGPIPE {
-			continue
-		}
-		unix.Kill(pid, s)
+		unix.Kill(pid, sig.(unix.Signal))
 	}
 }
 
 // finish records how the container ended, or with --rm removes its run
 // state (its writable layer was removed by the monitor in the user
 // namespace).
-func (c *container) finish(o Options, code int, runErr error) {
+func (c *container) finish(o Options, code int) {
 	defer c.lock.Close()
 	if o.Remove {
 		os.RemoveAll(c.stateDir)
-		// Normally gone already; left when the monitor never started.
-		os.RemoveAll(c.layerDir)
 		return
 	}
 	c.state.Status = "exited"
 	c.state.ExitCode = code
 	c.state.FinishedAt = time.Now().UTC()
-	writeJSONAtomic(filepath.Join(c.stateDir, "state.json"), c.state)
+	atomicfile.WriteJSON(filepath.Join(c.stateDir, "state.json"), c.state)
 }

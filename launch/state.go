@@ -42,23 +42,6 @@ func writeFile(path string, data []byte) error {
 	return nil
 }
 
-// writeJSONAtomic writes v to path via a temporary file and a rename, so a
-// reader never sees half a file.
-func writeJSONAtomic(path string, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", path, err)
-	}
-	tmp := path + ".tmp"
-	if err := writeFile(tmp, data); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("replace %s: %w", path, err)
-	}
-	return nil
-}
-
 // nameInUse reports whether a container in stateRoot already has name.
 func nameInUse(stateRoot, name string) (bool, error) {
 	entries, err := os.ReadDir(stateRoot)

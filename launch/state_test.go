@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/urun/urun/atomicfile"
 )
 
 func TestContainerNameFollowsDockersRule(t *testing.T) {
@@ -54,7 +55,7 @@ func TestContainerIDsAreLongRandomHex(t *testing.T) {
 func writeState(t *testing.T, root, dir string, st State) {
 	t.Helper()
 	require.NoError(t, os.MkdirAll(filepath.Join(root, dir), 0o700))
-	require.NoError(t, writeJSONAtomic(filepath.Join(root, dir, "state.json"), st))
+	require.NoError(t, atomicfile.WriteJSON(filepath.Join(root, dir, "state.json"), st))
 }
 
 func TestContainerNameInUse(t *testing.T) {
@@ -91,7 +92,7 @@ func TestStateIsWrittenWholeAndReadBack(t *testing.T) {
 	st := State{ID: "abc", Name: "web", Image: "docker.io/library/alpine:latest", ImageID: "123", Status: "exited", ExitCode: 3, Remove: true}
 	require.NoError(t, os.WriteFile(path, []byte("old"), 0o600))
 
-	require.NoError(t, writeJSONAtomic(path, st))
+	require.NoError(t, atomicfile.WriteJSON(path, st))
 
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -102,15 +103,6 @@ func TestStateIsWrittenWholeAndReadBack(t *testing.T) {
 	assert.Equal(t, st.ExitCode, got.ExitCode)
 	assert.True(t, got.Remove)
 	assert.NotContains(t, string(data), "finished_at", "an unfinished container has no finish time")
-	_, err = os.Stat(path + ".tmp")
-	assert.ErrorIs(t, err, os.ErrNotExist, "no temporary file is left")
-}
-
-func TestStateWriteIntoMissingDirectoryFails(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "gone", "state.json")
-	err := writeJSONAtomic(path, State{ID: "x"})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), path)
 }
 
 func TestContainerHostsFile(t *testing.T) {

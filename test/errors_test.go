@@ -27,7 +27,7 @@ func TestNoSubuidRunNamesTheFix(t *testing.T) {
 
 func TestRunUnknownImageFails(t *testing.T) {
 	e := newEnv(t)
-	res := e.urun(t, "run", "--rm", reg.addr+"/library/nope:latest", "true")
+	res := e.urun(t, "run", "--rm", reg.Addr()+"/library/nope:latest", "true")
 	res.exits(t, 125)
 	assert.Contains(t, res.stderr, "library/nope", "the message names the image")
 	assert.Empty(t, res.stdout)

@@ -95,7 +95,7 @@ func insecureLocalRegistry() string {
 [[registry]]
 location = %q
 insecure = true
-`, reg.addr)
+`, reg.Addr())
 }
 
 // GraphRoot is where the store keeps images: --root, else

@@ -6,6 +6,15 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/urun/urun/test/testbed"
+)
+
+// What the tests check of the fixtures' contents (see testbed.BuildFixtures).
+const (
+	fixturePath = testbed.FixturePath
+	layer2Body  = testbed.Layer2Body
+	helloBody   = testbed.HelloBody
 )
 
 // Set by TestMain.
@@ -15,7 +24,7 @@ var (
 	// urunBin is binDir/urun.
 	urunBin string
 	// reg is the local registry the fixtures are pushed to.
-	reg *registry
+	reg *testbed.Registry
 	// busyboxRef and appRef name the fixture images in reg.
 	busyboxRef, appRef string
 	// shared is the store most tests run from; see sharedStore.
@@ -61,29 +70,29 @@ func testMain(m *testing.M) int {
 		}
 	}()
 
-	reg, err = startRegistry(filepath.Join(work, "registry"))
+	reg, err = testbed.StartRegistry(filepath.Join(work, "registry"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "FATAL: start the local registry:", err)
 		return 2
 	}
-	defer reg.stop()
+	defer reg.Stop()
 
-	images, err := buildFixtures()
+	fixtures, err := testbed.BuildFixtures()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "FATAL: build the fixture images:", err)
 		return 2
 	}
-	for _, img := range images {
-		if err := reg.push(img); err != nil {
-			fmt.Fprintf(os.Stderr, "FATAL: push %s:%s to the local registry: %v\n", img.repo, img.tag, err)
+	for _, img := range fixtures.All() {
+		if err := reg.Push(img); err != nil {
+			fmt.Fprintf(os.Stderr, "FATAL: push %s to the local registry: %v\n", img.Name(), err)
 			return 2
 		}
-		fmt.Printf("fixture %s/%s:%s pushed (manifest %s)\n", reg.addr, img.repo, img.tag, img.digest)
+		fmt.Printf("fixture %s pushed (manifest %s)\n", reg.Ref(img), img.Digest)
 	}
 	fmt.Printf("suite: running as uid %d gid %d (USER=%s), binaries in %s, registry %s, XDG_RUNTIME_DIR=%q\n",
-		os.Getuid(), os.Getgid(), os.Getenv("USER"), binDir, reg.addr, os.Getenv("XDG_RUNTIME_DIR"))
-	busyboxRef = reg.addr + "/library/busybox:latest"
-	appRef = reg.addr + "/test/app:latest"
+		os.Getuid(), os.Getgid(), os.Getenv("USER"), binDir, reg.Addr(), os.Getenv("XDG_RUNTIME_DIR"))
+	busyboxRef = reg.Ref(fixtures.Busybox)
+	appRef = reg.Ref(fixtures.App)
 
 	shared, err = makeEnv(filepath.Join(work, "shared"), envOptions{defaultRunRoot: true})
 	if err != nil {

@@ -64,7 +64,9 @@ func TestRunForwardsSIGTERMToTheContainer(t *testing.T) {
 		_ = cmd.Wait()
 		t.Fatalf("the container did not print ready; stderr:\n%s", stderr.String())
 	}
-	require.NotEmpty(t, processesWith("sleep", secs), "the container's sleep runs before the signal")
+	// The shell may print ready before its background sleep has exec'd.
+	require.Eventually(t, func() bool { return len(processesWith("sleep", secs)) > 0 }, 5*time.Second, 10*time.Millisecond,
+		"the container's sleep runs before the signal")
 
 	sent := time.Now()
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))

@@ -22,7 +22,7 @@ func TestPullStoresTheImage(t *testing.T) {
 	res := e.urun(t, "pull", busyboxRef)
 	res.ok(t)
 	out := e.urun(t, "images").ok(t)
-	assert.True(t, imagesListHas(out, reg.addr+"/library/busybox", "latest"), "urun images lists the pulled image:\n%s", out)
+	assert.True(t, imagesListHas(out, reg.Addr()+"/library/busybox", "latest"), "urun images lists the pulled image:\n%s", out)
 	t.Run("again is a no-op that succeeds", func(t *testing.T) {
 		e.urun(t, "pull", busyboxRef).ok(t)
 		ids := lines(e.urun(t, "images", "-q").ok(t))
@@ -48,7 +48,7 @@ func TestRunPullsAMissingImage(t *testing.T) {
 	res := e.urun(t, "run", "--rm", busyboxRef, "cat", "/etc/layer2")
 	res.ok(t)
 	assert.Equal(t, layer2Body, res.stdout, "pull progress must not go to stdout")
-	assert.True(t, imagesListHas(e.urun(t, "images").ok(t), reg.addr+"/library/busybox", "latest"))
+	assert.True(t, imagesListHas(e.urun(t, "images").ok(t), reg.Addr()+"/library/busybox", "latest"))
 }
 
 func TestPullShortNameThroughRegistriesConfMirror(t *testing.T) {
@@ -60,7 +60,7 @@ location = "docker.io"
 [[registry.mirror]]
 location = %q
 insecure = true
-`, reg.addr)
+`, reg.Addr())
 	e := newEnvWith(t, envOptions{registriesConf: conf})
 	e.urun(t, "pull", "busybox").ok(t)
 	out := e.urun(t, "images").ok(t)
@@ -108,8 +108,8 @@ func decodeJSONDocs(t *testing.T, out string) []any {
 func TestImagesListsQuietAndJSON(t *testing.T) {
 	e := sharedStore(t)
 	out := e.urun(t, "images").ok(t)
-	assert.True(t, imagesListHas(out, reg.addr+"/library/busybox", "latest"), "busybox listed:\n%s", out)
-	assert.True(t, imagesListHas(out, reg.addr+"/test/app", "latest"), "app listed:\n%s", out)
+	assert.True(t, imagesListHas(out, reg.Addr()+"/library/busybox", "latest"), "busybox listed:\n%s", out)
+	assert.True(t, imagesListHas(out, reg.Addr()+"/test/app", "latest"), "app listed:\n%s", out)
 
 	ids := lines(e.urun(t, "images", "-q").ok(t))
 	assert.Len(t, ids, 2, "one id per image")

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/idmap"
+	"github.com/urun/urun/trace"
 )
 
 // Options say which namespaces the spawned process gets besides its user
@@ -36,15 +37,20 @@ type Options struct {
 // Process is a spawned namespace stage.
 type Process struct {
 	Cmd *exec.Cmd
-	// InitPID is init's pid in the host's PID namespace (ForkInit only).
+	// InitPID is init's pid in the host's PID namespace (ForkInit only),
+	// known once Continue has returned.
 	InitPID int
 	// Sync is the host's end of the socket to the stage.
 	Sync *os.File
+
+	opts   Options
+	mapped chan error
 }
 
 // Start starts cmd, which must run a binary that links this package, in a
-// new user namespace mapped with opts.Mappings. It returns once the maps are
-// written and, with ForkInit, init exists.
+// new user namespace mapped with opts.Mappings, and writes the maps in the
+// background: the stage waits until Continue, so the caller can prepare
+// what the stage needs meanwhile.
 func Start(cmd *exec.Cmd, opts Options) (*Process, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -77,29 +83,60 @@ func Start(cmd *exec.Cmd, opts Options) (*Process, error) {
 		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
 
-	p := &Process{Cmd: cmd, Sync: host}
-	if err := p.handshake(opts); err != nil {
-		host.Close()
-		cmd.Process.Kill()
-		cmd.Wait()
+	p := &Process{Cmd: cmd, Sync: host, opts: opts, mapped: make(chan error, 1)}
+	go func() { p.mapped <- p.writeMaps() }()
+	return p, nil
+}
+
+// Run starts the stage and lets it go on at once.
+func Run(cmd *exec.Cmd, opts Options) (*Process, error) {
+	p, err := Start(cmd, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Continue(); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-func (p *Process) handshake(opts Options) error {
+func (p *Process) writeMaps() error {
 	if _, err := p.expect('U'); err != nil {
 		return err
 	}
-
-	if err := idmap.Apply(p.Cmd.Process.Pid, opts.Mappings); err != nil {
+	trace.Mark("host", "user namespace made")
+	if err := idmap.Apply(p.Cmd.Process.Pid, p.opts.Mappings); err != nil {
 		return fmt.Errorf("write the user namespace's id maps: %w", err)
 	}
+	trace.Mark("host", "newuidmap and newgidmap done")
+	return nil
+}
 
+// Continue waits until the maps are written, lets the stage go on and,
+// with ForkInit, learns init's pid. On failure the stage is gone.
+func (p *Process) Continue() error {
+	err := <-p.mapped
+	if err == nil {
+		err = p.proceed()
+	}
+	if err != nil {
+		p.Abort()
+	}
+	return err
+}
+
+// Abort ends a stage that has not been let go on.
+func (p *Process) Abort() {
+	p.Sync.Close()
+	p.Cmd.Process.Kill()
+	p.Cmd.Wait()
+}
+
+func (p *Process) proceed() error {
 	if _, err := p.Sync.Write([]byte("M")); err != nil {
 		return fmt.Errorf("tell the namespace stage its maps are written: %w", err)
 	}
-	if !opts.ForkInit {
+	if !p.opts.ForkInit {
 		return nil
 	}
 	msg, err := p.expect('P')

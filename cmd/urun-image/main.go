@@ -134,21 +134,9 @@ func dispatch(args []string) error {
 		return fmt.Errorf("unknown subcommand %q\n%s", cmd, usage)
 	}
 
-	cfg, err := config.Load(g.configFile)
+	cfg, err := config.LoadWith(g.configFile, config.Overrides{GraphRoot: g.root, RunRoot: g.runRoot, RootfsDriver: g.driver})
 	if err != nil {
 		return err
-	}
-	if g.root != "" {
-		cfg.GraphRoot = g.root
-	}
-	if g.runRoot != "" {
-		cfg.RunRoot = g.runRoot
-	}
-	if g.driver != "" {
-		cfg.RootfsDriver = g.driver
-		if err := validDriver(g.driver); err != nil {
-			return err
-		}
 	}
 
 	if userns.Current() == userns.Host {
@@ -161,15 +149,6 @@ func dispatch(args []string) error {
 		logrus.SetLevel(logrus.WarnLevel)
 	}
 	return work(cfg)
-}
-
-func validDriver(d string) error {
-	for _, ok := range config.RootfsDrivers {
-		if d == ok {
-			return nil
-		}
-	}
-	return fmt.Errorf("--rootfs-driver %q: want one of auto, native, fuse-overlayfs", d)
 }
 
 // enterNamespace runs this program again as root of urun's user namespace, in a
@@ -204,7 +183,7 @@ func enterNamespace(args []string) error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
 	defer signal.Stop(sigs)
-	p, err := userns.Start(cmd, userns.Options{Mappings: m, Flags: unix.CLONE_NEWNS})
+	p, err := userns.Run(cmd, userns.Options{Mappings: m, Flags: unix.CLONE_NEWNS})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/inside"
 	"github.com/urun/urun/launch"
+	"github.com/urun/urun/trace"
 	"github.com/urun/urun/userns"
 )
 
@@ -26,23 +27,7 @@ type globals struct {
 
 // load returns the configuration with the global flags applied.
 func (g *globals) load() (*config.Config, error) {
-	cfg, err := config.Load(g.configFile)
-	if err != nil {
-		return nil, err
-	}
-	if g.root != "" {
-		cfg.GraphRoot = g.root
-	}
-	if g.runRoot != "" {
-		cfg.RunRoot = g.runRoot
-	}
-	if g.rootfsDriver != "" {
-		cfg.RootfsDriver = g.rootfsDriver
-		if err := cfg.Validate(); err != nil {
-			return nil, fmt.Errorf("--rootfs-driver: %w", err)
-		}
-	}
-	return cfg, nil
+	return config.LoadWith(g.configFile, config.Overrides{GraphRoot: g.root, RunRoot: g.runRoot, RootfsDriver: g.rootfsDriver})
 }
 
 func main() {
@@ -54,6 +39,7 @@ func main() {
 	case userns.Child:
 		os.Exit(probeMain())
 	}
+	trace.Mark("host", "main")
 	os.Exit(execute(os.Args[1:]))
 }
 
@@ -89,9 +75,11 @@ func newRootCommand() *cobra.Command {
 gets a user namespace mapped from your /etc/subuid and /etc/subgid ranges,
 with PID, mount, network, UTS and IPC namespaces inside it, and a root file
 system assembled from the image's layers with overlay.`,
-		SilenceUsage:      true,
-		SilenceErrors:     true,
-		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		SilenceUsage: true,
+		// Each Use line already says where OPTIONS go.
+		DisableFlagsInUseLine: true,
+		SilenceErrors:         true,
+		CompletionOptions:     cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.root, "root", "", "storage root for images and containers' layers (default $XDG_DATA_HOME/urun/storage)")

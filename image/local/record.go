@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/urun/urun/atomicfile"
 )
 
 // Layer is one unpacked layer in the store.
@@ -152,7 +154,7 @@ func Write(graphRoot string, img *Image) error {
 	if err := os.MkdirAll(Dir(graphRoot), 0o700); err != nil {
 		return fmt.Errorf("create image record directory: %w", err)
 	}
-	if err := writeJSON(recordPath(graphRoot, img.ID), img); err != nil {
+	if err := atomicfile.WriteJSON(recordPath(graphRoot, img.ID), img); err != nil {
 		return err
 	}
 	names, err := readNames(graphRoot)
@@ -162,7 +164,7 @@ func Write(graphRoot string, img *Image) error {
 	for _, n := range img.Names {
 		names[n] = img.ID
 	}
-	return writeJSON(namesPath(graphRoot), names)
+	return atomicfile.WriteJSON(namesPath(graphRoot), names)
 }
 
 // Remove drops the record of image id and every name pointing at it.
@@ -176,40 +178,11 @@ func Remove(graphRoot, id string) error {
 			delete(names, n)
 		}
 	}
-	if err := writeJSON(namesPath(graphRoot), names); err != nil {
+	if err := atomicfile.WriteJSON(namesPath(graphRoot), names); err != nil {
 		return err
 	}
 	if err := os.Remove(recordPath(graphRoot, id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove image record: %w", err)
-	}
-	return nil
-}
-
-// writeJSON replaces path atomically: write a temporary file, fsync it and
-// rename it over the old one.
-func writeJSON(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("replace %s: %w", path, err)
 	}
 	return nil
 }

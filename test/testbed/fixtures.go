@@ -1,4 +1,4 @@
-package test
+package testbed
 
 import (
 	"archive/tar"
@@ -37,17 +37,17 @@ import (
 //	config:  User app, WorkingDir /home/app/work (in no layer), Entrypoint
 //	         /bin/echo entry, Cmd default-arg, Env PATH=… FIXTURE=app APP_ENV=1
 const (
-	fixturePath = "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
-	layer2Body  = "layer2\n"
-	helloBody   = "hello from the app layer\n"
+	FixturePath = "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+	Layer2Body  = "layer2\n"
+	HelloBody   = "hello from the app layer\n"
 
-	mediaTypeManifest = "application/vnd.oci.image.manifest.v1+json"
-	mediaTypeConfig   = "application/vnd.oci.image.config.v1+json"
-	mediaTypeLayer    = "application/vnd.oci.image.layer.v1.tar+gzip"
+	MediaTypeManifest = "application/vnd.oci.image.manifest.v1+json"
+	MediaTypeConfig   = "application/vnd.oci.image.config.v1+json"
+	MediaTypeLayer    = "application/vnd.oci.image.layer.v1.tar+gzip"
 )
 
-// requiredApplets are the commands the tests run inside containers.
-var requiredApplets = []string{
+// RequiredApplets are the commands the tests run inside containers.
+var RequiredApplets = []string{
 	"sh", "id", "cat", "ls", "echo", "hostname", "ps", "mount", "touch", "rm",
 	"sleep", "true", "false", "env", "pwd", "stat", "readlink", "wc", "grep",
 	"head", "tty", "stty", "sha256sum", "test", "mkdir", "kill", "printf",
@@ -55,14 +55,15 @@ var requiredApplets = []string{
 
 var fixtureTime = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
-type blob struct {
-	mediaType string
-	data      []byte
-	digest    string
+// Blob is one blob of an image: its bytes and their digest.
+type Blob struct {
+	MediaType string
+	Data      []byte
+	Digest    string // sha256:HEX of Data
 }
 
-func newBlob(mediaType string, data []byte) blob {
-	return blob{mediaType: mediaType, data: data, digest: sha256Digest(data)}
+func newBlob(mediaType string, data []byte) Blob {
+	return Blob{MediaType: mediaType, Data: data, Digest: sha256Digest(data)}
 }
 
 func sha256Digest(b []byte) string {
@@ -70,17 +71,31 @@ func sha256Digest(b []byte) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-type image struct {
-	repo, tag string
-	config    blob
-	layers    []blob
-	manifest  []byte
-	digest    string // of manifest
+// Image is a fixture image: an OCI manifest, its config and its gzipped
+// layers, ready to push (Registry.Push) or to unpack (WriteRootfs).
+type Image struct {
+	Repo, Tag string
+	Config    Blob
+	Layers    []Blob // bottom first
+	Manifest  []byte
+	Digest    string // of Manifest
 }
+
+// Name is REPO:TAG.
+func (img *Image) Name() string { return img.Repo + ":" + img.Tag }
+
+// Fixtures are the images BuildFixtures builds.
+type Fixtures struct {
+	Busybox *Image // library/busybox:latest
+	App     *Image // test/app:latest
+}
+
+// All lists the fixtures, Busybox first.
+func (f *Fixtures) All() []*Image { return []*Image{f.Busybox, f.App} }
 
 // layer is a layer's blob and its uncompressed digest (the config's diff_id).
 type layer struct {
-	blob   blob
+	blob   Blob
 	diffID string
 }
 
@@ -135,7 +150,7 @@ func buildLayer(entries []entry) (layer, error) {
 	if err := zw.Close(); err != nil {
 		return layer{}, err
 	}
-	return layer{blob: newBlob(mediaTypeLayer, gz.Bytes()), diffID: sha256Digest(raw.Bytes())}, nil
+	return layer{blob: newBlob(MediaTypeLayer, gz.Bytes()), diffID: sha256Digest(raw.Bytes())}, nil
 }
 
 // hostBusybox reads /bin/busybox and its applet list, refusing a
@@ -164,7 +179,7 @@ func hostBusybox() (body string, applets []string, err error) {
 			applets = append(applets, a)
 		}
 	}
-	for _, a := range requiredApplets {
+	for _, a := range RequiredApplets {
 		if !slices.Contains(applets, a) {
 			return "", nil, fmt.Errorf("%s has no applet %q, which the tests use", path, a)
 		}
@@ -184,7 +199,9 @@ extra:x:1001:app
 nobody:x:65534:
 `
 
-func buildFixtures() ([]*image, error) {
+// BuildFixtures builds the fixture images from the host's /bin/busybox
+// (which must be statically linked and have RequiredApplets).
+func BuildFixtures() (*Fixtures, error) {
 	bb, applets, err := hostBusybox()
 	if err != nil {
 		return nil, err
@@ -216,7 +233,7 @@ func buildFixtures() ([]*image, error) {
 	l2, err := buildLayer([]entry{
 		dir("etc/", 0o755),
 		file("etc/.wh.deleteme", ""),
-		file("etc/layer2", layer2Body),
+		file("etc/layer2", Layer2Body),
 	})
 	if err != nil {
 		return nil, err
@@ -226,13 +243,13 @@ func buildFixtures() ([]*image, error) {
 		file("etc/app-release", "app 1\n"),
 		dir("home/", 0o755),
 		{name: "home/app/", typ: tar.TypeDir, mode: 0o755, uid: 1000, gid: 1000},
-		{name: "home/app/hello.txt", typ: tar.TypeReg, mode: 0o644, uid: 1000, gid: 1000, body: helloBody},
+		{name: "home/app/hello.txt", typ: tar.TypeReg, mode: 0o644, uid: 1000, gid: 1000, body: HelloBody},
 	})
 	if err != nil {
 		return nil, err
 	}
 	busybox, err := assemble("library/busybox", "latest", []layer{l1, l2}, runConfig{
-		Env: []string{fixturePath, "FIXTURE=busybox"},
+		Env: []string{FixturePath, "FIXTURE=busybox"},
 		Cmd: []string{"sh"},
 	})
 	if err != nil {
@@ -243,12 +260,12 @@ func buildFixtures() ([]*image, error) {
 		WorkingDir: "/home/app/work",
 		Entrypoint: []string{"/bin/echo", "entry"},
 		Cmd:        []string{"default-arg"},
-		Env:        []string{fixturePath, "FIXTURE=app", "APP_ENV=1"},
+		Env:        []string{FixturePath, "FIXTURE=app", "APP_ENV=1"},
 	})
 	if err != nil {
 		return nil, err
 	}
-	return []*image{busybox, app}, nil
+	return &Fixtures{Busybox: busybox, App: app}, nil
 }
 
 // runConfig is the "config" object of an OCI image configuration.
@@ -266,11 +283,11 @@ type descriptor struct {
 	Size      int    `json:"size"`
 }
 
-func describe(b blob) descriptor {
-	return descriptor{MediaType: b.mediaType, Digest: b.digest, Size: len(b.data)}
+func describe(b Blob) descriptor {
+	return descriptor{MediaType: b.MediaType, Digest: b.Digest, Size: len(b.Data)}
 }
 
-func assemble(repo, tag string, layers []layer, rc runConfig) (*image, error) {
+func assemble(repo, tag string, layers []layer, rc runConfig) (*Image, error) {
 	type history struct {
 		Created   string `json:"created"`
 		CreatedBy string `json:"created_by"`
@@ -292,29 +309,29 @@ func assemble(repo, tag string, layers []layer, rc runConfig) (*image, error) {
 		Config:       rc,
 	}
 	cfg.RootFS.Type = "layers"
-	img := &image{repo: repo, tag: tag}
+	img := &Image{Repo: repo, Tag: tag}
 	var descs []descriptor
 	for i, l := range layers {
 		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, l.diffID)
 		cfg.History = append(cfg.History, history{Created: cfg.Created, CreatedBy: fmt.Sprintf("urun test fixture %s layer %d", repo, i+1)})
-		img.layers = append(img.layers, l.blob)
+		img.Layers = append(img.Layers, l.blob)
 		descs = append(descs, describe(l.blob))
 	}
 	cb, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
 	}
-	img.config = newBlob(mediaTypeConfig, cb)
+	img.Config = newBlob(MediaTypeConfig, cb)
 	mb, err := json.Marshal(struct {
 		SchemaVersion int          `json:"schemaVersion"`
 		MediaType     string       `json:"mediaType"`
 		Config        descriptor   `json:"config"`
 		Layers        []descriptor `json:"layers"`
-	}{2, mediaTypeManifest, describe(img.config), descs})
+	}{2, MediaTypeManifest, describe(img.Config), descs})
 	if err != nil {
 		return nil, err
 	}
-	img.manifest = mb
-	img.digest = sha256Digest(mb)
+	img.Manifest = mb
+	img.Digest = sha256Digest(mb)
 	return img, nil
 }
