@@ -8,7 +8,7 @@ TAGS     := containers_image_openpgp,containers_image_docker_daemon_stub,exclude
 GOFLAGS_BUILD := -tags $(TAGS) -trimpath
 export CGO_ENABLED := 1
 
-.PHONY: all build test unit integration bench clean
+.PHONY: all build test unit suite integration bench clean
 
 all: build
 
@@ -24,6 +24,11 @@ test:
 unit:
 	$(GO) vet -tags $(TAGS) ./...
 	$(GO) test -tags $(TAGS) $$($(GO) list -tags $(TAGS) ./... | grep -v '^github.com/urun/urun/test$$')
+
+# The compiled integration suite (hack/test.sh runs it as the test user).
+SUITE_BINARY ?= bin/integration.test
+suite:
+	$(GO) test -c -tags $(TAGS) -o $(SUITE_BINARY) ./test
 
 # Host set-up (as root), build, and the integration suite only.
 integration:

@@ -24,7 +24,6 @@ esac
 
 cd "$(dirname "$0")/.."
 
-TAGS=containers_image_openpgp,containers_image_docker_daemon_stub,exclude_graphdriver_btrfs,exclude_graphdriver_zfs
 TEST_USER=uruntest
 NOSUB_USER=urunnosub
 SUITE_TIMEOUT=60m
@@ -67,7 +66,7 @@ log "compile the integration suite"
 work=$(mktemp -d /tmp/urun-test.XXXXXX)
 trap 'rm -rf --one-file-system "$work"' EXIT
 mkdir "$work/bin"
-go test -c -tags "$TAGS" -o "$work/integration.test" ./test
+make suite SUITE_BINARY="$work/integration.test"
 install -m 0755 bin/urun bin/urun-image "$work/bin/"
 chmod -R a+rX "$work"
 

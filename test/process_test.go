@@ -12,12 +12,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // uniqueSleep returns a sleep duration no other test or host process uses,
@@ -125,4 +127,61 @@ func TestRunWithTTYGivesTheContainerATerminal(t *testing.T) {
 	assert.NotContains(t, text, "not a tty")
 	assert.Regexp(t, regexp.MustCompile(fmt.Sprintf(`(?m)^%d %d$`, rows, cols)), text, "the container's terminal has the caller's size")
 	assert.Contains(t, text, "done")
+}
+
+// Resizing the caller's terminal resizes the container's: urun passes
+// SIGWINCH on as a new size on the container's pty.
+func TestRunWithTTYFollowsTerminalResizes(t *testing.T) {
+	e := sharedStore(t)
+	master, slave, err := openPTY(24, 80)
+	require.NoError(t, err)
+	defer master.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := e.command(ctx, "run", "--rm", "-t", busyboxRef, "sh", "-c",
+		`trap 'stty size; exit 0' WINCH; echo ready; while :; do sleep 0.1; done`)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	require.NoError(t, cmd.Start())
+	slave.Close()
+
+	var out syncBuffer
+	readDone := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(&out, master)
+		close(readDone)
+	}()
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "ready") }, 20*time.Second, 20*time.Millisecond,
+		"the container started: %q", out.String())
+	// As a terminal emulator does: the new size goes to the terminal, and
+	// the kernel signals its foreground process group, urun.
+	require.NoError(t, unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 50, Col: 132}))
+	err = cmd.Wait()
+	select {
+	case <-readDone:
+	case <-time.After(10 * time.Second):
+	}
+	text := strings.ReplaceAll(out.String(), "\r", "")
+	require.NoError(t, ctx.Err(), "the container did not see the resize: %q", text)
+	require.NoError(t, err)
+	assert.Regexp(t, regexp.MustCompile(`(?m)^50 132$`), text, "the container's terminal took the new size")
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
