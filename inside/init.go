@@ -6,6 +6,7 @@
 package inside
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -130,29 +131,16 @@ func run(sync *os.File) error {
 	return commandError(proc.Args[0], err)
 }
 
+// resolveUser looks the user up in the container's own /etc/passwd and
+// /etc/group; an image without them still runs numeric users.
 func resolveUser(spec string) (ExecUser, error) {
-	passwd, _ := os.Open("/etc/passwd")
-	group, _ := os.Open("/etc/group")
-	defer func() {
-		if passwd != nil {
-			passwd.Close()
-		}
-		if group != nil {
-			group.Close()
-		}
-	}()
-	u, err := ResolveUser(spec, readerOrNil(passwd), readerOrNil(group))
+	passwd, _ := os.ReadFile("/etc/passwd")
+	group, _ := os.ReadFile("/etc/group")
+	u, err := ResolveUser(spec, bytes.NewReader(passwd), bytes.NewReader(group))
 	if err != nil {
 		return u, fmt.Errorf("resolve user %q in the image: %w", spec, err)
 	}
 	return u, nil
-}
-
-func readerOrNil(f *os.File) interface{ Read([]byte) (int, error) } {
-	if f == nil {
-		return nil
-	}
-	return f
 }
 
 func switchUser(u ExecUser) error {

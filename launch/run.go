@@ -338,6 +338,8 @@ func readStart(sync *os.File) startReport {
 			}
 		}
 		return startReport{code: 125, err: errors.New("the container's init sent a bad terminal")}
+	case 'E': // init failed in nsenter.c, before Go
+		return startReport{code: 125, err: &ExitError{Code: 125, Err: userns.StageError(string(buf[1:n]))}}
 	case 'X':
 		var code int
 		var msg string

@@ -146,10 +146,20 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 	// monitor's root, which keeps the host's view of the store.
 	if (flags && unshare(flags & ~CLONE_NEWNS) < 0)
 		fail("unshare namespaces");
+	// Init speaks on the socket only after the monitor has sent its pid, so
+	// the host reads the messages in order.
+	int pid_sent[2];
+	if (pipe2(pid_sent, O_CLOEXEC) < 0)
+		fail("create pipe");
 	pid_t init = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	if (init < 0)
 		fail("fork the container's init");
 	if (init == 0) {
+		char c;
+		close(pid_sent[1]);
+		while (read(pid_sent[0], &c, 1) < 0 && errno == EINTR)
+			;
+		close(pid_sent[0]);
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 			fail("set parent death signal");
 		if ((flags & CLONE_NEWNS) && unshare(CLONE_NEWNS) < 0)
@@ -161,6 +171,8 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 	char msg[32];
 	snprintf(msg, sizeof msg, "P%d", (int)init);
 	send_msg(msg);
+	close(pid_sent[1]);
+	close(pid_sent[0]);
 	close(sync_fd);
 	monitor(init, remove_dir, remove_now);
 }

@@ -159,7 +159,7 @@ func (p *Process) expect(want byte) (string, error) {
 	}
 	msg := string(buf[:n])
 	if msg[0] == 'E' {
-		return "", stageError(msg[1:])
+		return "", StageError(msg[1:])
 	}
 	if msg[0] != want {
 		return "", fmt.Errorf("namespace stage sent %q, want %q", msg, want)
@@ -175,9 +175,9 @@ func (p *Process) waitErr() error {
 	return err
 }
 
-// stageError turns "E<errno> <what>" from nsenter.c into an error that
-// names the fix where one is known.
-func stageError(msg string) error {
+// StageError turns a failure nsenter.c reported, "E<errno> <what>" without
+// the E, into an error that names the fix where one is known.
+func StageError(msg string) error {
 	num, what, _ := strings.Cut(msg, " ")
 	n, _ := strconv.Atoi(num)
 	errno := syscall.Errno(n)
