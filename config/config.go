@@ -77,7 +77,7 @@ func Load(path string) (*Config, error) {
 		GraphRoot:    filepath.Join(dataHome(), "urun", "storage"),
 		RunRoot:      filepath.Join(runRoot, "urun"),
 		RootfsDriver: "auto",
-		Network:      "none",
+		Network:      "slirp4netns",
 	}
 	explicit := path != ""
 	if !explicit {
@@ -120,8 +120,21 @@ func (c *Config) StorageRunRoot() string {
 	return filepath.Join(c.RunRoot, "storage")
 }
 
-// ContainerStateDir holds one container's run state.
+// ShortIDLength is how much of a container id names it for short.
+const ShortIDLength = 12
+
+// StateRoot holds the containers' run state directories.
+func (c *Config) StateRoot() string {
+	return filepath.Join(c.RunRoot, "containers")
+}
+
+// ContainerStateDir holds one container's run state. It is named by the
+// short id: unix sockets live in it, and their paths may not pass 107
+// bytes.
 func (c *Config) ContainerStateDir(id string) string {
+	if len(id) > ShortIDLength {
+		id = id[:ShortIDLength]
+	}
 	return filepath.Join(c.RunRoot, "containers", id)
 }
 

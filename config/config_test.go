@@ -59,7 +59,7 @@ func TestWithoutConfigFileTheDefaultsApply(t *testing.T) {
 		GraphRoot:    filepath.Join(h.data, "urun", "storage"),
 		RunRoot:      filepath.Join(h.runtime, "urun"),
 		RootfsDriver: "auto",
-		Network:      "none",
+		Network:      "slirp4netns",
 	}, c)
 }
 
@@ -96,7 +96,7 @@ func TestConfigFileOverridesTheDefaults(t *testing.T) {
 				assert.Equal(t, "native", c.RootfsDriver)
 				assert.Equal(t, filepath.Join(h.data, "urun", "storage"), c.GraphRoot)
 				assert.Equal(t, filepath.Join(h.runtime, "urun"), c.RunRoot)
-				assert.Equal(t, "none", c.Network)
+				assert.Equal(t, "slirp4netns", c.Network)
 			},
 		},
 		{

@@ -2,36 +2,59 @@
 # hack/bench.sh (`make bench`): how long `urun run --rm IMAGE true` takes,
 # side by side with bubblewrap on the same root file system (the floor:
 # namespaces and mounts, no image store) and rootless podman on the same
-# image, in one hyperfine run.
+# image, in one hyperfine run; what networking adds to that start-up
+# (slirp4netns against --network none); and the network's throughput
+# (iperf3) from a container to a server on the host's loopback and from
+# the host into a published port, for urun and podman with slirp4netns and
+# with pasta.
 #
 # As root (a fresh Debian 12 is fine): sets the host up with
 # hack/setup-host.sh bench (what `make test` sets up, plus hyperfine,
-# podman, runc and jq), builds, then measures as the unprivileged user
+# podman, runc, jq and iperf3), builds, then measures as the unprivileged user
 # uruntest with a clean environment. As an ordinary user: changes nothing,
 # checks the set-up, and measures as that user.
 #
 # Everything measured runs in a throw-away world owned by the bench user: a
 # registry on 127.0.0.1 holding the integration suite's busybox fixture
 # (started by test/testbed/cmd/urun-testbed, which also unpacks that image
-# for bwrap), and temporary XDG_DATA_HOME, XDG_CONFIG_HOME and
-# XDG_RUNTIME_DIR. All of it is stopped and removed on exit.
+# for bwrap, and pushes test/iperf3:latest: that image plus the host's
+# iperf3 and its libraries), and temporary XDG_DATA_HOME, XDG_CONFIG_HOME
+# and XDG_RUNTIME_DIR. All of it is stopped and removed on exit. The
+# throughput servers listen on 127.0.0.1 only.
 #
 # It is a report, not a test: it exits 0 when it measured, whatever the
-# numbers say, and non-zero only when it could not measure.
+# numbers say, and non-zero only when it could not measure the start-up of
+# urun --network none and bwrap. A variant that fails (urun before its
+# networking lands, podman without pasta support) is reported as FAILED
+# with its error, and the rest is measured.
 #
 # Knobs (environment): BENCH_WARMUP (default 10), BENCH_RUNS (100),
-# BENCH_TRACE_RUNS (20), BENCH_JSON=FILE (keep hyperfine's JSON export).
+# BENCH_TRACE_RUNS (20), BENCH_JSON=FILE (keep hyperfine's JSON export),
+# BENCH_NET_RUNS (3 iperf3 runs per direction and variant, median shown),
+# BENCH_NET_SECONDS (3, each run's length), BENCH_NET=0 (skip throughput).
 set -euo pipefail
 
 BENCH_USER=uruntest
 WARMUP=${BENCH_WARMUP:-10}
 RUNS=${BENCH_RUNS:-100}
 TRACE_RUNS=${BENCH_TRACE_RUNS:-20}
+NET_RUNS=${BENCH_NET_RUNS:-3}
+NET_SECONDS=${BENCH_NET_SECONDS:-3}
+NET=${BENCH_NET:-1}
 CLEAN_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # The issue's targets: urun within this factor of bwrap's median, and
 # podman's median at least this many times urun's.
 TARGET_VS_BWRAP=1.5
 TARGET_VS_PODMAN=8
+# Networking's targets: start-up with slirp4netns at most this many ms
+# above --network none (medians); iperf3 from a container to the host's
+# loopback through slirp4netns at least this many Gbit/s (what slirp4netns
+# does at its best, with MTU 65520); from the host into a published port
+# at least this many (the builtin port driver, a splice between two
+# sockets, does tens of Gbit/s).
+TARGET_NET_STARTUP_MS=5
+TARGET_C2H_GBITS=8
+TARGET_H2C_GBITS=10
 
 log() { printf '\n==> %s\n' "$*"; }
 die() {
@@ -73,7 +96,8 @@ prepare_and_run() {
 	home=$(getent passwd "$user" | cut -d: -f6)
 	# The same clean environment hack/test.sh gives the suite; no stdin.
 	local envs=(env -i "HOME=$home" "USER=$user" "LOGNAME=$user" "PATH=$work/bin:$CLEAN_PATH"
-		"BENCH_WARMUP=$WARMUP" "BENCH_RUNS=$RUNS" "BENCH_TRACE_RUNS=$TRACE_RUNS")
+		"BENCH_WARMUP=$WARMUP" "BENCH_RUNS=$RUNS" "BENCH_TRACE_RUNS=$TRACE_RUNS"
+		"BENCH_NET_RUNS=$NET_RUNS" "BENCH_NET_SECONDS=$NET_SECONDS" "BENCH_NET=$NET")
 	local rc=0
 	if [ "$(id -u)" = 0 ]; then
 		(cd "$work" && runuser -u "$user" -- "${envs[@]}" bash "$work/bench.sh" --measure "$work" </dev/null) || rc=$?
@@ -93,8 +117,14 @@ prepare_and_run() {
 
 # Set by measure and its helpers; read by cleanup.
 work='' bin='' tmp='' testbed_pid=''
-registry='' image='' rootfs=''
+registry='' image='' rootfs='' iperf3_image='' iperf3_error=''
 names=() commands=() podman_note=''
+# Why an optional row was left out, by its name (add_row).
+declare -A left_out=()
+# podman's command with the flags that work here (add_podman_row).
+podman_cmd=()
+# What the throughput measurements started: stopped by cleanup.
+bg_pids=() podman_containers=()
 
 measure() {
 	work=$1
@@ -122,6 +152,7 @@ measure() {
 	add_row "bwrap" "$(command -v bwrap) --unshare-all --die-with-parent --bind $rootfs / --proc /proc --dev /dev /bin/true" required
 	add_podman_row
 	add_row "urun --network host" "$bin/urun run --rm --network host $image true" optional
+	add_row "urun --network slirp4netns" "$bin/urun run --rm --network slirp4netns $image true" optional
 	add_row "urun fuse-overlayfs" "$bin/urun --rootfs-driver fuse-overlayfs run --rm --network none $image true" optional
 
 	log "hyperfine: $WARMUP warm-up runs, then $RUNS runs of each, no shell (-N)"
@@ -136,14 +167,22 @@ measure() {
 
 	print_table "$tmp/hyperfine.json"
 	print_trace
+	if [ "$NET" = 0 ]; then
+		log "network throughput: skipped (BENCH_NET=0)"
+	else
+		measure_throughput
+	fi
 	log "measurements took $((SECONDS - started)) s"
 }
 
 # start_testbed starts urun-testbed in the background and waits until it
 # says where the registry, the image and the rootfs are.
 start_testbed() {
-	local ready=$tmp/testbed.env
-	"$bin/urun-testbed" -dir "$tmp/testbed" -rootfs "$tmp/rootfs" -ready "$ready" \
+	local ready=$tmp/testbed.env extra=()
+	if [ "$NET" != 0 ] && command -v iperf3 >/dev/null; then
+		extra=(-iperf3 "$(command -v iperf3)")
+	fi
+	"$bin/urun-testbed" -dir "$tmp/testbed" -rootfs "$tmp/rootfs" -ready "$ready" "${extra[@]}" \
 		>"$tmp/testbed.log" 2>&1 &
 	testbed_pid=$!
 	local i
@@ -163,6 +202,8 @@ start_testbed() {
 		REGISTRY) registry=$value ;;
 		BUSYBOX) image=$value ;;
 		ROOTFS) rootfs=$value ;;
+		IPERF3) iperf3_image=$value ;;
+		IPERF3_ERROR) iperf3_error=$value ;;
 		esac
 	done <"$ready"
 	[ -n "$registry" ] && [ -n "$image" ] && [ -n "$rootfs" ] || die "urun-testbed's $ready lacks a line: $(cat "$ready")"
@@ -184,7 +225,8 @@ write_registries_conf() {
 
 # add_row NAME COMMAND required|optional: runs COMMAND once; if it works,
 # it becomes a row of the hyperfine run. A required row that fails ends the
-# bench; an optional one is reported and left out.
+# bench; an optional one is reported, left out (left_out says why) and the
+# bench goes on.
 add_row() {
 	local name=$1 command=$2 need=$3 out
 	# shellcheck disable=SC2086 # the command line is split like hyperfine -N does
@@ -198,7 +240,9 @@ add_row() {
 		die "$name does not work here, so there is nothing to compare: $command: $out"
 	fi
 	echo "LEFT OUT: $name: $command failed: $out"
-	return 1
+	left_out[$name]=$(echo "$out" | tail -n 2 | tr '\n' ' ')
+	# Not a failure: under set -e a non-zero status would end the bench.
+	return 0
 }
 
 # add_podman_row adds rootless podman, configured for a host without
@@ -226,12 +270,14 @@ add_podman_row() {
 	local run=(run --rm --network none "$image" true)
 	if out=$("${base[@]}" "${run[@]}" 2>&1 </dev/null); then
 		add_row "podman --network none" "$(command -v podman) ${base[*]:1} ${run[*]}" optional
+		podman_cmd=("${base[@]}")
 		podman_note="podman ${base[*]:1} (no systemd: cgroupfs, file events; overlay like urun)"
 		return
 	fi
 	local why=$out
 	if command -v runc >/dev/null && out=$("${base[@]}" --runtime=runc "${run[@]}" 2>&1 </dev/null); then
 		add_row "podman --network none" "$(command -v podman) ${base[*]:1} --runtime=runc ${run[*]}" optional
+		podman_cmd=("${base[@]}" --runtime=runc)
 		podman_note="podman ${base[*]:1} --runtime=runc (no systemd: cgroupfs, file events; overlay like urun; runc because the default runtime failed: $(echo "$why" | tail -n 1))"
 		return
 	fi
@@ -292,6 +338,15 @@ print_table() {
 	else
 		printf '  %-52s %8s  %s\n' "urun --network none at least ${TARGET_VS_PODMAN}× faster than podman:" "-" "NOT MEASURED ($podman_note)"
 	fi
+	local slirp added
+	slirp=$(median_of "urun --network slirp4netns" "$json")
+	local what="urun --network slirp4netns at most ${TARGET_NET_STARTUP_MS} ms above none:"
+	if [ -n "$slirp" ] && [ -n "$urun" ]; then
+		added=$(awk -v a="$slirp" -v b="$urun" 'BEGIN { printf "%.2f", a - b }')
+		printf '  %-52s %8s  %s\n' "$what" "+${added} ms" "$(verdict "$added" '<=' "$TARGET_NET_STARTUP_MS")"
+	else
+		printf '  %-52s %8s  %s\n' "$what" "-" "NOT MEASURED (urun --network slirp4netns failed: ${left_out["urun --network slirp4netns"]:-no result})"
+	fi
 }
 
 # print_trace shows where urun's milliseconds go, from URUN_TRACE's lines
@@ -350,11 +405,315 @@ print_trace() {
 	echo "  (the rest: exec and Go runtime start before the first mark, exit after the last)"
 }
 
+# ---------------------------------------------------------------------------
+# Network throughput: iperf3 in the image test/iperf3:latest (urun-testbed's
+# busybox fixture plus the host's iperf3), NET_RUNS runs of NET_SECONDS s
+# for each variant and direction, median in Gbit/s.
+#
+#   container → host: `iperf3 -s -B 127.0.0.1` on the host; the container's
+#     client connects to the host's loopback through the network's gateway:
+#     10.0.2.2 with slirp4netns:allow_host_loopback=true; with
+#     pasta:--map-gw (urun and podman pass --no-map-gw unless told so), the
+#     container's default gateway, which pasta then maps to the host's
+#     loopback.
+#   host → published port: `iperf3 -s` in the container, published with
+#     -p 127.0.0.1:PORT:5201; the host's client connects to 127.0.0.1:PORT.
+
+# The variants, in the table's order.
+net_variants=("urun slirp4netns" "urun pasta" "podman slirp4netns" "podman pasta")
+# Results by "VARIANT|DIRECTION" (DIRECTION c2h or h2c): the median, the
+# runs, or why there is none.
+declare -A net_median=() net_runs=() net_failed=() net_mtu=()
+
+# free_port prints a TCP port of 127.0.0.1 nobody listens on (below the
+# usual ephemeral range, so that no client takes it meanwhile).
+free_port() {
+	local p i
+	for ((i = 0; i < 200; i++)); do
+		p=$((20000 + RANDOM % 12000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# engine_cmd VARIANT: sets the array cmd to the variant's `… run --rm`
+# prefix and net to its --network value for container → host (the part
+# before ":" for host → published port).
+engine_cmd() {
+	case $1 in
+	urun*) cmd=("$bin/urun" run --rm) ;;
+	podman*) cmd=("${podman_cmd[@]}" run --rm) ;;
+	esac
+	case $1 in
+	*slirp4netns) net=slirp4netns:allow_host_loopback=true ;;
+	*pasta) net=pasta:--map-gw ;;
+	esac
+}
+
+# gbits FILE: the received rate of an iperf3 -J report, in Gbit/s; fails
+# when the report has none.
+gbits() {
+	local bps
+	bps=$(jq -r '.end.sum_received.bits_per_second // empty' "$1" 2>/dev/null) || bps=''
+	if [ -z "$bps" ] || [ "$bps" = 0 ]; then
+		return 1
+	fi
+	awk -v b="$bps" 'BEGIN { printf "%.2f", b / 1e9 }'
+}
+
+# median_list NUMBERS…: the median.
+median_list() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.2f", v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# why [JSON] LOG: a short reason from a failed command's files: iperf3's
+# error from its -J report, then the last lines of the log.
+why() {
+	local e='' log
+	if [ $# = 2 ]; then
+		e=$(jq -r '.error // empty' "$1" 2>/dev/null) || e=''
+		[ -z "$e" ] || e="iperf3: $e"
+		shift
+	fi
+	log=$(grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 3 | tr '\n' ' ' | cut -c1-400) || log=''
+	if [ -n "$e" ] && [ -n "$log" ]; then
+		echo "$e; $log"
+	else
+		echo "$e$log"
+	fi
+}
+
+# record VARIANT DIR RATES…: stores the runs and their median.
+record() {
+	local key="$1|$2"
+	shift 2
+	net_runs[$key]="$*"
+	net_median[$key]=$(median_list "$@")
+}
+
+# probe_mtu VARIANT: the MTU of the container's interface other than lo.
+probe_mtu() {
+	local cmd=() net
+	engine_cmd "$1"
+	net_mtu[$1]=$(timeout -k 5 60 "${cmd[@]}" --network "$net" "$iperf3_image" sh -c 'ip -o link show' 2>/dev/null </dev/null |
+		awk '$2 != "lo:" { for (i = 3; i < NF; i++) if ($i == "mtu") { print $(i + 1); exit } }') || true
+}
+
+# container_to_host VARIANT PORT: NET_RUNS runs of the container's iperf3
+# client against the host's server on 127.0.0.1:PORT.
+container_to_host() {
+	local variant=$1 port=$2 cmd=() net i rates=() rate out=$tmp/c2h.json err=$tmp/c2h.err target
+	engine_cmd "$variant"
+	case $variant in
+	*slirp4netns) target=10.0.2.2 ;;
+	*pasta) target='$(ip -4 route | awk "/^default/ { print \$3; exit }")' ;;
+	esac
+	for ((i = 0; i < NET_RUNS; i++)); do
+		if ! timeout -k 10 $((NET_SECONDS + 60)) "${cmd[@]}" --network "$net" "$iperf3_image" \
+			sh -c "exec iperf3 -c \"$target\" -p $port -t $NET_SECONDS -J" >"$out" 2>"$err" </dev/null ||
+			! rate=$(gbits "$out"); then
+			net_failed["$variant|c2h"]="${cmd[*]} --network $net … iperf3 -c $target: $(why "$out" "$err")"
+			return 1
+		fi
+		rates+=("$rate")
+	done
+	record "$variant" c2h "${rates[@]}"
+}
+
+# host_to_published VARIANT: starts iperf3 -s in a container published on
+# a free port of 127.0.0.1, runs the host's client NET_RUNS times (after a
+# warm-up run, which also waits for the server), stops the container.
+host_to_published() {
+	local variant=$1 cmd=() net port pid='' name='' i rates=() rate ok=''
+	local out=$tmp/h2c.json err=$tmp/h2c.err log=$tmp/h2c-server.log
+	engine_cmd "$variant"
+	net=${net%%:*} # no allow_host_loopback needed
+	port=$(free_port) || {
+		net_failed["$variant|h2c"]="no free port found"
+		return 1
+	}
+	case $variant in
+	urun*)
+		"${cmd[@]}" --network "$net" -p "127.0.0.1:$port:5201" "$iperf3_image" iperf3 -s -p 5201 >"$log" 2>&1 </dev/null &
+		pid=$!
+		bg_pids+=("$pid")
+		;;
+	podman*)
+		name=urun-bench-iperf3-$$
+		if ! "${podman_cmd[@]}" run -d --name "$name" --network "$net" -p "127.0.0.1:$port:5201" "$iperf3_image" iperf3 -s -p 5201 >"$log" 2>&1 </dev/null; then
+			net_failed["$variant|h2c"]="${podman_cmd[*]} run -d --network $net -p 127.0.0.1:$port:5201 …: $(why "$log")"
+			"${podman_cmd[@]}" rm -f "$name" >/dev/null 2>&1 || true
+			return 1
+		fi
+		podman_containers+=("$name")
+		;;
+	esac
+	# Warm-up and readiness: the port may accept before iperf3 listens.
+	for ((i = 0; i < 30; i++)); do
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			break
+		fi
+		if timeout -k 5 20 iperf3 -c 127.0.0.1 -p "$port" -t 1 -J >"$out" 2>"$err" </dev/null && gbits "$out" >/dev/null; then
+			ok=1
+			break
+		fi
+		sleep 0.5
+	done
+	if [ -z "$ok" ]; then
+		net_failed["$variant|h2c"]="the published port 127.0.0.1:$port never served iperf3: $(why "$out" "$err"); the server container said: $(why "$log")"
+	else
+		for ((i = 0; i < NET_RUNS; i++)); do
+			if ! timeout -k 5 $((NET_SECONDS + 60)) iperf3 -c 127.0.0.1 -p "$port" -t "$NET_SECONDS" -J >"$out" 2>"$err" </dev/null ||
+				! rate=$(gbits "$out"); then
+				net_failed["$variant|h2c"]="iperf3 -c 127.0.0.1 -p $port: $(why "$out" "$err")"
+				break
+			fi
+			rates+=("$rate")
+		done
+	fi
+	if [ -n "$pid" ]; then
+		# urun forwards SIGTERM to iperf3, which exits.
+		kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -KILL "$pid" 2>/dev/null; then
+			echo "    (urun with the iperf3 server did not exit within 10 s of SIGTERM: killed it)"
+		fi
+		wait "$pid" 2>/dev/null || true
+	fi
+	if [ -n "$name" ]; then
+		"${podman_cmd[@]}" rm -f -t 2 "$name" >/dev/null 2>&1 || true
+	fi
+	[ -z "${net_failed["$variant|h2c"]:-}" ] && ((${#rates[@]})) || return 1
+	record "$variant" h2c "${rates[@]}"
+}
+
+measure_throughput() {
+	log "network throughput: iperf3, median of $NET_RUNS runs of $NET_SECONDS s each ($(nproc) CPUs)"
+	if ! command -v iperf3 >/dev/null; then
+		echo "  skipped: iperf3 is not installed (as root, \`make bench\` installs it)"
+		return 0
+	fi
+	if [ -z "$iperf3_image" ]; then
+		echo "  skipped: urun-testbed could not build the iperf3 image: ${iperf3_error:-no reason given}"
+		return 0
+	fi
+	local variant out
+	if ! out=$("$bin/urun" pull -q "$iperf3_image" 2>&1 </dev/null); then
+		for variant in "urun slirp4netns" "urun pasta"; do
+			net_failed["$variant|c2h"]="urun pull $iperf3_image failed: $out"
+			net_failed["$variant|h2c"]=${net_failed["$variant|c2h"]}
+		done
+	fi
+	if ((${#podman_cmd[@]})); then
+		if ! out=$(CONTAINERS_REGISTRIES_CONF=$XDG_CONFIG_HOME/containers/registries.conf "${podman_cmd[@]}" pull -q "$iperf3_image" 2>&1 </dev/null); then
+			for variant in "podman slirp4netns" "podman pasta"; do
+				net_failed["$variant|c2h"]="podman pull $iperf3_image failed: $out"
+				net_failed["$variant|h2c"]=${net_failed["$variant|c2h"]}
+			done
+		fi
+	else
+		for variant in "podman slirp4netns" "podman pasta"; do
+			net_failed["$variant|c2h"]="no podman here: $podman_note"
+			net_failed["$variant|h2c"]=${net_failed["$variant|c2h"]}
+		done
+	fi
+
+	local port pid
+	port=$(free_port) || {
+		echo "  skipped: found no free port on 127.0.0.1 for the host's iperf3 server"
+		return 0
+	}
+	iperf3 -s -B 127.0.0.1 -p "$port" >"$tmp/iperf3-server.log" 2>&1 </dev/null &
+	pid=$!
+	bg_pids+=("$pid")
+	local i
+	for ((i = 0; i < 50; i++)); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+		sleep 0.1
+	done
+	echo "  host server: iperf3 -s -B 127.0.0.1 -p $port"
+
+	for variant in "${net_variants[@]}"; do
+		if [ -n "${net_failed["$variant|c2h"]:-}" ]; then
+			echo "  $variant: not run: ${net_failed["$variant|c2h"]}"
+			continue
+		fi
+		echo "  $variant: container → host…"
+		probe_mtu "$variant"
+		container_to_host "$variant" "$port" || echo "    FAILED (the reason follows the table)"
+		echo "  $variant: host → published port…"
+		host_to_published "$variant" || echo "    FAILED (the reason follows the table)"
+	done
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+
+	print_throughput
+}
+
+# cell VARIANT DIR: "MEDIAN (RUN RUN RUN)" or FAILED.
+cell() {
+	local key="$1|$2"
+	if [ -n "${net_median[$key]:-}" ]; then
+		printf '%s (%s)' "${net_median[$key]}" "${net_runs[$key]}"
+	else
+		printf 'FAILED'
+	fi
+}
+
+print_throughput() {
+	log "results: network throughput, Gbit/s, median (each run)"
+	printf '  %-20s %-6s %-30s %-30s\n' variant MTU "container → host loopback" "host → published port"
+	local variant
+	for variant in "${net_variants[@]}"; do
+		printf '  %-20s %-6s %-30s %-30s\n' "$variant" "${net_mtu[$variant]:--}" "$(cell "$variant" c2h)" "$(cell "$variant" h2c)"
+	done
+	local key shown=''
+	for variant in "${net_variants[@]}"; do
+		for key in "$variant|c2h" "$variant|h2c"; do
+			[ -n "${net_failed[$key]:-}" ] || continue
+			[ -n "$shown" ] || echo "  failures:"
+			shown=1
+			printf '    %s, %s: %s\n' "$variant" "$([ "${key#*|}" = c2h ] && echo "container → host" || echo "host → published port")" "${net_failed[$key]}"
+		done
+	done
+	echo "  (MTU: of the container's interface; slirp4netns is at its best with 65520)"
+
+	echo
+	echo "targets (medians):"
+	net_target "urun slirp4netns" c2h "container → host at least ${TARGET_C2H_GBITS} Gbit/s" "$TARGET_C2H_GBITS"
+	net_target "urun slirp4netns" h2c "host → published port at least ${TARGET_H2C_GBITS} Gbit/s" "$TARGET_H2C_GBITS"
+	net_target "urun pasta" c2h "container → host at least ${TARGET_C2H_GBITS} Gbit/s" "$TARGET_C2H_GBITS"
+	net_target "urun pasta" h2c "host → published port at least ${TARGET_H2C_GBITS} Gbit/s" "$TARGET_H2C_GBITS"
+}
+
+# net_target VARIANT DIR TEXT LIMIT: one PASS/MISS line.
+net_target() {
+	local v=${net_median["$1|$2"]:-}
+	if [ -n "$v" ]; then
+		printf '  %-60s %8s  %s\n' "$1, $3:" "$v" "$(verdict "$v" '>=' "$4")"
+	else
+		printf '  %-60s %8s  %s\n' "$1, $3:" "-" "NOT MEASURED (failed, see above)"
+	fi
+}
+
 # cleanup stops what stage 2 started and removes its files, also those
 # owned by the user's subordinate ids (image layers), from a user namespace
 # mapping them.
 cleanup() {
 	local rc=$?
+	local p
+	for p in "${podman_containers[@]}"; do
+		"${podman_cmd[@]}" rm -f -t 0 "$p" >/dev/null 2>&1 || true
+	done
+	for p in "${bg_pids[@]}"; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
 	local pause=${XDG_RUNTIME_DIR:-/nonexistent}/libpod/tmp/pause.pid
 	if [ -s "$pause" ]; then
 		# Rootless podman's pause process keeps its user namespace alive.

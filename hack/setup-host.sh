@@ -23,9 +23,12 @@ esac
 
 TEST_USER=uruntest
 NOSUB_USER=urunnosub
+# slirp4netns and passt (pasta): urun's network modes, which the suite
+# tests; libc-bin's ldd: the suite's helper image copies its own binary's
+# libraries (test/testbed.Derive).
 PACKAGES=(
-	uidmap fuse-overlayfs fuse3 slirp4netns docker-registry busybox-static
-	bubblewrap skopeo ca-certificates util-linux bsdutils procps
+	uidmap fuse-overlayfs fuse3 slirp4netns passt docker-registry busybox-static
+	bubblewrap skopeo ca-certificates util-linux bsdutils procps libc-bin
 	make gcc libc6-dev git
 )
 # What hack/bench.sh measures urun against and reads its results with.
@@ -33,7 +36,10 @@ PACKAGES=(
 # cgroup v1/v2 hybrid host whose v2 hierarchy holds a controller ("cgroups
 # in hybrid mode not supported"); runc does not, so the bench falls back to
 # it there. catatonit: rootless podman's pause process (a Recommends).
-BENCH_PACKAGES=(hyperfine podman runc catatonit jq)
+# iperf3: the network throughput, on the host and (copied with its
+# libraries into an image by urun-testbed) in the containers; its package
+# asks whether to start a daemon, and the non-interactive answer is no.
+BENCH_PACKAGES=(hyperfine podman runc catatonit jq iperf3)
 
 export DEBIAN_FRONTEND=noninteractive
 if [ -x /usr/local/go/bin/go ]; then
@@ -184,11 +190,12 @@ setup_root() {
 # check_user_setup: as an ordinary user, list what is missing (no changes).
 check_user_setup() {
 	local problems=() c
-	for c in go newuidmap newgidmap fuse-overlayfs docker-registry unshare gcc; do
-		command -v "$c" >/dev/null || problems+=("command $c is missing (as root: apt-get install uidmap fuse-overlayfs docker-registry util-linux gcc; Go in /usr/local/go)")
+	for c in go newuidmap newgidmap fuse-overlayfs docker-registry unshare gcc slirp4netns pasta ldd; do
+		command -v "$c" >/dev/null || problems+=("command $c is missing (as root: apt-get install uidmap fuse-overlayfs docker-registry util-linux gcc slirp4netns passt libc-bin; Go in /usr/local/go)")
 	done
 	if [ "$purpose" = bench ]; then
-		# podman is optional: the bench says why it has no podman row.
+		# podman and iperf3 are optional: the bench says why it has no
+		# podman row or no throughput.
 		for c in hyperfine bwrap jq; do
 			command -v "$c" >/dev/null || problems+=("command $c is missing (as root: apt-get install hyperfine bubblewrap jq, or run \`sudo make bench\`)")
 		done

@@ -115,6 +115,11 @@ func run(sync *os.File) error {
 	if err != nil {
 		return err
 	}
+	if c.WaitForHost {
+		if err := waitForHost(sync); err != nil {
+			return err
+		}
+	}
 	// Changing credentials cleared the parent-death signal; a container
 	// must not outlive its monitor.
 	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
@@ -141,6 +146,27 @@ func resolveUser(spec string) (ExecUser, error) {
 		return u, fmt.Errorf("resolve user %q in the image: %w", spec, err)
 	}
 	return u, nil
+}
+
+// waitForHost tells the host that init has passed every check and waits
+// until the host sends "G". The host closes the socket instead when it
+// could not set the network up, and has said why.
+func waitForHost(sync *os.File) error {
+	if err := unix.Send(int(sync.Fd()), []byte("W"), 0); err != nil {
+		return fmt.Errorf("tell urun the container is ready: %w", err)
+	}
+	buf := make([]byte, 1)
+	for {
+		n, err := unix.Read(int(sync.Fd()), buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if n == 1 && buf[0] == 'G' {
+			trace.Mark("init", "host ready")
+			return nil
+		}
+		return errors.New("urun stopped before the container's network was ready")
+	}
 }
 
 func switchUser(u ExecUser) error {

@@ -7,10 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +25,7 @@ import (
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/inside"
+	"github.com/urun/urun/slirp"
 	"github.com/urun/urun/spec"
 	"github.com/urun/urun/trace"
 	"github.com/urun/urun/userns"
@@ -37,6 +41,13 @@ type Options struct {
 	Name        string
 	Remove      bool
 	Interactive bool
+	// Network is the --network mode, Ports the published ports and Names
+	// the --dns and --add-host options.
+	Network slirp.Mode
+	Ports   []slirp.PortMapping
+	Names   slirp.NameOptions
+	// Stderr receives urun's notes, such as the published ports.
+	Stderr io.Writer
 }
 
 // ExitError carries an exit status for urun to end with.
@@ -55,6 +66,10 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // state, which the stage reads only after Continue.
 func Run(o Options) (int, error) {
 	trace.Mark("host", "image found")
+	o.Spec.HostNetwork = !o.Network.OwnNetNS()
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
 	c, err := newContainer(o)
 	if err != nil {
 		return 0, err
@@ -67,6 +82,7 @@ func Run(o Options) (int, error) {
 
 	p, err := c.start(o)
 	if err != nil {
+		c.removeRunState()
 		return 0, err
 	}
 	if err := c.writeRunState(o); err != nil {
@@ -81,9 +97,15 @@ func Run(o Options) (int, error) {
 	}
 	defer p.Sync.Close()
 	trace.Mark("host", "namespaces made, init forked")
+	c.monitorPID = p.Cmd.Process.Pid
 	go forwardSignals(signals, p.InitPID)
+	var attachErr error
+	if c.net != nil {
+		defer c.net.Close()
+		attachErr = c.attachNetwork(o)
+	}
 
-	code, err := c.supervise(o, p)
+	code, err := c.supervise(o, p, attachErr)
 	trace.Mark("host", "container exited")
 	c.finish(o, code)
 	trace.Mark("host", "cleaned up")
@@ -98,6 +120,13 @@ type container struct {
 	state    State
 	// lock is held on stateDir while this urun lives.
 	lock *os.File
+	// net is the container's network when it has its own connected one.
+	net *slirp.Network
+	// monitorPID is the namespace stage urun started, which stays in the
+	// container's user and network namespaces until the container ends.
+	monitorPID int
+	// extraNetDir is the network's directory outside the run state, if any.
+	extraNetDir string
 }
 
 // newContainer checks the options and builds the spec; it writes nothing.
@@ -107,7 +136,7 @@ func newContainer(o Options) (*container, error) {
 		if !validName(o.Name) {
 			return nil, fmt.Errorf("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
 		}
-		inUse, err := nameInUse(filepath.Dir(cfg.ContainerStateDir("x")), o.Name)
+		inUse, err := nameInUse(cfg.StateRoot(), o.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -133,8 +162,34 @@ func newContainer(o Options) (*container, error) {
 	return &container{id: id, stateDir: cfg.ContainerStateDir(id), layerDir: filepath.Join(layerParent, id), spec: s}, nil
 }
 
-// start spawns the namespace stage, which waits for Continue.
+// start makes the run state directory, checks the network (free host
+// ports, helpers installed) and spawns the namespace stage, which waits
+// for Continue.
 func (c *container) start(o Options) (*userns.Process, error) {
+	// The state directory and its lock come before the layer: see
+	// orphanedTransientLayers. Mkdir fails on the (2^-48) chance that the
+	// short id is taken.
+	if err := os.MkdirAll(filepath.Dir(c.stateDir), 0o700); err != nil {
+		return nil, fmt.Errorf("create run state: %w", err)
+	}
+	if err := os.Mkdir(c.stateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create run state: %w", err)
+	}
+	var err error
+	if c.lock, err = lockStateDir(c.stateDir); err != nil {
+		return nil, fmt.Errorf("lock run state %s: %w", c.stateDir, err)
+	}
+	if o.Network.Connected() {
+		netDir, err := c.networkDir()
+		if err != nil {
+			return nil, err
+		}
+		if c.net, err = slirp.New(o.Network, netDir, o.Ports); err != nil {
+			return nil, err
+		}
+	} else if len(o.Ports) > 0 {
+		return nil, fmt.Errorf("-p publishes ports of a container's own connected network: it does not apply to --network %s", o.Network.Kind)
+	}
 	caller, err := idmap.CurrentCaller()
 	if err != nil {
 		return nil, err
@@ -165,6 +220,12 @@ func (c *container) start(o Options) (*userns.Process, error) {
 		flags |= unix.CLONE_NEWNET
 	}
 	opts := userns.Options{Mappings: mappings, Flags: flags, ForkInit: true}
+	if c.net != nil {
+		if env := c.net.PortChildEnv(); env != nil {
+			cmd.Env = append(cmd.Env, env...)
+			opts.ForkPorts = true
+		}
+	}
 	if o.Remove {
 		opts.RemoveOnExit = c.layerDir
 	}
@@ -178,14 +239,6 @@ func (c *container) start(o Options) (*userns.Process, error) {
 // config.json. On failure the caller removes what was made.
 func (c *container) writeRunState(o Options) (err error) {
 	cfg := o.Config
-	// The state directory and its lock come before the layer: see
-	// orphanedTransientLayers.
-	if err := os.MkdirAll(c.stateDir, 0o700); err != nil {
-		return fmt.Errorf("create run state: %w", err)
-	}
-	if c.lock, err = lockStateDir(c.stateDir); err != nil {
-		return fmt.Errorf("lock run state %s: %w", c.stateDir, err)
-	}
 	s := c.spec
 	for _, m := range s.Mounts {
 		if m.Type == "bind" && m.Source != "/sys" {
@@ -200,11 +253,16 @@ func (c *container) writeRunState(o Options) (err error) {
 			return fmt.Errorf("create container directory: %w", err)
 		}
 	}
-	files := map[string][]byte{
-		"hostname":    []byte(s.Hostname + "\n"),
-		"hosts":       hostsFile(s.Hostname, o.Spec.HostNetwork),
-		"resolv.conf": resolvConf(o.Spec.HostNetwork),
+	hostResolv, _ := os.ReadFile("/etc/resolv.conf")
+	resolv, err := slirp.ResolvConf(o.Network, hostResolv, o.Names)
+	if err != nil {
+		return err
 	}
+	hosts, err := slirp.Hosts(o.Network, s.Hostname, o.Names)
+	if err != nil {
+		return err
+	}
+	files := map[string][]byte{"hostname": []byte(s.Hostname + "\n"), "hosts": hosts, "resolv.conf": resolv}
 	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
 		path := filepath.Join(c.stateDir, name)
 		if err := writeFile(path, files[name]); err != nil {
@@ -219,8 +277,9 @@ func (c *container) writeRunState(o Options) (err error) {
 	}
 	lower, linkDir := lowerDirs(o.Image)
 	cc := spec.Container{
-		ID:   c.id,
-		Spec: s,
+		ID:          c.id,
+		Spec:        s,
+		WaitForHost: c.net != nil,
 		Rootfs: spec.Rootfs{
 			Driver: driver, Lower: lower, LinkDir: linkDir,
 			Upper: filepath.Join(c.layerDir, "diff"), Work: filepath.Join(c.layerDir, "work"),
@@ -260,10 +319,64 @@ func lowerDirs(img *local.Image) ([]string, string) {
 	return lower, ""
 }
 
+// longestSocketName is the longest name of a socket the network keeps in
+// its directory (slirp4netns.sock).
+const longestSocketName = len("/slirp4netns.sock")
+
+// networkDir is where the network's sockets, pipes and logs go: the run
+// state directory, unless --runroot is so long that a socket path there
+// would pass the kernel's 107 bytes; then a private directory under the
+// user's runtime directory, removed with the container.
+func (c *container) networkDir() (string, error) {
+	if len(c.stateDir)+longestSocketName <= 107 {
+		return c.stateDir, nil
+	}
+	runtime, err := config.RuntimeDir()
+	if err != nil {
+		return "", err
+	}
+	c.extraNetDir = filepath.Join(runtime, "urun-net", filepath.Base(c.stateDir))
+	if len(c.extraNetDir)+longestSocketName > 107 {
+		return "", fmt.Errorf("the run root %s is too long for the network's unix sockets: use a shorter --runroot or XDG_RUNTIME_DIR", c.stateDir)
+	}
+	if err := os.MkdirAll(c.extraNetDir, 0o700); err != nil {
+		return "", fmt.Errorf("create network directory: %w", err)
+	}
+	return c.extraNetDir, nil
+}
+
+// attachNetwork connects the container's network namespace and publishes
+// its ports while init prepares the container; init execs the command only
+// after that (supervise), so its first connect cannot fail. The monitor
+// (the stage process urun started) is in the container's user and network
+// namespaces for exactly as long as the container lives.
+func (c *container) attachNetwork(o Options) error {
+	published, err := c.net.Attach(c.monitorPID)
+	if err != nil {
+		return err
+	}
+	trace.Mark("host", "network attached")
+	for _, m := range published {
+		ip := m.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		fmt.Fprintf(o.Stderr, "urun: published %s->%d/%s\n", net.JoinHostPort(ip, strconv.Itoa(m.HostPort)), m.ContainerPort, m.Proto)
+	}
+	return nil
+}
+
+func (c *container) removeNetDir() {
+	if c.extraNetDir != "" {
+		os.RemoveAll(c.extraNetDir)
+	}
+}
+
 // removeRunState undoes writeRunState when the container never ran.
 func (c *container) removeRunState() {
 	os.RemoveAll(c.layerDir)
 	os.RemoveAll(c.stateDir)
+	c.removeNetDir()
 	if c.lock != nil {
 		c.lock.Close()
 	}
@@ -282,9 +395,10 @@ func rootfsDriver(cfg *config.Config) (string, error) {
 	return "fuse-overlayfs", nil
 }
 
-// supervise relays the terminal until the container's command has started
-// and waits for the container to end.
-func (c *container) supervise(o Options, p *userns.Process) (int, error) {
+// supervise relays the terminal, lets init exec the command once the
+// network is attached (attachErr ends the container instead, unless init
+// failed first: its reason is the one to show) and waits for the end.
+func (c *container) supervise(o Options, p *userns.Process, attachErr error) (int, error) {
 	c.state.Status = "running"
 	var term *relay
 	report := readStart(p.Sync)
@@ -292,8 +406,22 @@ func (c *container) supervise(o Options, p *userns.Process) (int, error) {
 		term = startRelay(report.master, o.Interactive)
 		report = readStart(p.Sync)
 	}
+	if report.waiting {
+		if attachErr != nil {
+			// init reads the end of the socket as "give up".
+			p.Sync.Close()
+			report = startReport{code: 125, err: attachErr}
+		} else if _, err := p.Sync.Write([]byte("G")); err != nil {
+			report = startReport{code: 125, err: fmt.Errorf("tell the container its network is ready: %w", err)}
+		} else {
+			report = readStart(p.Sync)
+		}
+	}
 	trace.Mark("host", "command started")
 	waitErr := p.Cmd.Wait()
+	if c.net != nil {
+		c.net.Close()
+	}
 	if term != nil {
 		term.wait()
 	}
@@ -313,11 +441,13 @@ func (c *container) supervise(o Options, p *userns.Process) (int, error) {
 	return 0, nil
 }
 
-// startReport is what init said before exec: a pty master, or an error.
+// startReport is what init said before exec: a pty master, that it waits
+// for the network, or an error.
 type startReport struct {
-	master *os.File
-	code   int
-	err    error
+	master  *os.File
+	waiting bool
+	code    int
+	err     error
 }
 
 // readStart reads init's messages; the first is a pty master when one was
@@ -338,6 +468,8 @@ func readStart(sync *os.File) startReport {
 			}
 		}
 		return startReport{code: 125, err: errors.New("the container's init sent a bad terminal")}
+	case 'W':
+		return startReport{waiting: true}
 	case 'E': // init failed in nsenter.c, before Go
 		return startReport{code: 125, err: &ExitError{Code: 125, Err: userns.StageError(string(buf[1:n]))}}
 	case 'X':
@@ -371,6 +503,7 @@ func forwardSignals(signals chan os.Signal, pid int) {
 // namespace).
 func (c *container) finish(o Options, code int) {
 	defer c.lock.Close()
+	c.removeNetDir()
 	if o.Remove {
 		os.RemoveAll(c.stateDir)
 		return

@@ -40,9 +40,10 @@ type Container struct {
 	ID     string      `json:"id"`
 	Spec   *specs.Spec `json:"spec"`
 	Rootfs Rootfs      `json:"rootfs"`
-	// ResolvUser asks the inside stage to resolve Spec.Process.User.Username
-	// in the image's /etc/passwd and /etc/group.
-	ResolvUser bool `json:"resolve_user"`
+	// WaitForHost makes init wait, right before exec, until the host says
+	// the network is ready and ports are published: a first connect of the
+	// command must not fail.
+	WaitForHost bool `json:"wait_for_host,omitempty"`
 }
 
 // Rootfs says how to assemble the root file system.

@@ -46,6 +46,8 @@ type envOptions struct {
 	explicitRoot bool
 	// registriesConf replaces the default registries.conf.
 	registriesConf string
+	// runRoot, if set, is the --runroot (instead of DIR/run).
+	runRoot string
 }
 
 // newEnv returns a fresh, empty store with its own --runroot (run roots
@@ -69,6 +71,9 @@ func makeEnv(dir string, o envOptions) (*env, error) {
 	}
 	if !o.defaultRunRoot {
 		e.runRoot = filepath.Join(dir, "run")
+		if o.runRoot != "" {
+			e.runRoot = o.runRoot
+		}
 		e.flags = append(e.flags, "--runroot", e.runRoot)
 	}
 	if o.explicitRoot {
@@ -190,6 +195,8 @@ func clip(s string) string {
 type runConf struct {
 	stdin   io.Reader
 	timeout time.Duration
+	// started, if set, is called with urun's pid once it started.
+	started func(pid int)
 }
 
 // urun runs urun with env's set-up, stdin /dev/null, and logs what it saw.
@@ -209,7 +216,13 @@ func (e *env) urunWith(t *testing.T, c runConf, args ...string) result {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.stdin, &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		if c.started != nil {
+			c.started(cmd.Process.Pid)
+		}
+		err = cmd.Wait()
+	}
 	r := result{
 		cmdline: "urun " + shellQuote(append(slicesClone(e.flags), args...)),
 		stdout:  stdout.String(),

@@ -27,8 +27,16 @@ var (
 	reg *testbed.Registry
 	// busyboxRef and appRef name the fixture images in reg.
 	busyboxRef, appRef string
+	// helperRef names the network tests' image: the busybox fixture with
+	// this suite binary as /usr/bin/urun-test-helper (see helperMain) and
+	// EXPOSE 80/tcp; helperErr says why it could not be built.
+	helperRef string
+	helperErr error
 	// shared is the store most tests run from; see sharedStore.
 	shared *env
+	// helperEnv is the store of the tests that use the helper image; see
+	// helperStore.
+	helperEnv *env
 )
 
 func TestMain(m *testing.M) {
@@ -36,6 +44,10 @@ func TestMain(m *testing.M) {
 }
 
 func testMain(m *testing.M) int {
+	// Inside a container of the network tests this binary is the helper.
+	if filepath.Base(os.Args[0]) == helperName {
+		return helperMain(os.Args[1:])
+	}
 	binDir = os.Getenv("URUN_BIN_DIR")
 	if binDir == "" {
 		fmt.Fprintln(os.Stderr, "FATAL: URUN_BIN_DIR is not set. It must name the directory holding the built urun and urun-image; run `make test` or `make integration` (hack/test.sh sets it).")
@@ -93,13 +105,81 @@ func testMain(m *testing.M) int {
 		os.Getuid(), os.Getgid(), os.Getenv("USER"), binDir, reg.Addr(), os.Getenv("XDG_RUNTIME_DIR"))
 	busyboxRef = reg.Ref(fixtures.Busybox)
 	appRef = reg.Ref(fixtures.App)
+	helperRef, helperErr = pushHelperImage(fixtures.Busybox)
+	if helperErr != nil {
+		fmt.Fprintf(os.Stderr, "WARNING: the network tests' helper image: %v (the tests that use it fail with this)\n", helperErr)
+	} else {
+		fmt.Printf("fixture %s pushed (this suite binary as %s)\n", helperRef, helperPath)
+	}
 
 	shared, err = makeEnv(filepath.Join(work, "shared"), envOptions{defaultRunRoot: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "FATAL: create the shared store's directories:", err)
 		return 2
 	}
+	// A short run root: a container's sockets live under it, and a unix
+	// socket's path has at most 107 bytes (TestPublishWithALongRunRoot
+	// tests a long one on purpose).
+	shortRun, err := os.MkdirTemp("", "urh")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FATAL:", err)
+		return 2
+	}
+	defer func() {
+		if err := removeTree(shortRun); err != nil {
+			fmt.Fprintf(os.Stderr, "WARNING: could not remove %s: %v\n", shortRun, err)
+		}
+	}()
+	helperEnv, err = makeEnv(filepath.Join(work, "helper"), envOptions{runRoot: shortRun})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FATAL: create the helper store's directories:", err)
+		return 2
+	}
 	return m.Run()
+}
+
+// pushHelperImage builds and pushes helperRef's image.
+func pushHelperImage(busybox *testbed.Image) (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	img, err := testbed.Derive(busybox, testbed.DeriveOptions{
+		Repo: "test/nethelper", Tag: "latest",
+		Programs:     []testbed.HostProgram{{Source: self, Target: helperPath}},
+		ExposedPorts: []string{"80/tcp"},
+	})
+	if err != nil {
+		return "", err
+	}
+	if err := reg.Push(img); err != nil {
+		return "", fmt.Errorf("push %s: %w", img.Name(), err)
+	}
+	return reg.Ref(img), nil
+}
+
+var helperPull struct {
+	once sync.Once
+	err  error
+}
+
+// helperStore returns the store that holds the helper image (pulled by
+// the first test that asks for it) and the image's reference. It is not
+// the shared store, whose image list other tests check.
+func helperStore(t *testing.T) (*env, string) {
+	t.Helper()
+	if helperErr != nil {
+		t.Fatalf("the helper image could not be built: %v", helperErr)
+	}
+	helperPull.once.Do(func() {
+		if res := helperEnv.urun(t, "pull", helperRef); res.code != 0 {
+			helperPull.err = fmt.Errorf("%s: %s", res.cmdline, res.describe())
+		}
+	})
+	if helperPull.err != nil {
+		t.Fatalf("the helper store could not pull the helper image: %v", helperPull.err)
+	}
+	return helperEnv, helperRef
 }
 
 var sharedPull struct {

@@ -20,8 +20,9 @@
 #include <unistd.h>
 
 // urun_ns_role tells the Go side what this process became: "" (not a
-// namespace stage), "child" (in the new namespaces, no fork) or "init"
-// (forked to be PID 1 of the new PID namespace).
+// namespace stage), "child" (in the new namespaces, no fork), "init"
+// (forked to be PID 1 of the new PID namespace) or "ports" (forked to
+// forward published ports inside the container's network namespace).
 char urun_ns_role[8];
 int urun_ns_sync_fd = -1;
 
@@ -69,9 +70,10 @@ static void remove_tree(const char *dir) {
 // monitor is what the forked-from process does: it stays in the user
 // namespace (so it may delete files owned by subordinate ids) but outside the
 // container's PID namespace, deletes the newline-separated directories in
-// remove_now while init runs, waits for init, removes the container's
-// writable layer if asked to, and exits with init's status.
-static void monitor(pid_t init, const char *remove_dir, char *remove_now) {
+// remove_now while init runs, waits for init, ends the port child if there
+// is one, removes the container's writable layer if asked to, and exits
+// with init's status.
+static void monitor(pid_t init, pid_t ports, const char *remove_dir, char *remove_now) {
 	int status;
 	pid_t got;
 	signal(SIGINT, SIG_IGN);
@@ -83,6 +85,11 @@ static void monitor(pid_t init, const char *remove_dir, char *remove_now) {
 	do {
 		got = waitpid(init, &status, 0);
 	} while (got < 0 && errno == EINTR);
+	if (ports > 0) {
+		kill(ports, SIGKILL);
+		while (waitpid(ports, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	if (remove_dir && remove_dir[0])
 		remove_tree(remove_dir);
 	if (got < 0)
@@ -100,6 +107,7 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 	const char *flags_env = getenv("_URUN_NSFLAGS");
 	int flags = flags_env ? (int)strtol(flags_env, NULL, 16) : 0;
 	int fork_init = getenv("_URUN_NSFORK") != NULL;
+	int fork_ports = getenv("_URUN_NSPORTS") != NULL;
 	char *remove_dir = NULL, *remove_now = NULL;
 	if (getenv("_URUN_NSREMOVE"))
 		remove_dir = strdup(getenv("_URUN_NSREMOVE"));
@@ -111,6 +119,7 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 	unsetenv("_URUN_NSENTER");
 	unsetenv("_URUN_NSFLAGS");
 	unsetenv("_URUN_NSFORK");
+	unsetenv("_URUN_NSPORTS");
 	unsetenv("_URUN_NSREMOVE");
 	unsetenv("_URUN_NSREMOVENOW");
 	if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0)
@@ -143,9 +152,31 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 	}
 
 	// The mount namespace is init's alone: pivot_root must not move the
-	// monitor's root, which keeps the host's view of the store.
-	if (flags && unshare(flags & ~CLONE_NEWNS) < 0)
+	// monitor's root, which keeps the host's view of the store. The PID
+	// namespace comes after the port child, which must not be in it: init's
+	// exit would wait for it to be reaped.
+	if ((flags & ~(CLONE_NEWNS | CLONE_NEWPID)) && unshare(flags & ~(CLONE_NEWNS | CLONE_NEWPID)) < 0)
 		fail("unshare namespaces");
+	pid_t ports = 0;
+	if (fork_ports) {
+		// The port child shares the monitor's namespaces: the container's
+		// user and network namespaces, the host's mount and PID namespaces
+		// (its sockets live in the run state). It ends with the monitor.
+		ports = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+		if (ports < 0)
+			fail("fork the port forwarder");
+		if (ports == 0) {
+			// Only init may hold the sync socket: its closing on exec tells
+			// the host the command started.
+			close(sync_fd);
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+				_exit(125);
+			strcpy(urun_ns_role, "ports");
+			return;
+		}
+	}
+	if ((flags & CLONE_NEWPID) && unshare(CLONE_NEWPID) < 0)
+		fail("unshare PID namespace");
 	// Init speaks on the socket only after the monitor has sent its pid, so
 	// the host reads the messages in order.
 	int pid_sent[2];
@@ -174,5 +205,5 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 	close(pid_sent[1]);
 	close(pid_sent[0]);
 	close(sync_fd);
-	monitor(init, remove_dir, remove_now);
+	monitor(init, ports, remove_dir, remove_now);
 }

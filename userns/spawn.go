@@ -32,6 +32,8 @@ type Options struct {
 	// RemoveNow are directories the monitor deletes from inside the user
 	// namespace while init runs.
 	RemoveNow []string
+	// ForkPorts forks a process in stage Ports beside init (ForkInit only).
+	ForkPorts bool
 }
 
 // Process is a spawned namespace stage.
@@ -70,6 +72,9 @@ func Start(cmd *exec.Cmd, opts Options) (*Process, error) {
 		"_URUN_NSFLAGS="+strconv.FormatUint(uint64(opts.Flags), 16))
 	if opts.ForkInit {
 		cmd.Env = append(cmd.Env, "_URUN_NSFORK=1")
+	}
+	if opts.ForkPorts {
+		cmd.Env = append(cmd.Env, "_URUN_NSPORTS=1")
 	}
 	if opts.RemoveOnExit != "" {
 		cmd.Env = append(cmd.Env, "_URUN_NSREMOVE="+opts.RemoveOnExit)

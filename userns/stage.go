@@ -22,6 +22,9 @@ const (
 	Child Stage = "child"
 	// Init: PID 1 of a new PID namespace, with its own mount namespace.
 	Init Stage = "init"
+	// Ports: forwards published ports in the container's network
+	// namespace, in the host's mount namespace.
+	Ports Stage = "ports"
 )
 
 // Current returns this process's stage.

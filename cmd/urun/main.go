@@ -13,6 +13,7 @@ import (
 	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/inside"
 	"github.com/urun/urun/launch"
+	"github.com/urun/urun/slirp"
 	"github.com/urun/urun/trace"
 	"github.com/urun/urun/userns"
 )
@@ -38,6 +39,8 @@ func main() {
 		inside.Main()
 	case userns.Child:
 		os.Exit(probeMain())
+	case userns.Ports:
+		os.Exit(slirp.RunPortChild())
 	}
 	trace.Mark("host", "main")
 	os.Exit(execute(os.Args[1:]))

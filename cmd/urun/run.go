@@ -13,16 +13,18 @@ import (
 	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/launch"
+	"github.com/urun/urun/slirp"
 	"github.com/urun/urun/spec"
 )
 
 type runFlags struct {
-	interactive, tty, remove, quiet bool
-	name, workdir, user, hostname   string
-	entrypoint, network             string
-	env, envFiles, volumes, mounts  []string
-	tmpfs                           []string
-	tlsVerify                       bool
+	interactive, tty, remove, quiet, publishAll bool
+	name, workdir, user, hostname               string
+	entrypoint, network                         string
+	env, envFiles, volumes, mounts, tmpfs       []string
+	publish, dns, dnsSearch, dnsOptions         []string
+	addHosts                                    []string
+	tlsVerify                                   bool
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -55,7 +57,13 @@ command could not be invoked, 127 that it was not found.`,
 	fl.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs: PATH[:OPTIONS]")
 	fl.StringVar(&f.hostname, "hostname", "", "container host name (default: the short container id)")
 	fl.StringVar(&f.entrypoint, "entrypoint", "", "override the image's entrypoint")
-	fl.StringVar(&f.network, "network", "", `network mode: "none" (own network namespace with only loopback; the default until slirp4netns support lands) or "host" (share yours)`)
+	fl.StringVar(&f.network, "network", "", `network mode: "slirp4netns[:OPTIONS]" (the default: own network namespace with NAT to yours; options allow_host_loopback=true, mtu=N, cidr=CIDR, outbound_addr=IP, enable_ipv6=true, port_handler=rootlesskit|slirp4netns), "pasta[:ARGS]", "none" (only loopback) or "host" (share yours)`)
+	fl.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a container's port to the host: [IP:][HOST-PORT:]CONTAINER-PORT[/tcp|udp], ranges too; no or 0 host port picks a free one")
+	fl.BoolVarP(&f.publishAll, "publish-all", "P", false, "publish every port the image EXPOSEs to a free host port")
+	fl.StringArrayVar(&f.dns, "dns", nil, "name server for the container's /etc/resolv.conf")
+	fl.StringArrayVar(&f.dnsSearch, "dns-search", nil, "DNS search domain")
+	fl.StringArrayVar(&f.dnsOptions, "dns-option", nil, "resolv.conf option")
+	fl.StringArrayVar(&f.addHosts, "add-host", nil, "add a line to /etc/hosts: NAME:IP")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not show pull progress")
 	fl.BoolVar(&f.tlsVerify, "tls-verify", true, "require HTTPS and verify certificates when pulling")
 	return cmd
@@ -66,17 +74,38 @@ func runContainer(cmd *cobra.Command, g *globals, f *runFlags, args []string) er
 	if err != nil {
 		return err
 	}
-	opts, err := f.specOptions(cmd, cfg, args[1:])
+	opts, err := f.specOptions(cmd, args[1:])
 	if err != nil {
 		return err
+	}
+	network := f.network
+	if network == "" {
+		network = cfg.Network
+	}
+	mode, err := slirp.ParseMode(network)
+	if err != nil {
+		return err
+	}
+	var ports []slirp.PortMapping
+	for _, p := range f.publish {
+		m, err := slirp.ParsePublish(p)
+		if err != nil {
+			return err
+		}
+		ports = append(ports, m...)
 	}
 	img, name, err := findOrPull(cfg, g, args[0], f.quiet, tlsVerifyFlag(cmd, f.tlsVerify))
 	if err != nil {
 		return err
 	}
+	if f.publishAll {
+		ports = append(ports, slirp.PublishAll(img.Config.Config.ExposedPorts)...)
+	}
 	code, err := launch.Run(launch.Options{
 		Config: cfg, Image: img, ImageName: name, Spec: opts,
 		Name: f.name, Remove: f.remove, Interactive: f.interactive,
+		Network: mode, Ports: ports,
+		Names: slirp.NameOptions{DNS: f.dns, DNSSearch: f.dnsSearch, DNSOptions: f.dnsOptions, AddHosts: f.addHosts},
 	})
 	if err != nil {
 		return err
@@ -87,24 +116,13 @@ func runContainer(cmd *cobra.Command, g *globals, f *runFlags, args []string) er
 	return nil
 }
 
-func (f *runFlags) specOptions(cmd *cobra.Command, cfg *config.Config, command []string) (spec.Options, error) {
+func (f *runFlags) specOptions(cmd *cobra.Command, command []string) (spec.Options, error) {
 	o := spec.Options{
 		Command: command, WorkDir: f.workdir, User: f.user,
 		Hostname: f.hostname, Terminal: f.tty,
 	}
 	if cmd.Flags().Changed("entrypoint") {
 		o.Entrypoint = &f.entrypoint
-	}
-	network := f.network
-	if network == "" {
-		network = cfg.Network
-	}
-	switch network {
-	case "none":
-	case "host":
-		o.HostNetwork = true
-	default:
-		return o, fmt.Errorf("--network %q is not supported: use none or host", network)
 	}
 	for _, file := range f.envFiles {
 		env, err := spec.ReadEnvFile(file)

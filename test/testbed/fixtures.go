@@ -36,6 +36,11 @@ import (
 //	layer 3: /etc/app-release ("app 1"), /home/app/hello.txt (1000:1000)
 //	config:  User app, WorkingDir /home/app/work (in no layer), Entrypoint
 //	         /bin/echo entry, Cmd default-arg, Env PATH=… FIXTURE=app APP_ENV=1
+//
+// Derive builds more on top of library/busybox, each with one layer of
+// host programs and the libraries they load: the suite's test/nethelper
+// (the suite binary itself, a UDP server busybox lacks) and the
+// benchmark's test/iperf3.
 const (
 	FixturePath = "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
 	Layer2Body  = "layer2\n"
@@ -51,6 +56,9 @@ var RequiredApplets = []string{
 	"sh", "id", "cat", "ls", "echo", "hostname", "ps", "mount", "touch", "rm",
 	"sleep", "true", "false", "env", "pwd", "stat", "readlink", "wc", "grep",
 	"head", "tty", "stty", "sha256sum", "test", "mkdir", "kill", "printf",
+	// The networking tests and the benchmark: a web server with CGI, a TCP
+	// client, addresses and routes.
+	"httpd", "nc", "chmod", "ip", "timeout", "awk",
 }
 
 var fixtureTime = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -79,6 +87,11 @@ type Image struct {
 	Layers    []Blob // bottom first
 	Manifest  []byte
 	Digest    string // of Manifest
+
+	// What Derive builds on: the layers' uncompressed digests and the
+	// run configuration.
+	diffIDs []string
+	config  runConfig
 }
 
 // Name is REPO:TAG.
@@ -270,11 +283,12 @@ func BuildFixtures() (*Fixtures, error) {
 
 // runConfig is the "config" object of an OCI image configuration.
 type runConfig struct {
-	User       string   `json:"User,omitempty"`
-	Env        []string `json:"Env,omitempty"`
-	Entrypoint []string `json:"Entrypoint,omitempty"`
-	Cmd        []string `json:"Cmd,omitempty"`
-	WorkingDir string   `json:"WorkingDir,omitempty"`
+	User         string              `json:"User,omitempty"`
+	Env          []string            `json:"Env,omitempty"`
+	Entrypoint   []string            `json:"Entrypoint,omitempty"`
+	Cmd          []string            `json:"Cmd,omitempty"`
+	WorkingDir   string              `json:"WorkingDir,omitempty"`
+	ExposedPorts map[string]struct{} `json:"ExposedPorts,omitempty"`
 }
 
 type descriptor struct {
@@ -309,10 +323,11 @@ func assemble(repo, tag string, layers []layer, rc runConfig) (*Image, error) {
 		Config:       rc,
 	}
 	cfg.RootFS.Type = "layers"
-	img := &Image{Repo: repo, Tag: tag}
+	img := &Image{Repo: repo, Tag: tag, config: rc}
 	var descs []descriptor
 	for i, l := range layers {
 		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, l.diffID)
+		img.diffIDs = append(img.diffIDs, l.diffID)
 		cfg.History = append(cfg.History, history{Created: cfg.Created, CreatedBy: fmt.Sprintf("urun test fixture %s layer %d", repo, i+1)})
 		img.Layers = append(img.Layers, l.blob)
 		descs = append(descs, describe(l.blob))

@@ -1,0 +1,277 @@
+// Package slirp gives a rootless container its network on the host side:
+// it parses --network, -p/--publish, --dns and --add-host the way `docker
+// run` does, writes the container's /etc/resolv.conf and /etc/hosts, and
+// runs slirp4netns (the default) or pasta for the container's network
+// namespace, publishing ports with rootlesskit's builtin port driver,
+// slirp4netns's own API or pasta's own forwarding.
+//
+// A Network is set up in two steps around the start of the namespace
+// stage: New checks everything that can be checked before anything starts
+// (helpers installed, host ports free and allowed), Attach connects the
+// running namespace and publishes the ports, Close stops what Attach
+// started.
+package slirp
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// The --network kinds.
+const (
+	KindSlirp4netns = "slirp4netns"
+	KindPasta       = "pasta"
+	KindNone        = "none"
+	KindHost        = "host"
+)
+
+// Defaults of slirp4netns networking, as podman uses them.
+const (
+	DefaultMTU  = 65520
+	DefaultCIDR = "10.0.2.0/24"
+)
+
+// Port handlers of slirp4netns networking.
+const (
+	PortHandlerRootlesskit = "rootlesskit"
+	PortHandlerSlirp4netns = "slirp4netns"
+)
+
+// Mode is a parsed --network value: "slirp4netns[:OPTIONS]" (the default),
+// "pasta[:ARGS]", "none", "host".
+type Mode struct {
+	Kind  string
+	Slirp SlirpOptions
+	// PastaArgs are extra arguments for pasta, given comma-separated after
+	// "pasta:". "--map-gw" is urun's (as it is podman's): it is not passed
+	// on, and lets the container reach the host's loopback through the
+	// gateway address.
+	PastaArgs []string
+}
+
+// SlirpOptions are the options of slirp4netns networking, named as podman
+// names them.
+type SlirpOptions struct {
+	// AllowHostLoopback lets the container reach the host's 127.0.0.1
+	// through the gateway address (10.0.2.2).
+	AllowHostLoopback bool
+	MTU               int
+	// CIDR is the IPv4 network of the container's tap0; the gateway is its
+	// .2, the DNS forwarder .3, the container .100.
+	CIDR string
+	// OutboundAddr and OutboundAddr6 are an address or interface name the
+	// container's outgoing connections leave from.
+	OutboundAddr, OutboundAddr6 string
+	EnableIPv6                  bool
+	// PortHandler is "rootlesskit" (the default: rootlesskit's builtin
+	// port driver, which keeps the client's source address out but is
+	// fast) or "slirp4netns" (slirp4netns's own forwarding, IPv4 only).
+	PortHandler string
+}
+
+// slirpOptionNames are the options ParseMode knows, for its error.
+const slirpOptionNames = "allow_host_loopback, mtu, cidr, outbound_addr, outbound_addr6, enable_ipv6, port_handler"
+
+// ParseMode parses a --network value. An empty value, and Docker's
+// "bridge", mean the default: slirp4netns.
+func ParseMode(s string) (Mode, error) {
+	kind, opts, hasOpts := strings.Cut(s, ":")
+	switch kind {
+	case "", "bridge", KindSlirp4netns:
+		if kind != KindSlirp4netns && hasOpts {
+			return Mode{}, fmt.Errorf("--network %s takes no options: give them to slirp4netns (slirp4netns:OPTIONS)", kind)
+		}
+		so, err := parseSlirpOptions(opts)
+		if err != nil {
+			return Mode{}, err
+		}
+		return Mode{Kind: KindSlirp4netns, Slirp: so}, nil
+	case KindPasta:
+		var args []string
+		if opts != "" {
+			args = strings.Split(opts, ",")
+		}
+		if err := checkPastaArgs(args); err != nil {
+			return Mode{}, err
+		}
+		return Mode{Kind: KindPasta, PastaArgs: args}, nil
+	case KindNone, KindHost:
+		if hasOpts {
+			return Mode{}, fmt.Errorf("--network %s takes no options", kind)
+		}
+		return Mode{Kind: kind}, nil
+	case "container", "ns", "private":
+		return Mode{}, fmt.Errorf("--network %s is not supported: use slirp4netns[:OPTIONS], pasta[:ARGS], none or host", kind)
+	}
+	return Mode{}, fmt.Errorf("unknown network mode %q: use slirp4netns[:OPTIONS] (the default), pasta[:ARGS], none or host", s)
+}
+
+func parseSlirpOptions(s string) (SlirpOptions, error) {
+	o := SlirpOptions{MTU: DefaultMTU, CIDR: DefaultCIDR, PortHandler: PortHandlerRootlesskit}
+	if s == "" {
+		return o, nil
+	}
+	for _, kv := range strings.Split(s, ",") {
+		key, value, ok := strings.Cut(kv, "=")
+		if !ok {
+			return o, fmt.Errorf("slirp4netns option %q: want NAME=VALUE (options: %s)", kv, slirpOptionNames)
+		}
+		var err error
+		switch key {
+		case "allow_host_loopback":
+			o.AllowHostLoopback, err = parseBool(key, value)
+		case "enable_ipv6":
+			o.EnableIPv6, err = parseBool(key, value)
+		case "mtu":
+			o.MTU, err = strconv.Atoi(value)
+			// 68 is IPv4's minimum, 65521 slirp4netns's maximum.
+			if err != nil || o.MTU < 68 || o.MTU > 65521 {
+				err = fmt.Errorf("slirp4netns option mtu=%s: want a number from 68 to 65521", value)
+			}
+		case "cidr":
+			o.CIDR, err = parseCIDR(value)
+		case "outbound_addr":
+			o.OutboundAddr, err = parseOutbound(key, value, false)
+		case "outbound_addr6":
+			o.OutboundAddr6, err = parseOutbound(key, value, true)
+		case "port_handler":
+			if value != PortHandlerRootlesskit && value != PortHandlerSlirp4netns {
+				err = fmt.Errorf("slirp4netns option port_handler=%s: want rootlesskit or slirp4netns", value)
+			}
+			o.PortHandler = value
+		default:
+			err = fmt.Errorf("unknown slirp4netns option %q: the options are %s", key, slirpOptionNames)
+		}
+		if err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+func parseBool(key, value string) (bool, error) {
+	b, err := strconv.ParseBool(value)
+	if err != nil {
+		return false, fmt.Errorf("slirp4netns option %s=%s: want true or false", key, value)
+	}
+	return b, nil
+}
+
+// parseCIDR accepts an IPv4 network small enough to hold .100, the
+// container's address, and returns it with the host bits cleared.
+func parseCIDR(value string) (string, error) {
+	_, n, err := net.ParseCIDR(value)
+	if err != nil || n.IP.To4() == nil {
+		return "", fmt.Errorf("slirp4netns option cidr=%s: want an IPv4 network such as %s", value, DefaultCIDR)
+	}
+	if ones, _ := n.Mask.Size(); ones > 25 {
+		return "", fmt.Errorf("slirp4netns option cidr=%s: the prefix may be at most /25, to hold the container's address (.100)", value)
+	}
+	return n.String(), nil
+}
+
+func parseOutbound(key, value string, v6 bool) (string, error) {
+	if ip := net.ParseIP(value); ip != nil {
+		if (ip.To4() == nil) != v6 {
+			want := "IPv4"
+			if v6 {
+				want = "IPv6"
+			}
+			return "", fmt.Errorf("slirp4netns option %s=%s: want an %s address or an interface name", key, value, want)
+		}
+		return value, nil
+	}
+	// Interface names are at most 15 bytes (IFNAMSIZ - 1).
+	if value == "" || len(value) > 15 || strings.ContainsAny(value, "/: \t") {
+		return "", fmt.Errorf("slirp4netns option %s=%s: want an address or an interface name", key, value)
+	}
+	return value, nil
+}
+
+// pastaOwnArgs are pasta options urun sets itself; given in pasta:ARGS
+// they would take the namespace or the process out of urun's hands.
+var pastaOwnArgs = map[string]string{
+	"--netns":      "urun joins pasta to the container's network namespace",
+	"--userns":     "urun joins pasta to the container's user namespace",
+	"--netns-only": "pasta must join the container's user namespace",
+	"-f":           "urun runs pasta in the foreground to stop it with the container",
+	"--foreground": "urun runs pasta in the foreground to stop it with the container",
+	"-P":           "urun uses the pid file to learn when pasta is ready",
+	"--pid":        "urun uses the pid file to learn when pasta is ready",
+}
+
+func checkPastaArgs(args []string) error {
+	for _, a := range args {
+		name, _, _ := strings.Cut(a, "=")
+		if why, ok := pastaOwnArgs[name]; ok {
+			return fmt.Errorf("pasta option %s cannot be given: %s", name, why)
+		}
+	}
+	return nil
+}
+
+// OwnNetNS reports whether the container gets its own network namespace:
+// every mode but host.
+func (m Mode) OwnNetNS() bool { return m.Kind != KindHost }
+
+// Connected reports whether the container's namespace is connected to the
+// host's network by a helper (slirp4netns or pasta) that New and Attach
+// start.
+func (m Mode) Connected() bool { return m.Kind == KindSlirp4netns || m.Kind == KindPasta }
+
+// slirpNet is the parsed CIDR of slirp4netns networking.
+func (o SlirpOptions) slirpNet() *net.IPNet {
+	cidr := o.CIDR
+	if cidr == "" {
+		cidr = DefaultCIDR
+	}
+	_, n, err := net.ParseCIDR(cidr)
+	if err != nil {
+		_, n, _ = net.ParseCIDR(DefaultCIDR)
+	}
+	return n
+}
+
+// nth is the address n after the network's address.
+func nth(n *net.IPNet, i byte) net.IP {
+	ip := append(net.IP(nil), n.IP.To4()...)
+	ip[3] += i
+	return ip
+}
+
+// GatewayIP is the host as the container sees it (.2 of the CIDR).
+func (o SlirpOptions) GatewayIP() net.IP { return nth(o.slirpNet(), 2) }
+
+// DNSIP is slirp4netns's built-in DNS forwarder (.3 of the CIDR).
+func (o SlirpOptions) DNSIP() net.IP { return nth(o.slirpNet(), 3) }
+
+// ContainerIP is the address of the container's tap0 (.100 of the CIDR).
+func (o SlirpOptions) ContainerIP() net.IP { return nth(o.slirpNet(), 100) }
+
+// slirpDNS6 is slirp4netns's IPv6 DNS forwarder, fixed in slirp4netns.
+const slirpDNS6 = "fd00::3"
+
+// pastaArg returns the value of a pasta option given as "-x", "VALUE" or
+// "--long", "VALUE" or "--long=VALUE" in args.
+func pastaArg(args []string, short, long string) string {
+	for i, a := range args {
+		if (a == short || a == long) && i+1 < len(args) {
+			return args[i+1]
+		}
+		if v, ok := strings.CutPrefix(a, long+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func hasArg(args []string, name string) bool {
+	for _, a := range args {
+		if a == name {
+			return true
+		}
+	}
+	return false
+}
