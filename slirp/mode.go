@@ -102,7 +102,11 @@ func ParseMode(s string) (Mode, error) {
 			return Mode{}, fmt.Errorf("--network %s takes no options", kind)
 		}
 		return Mode{Kind: kind}, nil
-	case "container", "ns", "private":
+	case "container":
+		// It joins a running container's network namespace; until urun runs
+		// containers detached there is none to join.
+		return Mode{}, fmt.Errorf("--network container:NAME needs a container running detached (urun run -d), which urun does not have yet: use slirp4netns[:OPTIONS], pasta[:ARGS], none or host")
+	case "ns", "private":
 		return Mode{}, fmt.Errorf("--network %s is not supported: use slirp4netns[:OPTIONS], pasta[:ARGS], none or host", kind)
 	}
 	return Mode{}, fmt.Errorf("unknown network mode %q: use slirp4netns[:OPTIONS] (the default), pasta[:ARGS], none or host", s)

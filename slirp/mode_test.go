@@ -50,7 +50,7 @@ func TestParseModeReadsPodmansNetworkOptions(t *testing.T) {
 		{in: "pasta:-f", wantErr: "pasta option -f cannot be given"},
 		{in: "none:x", wantErr: "takes no options"},
 		{in: "bridge:x", wantErr: "takes no options"},
-		{in: "container:web", wantErr: "not supported"},
+		{in: "container:web", wantErr: "needs a container running detached"},
 		{in: "macvlan", wantErr: "unknown network mode \"macvlan\""},
 	}
 	for _, tt := range tests {
