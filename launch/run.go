@@ -118,6 +118,9 @@ type container struct {
 	layerDir string
 	spec     *specs.Spec
 	state    State
+	// ownsStateDir is set once this run made stateDir, which it may then
+	// remove.
+	ownsStateDir bool
 	// lock is held on stateDir while this urun lives.
 	lock *os.File
 	// net is the container's network when it has its own connected one.
@@ -175,6 +178,7 @@ func (c *container) start(o Options) (*userns.Process, error) {
 	if err := os.Mkdir(c.stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create run state: %w", err)
 	}
+	c.ownsStateDir = true
 	var err error
 	if c.lock, err = lockStateDir(c.stateDir); err != nil {
 		return nil, fmt.Errorf("lock run state %s: %w", c.stateDir, err)
@@ -374,6 +378,9 @@ func (c *container) removeNetDir() {
 
 // removeRunState undoes writeRunState when the container never ran.
 func (c *container) removeRunState() {
+	if !c.ownsStateDir {
+		return
+	}
 	os.RemoveAll(c.layerDir)
 	os.RemoveAll(c.stateDir)
 	c.removeNetDir()
