@@ -17,7 +17,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/fuseoverlay"
-	"github.com/urun/urun/spec"
 	"github.com/urun/urun/trace"
 	"github.com/urun/urun/userns"
 )
@@ -52,7 +51,7 @@ func run(sync *os.File) error {
 	if err != nil {
 		return fmt.Errorf("read container config: %w", err)
 	}
-	var c spec.Container
+	var c config
 	if err := json.Unmarshal(data, &c); err != nil {
 		return fmt.Errorf("decode container config: %w", err)
 	}
