@@ -74,12 +74,6 @@ func Run(o Options) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	// Catch signals before the container exists so none is lost; forward
-	// them once init's pid is known.
-	signals := make(chan os.Signal, 16)
-	signal.Notify(signals, forwardedSignals...)
-	defer signal.Stop(signals)
-
 	p, err := c.start(o)
 	if err != nil {
 		c.removeRunState()
@@ -91,6 +85,12 @@ func Run(o Options) (int, error) {
 		return 0, err
 	}
 	trace.Mark("host", "run state written")
+	// Catch signals while the id maps are still being written (a
+	// sigaction costs tens of µs here); forward them once init's pid is
+	// known. One that comes earlier ends urun, and the stage with it.
+	signals := make(chan os.Signal, 16)
+	signal.Notify(signals, forwardedSignals...)
+	defer signal.Stop(signals)
 	if err := p.Continue(); err != nil {
 		c.removeRunState()
 		return 0, err
