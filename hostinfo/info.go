@@ -148,7 +148,7 @@ func chooseRootfs(configured string, p ProbeInfo, fuseBin string) (string, strin
 
 func runProbe(cfg *config.Config, self string, m idmap.Mappings) ProbeInfo {
 	cmd := exec.Command(self)
-	cmd.Args = []string{"urun-probe"}
+	cmd.Args = []string{ProbeStageName}
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "TMPDIR=" + cfg.RunRoot}
 	var out bytes.Buffer
 	cmd.Stdout = &out

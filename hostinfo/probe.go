@@ -8,6 +8,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// ProbeStageName is argv[0] of the namespace stage that runs Probe: urun's
+// main dispatches on it.
+const ProbeStageName = "urun-probe"
+
 // Probe runs in the user and mount namespaces that Collect spawned and
 // prints what works as JSON on stdout.
 func Probe() int {

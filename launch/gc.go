@@ -8,22 +8,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/config"
+	"github.com/urun/urun/containers"
 )
-
-// lockStateDir takes an exclusive lock on a container's run state
-// directory for as long as the host-side urun lives. A later urun that can
-// take the lock knows the container is gone, whatever killed it.
-func lockStateDir(dir string) (*os.File, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
 
 // orphanedTransientLayers finds --rm containers' writable layers whose
 // urun died before removing them (SIGKILL, a crash, a reboot clearing the
@@ -39,7 +25,7 @@ func orphanedTransientLayers(cfg *config.Config) []string {
 	var orphans []string
 	for _, e := range entries {
 		stateDir := cfg.ContainerStateDir(e.Name())
-		lock, err := lockStateDir(stateDir)
+		lock, err := containers.Lock(stateDir)
 		switch {
 		case errors.Is(err, unix.EWOULDBLOCK):
 			continue // its urun is alive

@@ -20,8 +20,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/urun/urun/atomicfile"
 	"github.com/urun/urun/config"
+	"github.com/urun/urun/containers"
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/inside"
@@ -117,7 +117,7 @@ type container struct {
 	stateDir string
 	layerDir string
 	spec     *specs.Spec
-	state    State
+	state    containers.State
 	// ownsStateDir is set once this run made stateDir, which it may then
 	// remove.
 	ownsStateDir bool
@@ -135,17 +135,10 @@ type container struct {
 // newContainer checks the options and builds the spec; it writes nothing.
 func newContainer(o Options) (*container, error) {
 	cfg := o.Config
-	if o.Name != "" {
-		if !validName(o.Name) {
-			return nil, fmt.Errorf("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
-		}
-		inUse, err := nameInUse(cfg.StateRoot(), o.Name)
-		if err != nil {
-			return nil, err
-		}
-		if inUse {
-			return nil, fmt.Errorf("the container name %q is already in use: remove that container or choose another --name", o.Name)
-		}
+	// Whether the name is free is checked when the state is written (see
+	// containers.Register), where no other urun can take it meanwhile.
+	if o.Name != "" && !containers.ValidName(o.Name) {
+		return nil, fmt.Errorf("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
 	}
 	id, err := newID()
 	if err != nil {
@@ -158,11 +151,8 @@ func newContainer(o Options) (*container, error) {
 	if s.Process.Terminal {
 		s.Process.ConsoleSize = terminalSize()
 	}
-	layerParent := cfg.ContainersDir()
-	if o.Remove {
-		layerParent = cfg.TransientDir()
-	}
-	return &container{id: id, stateDir: cfg.ContainerStateDir(id), layerDir: filepath.Join(layerParent, id), spec: s}, nil
+	layerDir := containers.LayerDir(cfg, containers.State{ID: id, Remove: o.Remove})
+	return &container{id: id, stateDir: cfg.ContainerStateDir(id), layerDir: layerDir, spec: s}, nil
 }
 
 // start makes the run state directory, checks the network (free host
@@ -180,7 +170,7 @@ func (c *container) start(o Options) (*userns.Process, error) {
 	}
 	c.ownsStateDir = true
 	var err error
-	if c.lock, err = lockStateDir(c.stateDir); err != nil {
+	if c.lock, err = containers.Lock(c.stateDir); err != nil {
 		return nil, fmt.Errorf("lock run state %s: %w", c.stateDir, err)
 	}
 	if o.Network.Connected() {
@@ -298,8 +288,11 @@ func (c *container) writeRunState(o Options) (err error) {
 	if err := writeFile(filepath.Join(c.stateDir, "config.json"), data); err != nil {
 		return err
 	}
-	c.state = State{ID: c.id, Name: o.Name, Image: o.ImageName, ImageID: o.Image.ID, Created: time.Now().UTC(), Status: "created", Remove: o.Remove}
-	return atomicfile.WriteJSON(filepath.Join(c.stateDir, "state.json"), c.state)
+	c.state = containers.State{
+		ID: c.id, Name: o.Name, Image: o.ImageName, ImageID: o.Image.ID, Command: s.Process.Args,
+		Created: time.Now().UTC(), Status: "created", Remove: o.Remove,
+	}
+	return containers.Register(cfg, c.stateDir, &c.state)
 }
 
 // lowerDirs lists the image's layers top first, as overlay wants them: by
@@ -406,7 +399,6 @@ func rootfsDriver(cfg *config.Config) (string, error) {
 // network is attached (attachErr ends the container instead, unless init
 // failed first: its reason is the one to show) and waits for the end.
 func (c *container) supervise(o Options, p *userns.Process, attachErr error) (int, error) {
-	c.state.Status = "running"
 	var term *relay
 	report := readStart(p.Sync)
 	if report.master != nil {
@@ -425,6 +417,12 @@ func (c *container) supervise(o Options, p *userns.Process, attachErr error) (in
 		}
 	}
 	trace.Mark("host", "command started")
+	if report.err == nil {
+		// For `urun rm -f`, written after the start so that it costs the
+		// start nothing. Without it rm -f cannot kill the container and
+		// gives up after a while; the container itself does not mind.
+		writeFile(filepath.Join(c.stateDir, containers.InitPIDFile), []byte(strconv.Itoa(p.InitPID)))
+	}
 	waitErr := p.Cmd.Wait()
 	if c.net != nil {
 		c.net.Close()
@@ -518,5 +516,5 @@ func (c *container) finish(o Options, code int) {
 	c.state.Status = "exited"
 	c.state.ExitCode = code
 	c.state.FinishedAt = time.Now().UTC()
-	atomicfile.WriteJSON(filepath.Join(c.stateDir, "state.json"), c.state)
+	containers.WriteState(c.stateDir, c.state)
 }

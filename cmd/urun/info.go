@@ -11,11 +11,6 @@ import (
 	"github.com/urun/urun/hostinfo"
 )
 
-// probeMain is the user-namespace side of `urun info`.
-func probeMain() int {
-	return hostinfo.Probe()
-}
-
 func newInfoCommand(g *globals) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{

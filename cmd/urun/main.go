@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/urun/urun/config"
+	"github.com/urun/urun/containers"
+	"github.com/urun/urun/hostinfo"
 	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/inside"
 	"github.com/urun/urun/launch"
@@ -38,12 +40,24 @@ func main() {
 	case userns.Init:
 		inside.Main()
 	case userns.Child:
-		os.Exit(probeMain())
+		os.Exit(childMain(os.Args))
 	case userns.Ports:
 		os.Exit(slirp.RunPortChild())
 	}
 	trace.Mark("host", "main")
 	os.Exit(execute(os.Args[1:]))
+}
+
+// childMain runs the namespace stage that urun spawned as argv[0].
+func childMain(args []string) int {
+	switch args[0] {
+	case hostinfo.ProbeStageName:
+		return hostinfo.Probe()
+	case containers.RemoveStageName:
+		return containers.RemoveStage(args[1:])
+	}
+	fmt.Fprintf(os.Stderr, "urun: unknown namespace stage %q\n", args[0])
+	return 125
 }
 
 func execute(args []string) int {
@@ -92,6 +106,6 @@ system assembled from the image's layers with overlay.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nSee '%s --help'", err, c.CommandPath())
 	})
-	root.AddCommand(newRunCommand(g), newPullCommand(g), newImagesCommand(g), newInfoCommand(g), newVersionCommand())
+	root.AddCommand(newRunCommand(g), newPsCommand(g), newRmCommand(g), newContainerCommand(g), newPullCommand(g), newImagesCommand(g), newInfoCommand(g), newVersionCommand())
 	return root
 }

@@ -1,0 +1,159 @@
+package containers
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	units "github.com/docker/go-units"
+	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/config"
+)
+
+// Container is one container as `urun ps` sees it.
+type Container struct {
+	State
+	// Dir is its run state directory.
+	Dir string
+	// Running: its urun holds the run state's lock, so it lives.
+	Running bool
+	// Started: its command has started (its init's pid is recorded).
+	Started bool
+}
+
+// ErrNotFound is returned by Find when no container matches.
+var ErrNotFound = errors.New("no such container")
+
+// List returns the containers in the run root, newest first. A directory
+// without a readable record is skipped: its `urun run` is still creating
+// it, or failed and removes it.
+func List(cfg *config.Config) ([]Container, error) {
+	root := cfg.StateRoot()
+	entries, err := os.ReadDir(root)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list containers in %s: %w", root, err)
+	}
+	var list []Container
+	for _, e := range entries {
+		dir := filepath.Join(root, e.Name())
+		st, err := ReadState(dir)
+		if err != nil || !validID(st.ID) || !strings.HasPrefix(st.ID, e.Name()) {
+			continue
+		}
+		c := Container{State: st, Dir: dir, Running: locked(dir)}
+		if c.Running {
+			_, err := os.Stat(filepath.Join(dir, InitPIDFile))
+			c.Started = err == nil
+		}
+		list = append(list, c)
+	}
+	slices.SortStableFunc(list, func(a, b Container) int { return b.Created.Compare(a.Created) })
+	return list, nil
+}
+
+// locked reports whether a urun holds dir's lock. It tries a shared lock,
+// so that two listings never make each other see a running container.
+func locked(dir string) bool {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return errors.Is(unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB), unix.EWOULDBLOCK)
+}
+
+// Find returns the container ref names, as Docker resolves it: a full id,
+// a name, then a unique id prefix.
+func Find(list []Container, ref string) (Container, error) {
+	for _, c := range list {
+		if c.ID == ref {
+			return c, nil
+		}
+	}
+	for _, c := range list {
+		if c.Name == ref {
+			return c, nil
+		}
+	}
+	var matches []Container
+	if ref != "" {
+		for _, c := range list {
+			if strings.HasPrefix(c.ID, ref) {
+				matches = append(matches, c)
+			}
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return Container{}, fmt.Errorf("%w: %s", ErrNotFound, ref)
+	case 1:
+		return matches[0], nil
+	}
+	var candidates []string
+	for _, c := range matches {
+		candidates = append(candidates, c.ID[:config.ShortIDLength]+" ("+c.Name+")")
+	}
+	return Container{}, fmt.Errorf("%q matches several containers: %s; give more of the id or the name", ref, strings.Join(candidates, ", "))
+}
+
+// killedExitCode is the exit status shown for a container whose urun died
+// without recording one: the container died with it by SIGKILL (see
+// nsenter.c's parent death signal).
+const killedExitCode = 128 + int(unix.SIGKILL)
+
+// StateName is Docker's State: "created", "running" or "exited".
+func (c Container) StateName() string {
+	switch {
+	case c.Running && c.Started:
+		return "running"
+	case c.Running:
+		return "created"
+	}
+	return "exited"
+}
+
+// ExitStatus is the exit code of a stopped container. A record that does
+// not say "exited" while nothing holds its lock belongs to a urun that was
+// killed: never shown as running forever.
+func (c Container) ExitStatus() int {
+	if !c.Running && c.Status != "exited" {
+		return killedExitCode
+	}
+	return c.ExitCode
+}
+
+// StatusText is Docker's STATUS column: "Up 3 seconds", "Exited (7) 2
+// minutes ago", "Created".
+func (c Container) StatusText(now time.Time) string {
+	switch c.StateName() {
+	case "running":
+		return "Up " + units.HumanDuration(now.Sub(c.Created))
+	case "created":
+		return "Created"
+	}
+	// A killed urun recorded no end: the creation time is the best known.
+	end := c.FinishedAt
+	if end.IsZero() {
+		end = c.Created
+	}
+	return fmt.Sprintf("Exited (%d) %s ago", c.ExitStatus(), units.HumanDuration(now.Sub(end)))
+}
+
+// CommandText is Docker's COMMAND column: the command line quoted, cut to
+// 20 characters unless noTrunc.
+func (c Container) CommandText(noTrunc bool) string {
+	cmd := strings.Join(c.Command, " ")
+	if r := []rune(cmd); !noTrunc && len(r) > 20 {
+		cmd = string(r[:19]) + "…"
+	}
+	return strconv.Quote(cmd)
+}

@@ -1,0 +1,293 @@
+package containers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/config"
+	"github.com/urun/urun/idmap"
+	"github.com/urun/urun/userns"
+)
+
+// RemoveStageName is argv[0] of the namespace stage that deletes writable
+// layers (see RemoveStage): urun's main dispatches on it.
+const RemoveStageName = "urun-remove"
+
+// stopTimeout bounds how long `rm -f` waits for a killed container's urun
+// to record the end and let go of the lock.
+const stopTimeout = 10 * time.Second
+
+// RunningError refuses to remove a running container without force.
+type RunningError struct{ Ref string }
+
+func (e *RunningError) Error() string {
+	return fmt.Sprintf("cannot remove running container %s: stop it first or use -f", e.Ref)
+}
+
+// Remove deletes container c (which the user called ref): its writable
+// layer, from inside a user namespace, then its run state. A running one
+// is refused unless force; then its init gets SIGKILL and Remove waits for
+// its urun to end.
+func Remove(cfg *config.Config, c Container, ref string, force bool) error {
+	lock, err := Lock(c.Dir)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		if !force {
+			return &RunningError{Ref: ref}
+		}
+		lock, err = kill(c.Dir)
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // a --rm container's urun removed it meanwhile
+	}
+	if err != nil {
+		return fmt.Errorf("lock container %s: %w", ref, err)
+	}
+	defer lock.Close()
+	if _, err := os.Stat(filepath.Join(c.Dir, StateFile)); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	results, err := removeLayers(cfg, []string{LayerDir(cfg, c.State)})
+	if err != nil {
+		return fmt.Errorf("remove container %s: %w", ref, err)
+	}
+	for _, r := range results {
+		if r.Err != "" {
+			return fmt.Errorf("remove container %s's writable layer %s: %s", ref, r.Dir, r.Err)
+		}
+	}
+	if err := os.RemoveAll(c.Dir); err != nil {
+		return fmt.Errorf("remove container %s's run state: %w", ref, err)
+	}
+	return nil
+}
+
+// kill sends SIGKILL to the init of the container whose run state is dir,
+// once its command has started and recorded init's pid, and returns the
+// lock once its urun let go of it.
+func kill(dir string) (*os.File, error) {
+	deadline := time.Now().Add(stopTimeout)
+	killed := false
+	for {
+		if !killed {
+			pid, err := initPID(dir)
+			if err == nil {
+				if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+					return nil, fmt.Errorf("kill the container's init (pid %d): %w", pid, err)
+				}
+				killed = true
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+		lock, err := Lock(dir)
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			return lock, err
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the container did not stop within %s", stopTimeout)
+		}
+	}
+}
+
+// initPID reads the container's init pid, and checks that the process is
+// in another user namespace than this one, as a container's init is: the
+// number of an ended process may have been reused.
+func initPID(dir string) (int, error) {
+	data, err := os.ReadFile(filepath.Join(dir, InitPIDFile))
+	if err != nil {
+		return 0, err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 1 {
+		return 0, fmt.Errorf("bad init pid %q", data)
+	}
+	theirs, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/user")
+	if err != nil {
+		return 0, err
+	}
+	ours, err := os.Readlink("/proc/self/ns/user")
+	if err != nil || theirs == ours {
+		return 0, fmt.Errorf("pid %d is not a container's init", pid)
+	}
+	return pid, nil
+}
+
+// Pruned is what Prune deleted.
+type Pruned struct {
+	IDs       []string
+	Reclaimed int64
+}
+
+// Prune deletes every stopped container, and the writable layers that have
+// no run state at all (the run root was wiped, by a reboot for example),
+// which nothing else can reach. A run state directory is made before its
+// layer, so a layer without one is garbage.
+func Prune(cfg *config.Config) (Pruned, error) {
+	var p Pruned
+	list, err := List(cfg)
+	if err != nil {
+		return p, err
+	}
+	var victims []Container
+	var dirs []string
+	for _, c := range list {
+		if c.Running {
+			continue
+		}
+		lock, err := Lock(c.Dir)
+		if err != nil {
+			continue // started or removed since it was listed
+		}
+		defer lock.Close()
+		victims = append(victims, c)
+		dirs = append(dirs, LayerDir(cfg, c.State))
+	}
+	var orphans []string
+	for _, parent := range []string{cfg.ContainersDir(), cfg.TransientDir()} {
+		entries, _ := os.ReadDir(parent)
+		for _, e := range entries {
+			if _, err := os.Lstat(cfg.ContainerStateDir(e.Name())); validID(e.Name()) && errors.Is(err, os.ErrNotExist) {
+				orphans = append(orphans, e.Name())
+				dirs = append(dirs, filepath.Join(parent, e.Name()))
+			}
+		}
+	}
+	results, err := removeLayers(cfg, dirs)
+	if err != nil {
+		return p, err
+	}
+	var errs []error
+	for i, r := range results {
+		if r.Err != "" {
+			errs = append(errs, fmt.Errorf("remove writable layer %s: %s", r.Dir, r.Err))
+			continue
+		}
+		p.Reclaimed += r.Size
+		if i >= len(victims) {
+			p.IDs = append(p.IDs, orphans[i-len(victims)])
+			continue
+		}
+		if err := os.RemoveAll(victims[i].Dir); err != nil {
+			errs = append(errs, fmt.Errorf("remove container %s's run state: %w", victims[i].ID[:config.ShortIDLength], err))
+			continue
+		}
+		p.IDs = append(p.IDs, victims[i].ID)
+	}
+	return p, errors.Join(errs...)
+}
+
+// layerResult is what the removal stage did with one directory.
+type layerResult struct {
+	Dir  string `json:"dir"`
+	Size int64  `json:"size"`
+	Err  string `json:"error,omitempty"`
+}
+
+// removeLayers deletes writable layers. Their files may belong to the
+// caller's subordinate ids, so a stage in a user namespace with the
+// caller's mappings deletes them, as root there. It is spawned only when
+// some layer exists.
+func removeLayers(cfg *config.Config, dirs []string) ([]layerResult, error) {
+	results := make([]layerResult, len(dirs))
+	var present []string
+	for i, dir := range dirs {
+		results[i].Dir = dir
+		parent := filepath.Dir(dir)
+		if parent != cfg.ContainersDir() && parent != cfg.TransientDir() || !validID(filepath.Base(dir)) {
+			return nil, fmt.Errorf("refusing to delete %s: not a container's writable layer", dir)
+		}
+		if _, err := os.Lstat(dir); err == nil {
+			present = append(present, dir)
+		}
+	}
+	if len(present) == 0 {
+		return results, nil
+	}
+	done, err := runRemoveStage(present)
+	if err != nil {
+		return nil, err
+	}
+	byDir := map[string]layerResult{}
+	for _, r := range done {
+		byDir[r.Dir] = r
+	}
+	for i := range results {
+		if r, ok := byDir[results[i].Dir]; ok {
+			results[i] = r
+		}
+	}
+	return results, nil
+}
+
+func runRemoveStage(dirs []string) ([]layerResult, error) {
+	caller, err := idmap.CurrentCaller()
+	if err != nil {
+		return nil, err
+	}
+	mappings, err := idmap.Files{}.ForCaller(caller)
+	if err != nil {
+		return nil, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find urun's own binary: %w", err)
+	}
+	cmd := exec.Command(self)
+	cmd.Args = append([]string{RemoveStageName}, dirs...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	p, err := userns.Run(cmd, userns.Options{Mappings: mappings, Flags: unix.CLONE_NEWNS})
+	if err != nil {
+		return nil, fmt.Errorf("enter a user namespace to delete writable layers: %w", err)
+	}
+	p.Sync.Close()
+	waitErr := cmd.Wait()
+	var results []layerResult
+	if err := json.Unmarshal(stdout.Bytes(), &results); err != nil {
+		return nil, fmt.Errorf("delete writable layers in a user namespace: %v: %s", waitErr, strings.TrimSpace(stderr.String()))
+	}
+	return results, nil
+}
+
+// RemoveStage runs in the user namespace runRemoveStage spawned: it
+// deletes dirs, measuring each first, and prints a JSON layerResult list.
+func RemoveStage(dirs []string) int {
+	results := make([]layerResult, len(dirs))
+	for i, dir := range dirs {
+		results[i] = layerResult{Dir: dir, Size: diskUsage(dir)}
+		if err := os.RemoveAll(dir); err != nil {
+			results[i].Err = err.Error()
+		}
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(results); err != nil {
+		fmt.Fprintln(os.Stderr, "urun: report removed layers:", err)
+		return 125
+	}
+	return 0
+}
+
+// diskUsage sums the sizes of the regular files under dir, as Docker's
+// reclaimed space does.
+func diskUsage(dir string) int64 {
+	var total int64
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				total += info.Size()
+			}
+		}
+		return nil
+	})
+	return total
+}
