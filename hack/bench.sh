@@ -150,10 +150,12 @@ measure() {
 	"$bin/urun" pull -q "$image" >/dev/null || die "urun pull $image failed"
 	add_row "urun --network none" "$bin/urun run --rm --network none $image true" required
 	add_row "bwrap" "$(command -v bwrap) --unshare-all --die-with-parent --bind $rootfs / --proc /proc --dev /dev /bin/true" required
-	add_podman_row
 	add_row "urun --network host" "$bin/urun run --rm --network host $image true" optional
 	add_row "urun --network slirp4netns" "$bin/urun run --rm --network slirp4netns $image true" optional
 	add_row "urun fuse-overlayfs" "$bin/urun --rootfs-driver fuse-overlayfs run --rm --network none $image true" optional
+	# Last: `podman run --rm` leaves cleanup processes running after it
+	# returns, which would slow whatever is measured next.
+	add_podman_row
 
 	log "hyperfine: $WARMUP warm-up runs, then $RUNS runs of each, no shell (-N)"
 	local args=() i
@@ -166,6 +168,7 @@ measure() {
 	cp "$tmp/hyperfine.json" "$work/out/hyperfine.json" 2>/dev/null || true
 
 	print_table "$tmp/hyperfine.json"
+	settle_podman
 	print_trace
 	if [ "$NET" = 0 ]; then
 		log "network throughput: skipped (BENCH_NET=0)"
@@ -243,6 +246,17 @@ add_row() {
 	left_out[$name]=$(echo "$out" | tail -n 2 | tr '\n' ' ')
 	# Not a failure: under set -e a non-zero status would end the bench.
 	return 0
+}
+
+# settle_podman waits (up to 30 s) until no podman or conmon process of
+# this user is left from the measured runs, so they do not slow the trace.
+settle_podman() {
+	local i
+	for i in $(seq 1 300); do
+		pgrep -u "$(id -u)" -x 'podman|conmon' >/dev/null || return 0
+		sleep 0.1
+	done
+	echo "note: podman processes were still running after 30 s"
 }
 
 # add_podman_row adds rootless podman, configured for a host without
