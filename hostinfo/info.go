@@ -104,7 +104,8 @@ func Collect(cfg *config.Config, version, self string) Info {
 	info.Network = Network{Default: cfg.Network, Slirp4netns: lookPath("slirp4netns"), Pasta: lookPath("pasta")}
 	info.Cgroups = cgroups()
 	info.Rootfs = Rootfs{Configured: cfg.RootfsDriver, FuseOverlayfs: lookPath("fuse-overlayfs")}
-	info.User.NewUIDMap, info.User.NewGIDMap = lookPath("newuidmap"), lookPath("newgidmap")
+	info.User.NewUIDMap, _ = idmap.HelperPath("newuidmap")
+	info.User.NewGIDMap, _ = idmap.HelperPath("newgidmap")
 
 	caller, err := idmap.CurrentCaller()
 	info.User.Name, info.User.UID, info.User.GID = caller.Name, caller.UID, caller.GID
@@ -168,16 +169,10 @@ func runProbe(cfg *config.Config, self string, m idmap.Mappings) ProbeInfo {
 	return info
 }
 
+// lookPath finds a program the way urun will when it runs it: in $PATH.
 func lookPath(name string) string {
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, dir := range []string{"/usr/bin", "/usr/sbin", "/bin", "/sbin"} {
-		if _, err := os.Stat(dir + "/" + name); err == nil {
-			return dir + "/" + name
-		}
-	}
-	return ""
+	path, _ := exec.LookPath(name)
+	return path
 }
 
 func osName() string {

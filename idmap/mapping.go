@@ -112,21 +112,27 @@ func runHelper(helper string, pid int, entries []Entry) error {
 			strconv.FormatUint(uint64(e.HostID), 10),
 			strconv.FormatUint(uint64(e.Size), 10))
 	}
-	path, err := exec.LookPath(helper)
+	path, err := HelperPath(helper)
 	if err != nil {
-		for _, dir := range []string{"/usr/bin", "/usr/sbin", "/bin", "/sbin"} {
-			if _, statErr := os.Stat(dir + "/" + helper); statErr == nil {
-				path, err = dir+"/"+helper, nil
-				break
-			}
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("%s not found: install the uidmap package (apt-get install uidmap, dnf install shadow-utils)", helper)
+		return err
 	}
 	out, err := exec.Command(path, args...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("%s %s: %w: %s", helper, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+// HelperPath finds newuidmap or newgidmap: in $PATH, else in the system
+// directories, which su and batch schedulers often leave out of $PATH.
+func HelperPath(helper string) (string, error) {
+	if path, err := exec.LookPath(helper); err == nil {
+		return path, nil
+	}
+	for _, dir := range []string{"/usr/bin", "/usr/sbin", "/bin", "/sbin"} {
+		if _, err := os.Stat(dir + "/" + helper); err == nil {
+			return dir + "/" + helper, nil
+		}
+	}
+	return "", fmt.Errorf("%s not found: install the uidmap package (apt-get install uidmap, dnf install shadow-utils)", helper)
 }
