@@ -3,8 +3,13 @@ package fuseoverlay
 import (
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // FuseOverlayfs mounts with the fuse-overlayfs program, for kernels whose
@@ -14,6 +19,13 @@ type FuseOverlayfs struct{}
 
 func (FuseOverlayfs) Name() string { return "fuse-overlayfs" }
 
+// Mount starts fuse-overlayfs in a root of its own: a recursive bind of
+// this mount namespace's root. pivot_root moves every process whose root
+// is the old root into the new one, and a daemon moved into the file
+// system it serves deadlocks on the first path it looks up itself
+// (fuse-overlayfs reads xattrs through /proc/self/fd paths while holding
+// its one big lock). Its mount is made inside that copy and bound back to
+// target; the copy is then detached, kept only by the daemon.
 func (FuseOverlayfs) Mount(l Layers, target string) error {
 	path, err := exec.LookPath("fuse-overlayfs")
 	if err != nil {
@@ -23,10 +35,22 @@ func (FuseOverlayfs) Mount(l Layers, target string) error {
 	if err != nil {
 		return err
 	}
+	root := filepath.Join(filepath.Dir(target), ".fuse-root")
+	if err := os.Mkdir(root, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("create fuse-overlayfs's root %s: %w", root, err)
+	}
+	if err := unix.Mount("/", root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind / for fuse-overlayfs's root: %w", err)
+	}
+	defer unix.Unmount(root, unix.MNT_DETACH)
 	cmd := exec.Command(path, "-o", opts, target)
 	cmd.Dir = l.Dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("mount fuse-overlayfs on %s: %w: %s", target, err, strings.TrimSpace(string(out)))
+	}
+	if err := unix.Mount(filepath.Join(root, target), target, "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind fuse-overlayfs's mount to %s: %w", target, err)
 	}
 	return nil
 }

@@ -243,7 +243,7 @@ func TestRunWithEachRootfsDriver(t *testing.T) {
 			e.flags = append(e.flags, "--rootfs-driver", c.driver)
 			e.urun(t, "pull", busyboxRef).ok(t)
 			out := e.urun(t, "run", "--rm", busyboxRef, "sh", "-c",
-				"ls -a /etc; echo ---; cat /proc/mounts; echo hi > /etc/new && cat /etc/new").ok(t)
+				"ls -a /etc; echo ---; cat /proc/mounts; echo hi > /etc/new && echo hi > /new && cat /new").ok(t)
 			etc, rest, _ := strings.Cut(out, "---\n")
 			assert.NotContains(t, strings.Fields(etc), "deleteme")
 			assert.NotContains(t, strings.Fields(etc), ".wh.deleteme")
@@ -252,7 +252,7 @@ func TestRunWithEachRootfsDriver(t *testing.T) {
 			if assert.NotEmpty(t, m, "a mount at /") {
 				assert.True(t, c.fstype(m[len(m)-1][2]), "the root's file system is %s, want %s", m[len(m)-1][2], c.want)
 			}
-			assert.True(t, bytes.HasSuffix([]byte(out), []byte("hi\n")), "the root is writable")
+			assert.True(t, bytes.HasSuffix([]byte(out), []byte("hi\n")), "the root is writable, at its top too")
 		})
 	}
 }
