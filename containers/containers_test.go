@@ -60,15 +60,19 @@ func TestPsShowsDockersStatus(t *testing.T) {
 		status    string
 		listedByP bool // shown by `ps` without -a
 	}{
-		{"running", Container{State: State{Status: "created", Created: now.Add(-3 * time.Second)}, Running: true, Started: true},
+		{"running", Container{State: State{Status: "running", Created: created, StartedAt: now.Add(-3 * time.Second)}, Running: true, Started: true},
 			"running", 0, "Up 3 seconds", true},
-		{"still starting", Container{State: State{Status: "created", Created: created}, Running: true},
+		{"still starting", Container{State: State{Status: "running", Created: created}, Running: true},
 			"created", 0, "Created", true},
+		{"created, never started", Container{State: State{Status: "created", Created: created}},
+			"created", 0, "Created", false},
+		{"waiting to restart", Container{State: State{Status: "restarting", ExitCode: 3, Created: created, FinishedAt: now.Add(-time.Second)}, Running: true},
+			"restarting", 3, "Restarting (3) 1 second ago", true},
 		{"exited with 7", Container{State: State{Status: "exited", ExitCode: 7, Created: created, FinishedAt: now.Add(-2 * time.Minute)}},
 			"exited", 7, "Exited (7) 2 minutes ago", false},
 		{"exited just now", Container{State: State{Status: "exited", Created: created, FinishedAt: now}},
 			"exited", 0, "Exited (0) Less than a second ago", false},
-		{"its urun was killed", Container{State: State{Status: "created", Created: created}, Started: true},
+		{"its urun was killed", Container{State: State{Status: "running", Created: created, StartedAt: created}, Started: true},
 			"exited", 137, "Exited (137) 5 minutes ago", false},
 	}
 	for _, tt := range tests {

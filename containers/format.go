@@ -35,8 +35,11 @@ func Select(list []Container, all bool, last int) []Container {
 // PrintOptions are `urun ps`'s output flags.
 type PrintOptions struct {
 	Quiet, NoTrunc bool
-	// Format is "" (Docker's table) or "json".
+	// Format is "" or "table" (Docker's table), "json", or a Go template
+	// (see ParseFormat) of Docker's ps fields.
 	Format string
+	// Labels finds the containers' labels for templates.
+	Labels *LabelSource
 }
 
 // jsonContainer is one element of `urun ps --format json`, with the keys
@@ -50,6 +53,7 @@ type jsonContainer struct {
 	State     string   `json:"State"`
 	Status    string   `json:"Status"`
 	ExitCode  int      `json:"ExitCode"`
+	Ports     []Port   `json:"Ports"`
 }
 
 // Print writes list as `urun ps` does.
@@ -67,14 +71,15 @@ func Print(w io.Writer, list []Container, o PrintOptions, now time.Time) error {
 			out = append(out, jsonContainer{
 				ID: c.ID, Names: []string{c.Name}, Image: c.Image, Command: c.Command,
 				CreatedAt: c.Created.Format(time.RFC3339Nano), State: c.StateName(),
-				Status: c.StatusText(now), ExitCode: c.ExitStatus(),
+				Status: c.StatusText(now), ExitCode: c.ExitStatus(), Ports: c.PublishedPorts(),
 			})
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
-	case o.Format != "":
-		return fmt.Errorf("unknown --format %q: want json", o.Format)
+	case o.Format != "" && o.Format != "table":
+		// As Docker's, a template of one's own is shown even with -q.
+		return printTemplate(w, list, o, now)
 	case o.Quiet:
 		for _, c := range list {
 			if _, err := fmt.Fprintln(w, id(c)); err != nil {
@@ -86,8 +91,8 @@ func Print(w io.Writer, list []Container, o PrintOptions, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
 	fmt.Fprintln(tw, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES")
 	for _, c := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s ago\t%s\t\t%s\n", id(c), c.Image, c.CommandText(o.NoTrunc),
-			units.HumanDuration(now.Sub(c.Created)), c.StatusText(now), c.Name)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s ago\t%s\t%s\t%s\n", id(c), c.Image, c.CommandText(o.NoTrunc),
+			units.HumanDuration(now.Sub(c.Created)), c.StatusText(now), c.PortsText(), c.Name)
 	}
 	return tw.Flush()
 }

@@ -13,6 +13,7 @@ import (
 	units "github.com/docker/go-units"
 	"golang.org/x/sys/unix"
 
+	"github.com/urun/urun/atomicfile"
 	"github.com/urun/urun/config"
 )
 
@@ -32,9 +33,12 @@ var ErrNotFound = errors.New("no such container")
 
 // List returns the containers in the run root, newest first. A directory
 // without a readable record is skipped: its `urun run` is still creating
-// it, or failed and removes it.
+// it, or failed and removes it. Kept containers whose run state is gone
+// (a reboot cleared the run root) get it back from the copy of their
+// record beside their writable layer, as exited containers.
 func List(cfg *config.Config) ([]Container, error) {
 	root := cfg.StateRoot()
+	restoreRunState(cfg)
 	entries, err := os.ReadDir(root)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -46,7 +50,7 @@ func List(cfg *config.Config) ([]Container, error) {
 	for _, e := range entries {
 		dir := filepath.Join(root, e.Name())
 		st, err := ReadState(dir)
-		if err != nil || !validID(st.ID) || !strings.HasPrefix(st.ID, e.Name()) {
+		if err != nil || !validID(st.ID) || !strings.HasPrefix(st.ID, e.Name()) || !st.belongsTo(cfg.GraphRoot) {
 			continue
 		}
 		c := Container{State: st, Dir: dir, Running: locked(dir)}
@@ -59,6 +63,40 @@ func List(cfg *config.Config) ([]Container, error) {
 	slices.SortStableFunc(list, func(a, b Container) int { return b.Created.Compare(a.Created) })
 	return list, nil
 }
+
+// restoreRunState recreates the run state directory of each kept
+// container that has a record beside its writable layer but none in the
+// run root. Nothing can be running without a run state directory, so the
+// restored record is not locked and shows what its urun last wrote.
+func restoreRunState(cfg *config.Config) {
+	entries, err := os.ReadDir(cfg.ContainersDir())
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		dir := cfg.ContainerStateDir(e.Name())
+		if !validID(e.Name()) {
+			continue
+		}
+		if _, err := os.Lstat(dir); !errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		st, err := ReadState(filepath.Join(cfg.ContainersDir(), e.Name()))
+		if err != nil || st.ID != e.Name() {
+			continue
+		}
+		if os.MkdirAll(cfg.StateRoot(), 0o700) != nil || os.Mkdir(dir, 0o700) != nil {
+			continue // another urun restores it
+		}
+		if err := atomicfile.WriteJSON(filepath.Join(dir, StateFile), st); err != nil {
+			os.Remove(dir)
+		}
+	}
+}
+
+// Running reports whether the container whose run state is dir runs: its
+// urun holds the lock.
+func Running(dir string) bool { return locked(dir) }
 
 // locked reports whether a urun holds dir's lock. It tries a shared lock,
 // so that two listings never make each other see a running container.
@@ -110,42 +148,66 @@ func Find(list []Container, ref string) (Container, error) {
 // nsenter.c's parent death signal).
 const killedExitCode = 128 + int(unix.SIGKILL)
 
-// StateName is Docker's State: "created", "running" or "exited".
+// StateName is Docker's State: "created", "running", "restarting" or
+// "exited".
 func (c Container) StateName() string {
 	switch {
+	case c.Running && c.Status == StatusRestarting:
+		return "restarting"
 	case c.Running && c.Started:
 		return "running"
-	case c.Running:
+	case c.Running, c.Status == StatusCreated:
 		return "created"
 	}
 	return "exited"
 }
 
-// ExitStatus is the exit code of a stopped container. A record that does
-// not say "exited" while nothing holds its lock belongs to a urun that was
-// killed: never shown as running forever.
+// ExitStatus is the exit code of a stopped container. A record that says
+// running while nothing holds its lock belongs to a urun that was killed:
+// never shown as running forever.
 func (c Container) ExitStatus() int {
-	if !c.Running && c.Status != "exited" {
+	if !c.Running && (c.Status == StatusRunning || c.Status == StatusRestarting) {
 		return killedExitCode
 	}
 	return c.ExitCode
 }
 
 // StatusText is Docker's STATUS column: "Up 3 seconds", "Exited (7) 2
-// minutes ago", "Created".
+// minutes ago", "Created", "Restarting (1) 1 second ago".
 func (c Container) StatusText(now time.Time) string {
-	switch c.StateName() {
-	case "running":
-		return "Up " + units.HumanDuration(now.Sub(c.Created))
-	case "created":
-		return "Created"
-	}
-	// A killed urun recorded no end: the creation time is the best known.
+	// A killed urun recorded no end: the start is the best known.
 	end := c.FinishedAt
+	if end.IsZero() || end.Before(c.StartedAt) {
+		end = c.StartedAt
+	}
 	if end.IsZero() {
 		end = c.Created
 	}
+	switch c.StateName() {
+	case "running":
+		start := c.StartedAt
+		if start.IsZero() {
+			start = c.Created
+		}
+		return "Up " + units.HumanDuration(now.Sub(start))
+	case "restarting":
+		return fmt.Sprintf("Restarting (%d) %s ago", c.ExitCode, units.HumanDuration(now.Sub(end)))
+	case "created":
+		return "Created"
+	}
 	return fmt.Sprintf("Exited (%d) %s ago", c.ExitStatus(), units.HumanDuration(now.Sub(end)))
+}
+
+// PortsText is Docker's PORTS column.
+func (c Container) PortsText() string {
+	if !c.Running {
+		return ""
+	}
+	var ports []string
+	for _, p := range c.Ports {
+		ports = append(ports, p.String())
+	}
+	return strings.Join(ports, ", ")
 }
 
 // CommandText is Docker's COMMAND column: the command line quoted, cut to

@@ -9,9 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -24,10 +22,6 @@ import (
 // layers (see RemoveStage): urun's main dispatches on it.
 const RemoveStageName = "urun-remove"
 
-// stopTimeout bounds how long `rm -f` waits for a killed container's urun
-// to record the end and let go of the lock.
-const stopTimeout = 10 * time.Second
-
 // RunningError refuses to remove a running container without force.
 type RunningError struct{ Ref string }
 
@@ -37,15 +31,17 @@ func (e *RunningError) Error() string {
 
 // Remove deletes container c (which the user called ref): its writable
 // layer, from inside a user namespace, then its run state. A running one
-// is refused unless force; then its init gets SIGKILL and Remove waits for
-// its urun to end.
+// is refused unless force; then it is stopped with SIGKILL first.
 func Remove(cfg *config.Config, c Container, ref string, force bool) error {
 	lock, err := Lock(c.Dir)
 	if errors.Is(err, unix.EWOULDBLOCK) {
 		if !force {
 			return &RunningError{Ref: ref}
 		}
-		lock, err = kill(c.Dir)
+		if err := Stop(cfg, c, unix.SIGKILL, 0); err != nil {
+			return fmt.Errorf("remove container %s: %w", ref, err)
+		}
+		lock, err = Lock(c.Dir)
 	}
 	if errors.Is(err, os.ErrNotExist) {
 		return nil // a --rm container's urun removed it meanwhile
@@ -70,56 +66,6 @@ func Remove(cfg *config.Config, c Container, ref string, force bool) error {
 		return fmt.Errorf("remove container %s's run state: %w", ref, err)
 	}
 	return nil
-}
-
-// kill sends SIGKILL to the init of the container whose run state is dir,
-// once its command has started and recorded init's pid, and returns the
-// lock once its urun let go of it.
-func kill(dir string) (*os.File, error) {
-	deadline := time.Now().Add(stopTimeout)
-	killed := false
-	for {
-		if !killed {
-			pid, err := initPID(dir)
-			if err == nil {
-				if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
-					return nil, fmt.Errorf("kill the container's init (pid %d): %w", pid, err)
-				}
-				killed = true
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-		lock, err := Lock(dir)
-		if !errors.Is(err, unix.EWOULDBLOCK) {
-			return lock, err
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("the container did not stop within %s", stopTimeout)
-		}
-	}
-}
-
-// initPID reads the container's init pid, and checks that the process is
-// in another user namespace than this one, as a container's init is: the
-// number of an ended process may have been reused.
-func initPID(dir string) (int, error) {
-	data, err := os.ReadFile(filepath.Join(dir, InitPIDFile))
-	if err != nil {
-		return 0, err
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil || pid <= 1 {
-		return 0, fmt.Errorf("bad init pid %q", data)
-	}
-	theirs, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/user")
-	if err != nil {
-		return 0, err
-	}
-	ours, err := os.Readlink("/proc/self/ns/user")
-	if err != nil || theirs == ours {
-		return 0, fmt.Errorf("pid %d is not a container's init", pid)
-	}
-	return pid, nil
 }
 
 // Pruned is what Prune deleted.

@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +28,21 @@ const StateFile = "state.json"
 // once its command has started, for `urun rm -f`.
 const InitPIDFile = "init.pid"
 
+// The values of State.Status.
+const (
+	// StatusCreated: made by `urun create`, never started.
+	StatusCreated = "created"
+	// StatusRunning: a urun (`urun run`'s own process, or a detached
+	// container's monitor) was started for it; while that urun holds the
+	// run state's lock the container runs, and once nothing holds it the
+	// urun was killed before it could record the end.
+	StatusRunning = "running"
+	// StatusRestarting: the monitor waits to start it again (--restart).
+	StatusRestarting = "restarting"
+	// StatusExited: its urun recorded the end.
+	StatusExited = "exited"
+)
+
 // State is a container's record in its run state directory.
 type State struct {
 	ID      string    `json:"id"`
@@ -34,14 +51,51 @@ type State struct {
 	ImageID string    `json:"image_id"`
 	Command []string  `json:"command,omitempty"`
 	Created time.Time `json:"created"`
-	// Status is what the container's urun last wrote: "created" (it may
-	// still run: see Container.Running) or "exited".
+	// Status is one of the Status constants: what its urun last wrote.
 	Status     string    `json:"status"`
 	ExitCode   int       `json:"exit_code"`
+	StartedAt  time.Time `json:"started_at,omitzero"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
+	// Error is why the last start failed, if it did.
+	Error string `json:"error,omitempty"`
 	// Remove marks a --rm container, whose leftovers may be deleted by any
 	// later urun once its monitor is gone.
 	Remove bool `json:"remove"`
+	// Detached: a monitor process of its own runs it (run -d, start).
+	Detached bool `json:"detached,omitempty"`
+	// RestartCount counts the monitor's restarts since the last start.
+	RestartCount int `json:"restart_count,omitempty"`
+	// StoppedByUser is set by `urun stop`, `rm -f` and `restart`: the
+	// restart policy does not bring the container back.
+	StoppedByUser bool `json:"stopped_by_user,omitempty"`
+	// Ports are the published ports as bound on the host, host ports
+	// chosen.
+	Ports []Port `json:"ports,omitempty"`
+	// GraphRoot is the store the container belongs to. Stores may share a
+	// run root (--root without --runroot); each sees only its own.
+	GraphRoot string `json:"graph_root,omitempty"`
+}
+
+// belongsTo reports whether the record is of the store at graphRoot.
+func (st State) belongsTo(graphRoot string) bool {
+	return st.GraphRoot == "" || st.GraphRoot == graphRoot
+}
+
+// Port is one published port as bound on the host.
+type Port struct {
+	HostIP        string `json:"host_ip"`
+	HostPort      int    `json:"host_port"`
+	ContainerPort int    `json:"container_port"`
+	Proto         string `json:"proto"`
+}
+
+// String is the port as Docker's PORTS column shows it.
+func (p Port) String() string {
+	ip := p.HostIP
+	if ip == "" {
+		ip = "0.0.0.0"
+	}
+	return fmt.Sprintf("%s->%d/%s", net.JoinHostPort(ip, strconv.Itoa(p.HostPort)), p.ContainerPort, p.Proto)
 }
 
 // LayerDir is where the container's writable layer lives.
@@ -65,9 +119,42 @@ func ReadState(dir string) (State, error) {
 	return st, nil
 }
 
-// WriteState replaces the record in a run state directory.
-func WriteState(dir string, st State) error {
-	return atomicfile.WriteJSON(filepath.Join(dir, StateFile), st)
+// WriteState replaces the record in a run state directory. A kept
+// container's record is also copied beside its writable layer, which
+// outlives the run root (a reboot clears $XDG_RUNTIME_DIR): List restores
+// the run state from that copy.
+func WriteState(cfg *config.Config, dir string, st State) error {
+	if err := atomicfile.WriteJSON(filepath.Join(dir, StateFile), st); err != nil {
+		return err
+	}
+	layer := LayerDir(cfg, st)
+	if _, err := os.Stat(layer); st.Remove || err != nil {
+		return nil // nothing outlives the run state to restore it from
+	}
+	return atomicfile.WriteJSON(filepath.Join(layer, StateFile), st)
+}
+
+// Update changes a container's record under its state lock, so that
+// urun commands and the container's monitor writing at the same time
+// never lose each other's change. change may return an error to write
+// nothing.
+func Update(cfg *config.Config, dir string, change func(*State) error) (State, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "state.lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return State{}, fmt.Errorf("open the container's state lock: %w", err)
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		return State{}, fmt.Errorf("lock the container's state: %w", err)
+	}
+	st, err := ReadState(dir)
+	if err != nil {
+		return st, err
+	}
+	if err := change(&st); err != nil {
+		return st, err
+	}
+	return st, WriteState(cfg, dir, st)
 }
 
 // Lock takes an exclusive lock on a container's run state directory
@@ -96,7 +183,8 @@ func Register(cfg *config.Config, dir string, st *State) error {
 		return err
 	}
 	defer unlock()
-	taken, err := namesInUse(cfg.StateRoot())
+	st.GraphRoot = cfg.GraphRoot
+	taken, err := namesInUse(cfg)
 	if err != nil {
 		return err
 	}
@@ -105,7 +193,7 @@ func Register(cfg *config.Config, dir string, st *State) error {
 	} else if taken[st.Name] {
 		return fmt.Errorf("the container name %q is already in use: remove that container or choose another --name", st.Name)
 	}
-	return WriteState(dir, *st)
+	return WriteState(cfg, dir, *st)
 }
 
 func lockNames(cfg *config.Config) (func(), error) {
@@ -121,8 +209,9 @@ func lockNames(cfg *config.Config) (func(), error) {
 	return func() { f.Close() }, nil
 }
 
-// namesInUse returns the names of the containers in stateRoot.
-func namesInUse(stateRoot string) (map[string]bool, error) {
+// namesInUse returns the names of the store's containers.
+func namesInUse(cfg *config.Config) (map[string]bool, error) {
+	stateRoot := cfg.StateRoot()
 	entries, err := os.ReadDir(stateRoot)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -133,7 +222,7 @@ func namesInUse(stateRoot string) (map[string]bool, error) {
 	names := map[string]bool{}
 	for _, e := range entries {
 		// A damaged or half-made record names no container.
-		if st, err := ReadState(filepath.Join(stateRoot, e.Name())); err == nil && st.Name != "" {
+		if st, err := ReadState(filepath.Join(stateRoot, e.Name())); err == nil && st.Name != "" && st.belongsTo(cfg.GraphRoot) {
 			names[st.Name] = true
 		}
 	}

@@ -16,6 +16,8 @@ type Layers struct {
 	// set (short names keep the mount options under a page).
 	Lower []string
 	Dir   string
+	// Upper and Work are the writable layer and overlay's scratch
+	// directory; without Upper the mount is read-only.
 	Upper string
 	Work  string
 	// Volatile drops durability of Upper (no syncs).
@@ -68,7 +70,12 @@ func (l Layers) options(extra ...string) (string, error) {
 			return "", fmt.Errorf("layer path %q has a ',' or ':', which overlay options cannot carry", p)
 		}
 	}
-	opts := "lowerdir=" + strings.Join(l.Lower, ":") + ",upperdir=" + l.Upper + ",workdir=" + l.Work
+	opts := "lowerdir=" + strings.Join(l.Lower, ":")
+	// Without an upper layer the mount is read-only (`urun cp` and
+	// `urun export` read a container's file system so).
+	if l.Upper != "" {
+		opts += ",upperdir=" + l.Upper + ",workdir=" + l.Work
+	}
 	for _, e := range extra {
 		opts += "," + e
 	}

@@ -37,6 +37,12 @@ func TestOverlayOptionsListLayersTopFirst(t *testing.T) {
 			want:   "lowerdir=/l/base,upperdir=/c/diff,workdir=/c/work,userxattr,volatile",
 		},
 		{
+			name:   "without an upper layer the mount is read-only",
+			layers: Layers{Lower: []string{"/c/diff", "/l/base"}},
+			extra:  []string{"userxattr"},
+			want:   "lowerdir=/c/diff:/l/base,userxattr",
+		},
+		{
 			name:   "paths with spaces and '=' are fine",
 			layers: Layers{Lower: []string{"/l/my layer=1"}, Upper: "/c/d", Work: "/c/w"},
 			want:   "lowerdir=/l/my layer=1,upperdir=/c/d,workdir=/c/w",

@@ -6,7 +6,8 @@
 # (slirp4netns against --network none); and the network's throughput
 # (iperf3) from a container to a server on the host's loopback and from
 # the host into a published port, for urun and podman with slirp4netns and
-# with pasta.
+# with pasta; and `urun exec CONTAINER true` next to `podman exec`, each in
+# a long-running container.
 #
 # As root (a fresh Debian 12 is fine): sets the host up with
 # hack/setup-host.sh bench (what `make test` sets up, plus hyperfine,
@@ -46,6 +47,9 @@ CLEAN_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # podman's median at least this many times urun's.
 TARGET_VS_BWRAP=1.5
 TARGET_VS_PODMAN=8
+# The issue's bound on a detached container's monitor (conmon needs about
+# 1 MiB).
+TARGET_MONITOR_KIB=5120
 # Networking's targets: start-up with slirp4netns at most this many ms
 # above --network none (medians); iperf3 from a container to the host's
 # loopback through slirp4netns at least this many Gbit/s (what slirp4netns
@@ -170,6 +174,7 @@ measure() {
 	print_table "$tmp/hyperfine.json"
 	settle_podman
 	print_trace
+	measure_exec
 	if [ "$NET" = 0 ]; then
 		log "network throughput: skipped (BENCH_NET=0)"
 	else
@@ -363,19 +368,28 @@ print_table() {
 	fi
 }
 
-# print_trace shows where urun's milliseconds go, from URUN_TRACE's lines
-# "urun-trace MICROSECONDS STAGE PHASE" (CLOCK_MONOTONIC, shared by all of
-# urun's processes): for each mark, the median over TRACE_RUNS runs of the
-# time since the previous mark. Skipped when urun has no tracing.
+# print_trace shows where the milliseconds of `urun run` go.
 print_trace() {
-	local cmd=("$bin/urun" run --rm --network none "$image" true)
+	trace_table "urun --network none" "$(median_of "urun --network none" "$tmp/hyperfine.json")" \
+		"$bin/urun" run --rm --network none "$image" true
+}
+
+# trace_table WHAT TOTAL_MS COMMAND...: where urun's milliseconds go in
+# COMMAND, from URUN_TRACE's lines "urun-trace MICROSECONDS STAGE PHASE"
+# (CLOCK_MONOTONIC, shared by all of urun's processes): for each mark, the
+# median over TRACE_RUNS runs of the time since the previous mark; TOTAL_MS
+# is its hyperfine median. Skipped when urun has no tracing.
+trace_table() {
+	local what=$1 total=$2
+	shift 2
+	local cmd=("$@")
 	local probe
 	probe=$(URUN_TRACE=1 "${cmd[@]}" 2>&1 >/dev/null </dev/null) || true
 	if ! grep -q '^urun-trace ' <<<"$probe"; then
 		log "where urun's time goes: skipped (this urun prints no URUN_TRACE lines)"
 		return
 	fi
-	log "where urun's time goes: URUN_TRACE=1, median of $TRACE_RUNS runs of urun --network none"
+	log "where urun's time goes: URUN_TRACE=1, median of $TRACE_RUNS runs of $what"
 	local i traces=$tmp/trace
 	: >"$traces"
 	for ((i = 0; i < TRACE_RUNS; i++)); do
@@ -415,8 +429,105 @@ print_trace() {
 			m = n % 2 ? s[(n+1)/2] : (s[n/2] + s[n/2+1]) / 2
 			printf "  %-40s %10.3f\n", "first to last mark", m
 			if (total > m) printf "  %-40s %10.3f\n", "rest of the hyperfine median", total - m
-		}' total="$(median_of "urun --network none" "$tmp/hyperfine.json")" "$traces"
+		}' total="$total" "$traces"
 	echo "  (the rest: exec and Go runtime start before the first mark, exit after the last)"
+}
+
+# rss_kib PID prints a process's resident memory in KiB.
+rss_kib() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# monitor_memory URUN-CONTAINER PODMAN-CONTAINER prints the resident memory
+# of urun's monitor of the first (urun-monitor ID) and of podman's conmon
+# of the second, each after its container has written output for a while.
+monitor_memory() {
+	local id mon conmon="" cid mon_kib conmon_kib
+	id=$("$bin/urun" ps -a --format json | jq -r --arg n "$1" '.[] | select(.Names[0] == $n) | .Id')
+	mon=$(pgrep -u "$(id -u)" -f "^urun-monitor $id " | head -n 1)
+	if ((${#podman_cmd[@]})) && cid=$("${podman_cmd[@]}" inspect -f '{{.Id}}' "$2" 2>/dev/null); then
+		conmon=$(pgrep -u "$(id -u)" -f "conmon .*-c $cid" | head -n 1)
+	fi
+	sleep 2
+	log "results: monitor resident memory (VmRSS) of a running container printing a line every 10 ms"
+	mon_kib=$(rss_kib "$mon")
+	conmon_kib=$([ -n "$conmon" ] && rss_kib "$conmon")
+	printf '  %-28s %10s\n' "urun-monitor" "${mon_kib:+$((mon_kib)) KiB}"
+	printf '  %-28s %10s\n' "podman's conmon" "${conmon_kib:+$((conmon_kib)) KiB}"
+	if [ -n "$mon_kib" ]; then
+		printf '  %-52s %8s  %s\n' "urun's monitor at most ${TARGET_MONITOR_KIB} KiB:" "$mon_kib" "$(verdict "$TARGET_MONITOR_KIB" '>=' "$mon_kib")"
+	else
+		echo "  urun's monitor: NOT MEASURED (no urun-monitor process for $1)"
+	fi
+}
+
+# measure_exec times `urun exec CONTAINER true` next to `podman exec`, each
+# in a long-running detached container of its own started here, in one
+# hyperfine run, shows where exec's milliseconds go, and measures the
+# resident memory of each container's monitor (urun's, and podman's
+# conmon) while its container writes output.
+measure_exec() {
+	local name=urun-bench-exec i rows=()
+	log "exec: a long-running detached container of each, then hyperfine: $WARMUP warm-up runs, $RUNS runs of each"
+	# The container prints a line every 10 ms: the monitor relays and logs
+	# while it is measured.
+	local chatter='while :; do echo tick; usleep 10000; done'
+	"$bin/urun" run -d --name "$name" --network none "$image" sh -c "$chatter" >"$tmp/exec-ctr.log" 2>&1 </dev/null ||
+		echo "LEFT OUT: urun run -d: $(why "$tmp/exec-ctr.log")"
+	for ((i = 0; i < 200; i++)); do
+		"$bin/urun" exec "$name" true >/dev/null 2>&1 </dev/null && break
+		sleep 0.05
+	done
+	if "$bin/urun" exec "$name" true >/dev/null 2>&1 </dev/null; then
+		rows+=(-n "urun exec" "$bin/urun exec $name true")
+	else
+		echo "LEFT OUT: urun exec: $("$bin/urun" exec "$name" true 2>&1 </dev/null | tail -n 2 | tr '\n' ' ') (container: $(why "$tmp/exec-ctr.log"))"
+	fi
+	local podman_name=urun-bench-exec-$$ podman_why=''
+	if ((${#podman_cmd[@]})); then
+		if podman_why=$("${podman_cmd[@]}" run -d --name "$podman_name" --network none "$image" sh -c "$chatter" 2>&1 </dev/null); then
+			podman_containers+=("$podman_name")
+			rows+=(-n "podman exec" "$(command -v podman) ${podman_cmd[*]:1} exec $podman_name true")
+		else
+			podman_why="podman run -d failed: $(echo "$podman_why" | tail -n 2 | tr '\n' ' ')"
+			echo "LEFT OUT: podman exec: $podman_why"
+		fi
+	else
+		podman_why=$podman_note
+	fi
+	if ((${#rows[@]} == 0)); then
+		echo "  nothing to measure"
+		return 0
+	fi
+	hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --time-unit millisecond \
+		--export-json "$tmp/hyperfine-exec.json" "${rows[@]}" </dev/null || {
+		echo "  hyperfine failed"
+		return 0
+	}
+	local urun podman r
+	urun=$(median_of "urun exec" "$tmp/hyperfine-exec.json")
+	podman=$(median_of "podman exec" "$tmp/hyperfine-exec.json")
+	log "results: exec, median of $RUNS runs each after $WARMUP warm-up runs"
+	printf '  %-28s %10s %19s\n' command "median ms" "mean ± sd ms"
+	local row median mean stddev
+	while IFS=$'\t' read -r row median mean stddev; do
+		printf '  %-28s %10.2f %19s\n' "$row" "$median" "$(printf '%.2f ± %.2f' "$mean" "$stddev")"
+	done < <(jq -r '.results[] | [.command, .median * 1000, .mean * 1000, .stddev * 1000] | @tsv' "$tmp/hyperfine-exec.json")
+	echo
+	echo "targets (the issue's; medians):"
+	if [ -n "$urun" ] && [ -n "$podman" ]; then
+		r=$(ratio "$podman" "$urun")
+		printf '  %-52s %8s  %s\n' "urun exec at least ${TARGET_VS_PODMAN}× faster than podman exec:" "${r}×" "$(verdict "$r" '>=' "$TARGET_VS_PODMAN")"
+	else
+		printf '  %-52s %8s  %s\n' "urun exec at least ${TARGET_VS_PODMAN}× faster than podman exec:" "-" "NOT MEASURED (${podman_why:-urun exec failed})"
+	fi
+	[ -z "$urun" ] || trace_table "urun exec" "$urun" "$bin/urun" exec "$name" true
+	monitor_memory "$name" "$podman_name"
+	"$bin/urun" rm -f "$name" >/dev/null 2>&1 || true
+	if ((${#podman_containers[@]})); then
+		"${podman_cmd[@]}" rm -f -t 0 "$podman_name" >/dev/null 2>&1 || true
+		podman_containers=()
+	fi
 }
 
 # ---------------------------------------------------------------------------
@@ -740,6 +851,8 @@ cleanup() {
 	for p in "${bg_pids[@]}"; do
 		kill -KILL "$p" 2>/dev/null || true
 	done
+	# A detached container's monitor is nobody's child here.
+	[ -z "$bin" ] || "$bin/urun" rm -f urun-bench-exec >/dev/null 2>&1 || true
 	local pause=${XDG_RUNTIME_DIR:-/nonexistent}/libpod/tmp/pause.pid
 	if [ -s "$pause" ]; then
 		# Rootless podman's pause process keeps its user namespace alive.

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# hack/test.sh [all|integration]: the one command that runs urun's tests.
+# hack/test.sh [all|integration] [SUITE-FLAGS...]: the one command that runs
+# urun's tests. SUITE-FLAGS go to the integration suite's binary, e.g.
+# `bash hack/test.sh integration -test.run 'TestExec'` runs only those.
 #
 # As root (CI runs `bash .ci/run` as root on a fresh Debian 12): sets the
 # host up with hack/setup-host.sh (packages, the test users, /dev/fuse,
@@ -14,6 +16,8 @@
 set -euo pipefail
 
 mode=${1:-all}
+shift || true
+suite_flags=("$@")
 case $mode in
 all | integration) ;;
 *)
@@ -72,12 +76,14 @@ chmod -R a+rX "$work"
 
 if [ "$(id -u)" = 0 ]; then
 	log "integration suite as $TEST_USER"
-	run_suite "$TEST_USER" -test.skip '^TestNoSubuid' || rc=1
-	log "missing-subuid tests as $NOSUB_USER"
-	run_suite "$NOSUB_USER" -test.run '^TestNoSubuid' || rc=1
+	run_suite "$TEST_USER" -test.skip '^TestNoSubuid' "${suite_flags[@]}" || rc=1
+	if [ ${#suite_flags[@]} = 0 ]; then
+		log "missing-subuid tests as $NOSUB_USER"
+		run_suite "$NOSUB_USER" -test.run '^TestNoSubuid' || rc=1
+	fi
 else
 	log "integration suite as $(id -un)"
-	run_suite "$(id -un)" -test.skip '^TestNoSubuid' || rc=1
+	run_suite "$(id -un)" -test.skip '^TestNoSubuid' "${suite_flags[@]}" || rc=1
 	echo "NOT RUN: TestNoSubuid* (they need a user without subordinate ids; as root, hack/test.sh runs them as $NOSUB_USER)"
 fi
 

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -32,7 +31,13 @@ func Main() {
 	trace.Mark("init", "main")
 
 	sync := userns.SyncSocket()
-	err := run(sync)
+	os.Exit(report(sync, run(sync)))
+}
+
+// report tells the host why the stage failed before exec (or says it on
+// stderr when there is no host to tell) and returns the exit code: 125
+// for urun's own error, 126 or 127 for the command's.
+func report(sync *os.File, err error) int {
 	code := 125
 	var cmdErr *CommandError
 	if errors.As(err, &cmdErr) {
@@ -43,7 +48,7 @@ func Main() {
 	if sync == nil || unix.Send(int(sync.Fd()), []byte(msg), 0) != nil {
 		fmt.Fprintln(os.Stderr, "urun:", err)
 	}
-	os.Exit(code)
+	return code
 }
 
 func run(sync *os.File) error {
@@ -86,53 +91,17 @@ func run(sync *os.File) error {
 		return err
 	}
 	proc := s.Process
-	user, err := resolveUser(proc.User.Username)
-	if err != nil {
-		return err
-	}
-	env := proc.Env
-	if !hasEnv(env, "HOME") {
-		env = append(env, "HOME="+user.Home)
-	}
-	if err := os.MkdirAll(proc.Cwd, 0o755); err != nil {
-		return fmt.Errorf("create working directory %s: %w", proc.Cwd, err)
-	}
-	if proc.Terminal {
-		if err := setupTerminal(sync, proc.ConsoleSize); err != nil {
-			return err
-		}
-	} else if _, err := unix.Setsid(); err != nil {
-		return fmt.Errorf("setsid: %w", err)
-	}
-	if err := switchUser(user); err != nil {
-		return err
-	}
-	if err := unix.Chdir(proc.Cwd); err != nil {
-		return fmt.Errorf("enter working directory %s: %w", proc.Cwd, err)
-	}
-	path, err := lookPath(proc.Args[0], env)
-	if err != nil {
-		return err
-	}
-	if c.WaitForHost {
-		if err := waitForHost(sync); err != nil {
-			return err
-		}
-	}
-	// Changing credentials cleared the parent-death signal; a container
-	// must not outlive its monitor.
-	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
-		return fmt.Errorf("set parent death signal: %w", err)
-	}
-	// The command gets no descriptor of urun's but stdio: the sync socket
-	// closes on exec, which tells the host the command started.
-	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		return fmt.Errorf("close urun's descriptors: %w", err)
-	}
-
-	trace.Mark("init", "exec")
-	err = unix.Exec(path, proc.Args, env)
-	return commandError(proc.Args[0], err)
+	return startProcess(sync, process{
+		args: proc.Args, env: proc.Env, user: proc.User.Username, cwd: proc.Cwd,
+		terminal: proc.Terminal, consoleSize: proc.ConsoleSize,
+		stage: "init", makeCwd: true, dieWithParent: true,
+		beforeExec: func() error {
+			if c.WaitForHost {
+				return waitForHost(sync)
+			}
+			return nil
+		},
+	})
 }
 
 // resolveUser looks the user up in the container's own /etc/passwd and
@@ -142,7 +111,7 @@ func resolveUser(spec string) (ExecUser, error) {
 	group, _ := os.ReadFile("/etc/group")
 	u, err := ResolveUser(spec, bytes.NewReader(passwd), bytes.NewReader(group))
 	if err != nil {
-		return u, fmt.Errorf("resolve user %q in the image: %w", spec, err)
+		return u, fmt.Errorf("resolve user %q in the container: %w", spec, err)
 	}
 	return u, nil
 }
@@ -166,30 +135,4 @@ func waitForHost(sync *os.File) error {
 		}
 		return errors.New("urun stopped before the container's network was ready")
 	}
-}
-
-func switchUser(u ExecUser) error {
-	groups := make([]int, len(u.Groups))
-	for i, g := range u.Groups {
-		groups[i] = int(g)
-	}
-	if err := unix.Setgroups(groups); err != nil {
-		return fmt.Errorf("set supplementary groups %v: %w", u.Groups, err)
-	}
-	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
-		return fmt.Errorf("set gid %d (is it inside your subgid range?): %w", u.GID, err)
-	}
-	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
-		return fmt.Errorf("set uid %d (is it inside your subuid range?): %w", u.UID, err)
-	}
-	return nil
-}
-
-func hasEnv(env []string, key string) bool {
-	for _, e := range env {
-		if strings.HasPrefix(e, key+"=") {
-			return true
-		}
-	}
-	return false
 }

@@ -30,6 +30,11 @@ func orphanedTransientLayers(cfg *config.Config) []string {
 		case errors.Is(err, unix.EWOULDBLOCK):
 			continue // its urun is alive
 		case err == nil:
+			// `urun create --rm` makes a layer that waits for its start.
+			if st, err := containers.ReadState(stateDir); err == nil && st.Status == containers.StatusCreated {
+				lock.Close()
+				continue
+			}
 			os.RemoveAll(stateDir)
 			lock.Close()
 		case !errors.Is(err, os.ErrNotExist):

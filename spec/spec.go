@@ -111,19 +111,9 @@ func Build(id string, img *local.Image, o Options, callerEnv func(string) (strin
 	return s, nil
 }
 
-// command applies Docker's rules: --entrypoint replaces the image's
-// Entrypoint and drops its Cmd; arguments after the image replace Cmd.
+// command applies Docker's rules (see SplitCommand).
 func command(ic local.RunConfig, o Options) ([]string, error) {
-	entrypoint, cmd := ic.Entrypoint, ic.Cmd
-	if o.Entrypoint != nil {
-		entrypoint, cmd = nil, nil
-		if *o.Entrypoint != "" {
-			entrypoint = []string{*o.Entrypoint}
-		}
-	}
-	if len(o.Command) > 0 {
-		cmd = o.Command
-	}
+	entrypoint, cmd := SplitCommand(ic, o)
 	args := append(append([]string{}, entrypoint...), cmd...)
 	if len(args) == 0 {
 		return nil, fmt.Errorf("no command specified: the image has no Entrypoint or Cmd, so give one after the image name")

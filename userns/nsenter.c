@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -99,6 +100,200 @@ static void monitor(pid_t init, pid_t ports, const char *remove_dir, char *remov
 	_exit(WEXITSTATUS(status));
 }
 
+// become_root makes the process root of the user namespace it is in. The
+// setgroups call drops the host's supplementary groups, which would
+// otherwise show up as "nogroup".
+static void become_root(void) {
+	if (setresgid(0, 0, 0) < 0)
+		fail("setresgid to root of the user namespace");
+	if (setgroups(0, NULL) < 0)
+		fail("setgroups in the user namespace");
+	if (setresuid(0, 0, 0) < 0)
+		fail("setresuid to root of the user namespace");
+}
+
+// The signals people and job controllers send, passed on to the child by a
+// process that only waits for it (the tiny init, the exec stage). SIGXCPU
+// and SIGXFSZ are in launch's list too: left at their default they would
+// end the waiting process instead.
+static const int forwarded_signals[] = {
+	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT,
+	SIGWINCH, SIGXCPU, SIGXFSZ,
+};
+static volatile pid_t forward_to;
+
+static void forward_signal(int sig) {
+	int saved = errno;
+	kill(forward_to, sig);
+	errno = saved;
+}
+
+// fork_forwarding forks. In the parent, the signals above go on to the
+// child from then on; signals are blocked across the fork so that none is
+// lost or handled by the child with the parent's handler.
+static pid_t fork_forwarding(const char *what) {
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid_t child = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	if (child < 0)
+		fail(what);
+	if (child > 0) {
+		forward_to = child;
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = forward_signal;
+		sa.sa_flags = SA_RESTART;
+		for (size_t i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++)
+			sigaction(forwarded_signals[i], &sa, NULL);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return child;
+}
+
+// exit_with_child waits for child and exits with its status (128+signal
+// when it was killed). With reap_all it is PID 1 and also reaps every
+// other process that ends, orphans included.
+static void exit_with_child(pid_t child, int reap_all) {
+	int status;
+	for (;;) {
+		pid_t got = waitpid(reap_all ? -1 : child, &status, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			_exit(125);
+		if (got == child)
+			break;
+	}
+	if (WIFSIGNALED(status))
+		_exit(128 + WTERMSIG(status));
+	_exit(WEXITSTATUS(status));
+}
+
+static int same_namespace(int fd, const char *name) {
+	char path[64];
+	struct stat ours, theirs;
+	snprintf(path, sizeof path, "/proc/self/ns/%s", name);
+	if (stat(path, &ours) < 0 || fstat(fd, &theirs) < 0)
+		return 0;
+	return ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
+}
+
+static int namespace_type(const char *name) {
+	static const struct {
+		const char *name;
+		int type;
+	} types[] = {
+		{"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
+		{"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS}, {"cgroup", CLONE_NEWCGROUP},
+	};
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (strcmp(types[i].name, name) == 0)
+			return types[i].type;
+	return 0;
+}
+
+// join_namespaces enters the user namespace of pid as its root, then the
+// comma-separated namespaces in list, the mount namespace last (setns
+// moves root and working directory to its root). Every namespace is
+// opened first: once in the mount namespace, /proc is the container's. A
+// namespace the process is in already is skipped: entering one's own user
+// namespace fails. It returns whether the PID namespace was entered, which
+// only children of the process will be in.
+static int join_namespaces(pid_t pid, char *list) {
+	char path[64], what[96];
+	const char *names[8];
+	int fds[8], types[8], n = 0, mnt_fd = -1, joined_pid = 0;
+	snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+	int user_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (user_fd < 0)
+		fail("open the container's user namespace");
+	for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
+		int type = namespace_type(name);
+		snprintf(what, sizeof what, "open the container's %s namespace", name);
+		if (type == 0 || n == 8) {
+			errno = EINVAL;
+			fail(what);
+		}
+		snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fail(what);
+		if (same_namespace(fd, name)) {
+			close(fd);
+		} else if (type == CLONE_NEWNS) {
+			mnt_fd = fd;
+		} else {
+			names[n] = name;
+			fds[n] = fd;
+			types[n++] = type;
+		}
+	}
+	if (!same_namespace(user_fd, "user") && setns(user_fd, CLONE_NEWUSER) < 0)
+		fail("join the container's user namespace");
+	close(user_fd);
+	become_root();
+	for (int i = 0; i < n; i++) {
+		if (setns(fds[i], types[i]) < 0) {
+			snprintf(what, sizeof what, "join the container's %s namespace", names[i]);
+			fail(what);
+		}
+		close(fds[i]);
+		joined_pid |= types[i] == CLONE_NEWPID;
+	}
+	if (mnt_fd >= 0) {
+		if (setns(mnt_fd, CLONE_NEWNS) < 0)
+			fail("join the container's mount namespace");
+		close(mnt_fd);
+	}
+	return joined_pid;
+}
+
+// join is the stage of `urun exec`: it enters the namespaces of a running
+// container's process. Since only children enter a PID namespace, it then
+// forks: the child goes on as the Child stage, this process passes signals
+// on and exits with the child's status. Detached (exec -d), neither dies
+// with its parent.
+static void join(pid_t pid, char *list, int detached) {
+	if (!join_namespaces(pid, list)) {
+		strcpy(urun_ns_role, "child");
+		urun_ns_sync_fd = sync_fd;
+		return;
+	}
+	pid_t child = fork_forwarding("fork into the container's PID namespace");
+	if (child == 0) {
+		if (!detached && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+			fail("set parent death signal");
+		strcpy(urun_ns_role, "child");
+		urun_ns_sync_fd = sync_fd;
+		return;
+	}
+	close(sync_fd);
+	exit_with_child(child, 0);
+}
+
+// run_tiny_init is `urun run --init`: this process stays PID 1, reaps
+// every process that ends (orphans are reparented to it) and passes
+// signals on to its child, which returns to go on as the Go init (and
+// execs the command); it exits with the child's status. It shares the
+// child's mount namespace, so the child's pivot_root moves its root too.
+static void run_tiny_init(void) {
+	pid_t child = fork_forwarding("fork the container's command under the tiny init");
+	if (child == 0) {
+		// The Go init sets it again before exec, after changing credentials.
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+			fail("set parent death signal");
+		return;
+	}
+	// Nothing in the container may ptrace PID 1 or open /proc/1/exe, which
+	// is the host's urun binary.
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	// The host learns that the command started when the last holder of the
+	// socket, the command, execs.
+	close(sync_fd);
+	exit_with_child(child, 1);
+}
+
 __attribute__((constructor)) static void urun_nsenter(void) {
 	const char *fd_env = getenv("_URUN_NSENTER");
 	if (fd_env == NULL)
@@ -108,6 +303,12 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 	int flags = flags_env ? (int)strtol(flags_env, NULL, 16) : 0;
 	int fork_init = getenv("_URUN_NSFORK") != NULL;
 	int fork_ports = getenv("_URUN_NSPORTS") != NULL;
+	int tiny_init = getenv("_URUN_NSTINYINIT") != NULL;
+	int detached = getenv("_URUN_NSDETACH") != NULL;
+	pid_t join_pid = getenv("_URUN_NSJOIN") ? (pid_t)atoi(getenv("_URUN_NSJOIN")) : 0;
+	char *join_list = NULL;
+	if (join_pid > 0)
+		join_list = strdup(getenv("_URUN_NSJOINNS") ? getenv("_URUN_NSJOINNS") : "");
 	char *remove_dir = NULL, *remove_now = NULL;
 	if (getenv("_URUN_NSREMOVE"))
 		remove_dir = strdup(getenv("_URUN_NSREMOVE"));
@@ -122,26 +323,28 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 	unsetenv("_URUN_NSPORTS");
 	unsetenv("_URUN_NSREMOVE");
 	unsetenv("_URUN_NSREMOVENOW");
+	unsetenv("_URUN_NSTINYINIT");
+	unsetenv("_URUN_NSDETACH");
+	unsetenv("_URUN_NSJOIN");
+	unsetenv("_URUN_NSJOINNS");
 	if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0)
 		fail("mark sync socket close-on-exec");
 
 	// Die with the host-side urun: nothing of the container may outlive it.
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+	if (!detached && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		fail("set parent death signal");
+
+	if (join_pid > 0) {
+		join(join_pid, join_list, detached);
+		return;
+	}
 
 	if (unshare(CLONE_NEWUSER) < 0)
 		fail("unshare user namespace");
 	send_msg("U");
 	wait_for('M'); // the host ran newuidmap and newgidmap
 
-	// Become root of the namespace. The setgroups call drops the host's
-	// supplementary groups, which would otherwise show up as "nogroup".
-	if (setresgid(0, 0, 0) < 0)
-		fail("setresgid to root of the user namespace");
-	if (setgroups(0, NULL) < 0)
-		fail("setgroups in the user namespace");
-	if (setresuid(0, 0, 0) < 0)
-		fail("setresuid to root of the user namespace");
+	become_root();
 
 	if (!fork_init) {
 		if (flags && unshare(flags) < 0)
@@ -195,6 +398,8 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 			fail("set parent death signal");
 		if ((flags & CLONE_NEWNS) && unshare(CLONE_NEWNS) < 0)
 			fail("unshare mount namespace");
+		if (tiny_init)
+			run_tiny_init();
 		strcpy(urun_ns_role, "init");
 		urun_ns_sync_fd = sync_fd;
 		return;

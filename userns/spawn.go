@@ -34,6 +34,23 @@ type Options struct {
 	RemoveNow []string
 	// ForkPorts forks a process in stage Ports beside init (ForkInit only).
 	ForkPorts bool
+	// TinyInit (ForkInit only) keeps a small init written in C as PID 1 of
+	// the new PID namespace (`urun run --init`): it reaps zombies and
+	// forwards signals; the Init stage runs as its child, PID 2.
+	TinyInit bool
+
+	// JoinPID, when not zero, makes the stage join the namespaces of that
+	// (host) pid instead of creating new ones: its user namespace first,
+	// as root of it, then each of JoinNamespaces ("ipc", "uts", "net",
+	// "pid", "mnt", "cgroup": the names in /proc/PID/ns). With "pid" the
+	// stage forks, since only children enter a PID namespace: the forked
+	// process runs the Child stage and the stage waits for it and exits
+	// with its status. Mappings, Flags and ForkInit do not apply.
+	JoinPID        int
+	JoinNamespaces []string
+	// Detached (JoinPID only) lets the stage and its child outlive the
+	// caller (`urun exec -d`): neither gets a parent-death signal.
+	Detached bool
 }
 
 // Process is a spawned namespace stage.
@@ -82,6 +99,15 @@ func Start(cmd *exec.Cmd, opts Options) (*Process, error) {
 	if len(opts.RemoveNow) > 0 {
 		cmd.Env = append(cmd.Env, "_URUN_NSREMOVENOW="+strings.Join(opts.RemoveNow, "\n"))
 	}
+	if opts.TinyInit {
+		cmd.Env = append(cmd.Env, "_URUN_NSTINYINIT=1")
+	}
+	if opts.JoinPID != 0 {
+		cmd.Env = append(cmd.Env, "_URUN_NSJOIN="+strconv.Itoa(opts.JoinPID), "_URUN_NSJOINNS="+strings.Join(opts.JoinNamespaces, ","))
+	}
+	if opts.Detached {
+		cmd.Env = append(cmd.Env, "_URUN_NSDETACH=1")
+	}
 
 	if err := cmd.Start(); err != nil {
 		host.Close()
@@ -89,6 +115,11 @@ func Start(cmd *exec.Cmd, opts Options) (*Process, error) {
 	}
 
 	p := &Process{Cmd: cmd, Sync: host, opts: opts, mapped: make(chan error, 1)}
+	if opts.JoinPID != 0 {
+		// The namespaces it joins have their maps.
+		p.mapped <- nil
+		return p, nil
+	}
 	go func() { p.mapped <- p.writeMaps() }()
 	return p, nil
 }
@@ -138,6 +169,9 @@ func (p *Process) Abort() {
 }
 
 func (p *Process) proceed() error {
+	if p.opts.JoinPID != 0 {
+		return nil // the stage waits for nothing
+	}
 	if _, err := p.Sync.Write([]byte("M")); err != nil {
 		return fmt.Errorf("tell the namespace stage its maps are written: %w", err)
 	}

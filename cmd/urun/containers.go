@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -12,19 +11,29 @@ import (
 	"golang.org/x/term"
 
 	"github.com/urun/urun/containers"
-	"github.com/urun/urun/launch"
 )
 
 func newPsCommand(g *globals) *cobra.Command {
 	var all, latest bool
 	var last int
+	var filterArgs []string
 	var o containers.PrintOptions
 	cmd := &cobra.Command{
 		Use:   "ps [OPTIONS]",
 		Short: "List containers (running ones; -a for all)",
 		Long: `List containers: by default the running ones, with -a also the stopped ones,
 newest first. A container runs for as long as its urun lives; one whose urun
-was killed shows as exited (137).`,
+was killed shows as exited (137).
+
+--filter KEY=VALUE (repeatable; values of one key are alternatives, all keys
+must match): status=created|running|restarting|exited (lists stopped
+containers without -a), name=REGEXP, id=PREFIX, ancestor=IMAGE (the name
+the container was run with, or an image id prefix), label=KEY[=VALUE] (a
+container's labels are its image's), exited=CODE.
+
+--format takes json, table, or a Go template of the fields .ID .Image
+.Command .CreatedAt .RunningFor .Ports .Status .State .Names .Labels and
+(.Label "KEY"), such as 'table {{.ID}}\t{{.Names}}'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := g.load()
@@ -35,10 +44,21 @@ was killed shows as exited (137).`,
 			if err != nil {
 				return err
 			}
+			filters, err := containers.ParseFilters(filterArgs)
+			if err != nil {
+				return err
+			}
+			if o.Format != "" && o.Format != "json" {
+				if _, err := containers.ParseFormat(o.Format); err != nil {
+					return err
+				}
+			}
 			if latest {
 				last = 1
 			}
-			return containers.Print(os.Stdout, containers.Select(list, all, last), o, time.Now())
+			o.Labels = containers.NewLabelSource(cfg)
+			list = filters.Keep(list, o.Labels)
+			return containers.Print(os.Stdout, containers.Select(list, all || filters.HasStatus(), last), o, time.Now())
 		},
 	}
 	fl := cmd.Flags()
@@ -47,7 +67,8 @@ was killed shows as exited (137).`,
 	fl.BoolVarP(&latest, "latest", "l", false, "show the last created container, in any state")
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "show only container ids")
 	fl.BoolVar(&o.NoTrunc, "no-trunc", false, "do not truncate ids and commands")
-	fl.StringVar(&o.Format, "format", "", "output format: json")
+	fl.StringArrayVarP(&filterArgs, "filter", "f", nil, "show only containers that match: KEY=VALUE (see above)")
+	fl.StringVar(&o.Format, "format", "", "output format: table, json, or a Go template")
 	return cmd
 }
 
@@ -66,18 +87,7 @@ which kills it with SIGKILL first.`,
 				return err
 			}
 			errs := containers.RemoveRefs(cfg, args, force, func(ref string) { fmt.Println(ref) })
-			switch {
-			case len(errs) == 0:
-				return nil
-			case len(args) == 1:
-				return errs[0]
-			}
-			// Several containers: each failure is said, and urun fails as
-			// docker rm does.
-			for _, err := range errs {
-				fmt.Fprintln(os.Stderr, "urun:", err)
-			}
-			return &launch.ExitError{Code: 1, Err: errors.New("")}
+			return combineErrors(len(args), errs)
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "kill and remove running containers")
@@ -94,7 +104,7 @@ func newContainerCommand(g *globals) *cobra.Command {
 	ls.Use, ls.Aliases = "ls [OPTIONS]", []string{"ps", "list"}
 	rm := newRmCommand(g)
 	rm.Aliases = []string{"remove"}
-	cmd.AddCommand(ls, rm, newPruneCommand(g))
+	cmd.AddCommand(ls, rm, newPruneCommand(g), newInspectCommand(g, true), newPortCommand(g), newRenameCommand(g), newTopCommand(g), newStatsCommand(g))
 	return cmd
 }
 

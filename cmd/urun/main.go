@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/inside"
 	"github.com/urun/urun/launch"
+	"github.com/urun/urun/rootfscopy"
 	"github.com/urun/urun/slirp"
 	"github.com/urun/urun/trace"
 	"github.com/urun/urun/userns"
@@ -44,6 +46,9 @@ func main() {
 	case userns.Ports:
 		os.Exit(slirp.RunPortChild())
 	}
+	if os.Args[0] == launch.MonitorName {
+		os.Exit(launch.MonitorMain(os.Args[1:]))
+	}
 	trace.Mark("host", "main")
 	os.Exit(execute(os.Args[1:]))
 }
@@ -53,15 +58,19 @@ func childMain(args []string) int {
 	switch args[0] {
 	case hostinfo.ProbeStageName:
 		return hostinfo.Probe()
+	case rootfscopy.StageName:
+		return rootfscopy.StageMain(args[1:])
 	case containers.RemoveStageName:
 		return containers.RemoveStage(args[1:])
+	case inside.ExecStageName:
+		return inside.ExecMain()
 	}
 	fmt.Fprintf(os.Stderr, "urun: unknown namespace stage %q\n", args[0])
 	return 125
 }
 
 func execute(args []string) int {
-	root := newRootCommand()
+	root := newRootCommand(commandName(args))
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
@@ -83,7 +92,31 @@ func execute(args []string) int {
 	return 125
 }
 
-func newRootCommand() *cobra.Command {
+// hotCommands are built alone when they are the one run: building every
+// command and its flags costs `urun run` about half a millisecond.
+var hotCommands = map[string]func(*globals) *cobra.Command{
+	"run":  newRunCommand,
+	"exec": newExecCommand,
+}
+
+// commandName is the first argument that is not a global flag or its
+// value: the command urun is asked to run.
+func commandName(args []string) string {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--root" || a == "--runroot" || a == "--config" || a == "--rootfs-driver":
+			i++
+		case strings.HasPrefix(a, "-"):
+		default:
+			return a
+		}
+	}
+	return ""
+}
+
+// newRootCommand builds urun's commands: only the one named when it is a
+// hot command, else all of them (for help and the rest).
+func newRootCommand(name string) *cobra.Command {
 	g := &globals{}
 	root := &cobra.Command{
 		Use:   "urun",
@@ -92,11 +125,9 @@ func newRootCommand() *cobra.Command {
 gets a user namespace mapped from your /etc/subuid and /etc/subgid ranges,
 with PID, mount, network, UTS and IPC namespaces inside it, and a root file
 system assembled from the image's layers with overlay.`,
-		SilenceUsage: true,
-		// Each Use line already says where OPTIONS go.
-		DisableFlagsInUseLine: true,
-		SilenceErrors:         true,
-		CompletionOptions:     cobra.CompletionOptions{DisableDefaultCmd: true},
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.root, "root", "", "storage root for images and containers' layers (default $XDG_DATA_HOME/urun/storage)")
@@ -106,6 +137,19 @@ system assembled from the image's layers with overlay.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nSee '%s --help'", err, c.CommandPath())
 	})
-	root.AddCommand(newRunCommand(g), newPsCommand(g), newRmCommand(g), newContainerCommand(g), newPullCommand(g), newImagesCommand(g), newInfoCommand(g), newVersionCommand())
+	if hot, ok := hotCommands[name]; ok {
+		root.AddCommand(hot(g))
+	} else {
+		root.AddCommand(newRunCommand(g), newCreateCommand(g), newStartCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g), newWaitCommand(g), newPauseCommand(g, "pause"), newPauseCommand(g, "unpause"), newAttachCommand(g), newLogsCommand(g), newExecCommand(g), newCpCommand(g), newExportCommand(g), newPsCommand(g), newRmCommand(g), newInspectCommand(g, false), newPortCommand(g), newRenameCommand(g), newTopCommand(g), newStatsCommand(g), newContainerCommand(g), newPullCommand(g), newImagesCommand(g), newInfoCommand(g), newVersionCommand())
+	}
+	// Each Use line already says where OPTIONS go.
+	var noFlagsInUse func(*cobra.Command)
+	noFlagsInUse = func(c *cobra.Command) {
+		c.DisableFlagsInUseLine = true
+		for _, sub := range c.Commands() {
+			noFlagsInUse(sub)
+		}
+	}
+	noFlagsInUse(root)
 	return root
 }

@@ -8,17 +8,24 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/urun/urun/config"
+	"github.com/urun/urun/containers"
 	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/launch"
+	"github.com/urun/urun/logs"
 	"github.com/urun/urun/slirp"
 	"github.com/urun/urun/spec"
 )
 
 type runFlags struct {
 	interactive, tty, remove, quiet, publishAll bool
+	init, detach                                bool
+	restart, stopSignal, detachKeys             string
+	stopTimeout                                 int
+	logOpts                                     []string
 	name, workdir, user, hostname               string
 	entrypoint, network                         string
 	env, envFiles, volumes, mounts, tmpfs       []string
@@ -43,10 +50,17 @@ command could not be invoked, 127 that it was not found.`,
 	}
 	// Everything after the image belongs to the container's command.
 	cmd.Flags().SetInterspersed(false)
-	fl := cmd.Flags()
+	cmd.Flags().BoolVarP(&f.detach, "detach", "d", false, "run the container in the background under a monitor of its own and print its id")
+	addRunFlags(cmd.Flags(), f)
+	return cmd
+}
+
+// addRunFlags adds the flags `urun run` and `urun create` share.
+func addRunFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.BoolVarP(&f.interactive, "interactive", "i", false, "keep stdin open and pass it to the container")
 	fl.BoolVarP(&f.tty, "tty", "t", false, "allocate a pseudo-terminal")
 	fl.BoolVar(&f.remove, "rm", false, "remove the container when it exits")
+	fl.BoolVar(&f.init, "init", false, "run an init inside the container that forwards signals and reaps processes")
 	fl.StringVar(&f.name, "name", "", "name the container")
 	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable (KEY=VALUE, or KEY to pass yours)")
 	fl.StringArrayVar(&f.envFiles, "env-file", nil, "read environment variables from a file")
@@ -64,49 +78,28 @@ command could not be invoked, 127 that it was not found.`,
 	fl.StringArrayVar(&f.dnsSearch, "dns-search", nil, "DNS search domain")
 	fl.StringArrayVar(&f.dnsOptions, "dns-option", nil, "resolv.conf option")
 	fl.StringArrayVar(&f.addHosts, "add-host", nil, "add a line to /etc/hosts: NAME:IP")
+	addLifecycleFlags(fl, f)
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not show pull progress")
 	fl.BoolVar(&f.tlsVerify, "tls-verify", true, "require HTTPS and verify certificates when pulling")
-	return cmd
 }
 
 func runContainer(cmd *cobra.Command, g *globals, f *runFlags, args []string) error {
-	cfg, err := g.load()
+	o, err := f.launchOptions(cmd, g, args)
 	if err != nil {
 		return err
 	}
-	opts, err := f.specOptions(cmd, args[1:])
-	if err != nil {
-		return err
-	}
-	network := f.network
-	if network == "" {
-		network = cfg.Network
-	}
-	mode, err := slirp.ParseMode(network)
-	if err != nil {
-		return err
-	}
-	var ports []slirp.PortMapping
-	for _, p := range f.publish {
-		m, err := slirp.ParsePublish(p)
+	if f.detach {
+		created, err := launch.Create(o)
 		if err != nil {
 			return err
 		}
-		ports = append(ports, m...)
+		if _, err := launch.StartDetached(o.Config, created.Dir, created.Lock, launch.StartOptions{}); err != nil {
+			return err
+		}
+		fmt.Println(created.State.ID)
+		return nil
 	}
-	img, name, err := findOrPull(cfg, g, args[0], f.quiet, tlsVerifyFlag(cmd, f.tlsVerify))
-	if err != nil {
-		return err
-	}
-	if f.publishAll {
-		ports = append(ports, slirp.PublishAll(img.Config.Config.ExposedPorts)...)
-	}
-	code, err := launch.Run(launch.Options{
-		Config: cfg, Image: img, ImageName: name, Spec: opts,
-		Name: f.name, Remove: f.remove, Interactive: f.interactive,
-		Network: mode, Ports: ports,
-		Names: slirp.NameOptions{DNS: f.dns, DNSSearch: f.dnsSearch, DNSOptions: f.dnsOptions, AddHosts: f.addHosts},
-	})
+	code, err := launch.Run(o)
 	if err != nil {
 		return err
 	}
@@ -114,6 +107,75 @@ func runContainer(cmd *cobra.Command, g *globals, f *runFlags, args []string) er
 		return &launch.ExitError{Code: code, Err: errors.New("")}
 	}
 	return nil
+}
+
+// addLifecycleFlags adds the flags that `urun run` and `urun create` share
+// beyond the container's spec: restart policy, log and stop settings.
+func addLifecycleFlags(fl *pflag.FlagSet, f *runFlags) {
+	fl.StringVar(&f.restart, "restart", "no", "restart policy: no, on-failure[:MAX-RETRIES], always or unless-stopped ('urun stop' ends it for good)")
+	fl.StringArrayVar(&f.logOpts, "log-opt", nil, "log option of a detached container: max-size=SIZE (rotate past it), max-file=N (files kept)")
+	fl.StringVar(&f.stopSignal, "stop-signal", "", "signal 'urun stop' sends first (default: the image's StopSignal, else SIGTERM)")
+	fl.IntVar(&f.stopTimeout, "stop-timeout", defaultStopTimeout, "seconds 'urun stop' waits before SIGKILL")
+}
+
+// launchOptions checks the flags of `urun run` or `urun create` and finds
+// (or pulls) the image.
+func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) (launch.Options, error) {
+	var o launch.Options
+	cfg, err := g.load()
+	if err != nil {
+		return o, err
+	}
+	opts, err := f.specOptions(cmd, args[1:])
+	if err != nil {
+		return o, err
+	}
+	network := f.network
+	if network == "" {
+		network = cfg.Network
+	}
+	mode, err := slirp.ParseMode(network)
+	if err != nil {
+		return o, err
+	}
+	var ports []slirp.PortMapping
+	for _, p := range f.publish {
+		m, err := slirp.ParsePublish(p)
+		if err != nil {
+			return o, err
+		}
+		ports = append(ports, m...)
+	}
+	restart, err := launch.ParseRestartPolicy(f.restart)
+	if err != nil {
+		return o, err
+	}
+	logOpts, err := logs.ParseOptions(f.logOpts)
+	if err != nil {
+		return o, err
+	}
+	if f.stopTimeout < 0 {
+		return o, fmt.Errorf("--stop-timeout %d: want 0 or more seconds", f.stopTimeout)
+	}
+	if f.stopSignal != "" {
+		if _, err := containers.ParseSignal(f.stopSignal); err != nil {
+			return o, fmt.Errorf("--stop-signal: %w", err)
+		}
+	}
+	img, name, err := findOrPull(cfg, g, args[0], f.quiet, tlsVerifyFlag(cmd, f.tlsVerify))
+	if err != nil {
+		return o, err
+	}
+	if f.publishAll {
+		ports = append(ports, slirp.PublishAll(img.Config.Config.ExposedPorts)...)
+	}
+	return launch.Options{
+		Config: cfg, Image: img, ImageName: name, Spec: opts,
+		Name: f.name, Remove: f.remove, Interactive: f.interactive, Init: f.init,
+		Network: mode, Ports: ports,
+		Names:   slirp.NameOptions{DNS: f.dns, DNSSearch: f.dnsSearch, DNSOptions: f.dnsOptions, AddHosts: f.addHosts},
+		Restart: restart, Log: logOpts, StopSignal: f.stopSignal, StopTimeout: f.stopTimeout,
+	}, nil
 }
 
 func (f *runFlags) specOptions(cmd *cobra.Command, command []string) (spec.Options, error) {

@@ -186,3 +186,24 @@ func Remove(graphRoot, id string) error {
 	}
 	return nil
 }
+
+// LowerDirs lists the image's layers top first, as overlay wants them: by
+// their short links relative to the link directory when every layer has
+// one (a long lowerdir option would hit the kernel's page limit), else by
+// full path.
+func (img *Image) LowerDirs() ([]string, string) {
+	n := len(img.Layers)
+	lower := make([]string, n)
+	useLinks := img.LinkDir != ""
+	for i, l := range img.Layers {
+		lower[n-1-i] = l.Link
+		useLinks = useLinks && l.Link != ""
+	}
+	if useLinks {
+		return lower, img.LinkDir
+	}
+	for i, l := range img.Layers {
+		lower[n-1-i] = l.Dir
+	}
+	return lower, ""
+}

@@ -1,0 +1,136 @@
+package containers
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Filters are `urun ps --filter KEY=VALUE` options, as Docker takes them:
+// the values of one key are alternatives, different keys must all match.
+type Filters struct {
+	status, id, ancestor, label []string
+	names                       []*regexp.Regexp
+	exited                      []int
+}
+
+// filterKeys are the keys --filter takes.
+var filterKeys = []string{"ancestor", "exited", "id", "label", "name", "status"}
+
+// states are the values of Docker's status filter. urun's containers
+// are never paused, removing or dead: those match none.
+var states = []string{"created", "running", "restarting", "exited", "paused", "removing", "dead"}
+
+// ParseFilters reads --filter values.
+func ParseFilters(args []string) (Filters, error) {
+	var f Filters
+	for _, arg := range args {
+		key, value, ok := strings.Cut(arg, "=")
+		if !ok || value == "" {
+			return f, fmt.Errorf("--filter %q: want KEY=VALUE with KEY one of %s", arg, strings.Join(filterKeys, ", "))
+		}
+		switch key {
+		case "status":
+			if !slices.Contains(states, value) {
+				return f, fmt.Errorf("--filter %q: invalid status: want one of %s", arg, strings.Join(states, ", "))
+			}
+			f.status = append(f.status, value)
+		case "name":
+			re, err := regexp.Compile(value)
+			if err != nil {
+				return f, fmt.Errorf("--filter %q: the name is a regular expression: %w", arg, err)
+			}
+			f.names = append(f.names, re)
+		case "id":
+			f.id = append(f.id, strings.ToLower(value))
+		case "ancestor":
+			f.ancestor = append(f.ancestor, value)
+		case "label":
+			f.label = append(f.label, value)
+		case "exited":
+			code, err := strconv.Atoi(value)
+			if err != nil {
+				return f, fmt.Errorf("--filter %q: the exit code must be a number", arg)
+			}
+			f.exited = append(f.exited, code)
+		default:
+			return f, fmt.Errorf("--filter %q: unknown filter %q: urun filters by %s", arg, key, strings.Join(filterKeys, ", "))
+		}
+	}
+	return f, nil
+}
+
+// HasStatus reports whether a status filter was given: as with Docker,
+// it lists stopped containers without -a.
+func (f Filters) HasStatus() bool { return len(f.status) > 0 }
+
+// Match reports whether c passes every filter. labels gives c's labels.
+func (f Filters) Match(c Container, labels *LabelSource) bool {
+	return matchAny(f.status, func(s string) bool { return c.StateName() == s }) &&
+		// Docker matches the name with its leading "/": ^/web$ works, and
+		// so does ^web$ here.
+		matchAny(f.names, func(re *regexp.Regexp) bool { return re.MatchString(c.Name) || re.MatchString("/"+c.Name) }) &&
+		matchAny(f.id, func(p string) bool { return strings.HasPrefix(c.ID, p) }) &&
+		matchAny(f.ancestor, func(a string) bool { return isAncestor(c, a) }) &&
+		matchAny(f.exited, func(code int) bool { return c.StateName() == "exited" && c.ExitStatus() == code }) &&
+		matchAll(f.label, func(l string) bool { return hasLabel(labels.Of(c), l) })
+}
+
+// matchAny is true without values, else when one value matches.
+func matchAny[T any](values []T, match func(T) bool) bool {
+	return len(values) == 0 || slices.ContainsFunc(values, match)
+}
+
+// matchAll is true when every value matches: Docker's label filters all
+// apply.
+func matchAll[T any](values []T, match func(T) bool) bool {
+	for _, v := range values {
+		if !match(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// isAncestor reports whether c was made from image a: the name the
+// container was run with (a missing tag meaning latest), or a prefix of
+// its image id.
+func isAncestor(c Container, a string) bool {
+	if a == c.Image || withLatest(a) == withLatest(c.Image) {
+		return true
+	}
+	id := strings.TrimPrefix(a, "sha256:")
+	return id != "" && strings.HasPrefix(strings.TrimPrefix(c.ImageID, "sha256:"), id)
+}
+
+// withLatest adds the default tag to a reference that has neither tag nor
+// digest.
+func withLatest(ref string) string {
+	if strings.Contains(ref, "@") {
+		return ref
+	}
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		return ref
+	}
+	return ref + ":latest"
+}
+
+// hasLabel matches label=KEY (the label is set) or label=KEY=VALUE.
+func hasLabel(labels map[string]string, filter string) bool {
+	key, value, withValue := strings.Cut(filter, "=")
+	v, ok := labels[key]
+	return ok && (!withValue || v == value)
+}
+
+// Keep returns the containers of list that pass the filters.
+func (f Filters) Keep(list []Container, labels *LabelSource) []Container {
+	var out []Container
+	for _, c := range list {
+		if f.Match(c, labels) {
+			out = append(out, c)
+		}
+	}
+	return out
+}

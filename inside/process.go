@@ -1,0 +1,115 @@
+package inside
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/trace"
+)
+
+// process is what startProcess execs and how.
+type process struct {
+	args, env   []string
+	user, cwd   string
+	terminal    bool
+	consoleSize *specs.Box
+	// stage names the caller in trace marks.
+	stage string
+	// makeCwd creates a missing working directory, as `docker run` does
+	// (`docker exec` does not).
+	makeCwd bool
+	// dieWithParent ends the process when its parent (the monitor, the
+	// exec stage) does.
+	dieWithParent bool
+	// beforeExec runs once every check has passed, right before exec.
+	beforeExec func() error
+}
+
+// startProcess resolves the user in the container's /etc/passwd, gives
+// the process its terminal or its own session, switches to the user and
+// the working directory and execs the command. It returns only on failure.
+func startProcess(sync *os.File, p process) error {
+	user, err := resolveUser(p.user)
+	if err != nil {
+		return err
+	}
+	env := p.env
+	if !hasEnv(env, "HOME") {
+		env = append(env, "HOME="+user.Home)
+	}
+	if p.makeCwd {
+		if err := os.MkdirAll(p.cwd, 0o755); err != nil {
+			return fmt.Errorf("create working directory %s: %w", p.cwd, err)
+		}
+	}
+	if p.terminal {
+		if err := setupTerminal(sync, p.consoleSize); err != nil {
+			return err
+		}
+	} else if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	if err := switchUser(user); err != nil {
+		return err
+	}
+	if err := unix.Chdir(p.cwd); err != nil {
+		if !p.makeCwd {
+			return &CommandError{Code: ExitCannotInvoke, Msg: fmt.Sprintf("enter working directory %s: %v: create it first or give another -w", p.cwd, err)}
+		}
+		return fmt.Errorf("enter working directory %s: %w", p.cwd, err)
+	}
+	path, err := lookPath(p.args[0], env)
+	if err != nil {
+		return err
+	}
+	if p.beforeExec != nil {
+		if err := p.beforeExec(); err != nil {
+			return err
+		}
+	}
+	// Changing credentials cleared the parent-death signal.
+	if p.dieWithParent {
+		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+			return fmt.Errorf("set parent death signal: %w", err)
+		}
+	}
+	// The command gets no descriptor of urun's but stdio: the sync socket
+	// closes on exec, which tells the host the command started.
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("close urun's descriptors: %w", err)
+	}
+
+	trace.Mark(p.stage, "exec")
+	err = unix.Exec(path, p.args, env)
+	return commandError(p.args[0], err)
+}
+
+func switchUser(u ExecUser) error {
+	groups := make([]int, len(u.Groups))
+	for i, g := range u.Groups {
+		groups[i] = int(g)
+	}
+	if err := unix.Setgroups(groups); err != nil {
+		return fmt.Errorf("set supplementary groups %v: %w", u.Groups, err)
+	}
+	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
+		return fmt.Errorf("set gid %d (is it inside your subgid range?): %w", u.GID, err)
+	}
+	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
+		return fmt.Errorf("set uid %d (is it inside your subuid range?): %w", u.UID, err)
+	}
+	return nil
+}
+
+func hasEnv(env []string, key string) bool {
+	for _, e := range env {
+		if strings.HasPrefix(e, key+"=") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,252 @@
+package inspect
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/urun/urun/config"
+	"github.com/urun/urun/containers"
+	"github.com/urun/urun/launch"
+	"github.com/urun/urun/logs"
+	"github.com/urun/urun/slirp"
+	"github.com/urun/urun/spec"
+)
+
+// LogDriver names the format of a detached container's log: podman's
+// k8s-file (a time, the stream, a partial-line tag and the text a line).
+const LogDriver = "k8s-file"
+
+// Build makes the document of container c.
+func Build(cfg *config.Config, c containers.Container, labels *containers.LabelSource) (Container, error) {
+	s, err := settings(cfg, c)
+	if err != nil {
+		return Container{}, err
+	}
+	p := s.Spec.Process
+	d := Container{
+		ID:             c.ID,
+		Created:        timeText(c.Created),
+		State:          state(c),
+		Image:          imageID(c.ImageID),
+		ResolvConfPath: filepath.Join(c.Dir, "resolv.conf"),
+		HostnamePath:   filepath.Join(c.Dir, "hostname"),
+		HostsPath:      filepath.Join(c.Dir, "hosts"),
+		Name:           "/" + c.Name,
+		RestartCount:   c.RestartCount,
+		Driver:         "overlay",
+		Platform:       "linux",
+		HostConfig:     hostConfig(c, s),
+		Mounts:         mounts(s.Spec.Mounts),
+		Config: Config{
+			Hostname: s.Spec.Hostname, User: p.User.Username,
+			AttachStdin: s.Interactive && !c.Detached, AttachStdout: !c.Detached, AttachStderr: !c.Detached,
+			Tty: p.Terminal, OpenStdin: s.Interactive, StdinOnce: s.Interactive && !c.Detached,
+			Env: p.Env, Image: c.Image, WorkingDir: p.Cwd, Labels: labels.Of(c), StopSignal: s.StopSignal,
+		},
+		NetworkSettings: NetworkSettings{Ports: map[string][]PortBinding{}},
+	}
+	if d.Config.Labels == nil {
+		d.Config.Labels = map[string]string{} // Docker's {} for none
+	}
+	if len(p.Args) > 0 {
+		d.Path, d.Args = p.Args[0], p.Args[1:]
+	}
+	// The entrypoint and the command are told apart when the container's
+	// settings recorded them; else the whole command line is Cmd.
+	d.Config.Entrypoint, d.Config.Cmd = s.Entrypoint, s.Cmd
+	if s.Entrypoint == nil && s.Cmd == nil {
+		d.Config.Cmd = p.Args
+	}
+	if s.StopTimeout >= 0 {
+		d.Config.StopTimeout = &s.StopTimeout
+	}
+	if c.Detached {
+		d.LogPath = launch.LogPath(cfg, c.State)
+	}
+	for _, port := range c.PublishedPorts() {
+		ip := port.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		d.NetworkSettings.Ports[port.Key()] = append(d.NetworkSettings.Ports[port.Key()], PortBinding{HostIP: ip, HostPort: strconv.Itoa(port.HostPort)})
+	}
+	return d, nil
+}
+
+// settings are the container's settings: those kept beside its writable
+// layer, or for a container run in the foreground with --rm, which keeps
+// none, what its run state's config.json tells.
+func settings(cfg *config.Config, c containers.Container) (launch.Settings, error) {
+	s, err := launch.ReadSettings(cfg, c.State)
+	if err == nil {
+		return s, nil
+	}
+	data, cerr := os.ReadFile(filepath.Join(c.Dir, "config.json"))
+	var cc spec.Container
+	if cerr != nil || json.Unmarshal(data, &cc) != nil || cc.Spec == nil || cc.Spec.Process == nil {
+		return s, fmt.Errorf("inspect container %s: %w", c.Name, err)
+	}
+	// The run state's own files (/etc/hosts...) are not the user's mounts.
+	own := func(m specs.Mount) bool { return strings.HasPrefix(m.Source, c.Dir+"/") }
+	cc.Spec.Mounts = slices.DeleteFunc(slices.Clone(cc.Spec.Mounts), own)
+	// Which network an own namespace was given is not in the spec.
+	var network slirp.Mode
+	if cc.Spec.Linux != nil && !slices.ContainsFunc(cc.Spec.Linux.Namespaces, func(ns specs.LinuxNamespace) bool {
+		return ns.Type == specs.NetworkNamespace
+	}) {
+		network.Kind = slirp.KindHost
+	}
+	return launch.Settings{Spec: cc.Spec, Network: network, StopTimeout: -1}, nil
+}
+
+// zeroTime is how Docker shows a time that never was.
+const zeroTime = "0001-01-01T00:00:00Z"
+
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return zeroTime
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// imageID is the image id in Docker's "sha256:…" form.
+func imageID(id string) string {
+	if id == "" || strings.HasPrefix(id, "sha256:") {
+		return id
+	}
+	return "sha256:" + id
+}
+
+func state(c containers.Container) State {
+	name := c.StateName()
+	st := State{
+		Status:     name,
+		Running:    name == "running" || name == "restarting",
+		Restarting: name == "restarting",
+		ExitCode:   c.ExitStatus(),
+		Error:      c.Error,
+		StartedAt:  timeText(c.StartedAt),
+		FinishedAt: timeText(c.FinishedAt),
+	}
+	if name == "running" {
+		// As Docker's: a running container has no exit code yet.
+		st.ExitCode = 0
+		if pid, err := containers.InitPID(c.Dir); err == nil {
+			st.Pid = pid
+		}
+	}
+	return st
+}
+
+func hostConfig(c containers.Container, s launch.Settings) HostConfig {
+	h := HostConfig{
+		LogConfig:     LogConfig{Type: LogDriver, Config: logConfig(s.Log)},
+		NetworkMode:   s.Network.Kind,
+		PortBindings:  map[string][]PortBinding{},
+		RestartPolicy: RestartPolicy{Name: s.Restart.Name, MaximumRetryCount: s.Restart.MaxRetries},
+		AutoRemove:    c.Remove,
+	}
+	if h.RestartPolicy.Name == "" {
+		h.RestartPolicy.Name = launch.RestartNo
+	}
+	if s.Init {
+		h.Init = &s.Init
+	}
+	for _, p := range s.Ports {
+		hostPort := ""
+		switch {
+		case p.HostPortEnd > 0:
+			hostPort = fmt.Sprintf("%d-%d", p.HostPort, p.HostPortEnd)
+		case p.HostPort > 0:
+			hostPort = strconv.Itoa(p.HostPort)
+		}
+		key := strconv.Itoa(p.ContainerPort) + "/" + p.Proto
+		h.PortBindings[key] = append(h.PortBindings[key], PortBinding{HostIP: p.HostIP, HostPort: hostPort})
+	}
+	for _, m := range userMounts(s.Spec.Mounts) {
+		switch m.Type {
+		case "bind":
+			bind := m.Source + ":" + m.Destination
+			if slices.Contains(m.Options, "ro") {
+				bind += ":ro"
+			}
+			h.Binds = append(h.Binds, bind)
+		case "tmpfs":
+			if h.Tmpfs == nil {
+				h.Tmpfs = map[string]string{}
+			}
+			h.Tmpfs[m.Destination] = strings.Join(m.Options, ",")
+		}
+	}
+	return h
+}
+
+// logConfig shows the --log-opt values as Docker keeps them.
+func logConfig(o logs.Options) map[string]string {
+	out := map[string]string{}
+	if o.MaxSize > 0 {
+		out["max-size"] = sizeText(o.MaxSize)
+	}
+	if o.MaxFiles > 1 {
+		out["max-file"] = strconv.Itoa(o.MaxFiles)
+	}
+	return out
+}
+
+// sizeText writes a size as --log-opt max-size takes it, in the largest
+// binary unit that divides it.
+func sizeText(n int64) string {
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
+		if n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// userMounts are the mounts the user asked for: the spec's others are
+// the ones every container gets.
+func userMounts(all []specs.Mount) []specs.Mount {
+	defaults := append(spec.DefaultMounts(false), spec.DefaultMounts(true)...)
+	var out []specs.Mount
+	for _, m := range all {
+		isDefault := slices.ContainsFunc(defaults, func(d specs.Mount) bool {
+			return d.Destination == m.Destination && d.Type == m.Type && d.Source == m.Source && slices.Equal(d.Options, m.Options)
+		})
+		if !isDefault {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func mounts(all []specs.Mount) []Mount {
+	out := []Mount{}
+	for _, m := range userMounts(all) {
+		mt := Mount{Type: m.Type, Destination: m.Destination, RW: !slices.Contains(m.Options, "ro")}
+		if !mt.RW {
+			mt.Mode = "ro"
+		}
+		if m.Type == "bind" {
+			mt.Source, mt.Propagation = m.Source, "rprivate"
+			for _, o := range m.Options {
+				if strings.HasSuffix(o, "private") || strings.HasSuffix(o, "shared") || strings.HasSuffix(o, "slave") {
+					mt.Propagation = o
+				}
+			}
+		}
+		out = append(out, mt)
+	}
+	return out
+}

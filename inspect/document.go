@@ -1,0 +1,117 @@
+// Package inspect builds the document `urun inspect` shows of a
+// container, shaped as `docker container inspect`'s, from the container's
+// record (package containers) and the settings it was created with
+// (package launch). It is its own package because launch imports
+// containers.
+package inspect
+
+// Container is one element of `urun inspect`'s array. Field names are
+// Docker's Go names, so that templates such as {{.State.Pid}} work as
+// with Docker; the JSON keys are Docker's.
+type Container struct {
+	ID              string `json:"Id"`
+	Created         string
+	Path            string
+	Args            []string
+	State           State
+	Image           string
+	ResolvConfPath  string
+	HostnamePath    string
+	HostsPath       string
+	LogPath         string
+	Name            string
+	RestartCount    int
+	Driver          string
+	Platform        string
+	HostConfig      HostConfig
+	Mounts          []Mount
+	Config          Config
+	NetworkSettings NetworkSettings
+}
+
+// State is the container's state as Docker reports it.
+type State struct {
+	Status     string
+	Running    bool
+	Paused     bool
+	Restarting bool
+	OOMKilled  bool
+	Dead       bool
+	// Pid is the host pid of the container's init while it runs, else 0.
+	Pid        int
+	ExitCode   int
+	Error      string
+	StartedAt  string
+	FinishedAt string
+}
+
+// HostConfig is what `urun run` was told about the container's place on
+// the host.
+type HostConfig struct {
+	Binds         []string
+	LogConfig     LogConfig
+	NetworkMode   string
+	PortBindings  map[string][]PortBinding
+	RestartPolicy RestartPolicy
+	AutoRemove    bool
+	// Init is set only with --init, as Docker's.
+	Init  *bool             `json:",omitempty"`
+	Tmpfs map[string]string `json:",omitempty"`
+}
+
+// LogConfig is the log driver and its options.
+type LogConfig struct {
+	Type   string
+	Config map[string]string
+}
+
+// RestartPolicy is --restart.
+type RestartPolicy struct {
+	Name              string
+	MaximumRetryCount int
+}
+
+// PortBinding is one host address of a port, as asked (HostConfig) or as
+// bound (NetworkSettings).
+type PortBinding struct {
+	HostIP   string `json:"HostIp"`
+	HostPort string
+}
+
+// Mount is one of the mounts the user asked for (-v, --mount, --tmpfs).
+type Mount struct {
+	Type        string
+	Source      string
+	Destination string
+	Mode        string
+	RW          bool
+	Propagation string
+}
+
+// Config is the container's own configuration: the image's merged with
+// the options of `urun run`.
+type Config struct {
+	Hostname     string
+	Domainname   string
+	User         string
+	AttachStdin  bool
+	AttachStdout bool
+	AttachStderr bool
+	Tty          bool
+	OpenStdin    bool
+	StdinOnce    bool
+	Env          []string
+	Cmd          []string
+	Image        string
+	WorkingDir   string
+	Entrypoint   []string
+	Labels       map[string]string
+	StopSignal   string `json:",omitempty"`
+	StopTimeout  *int   `json:",omitempty"`
+}
+
+// NetworkSettings are the container's ports as published on the host
+// while it runs.
+type NetworkSettings struct {
+	Ports map[string][]PortBinding
+}

@@ -1,0 +1,218 @@
+package launch
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/config"
+	"github.com/urun/urun/containers"
+	"github.com/urun/urun/inside"
+	"github.com/urun/urun/spec"
+	"github.com/urun/urun/trace"
+	"github.com/urun/urun/userns"
+)
+
+// ExecOptions describe one `urun exec`.
+type ExecOptions struct {
+	Config *config.Config
+	// Container is the name, id or id prefix the user gave.
+	Container string
+	Command   []string
+	// Env entries are KEY=VALUE, or KEY alone to pass the caller's value;
+	// they override the container's environment.
+	Env []string
+	// User and WorkDir replace the container's when not empty.
+	User, WorkDir                 string
+	Interactive, Terminal, Detach bool
+}
+
+// execNamespaces are the namespaces of the container's init that `urun
+// exec` joins after its user namespace; the mount namespace comes last.
+// The container has no cgroup namespace of its own today: nsenter.c skips
+// one it is in already.
+var execNamespaces = []string{"ipc", "uts", "net", "pid", "cgroup", "mnt"}
+
+// Exec runs a command in a running container and returns its exit status;
+// with Detach it returns 0 once the command started.
+func Exec(o ExecOptions) (int, error) {
+	if o.Detach && o.Terminal {
+		return 0, errors.New("-t with -d: a detached process keeps no terminal, since no urun stays to hold it; drop -t")
+	}
+	ec, joinPID, err := prepareExec(o)
+	if err != nil {
+		return 0, err
+	}
+	trace.Mark("host", "container found")
+	p, err := startExec(o, ec, joinPID)
+	if err != nil {
+		return 0, err
+	}
+	defer p.Sync.Close()
+	trace.Mark("host", "stage started")
+	var signals chan os.Signal
+	if !o.Detach {
+		// The stage passes them on to the exec'd process.
+		signals = make(chan os.Signal, 16)
+		signal.Notify(signals, forwardedSignals...)
+		defer signal.Stop(signals)
+		go forwardSignals(signals, p.Cmd.Process.Pid)
+	}
+	report := readStart(p.Sync)
+	var term *relay
+	if report.master != nil {
+		term = startRelay(report.master, o.Interactive)
+		report = readStart(p.Sync)
+	}
+	trace.Mark("host", "command started")
+	if o.Detach && report.err == nil {
+		// The stage stays behind as the process's parent and reaps it.
+		p.Cmd.Process.Release()
+		return 0, nil
+	}
+	waitErr := p.Cmd.Wait()
+	if term != nil {
+		term.wait()
+	}
+	trace.Mark("host", "process exited")
+	if report.err != nil {
+		return report.code, report.err
+	}
+	return exitStatus(waitErr)
+}
+
+// prepareExec finds the running container, and builds the process's
+// configuration from the container's (config.json) and the options.
+func prepareExec(o ExecOptions) (inside.ExecConfig, int, error) {
+	var ec inside.ExecConfig
+	list, err := containers.List(o.Config)
+	if err != nil {
+		return ec, 0, err
+	}
+	c, err := containers.Find(list, o.Container)
+	if err != nil {
+		return ec, 0, err
+	}
+	if c.StateName() != "running" {
+		return ec, 0, fmt.Errorf("container %s is not running: see its state with 'urun ps -a'", o.Container)
+	}
+	initPID, err := containers.InitPID(c.Dir)
+	if err != nil {
+		return ec, 0, fmt.Errorf("find container %s's init: %w", o.Container, err)
+	}
+	joinPID, err := containers.NamespacePID(initPID)
+	if err != nil {
+		return ec, 0, err
+	}
+	proc, err := readProcess(filepath.Join(c.Dir, "config.json"))
+	if err != nil {
+		return ec, 0, fmt.Errorf("read container %s's configuration: %w", o.Container, err)
+	}
+	ec = inside.ExecConfig{
+		Args: o.Command, Env: spec.MergeEnv(proc.Env, o.Env, os.LookupEnv),
+		User: proc.User.Username, Cwd: proc.Cwd, Terminal: o.Terminal, Detached: o.Detach,
+	}
+	if o.User != "" {
+		ec.User = o.User
+	}
+	if o.WorkDir != "" {
+		if !filepath.IsAbs(o.WorkDir) {
+			return ec, 0, fmt.Errorf("the working directory %q is not absolute: give a path starting with /", o.WorkDir)
+		}
+		ec.Cwd = o.WorkDir
+	}
+	if ec.Cwd == "" {
+		ec.Cwd = "/"
+	}
+	if o.Terminal {
+		// As `docker exec -t` does.
+		ec.Env = spec.MergeEnv([]string{"TERM=xterm"}, ec.Env, nil)
+		ec.ConsoleSize = terminalSize()
+	}
+	return ec, joinPID, nil
+}
+
+// execProcess is the part of a container's config.json that exec uses:
+// decoding the whole runtime spec would cost more than the rest of the
+// lookup.
+type execProcess struct {
+	User struct {
+		Username string `json:"username"`
+	} `json:"user"`
+	Env []string `json:"env"`
+	Cwd string   `json:"cwd"`
+}
+
+func readProcess(path string) (execProcess, error) {
+	var c struct {
+		Spec struct {
+			Process execProcess `json:"process"`
+		} `json:"spec"`
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return c.Spec.Process, err
+	}
+	if err := json.Unmarshal(data, &c); err != nil {
+		return c.Spec.Process, fmt.Errorf("decode %s: %w", path, err)
+	}
+	return c.Spec.Process, nil
+}
+
+// startExec starts the exec stage (this binary as inside.ExecStageName)
+// in the namespaces of joinPID. It runs in a process group of its own, so
+// that a key the caller's terminal turns into a signal reaches the
+// process once, through urun; detached, in a session of its own with no
+// stdio.
+func startExec(o ExecOptions, ec inside.ExecConfig, joinPID int) (*userns.Process, error) {
+	data, err := json.Marshal(ec)
+	if err != nil {
+		return nil, fmt.Errorf("encode the exec configuration: %w", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find urun's own binary: %w", err)
+	}
+	cmd := exec.Command(self)
+	cmd.Args = []string{inside.ExecStageName}
+	cmd.Env = []string{inside.ExecConfigEnv + "=" + string(data)}
+	if trace.Enabled() {
+		cmd.Env = append(cmd.Env, trace.Env+"=1")
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	switch {
+	case o.Detach:
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	case o.Terminal:
+		cmd.Stderr = os.Stderr
+	default:
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if o.Interactive {
+			cmd.Stdin = os.Stdin
+		}
+	}
+	return userns.Run(cmd, userns.Options{JoinPID: joinPID, JoinNamespaces: execNamespaces, Detached: o.Detach})
+}
+
+// exitStatus turns how a stage process ended into urun's exit code: its
+// own, or 128+N when signal N killed it.
+func exitStatus(waitErr error) (int, error) {
+	if waitErr == nil {
+		return 0, nil
+	}
+	var exitErr *exec.ExitError
+	if !errors.As(waitErr, &exitErr) {
+		return 0, fmt.Errorf("wait for the exec'd process: %w", waitErr)
+	}
+	if st, ok := exitErr.Sys().(unix.WaitStatus); ok && st.Signaled() {
+		return 128 + int(st.Signal()), nil
+	}
+	return exitErr.ExitCode(), nil
+}

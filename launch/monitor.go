@@ -1,0 +1,162 @@
+package launch
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/config"
+	"github.com/urun/urun/containers"
+	"github.com/urun/urun/image/local"
+	"github.com/urun/urun/logs"
+)
+
+// MonitorPIDFile holds a detached container's monitor's pid in its run
+// state directory: `urun stop` signals it between restarts.
+const MonitorPIDFile = "monitor.pid"
+
+// MonitorLogFile is where a detached container's monitor writes its own
+// errors, beside the container's writable layer.
+const MonitorLogFile = "monitor.log"
+
+// attachWait bounds how long a monitor started for `start -a` waits for
+// its caller to attach before starting the command.
+const attachWait = 10 * time.Second
+
+// LogFile is the name of a detached container's log beside its writable
+// layer.
+const LogFile = "ctr.log"
+
+// LogPath is where a container's log is.
+func LogPath(cfg *config.Config, st containers.State) string {
+	return filepath.Join(containers.LayerDir(cfg, st), LogFile)
+}
+
+// MonitorMain is a detached container's monitor, started by
+// StartDetached as "urun-monitor ID detach|attach" with the container's
+// lock as fd 3 and the ready pipe as fd 4. It returns its exit status.
+func MonitorMain(args []string) int {
+	// The monitor lives as long as its container and allocates little:
+	// collect often and give memory back, to stay small.
+	debug.SetGCPercent(20)
+	// One P: a monitor mostly waits; each more P has caches of its own.
+	runtime.GOMAXPROCS(1)
+	// Neither may leak into the container or slirp4netns: the lock must
+	// end with the monitor.
+	unix.CloseOnExec(3)
+	unix.CloseOnExec(4)
+	lock, ready := os.NewFile(3, "lock"), os.NewFile(4, "ready")
+	say := func(msg string) {
+		if ready != nil {
+			ready.WriteString(msg + "\n")
+		}
+	}
+	fail := func(err error) int {
+		say(fmt.Sprintf("%c125 %s", readyFailed, err))
+		return 125
+	}
+	if len(args) != 2 {
+		return fail(fmt.Errorf("usage: %s ID detach|attach", MonitorName))
+	}
+	var cfg config.Config
+	if err := json.Unmarshal([]byte(os.Getenv(monitorConfigEnv)), &cfg); err != nil {
+		return fail(fmt.Errorf("read the configuration: %w", err))
+	}
+	c, err := loadContainer(&cfg, args[0], lock)
+	if err != nil {
+		return fail(err)
+	}
+	log, err := logs.Create(LogPath(&cfg, c.state), c.settings.Log)
+	if err != nil {
+		return fail(err)
+	}
+	defer log.Close()
+	sock, err := socketPath(c.stateDir, AttachSocket)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(sock), 0o700)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	attach, err := listenAttach(sock)
+	if err != nil {
+		return fail(err)
+	}
+	defer func() {
+		os.Remove(sock)
+		if dir := filepath.Dir(sock); dir != c.stateDir {
+			os.Remove(dir)
+		}
+	}()
+	defer attach.close()
+	pidFile := filepath.Join(c.stateDir, MonitorPIDFile)
+	if err := writeFile(pidFile, []byte(strconv.Itoa(os.Getpid()))); err != nil {
+		return fail(err)
+	}
+	defer os.Remove(pidFile)
+
+	// SIGTERM (urun stop between restarts, or the system going down) ends
+	// the restarts; runOnce forwards it to the container as well.
+	stop := make(chan struct{})
+	terms := make(chan os.Signal, 1)
+	signal.Notify(terms, unix.SIGTERM, unix.SIGINT)
+	go func() {
+		<-terms
+		close(stop)
+	}()
+	signal.Ignore(unix.SIGHUP, unix.SIGPIPE)
+
+	say(string(readyListening))
+	if args[1] == "attach" {
+		attach.waitForClient(attachWait)
+	}
+	streams := &monitorStreams{log: log, attach: attach, interactive: c.settings.Interactive, tty: c.spec.Process.Terminal}
+	started := func(err error) {
+		if err != nil {
+			code := 125
+			if e, ok := err.(*ExitError); ok {
+				code = e.Code
+			}
+			say(fmt.Sprintf("%c%d %s", readyFailed, code, err))
+		} else {
+			say(string(readyStarted))
+		}
+		ready.Close()
+		ready = nil
+		shrink()
+	}
+	code, _ := c.runWithRestarts(streams, started, attach.exited, stop)
+	return code
+}
+
+// loadContainer reads a stored container for its monitor, which holds
+// its lock.
+func loadContainer(cfg *config.Config, id string, lock *os.File) (*container, error) {
+	stateDir := cfg.ContainerStateDir(id)
+	st, err := containers.ReadState(stateDir)
+	if err != nil {
+		return nil, fmt.Errorf("read the container's record: %w", err)
+	}
+	settings, err := ReadSettings(cfg, st)
+	if err != nil {
+		return nil, err
+	}
+	img, err := local.Read(cfg.GraphRoot, st.ImageID)
+	if err != nil {
+		return nil, fmt.Errorf("the container's image %s (%s): %w", st.Image, st.ImageID, err)
+	}
+	return &container{
+		cfg: cfg, id: st.ID, stateDir: stateDir, layerDir: containers.LayerDir(cfg, st),
+		image: img, settings: settings, spec: settings.Spec, state: st, stderr: io.Discard,
+		registered: true, lock: lock,
+	}, nil
+}

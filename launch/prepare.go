@@ -1,0 +1,235 @@
+package launch
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/atomicfile"
+	"github.com/urun/urun/config"
+	"github.com/urun/urun/containers"
+	"github.com/urun/urun/idmap"
+	"github.com/urun/urun/image/local"
+	"github.com/urun/urun/inside"
+	"github.com/urun/urun/slirp"
+	"github.com/urun/urun/spec"
+	"github.com/urun/urun/trace"
+	"github.com/urun/urun/userns"
+)
+
+// start makes the run state directory and locks it (unless this urun
+// already holds the lock), checks the network (free host ports, helpers
+// installed) and spawns the namespace stage, which waits for Continue.
+func (c *container) start(io streams) (*userns.Process, error) {
+	if c.lock == nil {
+		if err := c.makeStateDir(); err != nil {
+			return nil, err
+		}
+	}
+	if c.settings.Network.Connected() {
+		netDir, err := c.networkDir()
+		if err != nil {
+			return nil, err
+		}
+		if c.net, err = slirp.New(c.settings.Network, netDir, c.settings.Ports); err != nil {
+			return nil, err
+		}
+	}
+	caller, err := idmap.CurrentCaller()
+	if err != nil {
+		return nil, err
+	}
+	mappings, err := idmap.Files{}.ForCaller(caller)
+	if err != nil {
+		return nil, err
+	}
+	trace.Mark("host", "id maps computed")
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find urun's own binary: %w", err)
+	}
+	cmd := exec.Command(self)
+	cmd.Args = []string{"urun-init", c.id}
+	// The stages get nothing of the caller's environment but PATH (to find
+	// fuse-overlayfs); the container's environment is in the spec.
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), inside.ConfigEnv + "=" + filepath.Join(c.stateDir, "config.json")}
+	if trace.Enabled() {
+		cmd.Env = append(cmd.Env, trace.Env+"=1")
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = io.files()
+	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
+	if c.settings.Network.OwnNetNS() {
+		flags |= unix.CLONE_NEWNET
+	}
+	opts := userns.Options{Mappings: mappings, Flags: flags, ForkInit: true, TinyInit: c.settings.Init}
+	if c.net != nil {
+		if env := c.net.PortChildEnv(); env != nil {
+			cmd.Env = append(cmd.Env, env...)
+			opts.ForkPorts = true
+		}
+	}
+	if c.state.Remove {
+		opts.RemoveOnExit = c.layerDir
+	}
+	// The monitor deletes what earlier, killed --rm containers left while
+	// this one runs.
+	opts.RemoveNow = orphanedTransientLayers(c.cfg)
+	return userns.Start(cmd, opts)
+}
+
+// makeStateDir creates and locks the run state directory. The state
+// directory and its lock come before the layer: see
+// orphanedTransientLayers. Mkdir fails on the (2^-48) chance that the
+// short id is taken.
+func (c *container) makeStateDir() error {
+	if err := os.MkdirAll(filepath.Dir(c.stateDir), 0o700); err != nil {
+		return fmt.Errorf("create run state: %w", err)
+	}
+	if err := os.Mkdir(c.stateDir, 0o700); err != nil {
+		return fmt.Errorf("create run state: %w", err)
+	}
+	c.ownsStateDir = true
+	var err error
+	if c.lock, err = containers.Lock(c.stateDir); err != nil {
+		return fmt.Errorf("lock run state %s: %w", c.stateDir, err)
+	}
+	return nil
+}
+
+// register creates the writable layer, keeps the settings beside it and
+// writes the container's record with status. On failure the caller
+// removes what was made.
+func (c *container) register(status string) error {
+	for _, m := range c.spec.Mounts {
+		if m.Type == "bind" && m.Source != "/sys" {
+			// Docker creates a missing host directory of a -v.
+			if err := os.MkdirAll(m.Source, 0o755); err != nil && !errors.Is(err, unix.ENOTDIR) {
+				return fmt.Errorf("create volume source %s: %w", m.Source, err)
+			}
+		}
+	}
+	for _, dir := range []string{filepath.Join(c.layerDir, "diff"), filepath.Join(c.layerDir, "work")} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("create container directory: %w", err)
+		}
+	}
+	// A --rm container run in the foreground is never started again.
+	if !c.state.Remove || c.state.Detached {
+		if err := atomicfile.WriteJSON(filepath.Join(c.layerDir, SettingsFile), c.settings); err != nil {
+			return err
+		}
+	}
+	c.state.Status = status
+	if status == containers.StatusRunning {
+		c.state.StartedAt = time.Now().UTC()
+	}
+	if err := containers.Register(c.cfg, c.stateDir, &c.state); err != nil {
+		return err
+	}
+	c.registered = true
+	return nil
+}
+
+// writeRunState writes what init reads (config.json, hostname, hosts,
+// resolv.conf) and, for a new container, its record. On failure the
+// caller removes what was made.
+func (c *container) writeRunState() (err error) {
+	if !c.registered {
+		if err := c.register(containers.StatusRunning); err != nil {
+			return err
+		}
+	} else {
+		st, err := containers.Update(c.cfg, c.stateDir, func(st *containers.State) error {
+			st.Status, st.StartedAt, st.Error = containers.StatusRunning, time.Now().UTC(), ""
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		c.state = st
+	}
+	s := *c.spec
+	s.Mounts = append([]specs.Mount(nil), c.spec.Mounts...)
+	if err := os.MkdirAll(filepath.Join(c.stateDir, "rootfs"), 0o755); err != nil {
+		return fmt.Errorf("create container directory: %w", err)
+	}
+	hostResolv, _ := os.ReadFile("/etc/resolv.conf")
+	resolv, err := slirp.ResolvConf(c.settings.Network, hostResolv, c.settings.Names)
+	if err != nil {
+		return err
+	}
+	hosts, err := slirp.Hosts(c.settings.Network, s.Hostname, c.settings.Names)
+	if err != nil {
+		return err
+	}
+	files := map[string][]byte{"hostname": []byte(s.Hostname + "\n"), "hosts": hosts, "resolv.conf": resolv}
+	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
+		path := filepath.Join(c.stateDir, name)
+		if err := writeFile(path, files[name]); err != nil {
+			return err
+		}
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/etc/" + name, Type: "bind", Source: path, Options: []string{"bind"}})
+	}
+	s.Root = &specs.Root{Path: filepath.Join(c.stateDir, "rootfs")}
+	driver, err := rootfsDriver(c.cfg)
+	if err != nil {
+		return err
+	}
+	lower, linkDir := c.image.LowerDirs()
+	cc := spec.Container{
+		ID:          c.id,
+		Spec:        &s,
+		WaitForHost: c.net != nil,
+		Rootfs: spec.Rootfs{
+			Driver: driver, Lower: lower, LinkDir: linkDir,
+			Upper: filepath.Join(c.layerDir, "diff"), Work: filepath.Join(c.layerDir, "work"),
+			Volatile: c.state.Remove,
+		},
+	}
+	// Only this container's init reads config.json, after it is written.
+	data, err := json.Marshal(cc)
+	if err != nil {
+		return fmt.Errorf("encode container config: %w", err)
+	}
+	return writeFile(filepath.Join(c.stateDir, "config.json"), data)
+}
+
+// longestSocketName is the longest name of a socket the network keeps in
+// its directory (slirp4netns.sock).
+const longestSocketName = len("/slirp4netns.sock")
+
+// networkDir is where the network's sockets, pipes and logs go: the run
+// state directory, unless --runroot is so long that a socket path there
+// would pass the kernel's limit; then a private directory under the
+// user's runtime directory, removed with the container.
+func (c *container) networkDir() (string, error) {
+	dir, err := socketDir(c.stateDir, "urun-net", longestSocketName)
+	if err != nil || dir == c.stateDir {
+		return dir, err
+	}
+	c.extraNetDir = dir
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create network directory: %w", err)
+	}
+	return dir, nil
+}
+
+// rootfsDriver is the configured driver, unless the store's layers were
+// unpacked for fuse-overlayfs (a kernel without overlay in user
+// namespaces), which only fuse-overlayfs can mount.
+func rootfsDriver(cfg *config.Config) (string, error) {
+	if !local.NeedsFuseOverlayfs(cfg.GraphRoot) {
+		return cfg.RootfsDriver, nil
+	}
+	if cfg.RootfsDriver == "native" {
+		return "", fmt.Errorf("rootfs driver native: the image store %s was filled for fuse-overlayfs: use --rootfs-driver auto or fuse-overlayfs, or another --root", cfg.GraphRoot)
+	}
+	return "fuse-overlayfs", nil
+}

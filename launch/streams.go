@@ -1,0 +1,154 @@
+package launch
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+)
+
+// streams is where a container's stdio goes: the caller's own (`urun run`
+// in the foreground) or a detached container's log and attached clients.
+type streams interface {
+	// files are the namespace stage's stdin, stdout and stderr, which init
+	// and the command inherit.
+	files() (stdin, stdout, stderr *os.File)
+	// spawned is called once the stage started (or failed to): the
+	// stage's ends of pipes can be closed here.
+	spawned()
+	// terminal relays the pty master of a container with -t.
+	terminal(master *os.File)
+	// wait returns once all output is relayed, after the stage ended.
+	wait()
+}
+
+// callerStreams pass the caller's stdio through, or relay a terminal.
+type callerStreams struct {
+	interactive, tty bool
+	relay            *relay
+}
+
+func (s *callerStreams) files() (*os.File, *os.File, *os.File) {
+	var stdin *os.File
+	if s.interactive && !s.tty {
+		stdin = os.Stdin
+	}
+	return stdin, os.Stdout, os.Stderr
+}
+
+func (s *callerStreams) spawned() {}
+
+func (s *callerStreams) terminal(master *os.File) {
+	s.relay = startRelay(master, s.interactive)
+}
+
+func (s *callerStreams) wait() {
+	if s.relay != nil {
+		s.relay.wait()
+		s.relay = nil
+	}
+}
+
+// monitorStreams write a detached container's output to its log and to
+// the clients attached to it, and feed it what they type (with -i).
+type monitorStreams struct {
+	log         logWriter
+	attach      *attachServer
+	interactive bool
+	tty         bool
+
+	// Per start: the stage's ends of the pipes and the copying.
+	stageEnds []*os.File
+	stdin     *os.File // our end of the stdin pipe (-i without -t)
+	copying   sync.WaitGroup
+}
+
+// logWriter is the container's log (package logs).
+type logWriter interface {
+	Stream(name string) io.Writer
+}
+
+func (s *monitorStreams) files() (*os.File, *os.File, *os.File) {
+	s.stageEnds = nil
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		devNull = nil
+	}
+	stdin := devNull
+	if s.interactive && !s.tty {
+		r, w, err := os.Pipe()
+		if err == nil {
+			stdin, s.stdin = r, w
+			s.stageEnds = append(s.stageEnds, r)
+			s.attach.setInput(w, s.closeStdin)
+		}
+	}
+	s.stageEnds = append(s.stageEnds, devNull)
+	out := make([]*os.File, 2)
+	for i, name := range []string{"stdout", "stderr"} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			out[i] = devNull
+			continue
+		}
+		out[i] = w
+		s.stageEnds = append(s.stageEnds, w)
+		s.copying.Add(1)
+		go s.copy(r, i, name)
+	}
+	return stdin, out[0], out[1]
+}
+
+// copy moves one output stream to the log and the attached clients until
+// every writer is gone.
+func (s *monitorStreams) copy(r *os.File, stream int, name string) {
+	defer s.copying.Done()
+	defer r.Close()
+	log := s.log.Stream(name)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			log.Write(buf[:n])
+			s.attach.broadcast(stream, buf[:n])
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (s *monitorStreams) spawned() {
+	for _, f := range s.stageEnds {
+		if f != nil {
+			f.Close()
+		}
+	}
+	s.stageEnds = nil
+}
+
+func (s *monitorStreams) terminal(master *os.File) {
+	s.attach.setTerminal(master)
+	s.copying.Add(1)
+	go s.copy(master, 0, "stdout")
+}
+
+func (s *monitorStreams) wait() {
+	s.copying.Wait()
+	s.attach.setInput(nil, nil)
+	s.attach.setTerminal(nil)
+	s.closeStdin()
+}
+
+// closeStdin ends the container's stdin (called with the attach server's
+// lock held, or after the container ended).
+func (s *monitorStreams) closeStdin() {
+	if s.stdin != nil {
+		s.stdin.Close()
+		s.stdin = nil
+	}
+}
+
+// errNotAttachable is said to a client attaching to a container whose
+// output goes nowhere it could follow.
+var errNotAttachable = fmt.Errorf("the container was not started detached: nothing relays its output")
