@@ -430,3 +430,34 @@ func TestForegroundRunWithARestartPolicyRestartsInPlace(t *testing.T) {
 	res.exits(t, 4)
 	assert.Equal(t, "try\ntry\ntry\n", res.stdout)
 }
+
+func TestKillRestartAndPause(t *testing.T) {
+	e := containerEnv(t)
+	secs := uniqueSleep()
+	e.runDetached(t, "--name", "target", busyboxRef, "sh", "-c", `trap "exit 9" USR2; sleep `+secs+` & wait`)
+	e.waitForState(t, "target", "running")
+
+	t.Run("pause says why it cannot freeze", func(t *testing.T) {
+		res := e.urun(t, "pause", "target")
+		res.exits(t, 125)
+		assert.Contains(t, res.stderr, "cgroup v2")
+	})
+	t.Run("kill -s sends that signal to PID 1", func(t *testing.T) {
+		assert.Equal(t, "target\n", e.urun(t, "kill", "-s", "USR2", "target").ok(t))
+		assert.Equal(t, "9\n", e.urun(t, "wait", "target").ok(t))
+	})
+	t.Run("restart starts it again", func(t *testing.T) {
+		e.urun(t, "restart", "-t", "1", "target").ok(t)
+		c := e.waitForState(t, "target", "running")
+		assert.Regexp(t, `^Up `, c.Status)
+		require.Eventually(t, func() bool { return len(processesWith("sleep", secs)) == 1 }, 10*time.Second, 50*time.Millisecond)
+		e.urun(t, "restart", "-t", "1", "target").ok(t)
+		e.waitForState(t, "target", "running")
+		require.Eventually(t, func() bool { return len(processesWith("sleep", secs)) == 1 }, 10*time.Second, 50*time.Millisecond,
+			"the old container's processes are gone, the new one's run")
+	})
+	t.Run("rm -v is accepted as docker's", func(t *testing.T) {
+		e.urun(t, "rm", "-f", "-v", "target").ok(t)
+		assert.Empty(t, waitNoProcesses(5*time.Second, "sleep", secs))
+	})
+}

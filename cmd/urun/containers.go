@@ -91,6 +91,10 @@ which kills it with SIGKILL first.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "kill and remove running containers")
+	// Docker's -v removes the anonymous volumes of an image's VOLUME; urun
+	// makes none (VOLUME paths stay in the writable layer, removed anyway).
+	var volumes bool
+	cmd.Flags().BoolVarP(&volumes, "volumes", "v", false, "also remove anonymous volumes: urun makes none, so the writable layer, always removed, holds what they would")
 	return cmd
 }
 
@@ -104,7 +108,10 @@ func newContainerCommand(g *globals) *cobra.Command {
 	ls.Use, ls.Aliases = "ls [OPTIONS]", []string{"ps", "list"}
 	rm := newRmCommand(g)
 	rm.Aliases = []string{"remove"}
-	cmd.AddCommand(ls, rm, newPruneCommand(g), newInspectCommand(g, true), newPortCommand(g), newRenameCommand(g), newTopCommand(g), newStatsCommand(g))
+	cmd.AddCommand(ls, rm, newPruneCommand(g), newInspectCommand(g, true), newPortCommand(g), newRenameCommand(g), newTopCommand(g), newStatsCommand(g),
+		newRunCommand(g), newCreateCommand(g), newStartCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g),
+		newWaitCommand(g), newPauseCommand(g, "pause"), newPauseCommand(g, "unpause"), newAttachCommand(g), newLogsCommand(g),
+		newExecCommand(g), newCpCommand(g), newExportCommand(g))
 	return cmd
 }
 
