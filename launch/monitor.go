@@ -119,7 +119,9 @@ func MonitorMain(args []string) int {
 	if args[1] == "attach" {
 		attach.waitForClient(attachWait)
 	}
-	streams := &monitorStreams{log: log, attach: attach, interactive: c.settings.Interactive, tty: c.spec.Process.Terminal}
+	trim := &idleTrimmer{}
+	go trim.run(stop)
+	streams := &monitorStreams{log: log, attach: attach, interactive: c.settings.Interactive, tty: c.spec.Process.Terminal, trim: trim}
 	started := func(err error) {
 		if err != nil {
 			code := 125

@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -57,4 +59,36 @@ func shrink() {
 		}
 	}
 	drop()
+}
+
+// trimIdle is how long a monitor's container must have been quiet before
+// the monitor shrinks again: a burst of output faults the code that
+// relays and logs it back in (and grows the heap), and it is not needed
+// again until the next burst.
+const trimIdle = 5 * time.Second
+
+// idleTrimmer shrinks the monitor once output has stopped for trimIdle
+// after it last shrank.
+type idleTrimmer struct {
+	// last is when output was last relayed (unix nanoseconds); 0 once the
+	// monitor has shrunk since.
+	last atomic.Int64
+}
+
+func (t *idleTrimmer) active() { t.last.Store(time.Now().UnixNano()) }
+
+func (t *idleTrimmer) run(stop <-chan struct{}) {
+	tick := time.NewTicker(trimIdle)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		if last := t.last.Load(); last != 0 && time.Since(time.Unix(0, last)) >= trimIdle {
+			t.last.Store(0)
+			shrink()
+		}
+	}
 }

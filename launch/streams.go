@@ -56,6 +56,8 @@ type monitorStreams struct {
 	attach      *attachServer
 	interactive bool
 	tty         bool
+	// trim, if set, hears of each output.
+	trim *idleTrimmer
 
 	// Per start: the stage's ends of the pipes and the copying.
 	stageEnds []*os.File
@@ -111,6 +113,9 @@ func (s *monitorStreams) copy(r *os.File, stream int, name string) {
 		if n > 0 {
 			log.Write(buf[:n])
 			s.attach.broadcast(stream, buf[:n])
+			if s.trim != nil {
+				s.trim.active()
+			}
 		}
 		if err != nil {
 			return
