@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
+
+	"github.com/urun/urun/containers"
 )
 
 // DefaultDetachKeys is Docker's detach sequence: ctrl-p, ctrl-q.
@@ -24,8 +26,11 @@ type AttachOptions struct {
 	Stdin bool
 	// DetachKeys ends the attachment, leaving the container running.
 	DetachKeys string
-	Stdout     io.Writer
-	Stderr     io.Writer
+	// SigProxy passes the signals urun gets on to the container's PID 1
+	// (not with a terminal, where ctrl-c is a key the container reads).
+	SigProxy bool
+	Stdout   io.Writer
+	Stderr   io.Writer
 }
 
 // ErrDetached is returned by Attach when the user typed the detach keys.
@@ -69,7 +74,7 @@ func Attach(stateDir string, tty bool, o AttachOptions) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return relayAttach(conn, tty, o)
+	return relayAttach(conn, stateDir, tty, o)
 }
 
 func dialAttach(stateDir string) (*net.UnixConn, error) {
@@ -87,8 +92,20 @@ func dialAttach(stateDir string) (*net.UnixConn, error) {
 	return conn, nil
 }
 
-func relayAttach(conn *net.UnixConn, tty bool, o AttachOptions) (int, error) {
+func relayAttach(conn *net.UnixConn, stateDir string, tty bool, o AttachOptions) (int, error) {
 	defer conn.Close()
+	if o.SigProxy && !tty {
+		signals := make(chan os.Signal, 16)
+		signal.Notify(signals, forwardedSignals...)
+		defer signal.Stop(signals)
+		go func() {
+			for sig := range signals {
+				if pid, err := containers.InitPID(stateDir); err == nil {
+					unix.Kill(pid, sig.(unix.Signal))
+				}
+			}
+		}()
+	}
 	keys, err := ParseDetachKeys(o.DetachKeys)
 	if err != nil {
 		return 0, err

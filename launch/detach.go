@@ -139,7 +139,7 @@ func StartDetached(cfg *config.Config, dir string, lock *os.File, o StartOptions
 		}
 		attached = make(chan attachResult, 1)
 		go func() {
-			code, err := relayAttach(conn, settings.Spec.Process.Terminal, *o.Attach)
+			code, err := relayAttach(conn, dir, settings.Spec.Process.Terminal, *o.Attach)
 			attached <- attachResult{code, err}
 		}()
 	}

@@ -461,3 +461,35 @@ func TestKillRestartAndPause(t *testing.T) {
 		assert.Empty(t, waitNoProcesses(5*time.Second, "sleep", secs))
 	})
 }
+
+func TestAttachPassesCtrlCToTheContainer(t *testing.T) {
+	e := containerEnv(t)
+	e.runDetached(t, "--name", "trapper", busyboxRef, "sh", "-c", `trap "echo got INT; exit 3" INT; while :; do echo tick; sleep 0.1; done`)
+	e.waitForState(t, "trapper", "running")
+
+	ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+	defer cancel()
+	cmd := e.command(ctx, "attach", "trapper")
+	out := &lineWriter{}
+	cmd.Stdout = out
+	require.NoError(t, cmd.Start())
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "tick") }, 10*time.Second, 50*time.Millisecond,
+		"attach shows the container's output")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	err := cmd.Wait()
+	assert.Equal(t, 3, cmd.ProcessState.ExitCode(), "attach exits with the container's status: %v", err)
+	assert.Contains(t, out.String(), "got INT")
+
+	t.Run("not with --sig-proxy=false", func(t *testing.T) {
+		e.urun(t, "start", "trapper").ok(t)
+		e.waitForState(t, "trapper", "running")
+		cmd := e.command(ctx, "attach", "--sig-proxy=false", "trapper")
+		out := &lineWriter{}
+		cmd.Stdout = out
+		require.NoError(t, cmd.Start())
+		require.Eventually(t, func() bool { return strings.Contains(out.String(), "tick") }, 10*time.Second, 50*time.Millisecond)
+		require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+		cmd.Wait()
+		assert.Equal(t, "running", e.psEntryNamed(t, "trapper").State)
+	})
+}

@@ -105,7 +105,7 @@ With -a, stay attached to the container's output and exit with its status.`,
 				if err != nil {
 					return err
 				}
-				o := launch.AttachOptions{Stdin: interactive, DetachKeys: detachKeys}
+				o := launch.AttachOptions{Stdin: interactive, DetachKeys: detachKeys, SigProxy: true}
 				code, err := startContainer(cfg, c, args[0], &o)
 				return attachExit(code, err)
 			}
@@ -326,7 +326,7 @@ func newPauseCommand(g *globals, name string) *cobra.Command {
 }
 
 func newAttachCommand(g *globals) *cobra.Command {
-	var noStdin bool
+	var noStdin, sigProxy bool
 	var detachKeys string
 	cmd := &cobra.Command{
 		Use:   "attach [OPTIONS] CONTAINER",
@@ -348,11 +348,12 @@ container's status when it ends.`,
 			if err != nil {
 				return err
 			}
-			o := launch.AttachOptions{Stdin: !noStdin && s.Interactive, DetachKeys: detachKeys}
+			o := launch.AttachOptions{Stdin: !noStdin && s.Interactive, DetachKeys: detachKeys, SigProxy: sigProxy}
 			return attachExit(launch.Attach(c.Dir, s.Spec.Process.Terminal, o))
 		},
 	}
 	cmd.Flags().BoolVar(&noStdin, "no-stdin", false, "do not pass your input to the container")
+	cmd.Flags().BoolVar(&sigProxy, "sig-proxy", true, "pass the signals urun gets (ctrl-c's SIGINT too) on to the container, unless it has a terminal")
 	cmd.Flags().StringVar(&detachKeys, "detach-keys", launch.DefaultDetachKeys, "keys that detach from the container")
 	return cmd
 }
