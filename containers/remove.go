@@ -176,11 +176,7 @@ func removeLayers(cfg *config.Config, dirs []string) ([]layerResult, error) {
 }
 
 func runRemoveStage(dirs []string) ([]layerResult, error) {
-	caller, err := idmap.CurrentCaller()
-	if err != nil {
-		return nil, err
-	}
-	mappings, err := idmap.Files{}.ForCaller(caller)
+	mappings, err := idmap.ForCurrentCaller()
 	if err != nil {
 		return nil, err
 	}

@@ -95,6 +95,15 @@ func (f Files) ForCaller(c Caller) (Mappings, error) {
 	return Build(c.UID, c.GID, uids, gids), nil
 }
 
+// ForCurrentCaller builds the mappings of the user running urun.
+func ForCurrentCaller() (Mappings, error) {
+	caller, err := CurrentCaller()
+	if err != nil {
+		return Mappings{}, err
+	}
+	return Files{}.ForCaller(caller)
+}
+
 // Apply writes the maps of process pid's user namespace by running
 // newuidmap and newgidmap side by side, which halves the wait.
 func Apply(pid int, m Mappings) error {

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/inside"
@@ -199,20 +197,4 @@ func startExec(o ExecOptions, ec inside.ExecConfig, joinPID int) (*userns.Proces
 		}
 	}
 	return userns.Run(cmd, userns.Options{JoinPID: joinPID, JoinNamespaces: execNamespaces, Detached: o.Detach})
-}
-
-// exitStatus turns how a stage process ended into urun's exit code: its
-// own, or 128+N when signal N killed it.
-func exitStatus(waitErr error) (int, error) {
-	if waitErr == nil {
-		return 0, nil
-	}
-	var exitErr *exec.ExitError
-	if !errors.As(waitErr, &exitErr) {
-		return 0, fmt.Errorf("wait for the exec'd process: %w", waitErr)
-	}
-	if st, ok := exitErr.Sys().(unix.WaitStatus); ok && st.Signaled() {
-		return 128 + int(st.Signal()), nil
-	}
-	return exitErr.ExitCode(), nil
 }

@@ -42,11 +42,7 @@ func (c *container) start(io streams) (*userns.Process, error) {
 			return nil, err
 		}
 	}
-	caller, err := idmap.CurrentCaller()
-	if err != nil {
-		return nil, err
-	}
-	mappings, err := idmap.Files{}.ForCaller(caller)
+	mappings, err := idmap.ForCurrentCaller()
 	if err != nil {
 		return nil, err
 	}

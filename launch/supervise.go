@@ -56,17 +56,7 @@ func (c *container) supervise(p *userns.Process, attachErr error, io streams, st
 	if report.err != nil {
 		return report.code, report.err
 	}
-	if waitErr != nil {
-		var exitErr *exec.ExitError
-		if !errors.As(waitErr, &exitErr) {
-			return 0, fmt.Errorf("wait for the container: %w", waitErr)
-		}
-		if st, ok := exitErr.Sys().(unix.WaitStatus); ok && st.Signaled() {
-			return 128 + int(st.Signal()), nil
-		}
-		return exitErr.ExitCode(), nil
-	}
-	return 0, nil
+	return exitStatus(waitErr)
 }
 
 // startReport is what init said before exec: a pty master, that it waits
@@ -124,4 +114,20 @@ func forwardSignals(signals chan os.Signal, pid int) {
 	for sig := range signals {
 		unix.Kill(pid, sig.(unix.Signal))
 	}
+}
+
+// exitStatus turns how a stage process ended into urun's exit code: its
+// own, or 128+N when signal N killed it.
+func exitStatus(waitErr error) (int, error) {
+	if waitErr == nil {
+		return 0, nil
+	}
+	var exitErr *exec.ExitError
+	if !errors.As(waitErr, &exitErr) {
+		return 0, fmt.Errorf("wait for the namespace stage: %w", waitErr)
+	}
+	if st, ok := exitErr.Sys().(unix.WaitStatus); ok && st.Signaled() {
+		return 128 + int(st.Signal()), nil
+	}
+	return exitErr.ExitCode(), nil
 }

@@ -45,15 +45,7 @@ func Copy(cfg *config.Config, o CopyOptions) error {
 }
 
 func copyOut(cfg *config.Config, ref, srcPath, dstPath string, o CopyOptions) error {
-	c, err := findContainer(cfg, ref)
-	if err != nil {
-		return err
-	}
-	v, err := readView(cfg, c)
-	if err != nil {
-		return err
-	}
-	opts, err := stageMappings()
+	v, opts, err := readAccess(cfg, ref)
 	if err != nil {
 		return err
 	}

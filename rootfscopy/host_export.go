@@ -24,15 +24,7 @@ func Export(cfg *config.Config, ref, out string) error {
 	if out == "" && term.IsTerminal(int(os.Stdout.Fd())) {
 		return ErrTerminal
 	}
-	c, err := findContainer(cfg, ref)
-	if err != nil {
-		return err
-	}
-	v, err := readView(cfg, c)
-	if err != nil {
-		return err
-	}
-	opts, err := stageMappings()
+	v, opts, err := readAccess(cfg, ref)
 	if err != nil {
 		return err
 	}

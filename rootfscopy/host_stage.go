@@ -35,6 +35,21 @@ func findContainer(cfg *config.Config, ref string) (containers.Container, error)
 	return containers.Find(list, ref)
 }
 
+// readAccess finds container ref and how a stage reads it: a read-only
+// view of its layers, in a user namespace with the containers' mapping.
+func readAccess(cfg *config.Config, ref string) (*view, userns.Options, error) {
+	c, err := findContainer(cfg, ref)
+	if err != nil {
+		return nil, userns.Options{}, err
+	}
+	v, err := readView(cfg, c)
+	if err != nil {
+		return nil, userns.Options{}, err
+	}
+	opts, err := stageMappings()
+	return v, opts, err
+}
+
 // readView is an overlay of the container's writable layer over its
 // image's layers, read-only: safe beside a running container's own.
 func readView(cfg *config.Config, c containers.Container) (*view, error) {
@@ -123,11 +138,7 @@ func joinRunning(c containers.Container, ref string) (userns.Options, error) {
 // stageMappings are the options of a stage in a new user namespace with
 // the containers' mapping and a mount namespace of its own.
 func stageMappings() (userns.Options, error) {
-	caller, err := idmap.CurrentCaller()
-	if err != nil {
-		return userns.Options{}, err
-	}
-	mappings, err := idmap.Files{}.ForCaller(caller)
+	mappings, err := idmap.ForCurrentCaller()
 	if err != nil {
 		return userns.Options{}, err
 	}
