@@ -141,7 +141,7 @@ func TestRmFindsContainersByNameIDOrPrefix(t *testing.T) {
 func TestGeneratedNamesAreUniqueEvenWhenAllPairsAreTaken(t *testing.T) {
 	taken := map[string]bool{}
 	for range 3000 {
-		name := generateName(taken)
+		name := generateName(func(n string) bool { return taken[n] })
 		require.False(t, taken[name], "%s generated twice", name)
 		require.True(t, ValidName(name), "%s is not a valid name", name)
 		taken[name] = true
@@ -273,4 +273,54 @@ func TestPruneReportsReclaimedSpaceLikeDocker(t *testing.T) {
 			assert.Equal(t, tt.want, b.String())
 		})
 	}
+}
+
+func TestNamesIndexFollowsTheContainers(t *testing.T) {
+	cfg := newConfig(t)
+	web := State{ID: id("c1"), Name: "web"}
+	require.NoError(t, register(cfg, &web))
+	link := filepath.Join(namesDir(cfg), "web")
+	target, err := os.Readlink(link)
+	require.NoError(t, err)
+	assert.Equal(t, web.ID, target, "registering links the name to the id")
+
+	t.Run("a name whose container is gone is free again", func(t *testing.T) {
+		require.NoError(t, os.RemoveAll(cfg.ContainerStateDir(web.ID))) // as a killed urun leaves it
+		again := State{ID: id("c2"), Name: "web"}
+		require.NoError(t, register(cfg, &again))
+		target, _ := os.Readlink(link)
+		assert.Equal(t, again.ID, target)
+	})
+	t.Run("rename moves the name", func(t *testing.T) {
+		list, err := List(cfg)
+		require.NoError(t, err)
+		c, err := Find(list, "web")
+		require.NoError(t, err)
+		require.NoError(t, Rename(cfg, c, "web", "api"))
+		assert.NoFileExists(t, link)
+		target, _ := os.Readlink(filepath.Join(namesDir(cfg), "api"))
+		assert.Equal(t, c.ID, target)
+		reuse := State{ID: id("c3"), Name: "web"}
+		assert.NoError(t, register(cfg, &reuse), "the old name is free")
+		taken := State{ID: id("c4"), Name: "api"}
+		assert.Error(t, register(cfg, &taken), "the new one is taken")
+	})
+	t.Run("remove releases the name", func(t *testing.T) {
+		ReleaseName(cfg, "api", id("ffff"))
+		assert.FileExists(t, filepath.Join(namesDir(cfg), "api"), "only the container's own link goes")
+		ReleaseName(cfg, "api", id("c2"))
+		assert.NoFileExists(t, filepath.Join(namesDir(cfg), "api"))
+	})
+}
+
+func TestNamesIndexIsBuiltFromRecordsMadeBeforeIt(t *testing.T) {
+	cfg := newConfig(t)
+	dir := cfg.ContainerStateDir(id("d1"))
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	require.NoError(t, WriteState(cfg, dir, State{ID: id("d1"), Name: "old"}))
+
+	clash := State{ID: id("d2"), Name: "old"}
+	err := register(cfg, &clash)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"old" is already in use`)
 }

@@ -62,6 +62,7 @@ func Remove(cfg *config.Config, c Container, ref string, force bool) error {
 			return fmt.Errorf("remove container %s's writable layer %s: %s", ref, r.Dir, r.Err)
 		}
 	}
+	ReleaseName(cfg, c.Name, c.ID)
 	if err := os.RemoveAll(c.Dir); err != nil {
 		return fmt.Errorf("remove container %s's run state: %w", ref, err)
 	}
@@ -123,6 +124,7 @@ func Prune(cfg *config.Config) (Pruned, error) {
 			p.IDs = append(p.IDs, orphans[i-len(victims)])
 			continue
 		}
+		ReleaseName(cfg, victims[i].Name, victims[i].ID)
 		if err := os.RemoveAll(victims[i].Dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove container %s's run state: %w", victims[i].ID[:config.ShortIDLength], err))
 			continue

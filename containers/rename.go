@@ -17,23 +17,24 @@ func Rename(cfg *config.Config, c Container, ref, newName string) error {
 	if newName == c.Name {
 		return fmt.Errorf("container %s is already named %q: give another name", ref, newName)
 	}
-	unlock, err := lockNames(cfg)
+	names, err := lockNames(cfg)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	taken, err := namesInUse(cfg)
-	if err != nil {
-		return err
-	}
-	if taken[newName] {
+	defer names.unlock()
+	if names.taken(newName) {
 		return fmt.Errorf("the container name %q is already in use: remove or rename that container, or choose another name", newName)
+	}
+	if err := names.claim(newName, c.ID); err != nil {
+		return err
 	}
 	if _, err := Update(cfg, c.Dir, func(st *State) error {
 		st.Name = newName
 		return nil
 	}); err != nil {
+		names.release(newName, c.ID)
 		return fmt.Errorf("rename container %s: %w", ref, err)
 	}
+	names.release(c.Name, c.ID)
 	return nil
 }

@@ -6,7 +6,6 @@ package containers
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -175,58 +174,28 @@ func Lock(dir string) (*os.File, error) {
 
 // Register gives st a name and writes it into dir, the new container's run
 // state directory: the requested one if no other container has it, else
-// (st.Name empty) a generated one. A short lock on RUNROOT/containers.lock
-// makes the check and the write one step for concurrent `urun run`s.
+// (st.Name empty) a generated one. The store's names lock makes the check,
+// the claim and the write one step for concurrent `urun run`s.
 func Register(cfg *config.Config, dir string, st *State) error {
-	unlock, err := lockNames(cfg)
+	names, err := lockNames(cfg)
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer names.unlock()
 	st.GraphRoot = cfg.GraphRoot
-	taken, err := namesInUse(cfg)
-	if err != nil {
-		return err
-	}
 	if st.Name == "" {
-		st.Name = generateName(taken)
-	} else if taken[st.Name] {
+		st.Name = generateName(names.taken)
+	} else if names.taken(st.Name) {
 		return fmt.Errorf("the container name %q is already in use: remove that container or choose another --name", st.Name)
 	}
-	return WriteState(cfg, dir, *st)
-}
-
-func lockNames(cfg *config.Config) (func(), error) {
-	path := filepath.Join(cfg.RunRoot, "containers.lock")
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open the container names' lock: %w", err)
+	if err := names.claim(st.Name, st.ID); err != nil {
+		return err
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock the container names %s: %w", path, err)
+	if err := WriteState(cfg, dir, *st); err != nil {
+		names.release(st.Name, st.ID)
+		return err
 	}
-	return func() { f.Close() }, nil
-}
-
-// namesInUse returns the names of the store's containers.
-func namesInUse(cfg *config.Config) (map[string]bool, error) {
-	stateRoot := cfg.StateRoot()
-	entries, err := os.ReadDir(stateRoot)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list containers: %w", err)
-	}
-	names := map[string]bool{}
-	for _, e := range entries {
-		// A damaged or half-made record names no container.
-		if st, err := ReadState(filepath.Join(stateRoot, e.Name())); err == nil && st.Name != "" && st.belongsTo(cfg.GraphRoot) {
-			names[st.Name] = true
-		}
-	}
-	return names, nil
+	return nil
 }
 
 // ValidName follows Docker's rule for container names.

@@ -31,9 +31,13 @@ func orphanedTransientLayers(cfg *config.Config) []string {
 			continue // its urun is alive
 		case err == nil:
 			// `urun create --rm` makes a layer that waits for its start.
-			if st, err := containers.ReadState(stateDir); err == nil && st.Status == containers.StatusCreated {
+			st, err := containers.ReadState(stateDir)
+			if err == nil && st.Status == containers.StatusCreated {
 				lock.Close()
 				continue
+			}
+			if err == nil {
+				containers.ReleaseName(cfg, st.Name, st.ID)
 			}
 			os.RemoveAll(stateDir)
 			lock.Close()

@@ -305,6 +305,10 @@ func (c *container) abandon(why error) {
 func (c *container) finish(code int, err error) {
 	c.removeNetDir()
 	if c.state.Remove {
+		// The name on disk: `urun rename` may have changed it meanwhile.
+		if st, err := containers.ReadState(c.stateDir); err == nil {
+			containers.ReleaseName(c.cfg, st.Name, st.ID)
+		}
 		os.RemoveAll(c.stateDir)
 		c.lock.Close()
 		return
