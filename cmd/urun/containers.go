@@ -22,8 +22,9 @@ func newPsCommand(g *globals) *cobra.Command {
 		Use:   "ps [OPTIONS]",
 		Short: "List containers (running ones; -a for all)",
 		Long: `List containers: by default the running ones, with -a also the stopped ones,
-newest first. A container runs for as long as its urun lives; one whose urun
-was killed shows as exited (137).
+newest first. A container runs for as long as its urun lives (its monitor,
+for one started with -d or 'urun start'); one whose urun was killed shows as
+exited (137).
 
 --filter KEY=VALUE (repeatable; values of one key are alternatives, all keys
 must match): status=created|running|restarting|exited (lists stopped
