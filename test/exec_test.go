@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -190,36 +189,13 @@ func TestExecWithTTYGivesTheCommandATerminal(t *testing.T) {
 	e := containerEnv(t)
 	e.startRunning(t, "target", busyboxRef, "sleep", uniqueSleep())
 	const rows, cols = 31, 91
-	master, slave, err := openPTY(rows, cols)
-	require.NoError(t, err)
-	defer master.Close()
-
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := e.command(ctx, "exec", "-it", "target", "sh", "-c", "tty; stty size; echo TERM=$TERM; read line; echo got $line")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	require.NoError(t, cmd.Start())
-	slave.Close()
-
-	var out syncBuffer
-	readDone := make(chan struct{})
-	go func() {
-		_, _ = io.Copy(&out, master)
-		close(readDone)
-	}()
-	require.Eventually(t, func() bool { return strings.Contains(out.String(), "TERM=") }, 20*time.Second, 20*time.Millisecond,
-		"the command started: %q", out.String())
-	_, err = master.Write([]byte("typed\r"))
+	term := startOnTerminal(t, e.command(ctx, "exec", "-it", "target", "sh", "-c", "tty; stty size; echo TERM=$TERM; read line; echo got $line"), rows, cols)
+	term.shows(t, "TERM=", "the command started")
+	_, err := term.master.Write([]byte("typed\r"))
 	require.NoError(t, err)
-	err = cmd.Wait()
-	select {
-	case <-readDone:
-	case <-time.After(10 * time.Second):
-		t.Errorf("the terminal was still held open 10s after urun exited")
-	}
-	text := strings.ReplaceAll(out.String(), "\r", "")
-	t.Logf("$ %s -> %v; terminal showed:\n%s", shellQuote(cmd.Args), err, text)
+	text, err := term.wait(t)
 	require.NoError(t, ctx.Err(), "urun exec -it did not exit within 30s")
 	require.NoError(t, err)
 	assert.Regexp(t, regexp.MustCompile(`(?m)^/dev/pts/\d+$`), text, "tty names the container's pty")

@@ -501,3 +501,56 @@ func hasOption(opts, opt string) bool {
 	}
 	return false
 }
+
+// terminal is a urun command run on a new pseudo-terminal of its own, as
+// its controlling terminal, as in a shell: master is the user's side.
+type terminal struct {
+	cmd    *exec.Cmd
+	master *os.File
+	out    syncBuffer
+	// closed is closed once the last holder of the terminal's slave side
+	// let go of it (reading the master then fails with EIO).
+	closed chan struct{}
+}
+
+// startOnTerminal starts cmd on a new rows×cols terminal and collects
+// what the terminal shows.
+func startOnTerminal(t *testing.T, cmd *exec.Cmd, rows, cols uint16) *terminal {
+	t.Helper()
+	master, slave, err := openPTY(rows, cols)
+	require.NoError(t, err)
+	t.Cleanup(func() { master.Close() })
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	require.NoError(t, cmd.Start())
+	slave.Close()
+	term := &terminal{cmd: cmd, master: master, closed: make(chan struct{})}
+	go func() {
+		_, _ = io.Copy(&term.out, master)
+		close(term.closed)
+	}()
+	return term
+}
+
+// shows waits until the terminal shows text.
+func (term *terminal) shows(t *testing.T, text, why string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return strings.Contains(term.out.String(), text) }, 20*time.Second, 20*time.Millisecond,
+		"%s: the terminal shows %q", why, term.out.String())
+}
+
+// wait waits for the command and then for the terminal to be let go of,
+// and returns the command's error and what the terminal showed, without
+// carriage returns.
+func (term *terminal) wait(t *testing.T) (string, error) {
+	t.Helper()
+	err := term.cmd.Wait()
+	select {
+	case <-term.closed:
+	case <-time.After(10 * time.Second):
+		t.Errorf("the terminal was still held open 10s after urun exited")
+	}
+	text := strings.ReplaceAll(term.out.String(), "\r", "")
+	t.Logf("$ %s -> %v; terminal showed:\n%s", shellQuote(term.cmd.Args), err, text)
+	return text, err
+}

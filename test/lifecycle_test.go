@@ -226,35 +226,16 @@ func TestAttachToATerminalAndDetachWithCtrlPCtrlQ(t *testing.T) {
 	e.runDetached(t, "-it", "--name", "shell", busyboxRef, "sh")
 	e.waitForState(t, "shell", "running")
 
-	master, slave, err := openPTY(24, 80)
-	require.NoError(t, err)
-	defer master.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
 	defer cancel()
-	cmd := e.command(ctx, "attach", "shell")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
-	require.NoError(t, cmd.Start())
-	slave.Close()
-	screen := &lineWriter{}
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := master.Read(buf)
-			screen.Write(buf[:n])
-			if err != nil {
-				return
-			}
-		}
-	}()
+	term := startOnTerminal(t, e.command(ctx, "attach", "shell"), 24, 80)
 	// Typed on the terminal, echoed back through the container's.
-	_, err = master.Write([]byte("echo $((6*7))\r"))
+	_, err := term.master.Write([]byte("echo $((6*7))\r"))
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return strings.Contains(screen.String(), "42") }, 10*time.Second, 50*time.Millisecond,
-		"the shell's answer shows on the attached terminal")
-	_, err = master.Write([]byte{0x10, 0x11}) // ctrl-p ctrl-q
+	term.shows(t, "42", "the shell's answer shows on the attached terminal")
+	_, err = term.master.Write([]byte{0x10, 0x11}) // ctrl-p ctrl-q
 	require.NoError(t, err)
-	require.NoError(t, cmd.Wait(), "attach ends with exit 0 on the detach keys")
+	require.NoError(t, term.cmd.Wait(), "attach ends with exit 0 on the detach keys")
 	assert.Equal(t, "running", e.psEntryNamed(t, "shell").State, "detaching leaves the container running")
 }
 

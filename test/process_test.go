@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -94,33 +93,10 @@ func TestRunLeavesNoProcessBehind(t *testing.T) {
 func TestRunWithTTYGivesTheContainerATerminal(t *testing.T) {
 	e := sharedStore(t)
 	const rows, cols = 33, 97
-	master, slave, err := openPTY(rows, cols)
-	require.NoError(t, err)
-	defer master.Close()
-
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := e.command(ctx, "run", "--rm", "-t", busyboxRef, "sh", "-c", "tty; stty size; echo done")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	// urun gets the terminal as its controlling terminal, as in a shell.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	require.NoError(t, cmd.Start())
-	slave.Close()
-
-	var out bytes.Buffer
-	readDone := make(chan struct{})
-	go func() {
-		_, _ = io.Copy(&out, master) // ends with EIO when the last holder of the slave closes it
-		close(readDone)
-	}()
-	err = cmd.Wait()
-	select {
-	case <-readDone:
-	case <-time.After(10 * time.Second):
-		t.Errorf("the terminal was still held open 10s after urun exited")
-	}
-	text := strings.ReplaceAll(out.String(), "\r", "")
-	t.Logf("$ %s -> %v; terminal showed:\n%s", shellQuote(cmd.Args), err, text)
+	term := startOnTerminal(t, e.command(ctx, "run", "--rm", "-t", busyboxRef, "sh", "-c", "tty; stty size; echo done"), rows, cols)
+	text, err := term.wait(t)
 	require.NoError(t, ctx.Err(), "urun run -t did not exit within 30s (the container's command had printed: %q)", text)
 	require.NoError(t, err, "urun run -t exits 0")
 	assert.Regexp(t, regexp.MustCompile(`(?m)^/dev/(pts/\d+|console)$`), text, "tty inside names a terminal")
@@ -133,36 +109,15 @@ func TestRunWithTTYGivesTheContainerATerminal(t *testing.T) {
 // SIGWINCH on as a new size on the container's pty.
 func TestRunWithTTYFollowsTerminalResizes(t *testing.T) {
 	e := sharedStore(t)
-	master, slave, err := openPTY(24, 80)
-	require.NoError(t, err)
-	defer master.Close()
-
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := e.command(ctx, "run", "--rm", "-t", busyboxRef, "sh", "-c",
-		`trap 'stty size; exit 0' WINCH; echo ready; while :; do sleep 0.1; done`)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	require.NoError(t, cmd.Start())
-	slave.Close()
-
-	var out syncBuffer
-	readDone := make(chan struct{})
-	go func() {
-		_, _ = io.Copy(&out, master)
-		close(readDone)
-	}()
-	require.Eventually(t, func() bool { return strings.Contains(out.String(), "ready") }, 20*time.Second, 20*time.Millisecond,
-		"the container started: %q", out.String())
+	term := startOnTerminal(t, e.command(ctx, "run", "--rm", "-t", busyboxRef, "sh", "-c",
+		`trap 'stty size; exit 0' WINCH; echo ready; while :; do sleep 0.1; done`), 24, 80)
+	term.shows(t, "ready", "the container started")
 	// As a terminal emulator does: the new size goes to the terminal, and
 	// the kernel signals its foreground process group, urun.
-	require.NoError(t, unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 50, Col: 132}))
-	err = cmd.Wait()
-	select {
-	case <-readDone:
-	case <-time.After(10 * time.Second):
-	}
-	text := strings.ReplaceAll(out.String(), "\r", "")
+	require.NoError(t, unix.IoctlSetWinsize(int(term.master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 50, Col: 132}))
+	text, err := term.wait(t)
 	require.NoError(t, ctx.Err(), "the container did not see the resize: %q", text)
 	require.NoError(t, err)
 	assert.Regexp(t, regexp.MustCompile(`(?m)^50 132$`), text, "the container's terminal took the new size")
