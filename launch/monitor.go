@@ -124,11 +124,7 @@ func MonitorMain(args []string) int {
 	streams := &monitorStreams{log: log, attach: attach, interactive: c.settings.Interactive, tty: c.spec.Process.Terminal, trim: trim}
 	started := func(err error) {
 		if err != nil {
-			code := 125
-			if e, ok := err.(*ExitError); ok {
-				code = e.Code
-			}
-			say(fmt.Sprintf("%c%d %s", readyFailed, code, err))
+			say(fmt.Sprintf("%c%d %s", readyFailed, exitCode(err), err))
 		} else {
 			say(string(readyStarted))
 		}

@@ -89,6 +89,16 @@ type ExitError struct {
 func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
+// exitCode is the exit status err stands for: an ExitError's, else urun's
+// own 125.
+func exitCode(err error) int {
+	var exitErr *ExitError
+	if errors.As(err, &exitErr) {
+		return exitErr.Code
+	}
+	return 125
+}
+
 // Run runs a new container to its end (and, with a restart policy, its
 // restarts) in this process, and returns its exit status.
 func Run(o Options) (int, error) {
@@ -112,7 +122,7 @@ func (c *container) runOnce(io streams, started func(error)) (int, error) {
 		if started != nil {
 			started(err)
 		}
-		return 0, err
+		return exitCode(err), err
 	}
 	p, err := c.start(io)
 	io.spawned()
@@ -274,11 +284,7 @@ func (c *container) removeNetDir() {
 func (c *container) abandon(why error) {
 	c.removeNetDir()
 	if c.registered {
-		code := 125
-		var exitErr *ExitError
-		if errors.As(why, &exitErr) {
-			code = exitErr.Code
-		}
+		code := exitCode(why)
 		st, err := containers.Update(c.cfg, c.stateDir, func(st *containers.State) error {
 			st.Status, st.ExitCode, st.Error, st.FinishedAt = containers.StatusExited, code, why.Error(), time.Now().UTC()
 			return nil
