@@ -1,7 +1,6 @@
 package launch
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -153,7 +152,3 @@ func (s *monitorStreams) closeStdin() {
 		s.stdin = nil
 	}
 }
-
-// errNotAttachable is said to a client attaching to a container whose
-// output goes nowhere it could follow.
-var errNotAttachable = fmt.Errorf("the container was not started detached: nothing relays its output")

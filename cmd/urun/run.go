@@ -23,7 +23,7 @@ import (
 type runFlags struct {
 	interactive, tty, remove, quiet, publishAll bool
 	init, detach                                bool
-	restart, stopSignal, detachKeys             string
+	restart, stopSignal                         string
 	stopTimeout                                 int
 	logOpts                                     []string
 	name, workdir, user, hostname               string
