@@ -12,7 +12,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -21,7 +20,6 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
-	"time"
 
 	"github.com/sirupsen/logrus"
 	flag "github.com/spf13/pflag"
@@ -30,7 +28,6 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/idmap"
-	"github.com/urun/urun/image"
 	"github.com/urun/urun/userns"
 )
 
@@ -91,6 +88,16 @@ type globals struct {
 	debug                             bool
 }
 
+// A subcommand parses its arguments on the host and returns the work to
+// do, which runs in the user namespace with the store's configuration.
+type subcommand func(args []string) (func(*config.Config) error, error)
+
+// subcommands are the helper's commands; each has a file of its own.
+var subcommands = map[string]subcommand{
+	"pull":   parsePull,
+	"images": parseImages,
+}
+
 func dispatch(args []string) error {
 	var g globals
 	fs := flag.NewFlagSet("urun-image", flag.ContinueOnError)
@@ -113,25 +120,17 @@ func dispatch(args []string) error {
 		return errors.New("no subcommand\n" + usage)
 	}
 	cmd, cmdArgs := rest[0], rest[1:]
-	var work func(*config.Config) error
-	switch cmd {
-	case "pull":
-		w, err := parsePull(cmdArgs)
-		if err != nil {
-			return err
-		}
-		work = w
-	case "images":
-		w, err := parseImages(cmdArgs)
-		if err != nil {
-			return err
-		}
-		work = w
-	case "help":
+	if cmd == "help" {
 		fmt.Print(usage)
 		return nil
-	default:
+	}
+	parse, ok := subcommands[cmd]
+	if !ok {
 		return fmt.Errorf("unknown subcommand %q\n%s", cmd, usage)
+	}
+	work, err := parse(cmdArgs)
+	if err != nil {
+		return fmt.Errorf("%s: %w", cmd, err)
 	}
 
 	cfg, err := config.LoadWith(g.configFile, config.Overrides{GraphRoot: g.root, RunRoot: g.runRoot, RootfsDriver: g.driver})
@@ -208,88 +207,6 @@ func enterNamespace(args []string) error {
 			return exitCode(exit.ExitCode())
 		}
 	}
-}
-
-// signalContext is cancelled by SIGINT or SIGTERM, so a pull stops
-// cleanly and leaves no half-written layer behind.
-func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
-}
-
-func parsePull(args []string) (func(*config.Config) error, error) {
-	fs := flag.NewFlagSet("pull", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	quiet := fs.BoolP("quiet", "q", false, "show no progress (the image id is still printed)")
-	tlsVerify := fs.Bool("tls-verify", true, "require https with a verified certificate (default: as registries.conf says)")
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("pull: %v\n%s", err, usage)
-	}
-	if fs.NArg() != 1 {
-		return nil, fmt.Errorf("pull: want exactly one image reference, got %d\n%s", fs.NArg(), usage)
-	}
-	ref := fs.Arg(0)
-	var tls *bool
-	if fs.Changed("tls-verify") {
-		tls = tlsVerify
-	}
-	return func(cfg *config.Config) error {
-		return pull(cfg, ref, *quiet, tls)
-	}, nil
-}
-
-func pull(cfg *config.Config, ref string, quiet bool, tlsVerify *bool) error {
-	ctx, cancel := signalContext()
-	defer cancel()
-	store, err := image.Open(cfg)
-	if err != nil {
-		return err
-	}
-	opts := image.PullOptions{TLSVerify: tlsVerify}
-	if !quiet && isTerminal(os.Stderr) {
-		opts.Progress = os.Stderr
-	}
-	rec, err := image.Pull(ctx, store, ref, opts)
-	if shutErr := image.Shutdown(store); err == nil {
-		err = shutErr
-	}
-	if err != nil {
-		return err
-	}
-	// As podman does: the id even when quiet, which only drops progress.
-	fmt.Println(rec.ID)
-	return nil
-}
-
-func parseImages(args []string) (func(*config.Config) error, error) {
-	var opts image.ListOptions
-	fs := flag.NewFlagSet("images", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.BoolVarP(&opts.Quiet, "quiet", "q", false, "print image IDs only")
-	fs.BoolVar(&opts.NoTrunc, "no-trunc", false, "print full image IDs")
-	fs.StringVar(&opts.Format, "format", "", "json")
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("images: %v\n%s", err, usage)
-	}
-	if fs.NArg() != 0 {
-		return nil, fmt.Errorf("images: unexpected argument %q\n%s", fs.Arg(0), usage)
-	}
-	if opts.Format != "" && opts.Format != "json" && opts.Format != "table" {
-		return nil, fmt.Errorf("images: unknown --format %q: want json", opts.Format)
-	}
-	return func(cfg *config.Config) error {
-		store, err := image.Open(cfg)
-		if err != nil {
-			return err
-		}
-		list, err := image.List(store)
-		if shutErr := image.Shutdown(store); err == nil {
-			err = shutErr
-		}
-		if err != nil {
-			return err
-		}
-		return image.WriteList(os.Stdout, list, opts, time.Now())
-	}, nil
 }
 
 func isTerminal(f *os.File) bool {

@@ -128,16 +128,19 @@ func Pull(opts Options, ref string, quiet bool, tlsVerify *bool) error {
 		args = append(args, "--tls-verify="+strconv.FormatBool(*tlsVerify))
 	}
 	// "--" keeps a reference starting with "-" from being read as a flag.
-	return run(opts, append(args, "--", ref)...)
+	return Run(opts, append(args, "--", ref)...)
 }
 
 // Images runs `urun-image images` with the given flags (--quiet,
 // --no-trunc, --format json).
 func Images(opts Options, args ...string) error {
-	return run(opts, append([]string{"images"}, args...)...)
+	return Run(opts, append([]string{"images"}, args...)...)
 }
 
-func run(opts Options, args ...string) error {
+// Run runs `urun-image SUBCOMMAND ARGS...` (args starts with the
+// subcommand) with urun's global settings, its stdio and signals passed
+// on. A failure the helper reported itself is an *ExitError.
+func Run(opts Options, args ...string) error {
 	path, err := Path()
 	if err != nil {
 		return err

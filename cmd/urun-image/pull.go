@@ -1,0 +1,67 @@
+//go:build containers_image_openpgp && exclude_graphdriver_btrfs
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	flag "github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/config"
+	"github.com/urun/urun/image"
+)
+
+// signalContext is cancelled by SIGINT or SIGTERM, so a pull stops
+// cleanly and leaves no half-written layer behind.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
+}
+
+func parsePull(args []string) (func(*config.Config) error, error) {
+	fs := flag.NewFlagSet("pull", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	quiet := fs.BoolP("quiet", "q", false, "show no progress (the image id is still printed)")
+	tlsVerify := fs.Bool("tls-verify", true, "require https with a verified certificate (default: as registries.conf says)")
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("%v\n%s", err, usage)
+	}
+	if fs.NArg() != 1 {
+		return nil, fmt.Errorf("want exactly one image reference, got %d\n%s", fs.NArg(), usage)
+	}
+	ref := fs.Arg(0)
+	var tls *bool
+	if fs.Changed("tls-verify") {
+		tls = tlsVerify
+	}
+	return func(cfg *config.Config) error {
+		return pull(cfg, ref, *quiet, tls)
+	}, nil
+}
+
+func pull(cfg *config.Config, ref string, quiet bool, tlsVerify *bool) error {
+	ctx, cancel := signalContext()
+	defer cancel()
+	store, err := image.Open(cfg)
+	if err != nil {
+		return err
+	}
+	opts := image.PullOptions{TLSVerify: tlsVerify}
+	if !quiet && isTerminal(os.Stderr) {
+		opts.Progress = os.Stderr
+	}
+	rec, err := image.Pull(ctx, store, ref, opts)
+	if shutErr := image.Shutdown(store); err == nil {
+		err = shutErr
+	}
+	if err != nil {
+		return err
+	}
+	// As podman does: the id even when quiet, which only drops progress.
+	fmt.Println(rec.ID)
+	return nil
+}
