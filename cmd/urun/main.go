@@ -140,7 +140,8 @@ system assembled from the image's layers with overlay.`,
 	if hot, ok := hotCommands[name]; ok {
 		root.AddCommand(hot(g))
 	} else {
-		root.AddCommand(newRunCommand(g), newCreateCommand(g), newStartCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g), newWaitCommand(g), newPauseCommand(g, "pause"), newPauseCommand(g, "unpause"), newAttachCommand(g), newLogsCommand(g), newExecCommand(g), newCpCommand(g), newExportCommand(g), newPsCommand(g), newRmCommand(g), newInspectCommand(g, false), newPortCommand(g), newRenameCommand(g), newTopCommand(g), newStatsCommand(g), newContainerCommand(g), newPullCommand(g), newImagesCommand(g), newInfoCommand(g), newVersionCommand())
+		root.AddCommand(imageCommands(g)...)
+		root.AddCommand(newRunCommand(g), newCreateCommand(g), newStartCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g), newWaitCommand(g), newPauseCommand(g, "pause"), newPauseCommand(g, "unpause"), newAttachCommand(g), newLogsCommand(g), newExecCommand(g), newCpCommand(g), newExportCommand(g), newPsCommand(g), newRmCommand(g), newInspectCommand(g, false), newPortCommand(g), newRenameCommand(g), newTopCommand(g), newStatsCommand(g), newContainerCommand(g), newImageCommand(g), newInfoCommand(g), newVersionCommand())
 	}
 	// Each Use line already says where OPTIONS go.
 	var noFlagsInUse func(*cobra.Command)
