@@ -32,7 +32,7 @@ func TestPullErrorsSayWhatToDo(t *testing.T) {
 		{"repository not in the registry", wrap(errcode.Error{Code: v2.ErrorCodeNameUnknown, Message: "repository name not known to registry"}),
 			[]string{`image "docker.io/library/nope:latest" not found: repository name not known to registry`}},
 		{"no credentials", wrap(docker.ErrUnauthorizedForCredentials{Err: errors.New("authentication required")}),
-			[]string{"access denied by docker.io", "podman login docker.io", "auth.json", "authentication required"}},
+			[]string{"access denied by docker.io", "urun login docker.io", "auth.json", "authentication required"}},
 		{"registry denies", wrap(errcode.Error{Code: errcode.ErrorCodeDenied, Message: "requested access to the resource is denied"}),
 			[]string{"access denied by docker.io"}},
 		{"rate limited", wrap(docker.ErrTooManyRequests), []string{"too many requests", "mirror"}},

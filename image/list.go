@@ -8,11 +8,13 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/docker/go-units"
 	"go.podman.io/storage"
+
+	"github.com/urun/urun/containers"
+	"github.com/urun/urun/image/local"
 )
 
 // Summary is one stored image as `urun images` shows it.
@@ -22,6 +24,8 @@ type Summary struct {
 	Digest  string
 	Created time.Time
 	Size    int64 // bytes; -1 when unknown
+	// Labels are the image configuration's labels.
+	Labels map[string]string
 }
 
 // List returns the stored images, newest first.
@@ -32,17 +36,17 @@ func List(store storage.Store) ([]Summary, error) {
 	}
 	out := make([]Summary, 0, len(images))
 	for _, img := range images {
-		size, err := store.ImageSize(img.ID)
-		if err != nil {
-			size = -1
-		}
-		out = append(out, Summary{
+		s := Summary{
 			ID:      img.ID,
 			Names:   img.Names,
 			Digest:  img.Digest.String(),
 			Created: img.Created,
-			Size:    size,
-		})
+			Size:    imageSize(store, &img),
+		}
+		if rec, err := local.Read(store.GraphRoot(), img.ID); err == nil {
+			s.Labels = rec.Config.Config.Labels
+		}
+		out = append(out, s)
 	}
 	SortNewestFirst(out)
 	return out, nil
@@ -60,38 +64,102 @@ func SortNewestFirst(list []Summary) {
 
 // ListOptions are the output flags of `urun images`.
 type ListOptions struct {
-	Quiet   bool   // IDs only
-	NoTrunc bool   // full IDs
-	Format  string // "" (table) or "json"
+	Quiet   bool // IDs only
+	NoTrunc bool // full IDs
+	Digests bool // a DIGEST column
+	// Format is "" or "table", "json", or a Go template of Docker's
+	// fields (.ID .Repository .Tag .Digest .CreatedSince .CreatedAt .Size),
+	// with Docker's "table" prefix.
+	Format string
+}
+
+// imagesTable is the default table; with Digests, imagesDigestsTable.
+const (
+	imagesTable        = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+	imagesDigestsTable = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+)
+
+// imagesHeader titles the table's columns.
+var imagesHeader = map[string]string{
+	"ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST",
+	"CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE",
+	"Containers": "CONTAINERS", "VirtualSize": "VIRTUAL SIZE", "SharedSize": "SHARED SIZE", "UniqueSize": "UNIQUE SIZE",
+}
+
+// imageRow is one line of `urun images`: an image under one repository
+// and tag, with Docker's template fields.
+type imageRow struct {
+	img       Summary
+	repo, tag string
+	noTrunc   bool
+	now       time.Time
+}
+
+func (r imageRow) ID() string           { return displayID(r.img.ID, r.noTrunc) }
+func (r imageRow) Repository() string   { return r.repo }
+func (r imageRow) Tag() string          { return r.tag }
+func (r imageRow) CreatedSince() string { return created(r.img.Created, r.now) }
+func (r imageRow) Size() string         { return size(r.img.Size) }
+func (r imageRow) VirtualSize() string  { return size(r.img.Size) }
+func (r imageRow) Containers() string   { return "N/A" }
+func (r imageRow) SharedSize() string   { return "N/A" }
+func (r imageRow) UniqueSize() string   { return "N/A" }
+
+func (r imageRow) Digest() string {
+	if r.img.Digest == "" {
+		return "<none>"
+	}
+	return r.img.Digest
+}
+
+// CreatedAt is Docker's: the time in the local zone, to the second.
+func (r imageRow) CreatedAt() string {
+	if r.img.Created.IsZero() {
+		return "N/A"
+	}
+	return time.Unix(r.img.Created.Unix(), 0).String()
+}
+
+// ValidateListFormat checks a --format before any work is done.
+func ValidateListFormat(format string) error {
+	switch format {
+	case "", "table", "json":
+		return nil
+	}
+	_, err := containers.ParseFormat(format)
+	return err
 }
 
 // WriteList prints list in the form opts asks for; now is the time
 // CREATED counts back from.
 func WriteList(w io.Writer, list []Summary, opts ListOptions, now time.Time) error {
-	switch opts.Format {
-	case "", "table":
-	case "json":
+	text := opts.Format
+	switch {
+	case text == "json":
 		return writeJSON(w, list)
-	default:
-		return fmt.Errorf("unknown --format %q: want json", opts.Format)
-	}
-	if opts.Quiet {
+	case opts.Quiet:
 		for _, img := range list {
 			if _, err := fmt.Fprintln(w, displayID(img.ID, opts.NoTrunc)); err != nil {
 				return err
 			}
 		}
 		return nil
+	case (text == "" || text == "table") && opts.Digests:
+		text = imagesDigestsTable
+	case text == "" || text == "table":
+		text = imagesTable
 	}
-	tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
-	fmt.Fprintln(tw, "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE")
+	f, err := containers.ParseFormat(text)
+	if err != nil {
+		return err
+	}
+	var rows []any
 	for _, img := range list {
 		for _, rt := range repoTags(img.Names) {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", rt[0], rt[1],
-				displayID(img.ID, opts.NoTrunc), created(img.Created, now), size(img.Size))
+			rows = append(rows, imageRow{img: img, repo: rt[0], tag: rt[1], noTrunc: opts.NoTrunc, now: now})
 		}
 	}
-	return tw.Flush()
+	return f.Execute(w, imagesHeader, rows)
 }
 
 // displayID is the 12-character short id, or with noTrunc Docker's full
@@ -202,7 +270,11 @@ func writeJSON(w io.Writer, list []Summary) error {
 		}
 		out = append(out, j)
 	}
+	return writeIndentedJSON(w, out)
+}
+
+func writeIndentedJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "    ")
-	return enc.Encode(out)
+	return enc.Encode(v)
 }

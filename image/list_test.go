@@ -98,10 +98,51 @@ func TestImagesFormatJSONOfAnEmptyStoreIsAnEmptyArray(t *testing.T) {
 	assert.Equal(t, "[]\n", render(t, nil, ListOptions{Format: "json"}))
 }
 
-func TestImagesRejectsUnknownFormats(t *testing.T) {
-	err := WriteList(&bytes.Buffer{}, nil, ListOptions{Format: "{{.ID}}"}, now)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "want json")
+func TestImagesFormatTemplates(t *testing.T) {
+	tests := []struct {
+		name string
+		opts ListOptions
+		want string
+	}{
+		{"one field per row", ListOptions{Format: "{{.Repository}}:{{.Tag}}"},
+			"docker.io/library/busybox:latest\ndocker.io/library/alpine:3.20\ndocker.io/library/alpine:latest\n<none>:<none>\n"},
+		{"ids and sizes", ListOptions{Format: "{{.ID}} {{.Size}} {{.CreatedSince}}"},
+			"6fd955f66c23 4.26MB 2 hours ago\n1d34ffeaf190 7.8MB 3 days ago\n1d34ffeaf190 7.8MB 3 days ago\n0123456789ab 1.23kB 13 months ago\n"},
+		{"full ids", ListOptions{Format: "{{.ID}}", NoTrunc: true},
+			"sha256:" + busyboxID + "\nsha256:" + alpineID + "\nsha256:" + alpineID + "\nsha256:" + danglyID + "\n"},
+		{"digest", ListOptions{Format: "{{.Digest}}"}, "sha256:feed\n<none>\n<none>\n<none>\n"},
+		{"table with header", ListOptions{Format: "table {{.Repository}}\\t{{.Size}}"},
+			"REPOSITORY                  SIZE\ndocker.io/library/busybox   4.26MB\ndocker.io/library/alpine    7.8MB\ndocker.io/library/alpine    7.8MB\n<none>                      1.23kB\n"},
+		{"json function", ListOptions{Format: "{{json .Tag}}"}, "\"latest\"\n\"3.20\"\n\"latest\"\n\"<none>\"\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, render(t, sampleList(), tt.opts))
+		})
+	}
+}
+
+func TestImagesDigestsAddsADigestColumn(t *testing.T) {
+	got := render(t, sampleList()[:1], ListOptions{Digests: true})
+	want := "" +
+		"REPOSITORY                  TAG       DIGEST        IMAGE ID       CREATED       SIZE\n" +
+		"docker.io/library/busybox   latest    sha256:feed   6fd955f66c23   2 hours ago   4.26MB\n"
+	assert.Equal(t, want, got)
+}
+
+func TestImagesCreatedAtIsDockersTime(t *testing.T) {
+	got := render(t, sampleList()[:1], ListOptions{Format: "{{.CreatedAt}}"})
+	assert.Equal(t, time.Unix(now.Add(-2*time.Hour).Unix(), 0).String()+"\n", got)
+}
+
+func TestImagesRejectsBadTemplates(t *testing.T) {
+	for _, f := range []string{"{{.ID", "{{nosuchfunc .ID}}"} {
+		err := ValidateListFormat(f)
+		require.Error(t, err, f)
+		assert.Contains(t, err.Error(), "not a valid Go template")
+	}
+	assert.NoError(t, ValidateListFormat("json"))
+	assert.NoError(t, ValidateListFormat("table"))
 }
 
 func TestRepoTagsSplitsNamesIntoRows(t *testing.T) {

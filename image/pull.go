@@ -20,6 +20,7 @@ import (
 	"go.podman.io/storage/pkg/lockfile"
 
 	"github.com/urun/urun/image/local"
+	"github.com/urun/urun/trace"
 )
 
 // PullOptions change how Pull talks to registries.
@@ -30,6 +31,9 @@ type PullOptions struct {
 	// Progress receives the copy's progress report (the image library
 	// draws bars when it is a terminal); nil pulls silently.
 	Progress io.Writer
+	// Platform chooses the image of an index (--platform); zero is the
+	// host's.
+	Platform Platform
 }
 
 // Pull copies ref from its registry into store and writes urun's record
@@ -54,6 +58,12 @@ func Pull(ctx context.Context, store storage.Store, ref string, opts PullOptions
 		return nil, fmt.Errorf("pull %s: %w", name, err)
 	}
 	sys := systemContext(store, opts)
+	setPlatform(sys, opts.Platform)
+	writes, err := BeginLayerWrites(store, sys)
+	if err != nil {
+		return nil, fmt.Errorf("pull %s: %w", name, err)
+	}
+	defer writes.Done()
 	policy, err := loadPolicy(sys)
 	if err != nil {
 		return nil, fmt.Errorf("pull %s: %w", name, err)
@@ -64,19 +74,29 @@ func Pull(ctx context.Context, store storage.Store, ref string, opts PullOptions
 	}
 	defer policyContext.Destroy()
 
+	// The layers first, all at once (layers.go): copy.Image finds them.
+	trace.Mark("pull", "start")
+	if err := fetchLayers(ctx, store, src, sys, policyContext, opts.Progress); err != nil {
+		discardFailedPull(writes, name)
+		return nil, fmt.Errorf("pull %s: %w", name, err)
+	}
+	trace.Mark("pull", "layers-stored")
 	_, err = copy.Image(ctx, policyContext, dst, src, &copy.Options{
 		ReportWriter:   opts.Progress,
 		SourceCtx:      sys,
 		DestinationCtx: sys,
 	})
 	if err != nil {
-		return nil, explainPullError(name, reference.Domain(named), err)
+		discardFailedPull(writes, name)
+		return nil, explainCopyError(ctx, sys, src, name, reference.Domain(named), opts.Platform, err)
 	}
 
+	trace.Mark("pull", "image-committed")
 	img, err := istorage.Transport.GetStoreImage(store, dst)
 	if err != nil {
 		return nil, fmt.Errorf("pull %s: find the pulled image: %w", name, err)
 	}
+	warnPlatformMismatch(ctx, store, img, opts.Platform)
 	var extra []string
 	if _, digested := named.(reference.Digested); digested {
 		extra = append(extra, name)
@@ -85,6 +105,7 @@ func Pull(ctx context.Context, store storage.Store, ref string, opts PullOptions
 	if err != nil {
 		return nil, fmt.Errorf("pull %s: %w", name, err)
 	}
+	trace.Mark("pull", "record-written")
 	return rec, nil
 }
 
@@ -121,6 +142,9 @@ func systemContext(store storage.Store, opts PullOptions) *types.SystemContext {
 		// Keep the blob cache with urun's store rather than beside
 		// podman's in ~/.local/share/containers.
 		BlobInfoCacheDir: filepath.Join(store.GraphRoot(), "urun-cache"),
+		// $REGISTRY_AUTH_FILE, as `urun login` writes it; else the
+		// image library's files.
+		AuthFilePath: AuthFilePath(""),
 	}
 	if opts.TLSVerify != nil {
 		sys.DockerInsecureSkipTLSVerify = types.NewOptionalBool(!*opts.TLSVerify)

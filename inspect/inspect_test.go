@@ -16,6 +16,7 @@ import (
 	"github.com/urun/urun/atomicfile"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/image/imagedoc"
 	"github.com/urun/urun/launch"
 	"github.com/urun/urun/logs"
 	"github.com/urun/urun/slirp"
@@ -162,18 +163,25 @@ func TestInspectTemplates(t *testing.T) {
 func TestInspectOfAnUnknownNameSaysSo(t *testing.T) {
 	st, s := exitedContainer()
 	cfg := storeWithContainer(t, st, s)
+	noImages := func(refs []string) ([]imagedoc.Result, error) {
+		var out []imagedoc.Result
+		for _, r := range refs {
+			out = append(out, imagedoc.Result{Ref: r, NotFound: true})
+		}
+		return out, nil
+	}
 	tests := []struct {
-		name           string
-		containersOnly bool
-		want           string
+		name   string
+		images func([]string) ([]imagedoc.Result, error)
+		want   string
 	}{
-		{"maybe an image", false, "no such container: nosuch (image inspect is not supported yet)"},
-		{"containers only", true, "no such container: nosuch"},
+		{"nor an image", noImages, "no such object: nosuch"},
+		{"containers only", nil, "no such container: nosuch"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			errs := Write(&out, cfg, []string{"web", "nosuch"}, Options{ContainersOnly: tt.containersOnly})
+			errs := Write(&out, cfg, []string{"web", "nosuch"}, Options{Images: tt.images})
 			require.Len(t, errs, 1)
 			assert.Equal(t, tt.want, errs[0].Error())
 			var docs []map[string]any

@@ -1,14 +1,13 @@
 package inspect
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/image/imagedoc"
 )
 
 // Options are `urun inspect`'s flags.
@@ -16,15 +15,16 @@ type Options struct {
 	// Format is a Go template applied to each document; "" prints the
 	// documents as a JSON array.
 	Format string
-	// ContainersOnly: the user asked for containers (--type container,
-	// `urun container inspect`), so a name that is none is not said to
-	// be maybe an image.
-	ContainersOnly bool
+	// Images, when set, looks up the refs that name no container as
+	// images (the image helper does: urun does not link the store), as
+	// `docker inspect` does.
+	Images func(refs []string) ([]imagedoc.Result, error)
 }
 
 // Write writes the documents of the containers refs name, as `docker
 // inspect` does: the array of those found (even when some are not), and
-// the error of each ref that names none.
+// the error of each ref that names none. With o.Images, a ref that names
+// no container is looked up as an image.
 func Write(w io.Writer, cfg *config.Config, refs []string, o Options) []error {
 	var format *containers.Format
 	if o.Format != "" {
@@ -38,68 +38,61 @@ func Write(w io.Writer, cfg *config.Config, refs []string, o Options) []error {
 		return []error{err}
 	}
 	labels := containers.NewLabelSource(cfg)
-	docs := []Container{}
-	var errs []error
-	for _, ref := range refs {
+	docs := make([]any, len(refs))
+	errs := make([]error, len(refs))
+	var imageRefs []string
+	var imageAt []int
+	for i, ref := range refs {
 		c, err := containers.Find(list, ref)
-		if errors.Is(err, containers.ErrNotFound) && !o.ContainersOnly {
-			err = fmt.Errorf("%w (image inspect is not supported yet)", err)
-		}
-		if err != nil {
-			errs = append(errs, err)
+		if errors.Is(err, containers.ErrNotFound) && o.Images != nil {
+			imageRefs, imageAt = append(imageRefs, ref), append(imageAt, i)
 			continue
 		}
-		d, err := Build(cfg, c, labels)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+		if err == nil {
+			docs[i], err = Build(cfg, c, labels)
 		}
-		docs = append(docs, d)
+		errs[i] = err
+	}
+	if len(imageRefs) > 0 {
+		results, err := o.Images(imageRefs)
+		if err != nil {
+			return []error{err}
+		}
+		for k, r := range results {
+			i := imageAt[k]
+			switch {
+			case r.Image != nil:
+				docs[i] = r.Image
+			case r.NotFound:
+				errs[i] = fmt.Errorf("no such object: %s", r.Ref)
+			default:
+				errs[i] = errors.New(r.Error)
+			}
+		}
+	}
+	found := []any{}
+	var failed []error
+	for i := range refs {
+		if errs[i] != nil {
+			failed = append(failed, errs[i])
+		} else if docs[i] != nil {
+			found = append(found, docs[i])
+		}
 	}
 	if format == nil {
-		data, err := json.MarshalIndent(docs, "", "    ")
-		if err != nil {
-			return append(errs, err)
+		if err := imagedoc.WriteJSON(w, found); err != nil {
+			failed = append(failed, err)
 		}
-		_, err = w.Write(append(data, '\n'))
-		if err != nil {
-			errs = append(errs, err)
-		}
-		return errs
+		return failed
 	}
-	for _, d := range docs {
-		out, err := execute(format, d)
+	for _, d := range found {
+		out, err := imagedoc.Render(format, d)
 		if err != nil {
-			return append(errs, err)
+			return append(failed, err)
 		}
 		if _, err := w.Write(append(out, '\n')); err != nil {
-			return append(errs, err)
+			return append(failed, err)
 		}
 	}
-	return errs
-}
-
-// execute applies the template to the document; when that fails (a key
-// such as .Id that is no Go field name), to its JSON, as Docker does.
-func execute(format *containers.Format, d Container) ([]byte, error) {
-	var buf bytes.Buffer
-	err := format.ExecuteOne(&buf, d)
-	if err == nil {
-		return buf.Bytes(), nil
-	}
-	data, jerr := json.Marshal(d)
-	if jerr != nil {
-		return nil, jerr
-	}
-	var raw map[string]any
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if jerr := dec.Decode(&raw); jerr != nil {
-		return nil, jerr
-	}
-	buf.Reset()
-	if rerr := format.ExecuteOne(&buf, raw); rerr != nil {
-		return nil, fmt.Errorf("format: %w", err)
-	}
-	return buf.Bytes(), nil
+	return failed
 }

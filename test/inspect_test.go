@@ -117,7 +117,7 @@ func TestInspectOfAnUnknownNameFails(t *testing.T) {
 	res := e.urun(t, "inspect", "nosuch")
 	res.exits(t, 125)
 	assert.Equal(t, "[]\n", res.stdout)
-	assert.Contains(t, res.stderr, "no such container: nosuch (image inspect is not supported yet)")
+	assert.Contains(t, res.stderr, "no such object: nosuch", "neither a container nor an image")
 
 	res = e.urun(t, "container", "inspect", "made", "nosuch")
 	res.exits(t, 1)
@@ -130,7 +130,7 @@ func TestInspectOfAnUnknownNameFails(t *testing.T) {
 
 	res = e.urun(t, "inspect", "--type", "image", "made")
 	res.exits(t, 125)
-	assert.Contains(t, res.stderr, "image inspect is not supported yet")
+	assert.Contains(t, res.stderr, "no such image: made", "a container is no image")
 	e.urun(t, "inspect", "-f", "{{.State.Status", "made").exits(t, 125)
 }
 

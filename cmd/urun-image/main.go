@@ -34,8 +34,20 @@ import (
 const usage = `urun-image is an internal helper of urun; run "urun pull" and "urun images" instead.
 
 Usage:
-  urun-image [--root DIR] [--runroot DIR] [--rootfs-driver D] [--config FILE] pull [--quiet] [--tls-verify=BOOL] REF
-  urun-image [--root DIR] [--runroot DIR] [--rootfs-driver D] [--config FILE] images [--quiet] [--no-trunc] [--format json]
+  urun-image [--root DIR] [--runroot DIR] [--rootfs-driver D] [--config FILE] pull [--quiet] [--tls-verify=BOOL] [--platform OS/ARCH[/VARIANT]] REF
+  urun-image [--root DIR] [--runroot DIR] [--rootfs-driver D] [--config FILE] images [-a] [-q] [--no-trunc] [--digests] [--format table|json|TEMPLATE] [--filter KEY=VALUE]... [REPOSITORY[:TAG]]
+  urun-image [GLOBAL FLAGS] tag SOURCE_IMAGE TARGET_IMAGE
+  urun-image [GLOBAL FLAGS] rmi [-f] IMAGE...
+  urun-image [GLOBAL FLAGS] prune [-a]
+  urun-image [GLOBAL FLAGS] inspect [-f TEMPLATE] [--raw] IMAGE...
+  urun-image [GLOBAL FLAGS] history [-q] [--no-trunc] [-H=false] [--format table|json|TEMPLATE] IMAGE
+  urun-image [GLOBAL FLAGS] push [-q] [--tls-verify=BOOL] [--format oci|v2s2] [--digestfile FILE] [--authfile FILE] IMAGE [DEST]
+  urun-image login [-u USER] [--password-stdin | --password-fd FD] [--tls-verify=BOOL] [--authfile FILE] [REGISTRY]
+  urun-image logout [--all] [--authfile FILE] [REGISTRY]
+  urun-image search [--limit N] [--no-trunc] [--format F] [--tls-verify=BOOL] [--authfile FILE] [REGISTRY/]TERM
+  urun-image [GLOBAL FLAGS] save [-o FILE] [--format docker-archive|oci-archive|oci-dir] IMAGE...
+  urun-image [GLOBAL FLAGS] load [-i FILE|DIR] [-q]
+  urun-image [GLOBAL FLAGS] import [-c INSTRUCTION]... [-m MESSAGE] [--platform OS/ARCH[/VARIANT]] FILE|URL|- [REPOSITORY[:TAG]]
 `
 
 // exitError is the exit status for every failure, as with `urun`.
@@ -94,9 +106,25 @@ type subcommand func(args []string) (func(*config.Config) error, error)
 
 // subcommands are the helper's commands; each has a file of its own.
 var subcommands = map[string]subcommand{
-	"pull":   parsePull,
-	"images": parseImages,
+	"pull":    parsePull,
+	"images":  parseImages,
+	"tag":     parseTag,
+	"rmi":     parseRmi,
+	"prune":   parsePrune,
+	"inspect": parseInspect,
+	"history": parseHistory,
+	"push":    parsePush,
+	"login":   parseLogin,
+	"logout":  parseLogout,
+	"search":  parseSearch,
+	"save":    parseSave,
+	"load":    parseLoad,
+	"import":  parseImport,
 }
+
+// hostSubcommands need neither the store nor the user namespace: they
+// only talk to registries and write the auth file, which stays the user's.
+var hostSubcommands = map[string]bool{"login": true, "logout": true, "search": true}
 
 func dispatch(args []string) error {
 	var g globals
@@ -138,7 +166,7 @@ func dispatch(args []string) error {
 		return err
 	}
 
-	if userns.Current() == userns.Host {
+	if userns.Current() == userns.Host && !hostSubcommands[cmd] {
 		return enterNamespace(args)
 	}
 	logrus.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true})

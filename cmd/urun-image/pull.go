@@ -27,6 +27,7 @@ func parsePull(args []string) (func(*config.Config) error, error) {
 	fs.SetOutput(io.Discard)
 	quiet := fs.BoolP("quiet", "q", false, "show no progress (the image id is still printed)")
 	tlsVerify := fs.Bool("tls-verify", true, "require https with a verified certificate (default: as registries.conf says)")
+	platform := fs.String("platform", "", "OS/ARCH[/VARIANT] to choose from an image index (default: the host's)")
 	if err := fs.Parse(args); err != nil {
 		return nil, fmt.Errorf("%v\n%s", err, usage)
 	}
@@ -34,23 +35,27 @@ func parsePull(args []string) (func(*config.Config) error, error) {
 		return nil, fmt.Errorf("want exactly one image reference, got %d\n%s", fs.NArg(), usage)
 	}
 	ref := fs.Arg(0)
+	plat, err := image.ParsePlatform(*platform)
+	if err != nil {
+		return nil, err
+	}
 	var tls *bool
 	if fs.Changed("tls-verify") {
 		tls = tlsVerify
 	}
 	return func(cfg *config.Config) error {
-		return pull(cfg, ref, *quiet, tls)
+		return pull(cfg, ref, *quiet, tls, plat)
 	}, nil
 }
 
-func pull(cfg *config.Config, ref string, quiet bool, tlsVerify *bool) error {
+func pull(cfg *config.Config, ref string, quiet bool, tlsVerify *bool, platform image.Platform) error {
 	ctx, cancel := signalContext()
 	defer cancel()
 	store, err := image.Open(cfg)
 	if err != nil {
 		return err
 	}
-	opts := image.PullOptions{TLSVerify: tlsVerify}
+	opts := image.PullOptions{TLSVerify: tlsVerify, Platform: platform}
 	if !quiet && isTerminal(os.Stderr) {
 		opts.Progress = os.Stderr
 	}

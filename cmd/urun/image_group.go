@@ -5,7 +5,7 @@ import "github.com/spf13/cobra"
 // imageCommands are the image commands that `urun` has at its top level
 // as well as under `urun image` (Docker's docker pull / docker image pull).
 func imageCommands(g *globals) []*cobra.Command {
-	return []*cobra.Command{newPullCommand(g), newImagesCommand(g)}
+	return []*cobra.Command{newPullCommand(g), newSaveCommand(g), newLoadCommand(g), newImportCommand(g), newImagesCommand(g), newTagCommand(g), newRmiCommand(g), newHistoryCommand(g), newPushCommand(g)}
 }
 
 // newImageCommand is `urun image COMMAND`.
@@ -19,7 +19,11 @@ func newImageCommand(g *globals) *cobra.Command {
 		if c.Name() == "images" {
 			c.Use, c.Aliases = "ls [OPTIONS]", []string{"list"}
 		}
+		if c.Name() == "rmi" {
+			c.Use, c.Aliases = "rm [OPTIONS] IMAGE...", []string{"rmi", "remove"}
+		}
 		cmd.AddCommand(c)
 	}
+	cmd.AddCommand(newImagePruneCommand(g), newImageInspectCommand(g))
 	return cmd
 }

@@ -12,45 +12,72 @@ func (g *globals) helperOptions() helper.Options {
 
 func newPullCommand(g *globals) *cobra.Command {
 	var quiet, tlsVerify bool
+	var platform string
 	cmd := &cobra.Command{
 		Use:   "pull [OPTIONS] IMAGE",
 		Short: "Pull an image from a registry",
 		Long: `Pull an image from a registry into urun's store. Short names resolve to
 docker.io/library/...; registries.conf(5) mirrors and insecure settings and
-the credentials in auth.json or ~/.docker/config.json apply.`,
+the credentials in auth.json or ~/.docker/config.json apply.
+
+IMAGE is NAME[:TAG] or NAME@sha256:DIGEST. From an image index (a
+multi-platform image) the host's platform is pulled, or --platform's.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return helper.Pull(g.helperOptions(), args[0], quiet, tlsVerifyFlag(cmd, tlsVerify))
+			opts := g.helperOptions()
+			opts.Platform = platform
+			return helper.Pull(opts, args[0], quiet, tlsVerifyFlag(cmd, tlsVerify))
 		},
 	}
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "do not show progress")
 	cmd.Flags().BoolVar(&tlsVerify, "tls-verify", true, "require HTTPS and verify certificates")
+	cmd.Flags().StringVar(&platform, "platform", "", "pull the image for OS/ARCH[/VARIANT] from a multi-platform image (default: the host's)")
 	return cmd
 }
 
 func newImagesCommand(g *globals) *cobra.Command {
-	var quiet, noTrunc bool
+	var all, quiet, noTrunc, digests bool
 	var format string
+	var filters []string
 	cmd := &cobra.Command{
-		Use:   "images [OPTIONS]",
+		Use:   "images [OPTIONS] [REPOSITORY[:TAG]]",
 		Short: "List stored images",
-		Args:  cobra.NoArgs,
+		Long: `List stored images, newest first, as 'docker images' does.
+
+--format takes table (the default), json (an array, as podman's), or a Go
+template of the fields .ID .Repository .Tag .Digest .CreatedSince
+.CreatedAt .Size, with Docker's "table" prefix for a header and aligned
+columns: --format 'table {{.Repository}}:{{.Tag}}\t{{.Size}}'.
+
+--filter (repeatable): dangling=true|false (images without a name),
+reference=PATTERN (busybox, 'localhost:5000/*:v1', glob as Docker's),
+label=KEY or label=KEY=VALUE, before=IMAGE and since=IMAGE (created before
+or after IMAGE). REPOSITORY[:TAG] is a reference filter.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var extra []string
-			if quiet {
-				extra = append(extra, "--quiet")
-			}
-			if noTrunc {
-				extra = append(extra, "--no-trunc")
+			for _, f := range []struct {
+				on   bool
+				flag string
+			}{{all, "--all"}, {quiet, "--quiet"}, {noTrunc, "--no-trunc"}, {digests, "--digests"}} {
+				if f.on {
+					extra = append(extra, f.flag)
+				}
 			}
 			if format != "" {
 				extra = append(extra, "--format", format)
 			}
-			return helper.Images(g.helperOptions(), extra...)
+			for _, f := range filters {
+				extra = append(extra, "--filter", f)
+			}
+			return helper.Images(g.helperOptions(), append(extra, append([]string{"--"}, args...)...)...)
 		},
 	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "show all images (urun keeps no intermediate images: the same list)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "show only image ids")
 	cmd.Flags().BoolVar(&noTrunc, "no-trunc", false, "do not truncate ids")
-	cmd.Flags().StringVar(&format, "format", "", "output format: json")
+	cmd.Flags().BoolVar(&digests, "digests", false, "show digests")
+	cmd.Flags().StringVar(&format, "format", "", "table, json, or a Go template (see above)")
+	cmd.Flags().StringArrayVarP(&filters, "filter", "f", nil, "filter: dangling=, reference=, label=, before=, since=")
 	return cmd
 }

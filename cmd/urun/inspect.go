@@ -1,13 +1,13 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/inspect"
 )
 
@@ -16,23 +16,32 @@ import (
 func newInspectCommand(g *globals, containersOnly bool) *cobra.Command {
 	var o inspect.Options
 	var typ string
-	cmd := &cobra.Command{
-		Use:   "inspect [OPTIONS] CONTAINER...",
-		Short: "Show containers' configuration and state as JSON",
-		Long: `Show containers' configuration and state as a JSON array shaped as
+	use, short := "inspect [OPTIONS] NAME|ID...", "Show containers' or images' configuration as JSON"
+	long := `Show containers and images as a JSON array shaped as 'docker inspect' shows
+them ('docker container inspect', 'docker image inspect'), or with -f a Go
+template applied to each, as Docker's: -f '{{.State.Status}}',
+-f '{{json .Config}}'. A name is looked for among the containers first, then
+among the images; --type container or --type image looks only there.`
+	if containersOnly {
+		use, short = "inspect [OPTIONS] CONTAINER...", "Show containers' configuration and state as JSON"
+		long = `Show containers' configuration and state as a JSON array shaped as
 'docker container inspect' shows it, or with -f a Go template applied to
-each, as Docker's: -f '{{.State.Status}}', -f '{{json .Config}}'.
-Image inspect is not supported yet.`,
-		Args: cobra.MinimumNArgs(1),
+each, as Docker's: -f '{{.State.Status}}', -f '{{json .Config}}'.`
+	}
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Long:  long,
+		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch typ {
-			case "", "container":
-			case "image":
-				return errors.New("image inspect is not supported yet: urun inspect shows containers")
-			default:
-				return fmt.Errorf("--type %q: urun inspects containers only: use --type container", typ)
+			switch {
+			case typ == "image":
+				return helper.Run(g.helperOptions(), imageInspectArgs(o.Format, args)...)
+			case typ == "" && !containersOnly:
+				o.Images = inspect.HelperImages(g.helperOptions())
+			case typ != "container" && typ != "":
+				return fmt.Errorf("--type %q: want container or image", typ)
 			}
-			o.ContainersOnly = containersOnly || typ == "container"
 			if o.Format != "" {
 				if _, err := containers.ParseFormat(o.Format); err != nil {
 					return err
@@ -45,9 +54,9 @@ Image inspect is not supported yet.`,
 			return combineErrors(len(args), inspect.Write(os.Stdout, cfg, args, o))
 		},
 	}
-	cmd.Flags().StringVarP(&o.Format, "format", "f", "", "format each container with a Go template")
+	cmd.Flags().StringVarP(&o.Format, "format", "f", "", "format each object with a Go template")
 	if !containersOnly {
-		cmd.Flags().StringVar(&typ, "type", "", "type of object: container (images are not supported yet)")
+		cmd.Flags().StringVar(&typ, "type", "", "type of object: container or image (default: a container, else an image)")
 	}
 	return cmd
 }

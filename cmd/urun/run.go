@@ -32,6 +32,7 @@ type runFlags struct {
 	publish, dns, dnsSearch, dnsOptions         []string
 	addHosts                                    []string
 	tlsVerify                                   bool
+	platform                                    string
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -81,6 +82,7 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags) {
 	addLifecycleFlags(fl, f)
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not show pull progress")
 	fl.BoolVar(&f.tlsVerify, "tls-verify", true, "require HTTPS and verify certificates when pulling")
+	fl.StringVar(&f.platform, "platform", "", "when pulling, take the image for OS/ARCH[/VARIANT] from a multi-platform image (a stored image is used as it is)")
 }
 
 func runContainer(cmd *cobra.Command, g *globals, f *runFlags, args []string) error {
@@ -162,7 +164,7 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 			return o, fmt.Errorf("--stop-signal: %w", err)
 		}
 	}
-	img, name, err := findOrPull(cfg, g, args[0], f.quiet, tlsVerifyFlag(cmd, f.tlsVerify))
+	img, name, err := findOrPull(cfg, g, args[0], f.quiet, tlsVerifyFlag(cmd, f.tlsVerify), f.platform)
 	if err != nil {
 		return o, err
 	}
@@ -212,7 +214,7 @@ func (f *runFlags) specOptions(cmd *cobra.Command, command []string) (spec.Optio
 
 // findOrPull returns the stored image for ref, pulling it first when it is
 // not stored, as `docker run` does.
-func findOrPull(cfg *config.Config, g *globals, ref string, quiet bool, tlsVerify *bool) (*local.Image, string, error) {
+func findOrPull(cfg *config.Config, g *globals, ref string, quiet bool, tlsVerify *bool, platform string) (*local.Image, string, error) {
 	name, err := local.Normalize(ref)
 	if err != nil {
 		return nil, "", err
@@ -220,6 +222,11 @@ func findOrPull(cfg *config.Config, g *globals, ref string, quiet bool, tlsVerif
 	img, err := local.Find(cfg.GraphRoot, name)
 	if err == nil {
 		return img, name, nil
+	}
+	// An id or id prefix, the only name of an untagged (loaded,
+	// imported) image; names come first, as with Docker.
+	if byID, idErr := local.Find(cfg.GraphRoot, ref); errors.Is(err, local.ErrNotFound) && idErr == nil {
+		return byID, ref, nil
 	}
 	if !errors.Is(err, local.ErrNotFound) {
 		return nil, "", err
@@ -230,6 +237,7 @@ func findOrPull(cfg *config.Config, g *globals, ref string, quiet bool, tlsVerif
 	// The pulled image's id must not mix with the container's output.
 	pullOpts := g.helperOptions()
 	pullOpts.Stdout = os.Stderr
+	pullOpts.Platform = platform
 	if quiet {
 		pullOpts.Stdout = io.Discard
 	}

@@ -27,12 +27,21 @@ type Options struct {
 	RootfsDriver string // --rootfs-driver: auto, native or fuse-overlayfs
 	ConfigFile   string // --config
 
+	// ExtraFiles are passed to the helper as file descriptors 3, 4...:
+	// `urun login -p` hands the password over in a pipe, never in the
+	// helper's arguments or environment.
+	ExtraFiles []*os.File
+
 	// Stdout receives the helper's standard output (the pulled image's
 	// id, the image list); nil means os.Stdout. `urun run` pulling a
 	// missing image sets it to os.Stderr or io.Discard so the container's
 	// output stays alone on stdout. Progress and errors always go to
 	// stderr.
 	Stdout io.Writer
+
+	// Platform is Pull's --platform, OS/ARCH[/VARIANT]: which image of
+	// an index to pull ("" the host's). Other subcommands ignore it.
+	Platform string
 }
 
 func (o Options) args() []string {
@@ -127,6 +136,9 @@ func Pull(opts Options, ref string, quiet bool, tlsVerify *bool) error {
 	if tlsVerify != nil {
 		args = append(args, "--tls-verify="+strconv.FormatBool(*tlsVerify))
 	}
+	if opts.Platform != "" {
+		args = append(args, "--platform="+opts.Platform)
+	}
 	// "--" keeps a reference starting with "-" from being read as a flag.
 	return Run(opts, append(args, "--", ref)...)
 }
@@ -150,6 +162,7 @@ func Run(opts Options, args ...string) error {
 	if opts.Stdout != nil {
 		cmd.Stdout = opts.Stdout
 	}
+	cmd.ExtraFiles = opts.ExtraFiles
 	// Ctrl-C reaches the helper too (same process group); urun waits for
 	// it to clean up instead of dying first, and passes on signals sent
 	// to urun alone.

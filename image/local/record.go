@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/urun/urun/atomicfile"
 )
@@ -36,6 +37,9 @@ type Image struct {
 	// LinkDir is the directory that Layer.Link names are relative to.
 	LinkDir string      `json:"link_dir,omitempty"`
 	Config  ImageConfig `json:"config"`
+	// LastTagTime is when `urun tag` last named the image (inspect's
+	// Metadata.LastTagTime), zero if never.
+	LastTagTime time.Time `json:"last_tag_time,omitzero"`
 }
 
 // ImageConfig is the part of the OCI image configuration urun uses.

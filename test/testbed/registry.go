@@ -48,6 +48,11 @@ http:
 // returns once it answers GET /v2/. The registry is killed when the calling
 // process dies, even by SIGKILL; Stop ends it earlier.
 func StartRegistry(dir string) (*Registry, error) {
+	return StartRegistryWith(dir, RegistryOptions{})
+}
+
+// StartRegistryWith is StartRegistry with options: see RegistryOptions.
+func StartRegistryWith(dir string, o RegistryOptions) (*Registry, error) {
 	bin, err := exec.LookPath("docker-registry")
 	if err != nil {
 		bin = "/usr/bin/docker-registry"
@@ -62,8 +67,12 @@ func StartRegistry(dir string) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
+	extra, err := o.prepare(dir)
+	if err != nil {
+		return nil, err
+	}
 	cfg := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, registryConfig, filepath.Join(dir, "storage"), addr), 0o600); err != nil {
+	if err := os.WriteFile(cfg, append(fmt.Appendf(nil, registryConfig, filepath.Join(dir, "storage"), addr), extra...), 0o600); err != nil {
 		return nil, err
 	}
 	r := &Registry{
@@ -71,7 +80,7 @@ func StartRegistry(dir string) (*Registry, error) {
 		dir:     dir,
 		logPath: filepath.Join(dir, "registry.log"),
 		exited:  make(chan struct{}),
-		client:  &http.Client{Timeout: 30 * time.Second},
+		client:  o.client(),
 	}
 	logf, err := os.Create(r.logPath)
 	if err != nil {

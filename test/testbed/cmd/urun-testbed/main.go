@@ -3,7 +3,7 @@
 // optionally the busybox fixture unpacked into a directory (for bwrap) and
 // an image holding the host's iperf3 (for the network benchmark).
 //
-//	urun-testbed -dir DIR [-rootfs DIR] [-iperf3 PROGRAM] [-ready FILE]
+//	urun-testbed -dir DIR [-rootfs DIR] [-iperf3 PROGRAM] [-big] [-ready FILE]
 //
 // Once everything is up it prints, and writes to FILE (atomically, so a
 // script can poll for it), lines KEY=VALUE:
@@ -14,6 +14,9 @@
 //	ROOTFS=DIR                 (with -rootfs)
 //	IPERF3=127.0.0.1:PORT/test/iperf3:latest   (with -iperf3)
 //	IPERF3_ERROR=WHY           (with -iperf3, when that image could not be built)
+//	BIG=127.0.0.1:PORT/test/big:latest   (with -big: testbed.BuildBig's image)
+//	BIG_LAYERS=N BIG_LAYER_SIZES=BYTES,… BIG_COMPRESSED=BYTES BIG_UNPACKED=BYTES   (with -big;
+//	                           sizes compressed, bottom layer first; UNPACKED: its generated files)
 //
 // The iperf3 image is the busybox fixture plus PROGRAM at /usr/bin/iperf3
 // and the shared libraries it loads (see testbed.Derive). A failure to
@@ -46,8 +49,9 @@ func run() int {
 	rootfs := flag.String("rootfs", "", "unpack the busybox fixture's root file system into this directory (empty or missing)")
 	ready := flag.String("ready", "", "write the KEY=VALUE lines to this file once ready")
 	iperf3 := flag.String("iperf3", "", "also push test/iperf3:latest, the busybox fixture with this iperf3 program and its libraries")
+	big := flag.Bool("big", false, "also push test/big:latest, the multi-layer image of about 100 MB the pull benchmark pulls")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s -dir DIR [-rootfs DIR] [-iperf3 PROGRAM] [-ready FILE]\n", os.Args[0])
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s -dir DIR [-rootfs DIR] [-iperf3 PROGRAM] [-big] [-ready FILE]\n", os.Args[0])
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -94,6 +98,24 @@ func run() int {
 		} else {
 			lines = append(lines, "IPERF3="+reg.Ref(img))
 		}
+	}
+	if *big {
+		img, err := testbed.BuildBig(fixtures.Busybox)
+		if err != nil {
+			return fail("build the big image: %v", err)
+		}
+		if err := reg.Push(img.Image); err != nil {
+			return fail("push %s: %v", img.Name(), err)
+		}
+		var compressed int
+		var sizes []string
+		for _, l := range img.Layers {
+			compressed += len(l.Data)
+			sizes = append(sizes, fmt.Sprint(len(l.Data)))
+		}
+		lines = append(lines, "BIG="+reg.Ref(img.Image), fmt.Sprintf("BIG_LAYERS=%d", len(img.Layers)),
+			"BIG_LAYER_SIZES="+strings.Join(sizes, ","),
+			fmt.Sprintf("BIG_COMPRESSED=%d", compressed), fmt.Sprintf("BIG_UNPACKED=%d", img.Unpacked))
 	}
 	if *rootfs != "" {
 		abs, err := filepath.Abs(*rootfs)

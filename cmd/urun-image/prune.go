@@ -1,0 +1,43 @@
+//go:build containers_image_openpgp && exclude_graphdriver_btrfs
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	flag "github.com/spf13/pflag"
+
+	"github.com/urun/urun/config"
+	"github.com/urun/urun/image"
+)
+
+func parsePrune(args []string) (func(*config.Config) error, error) {
+	fs := flag.NewFlagSet("prune", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	all := fs.BoolP("all", "a", false, "remove every image no container uses, not only those without a name")
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("%v\n%s", err, usage)
+	}
+	if fs.NArg() != 0 {
+		return nil, fmt.Errorf("unexpected argument %q\n%s", fs.Arg(0), usage)
+	}
+	return func(cfg *config.Config) error {
+		used, err := imagesInUse(cfg)
+		if err != nil {
+			return err
+		}
+		store, err := image.Open(cfg)
+		if err != nil {
+			return err
+		}
+		p, err := image.Prune(context.Background(), store, image.PruneOptions{All: *all, InUse: used})
+		if shutErr := image.Shutdown(store); err == nil {
+			err = shutErr
+		}
+		image.WritePruned(os.Stdout, p)
+		return err
+	}, nil
+}

@@ -1,0 +1,58 @@
+//go:build containers_image_openpgp && exclude_graphdriver_btrfs
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	flag "github.com/spf13/pflag"
+
+	"github.com/urun/urun/config"
+	"github.com/urun/urun/image"
+)
+
+func parseRmi(args []string) (func(*config.Config) error, error) {
+	fs := flag.NewFlagSet("rmi", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	force := fs.BoolP("force", "f", false, "untag images containers use, and images in several repositories")
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("%v\n%s", err, usage)
+	}
+	if fs.NArg() == 0 {
+		return nil, fmt.Errorf("name at least one image\n%s", usage)
+	}
+	refs := fs.Args()
+	return func(cfg *config.Config) error {
+		used, err := imagesInUse(cfg)
+		if err != nil {
+			return err
+		}
+		store, err := image.Open(cfg)
+		if err != nil {
+			return err
+		}
+		errs := image.Remove(context.Background(), store, refs, image.RemoveOptions{Force: *force, InUse: used, Out: os.Stdout, Warn: os.Stderr})
+		if err := image.Shutdown(store); err != nil {
+			errs = append(errs, err)
+		}
+		return combineErrors(len(refs), errs)
+	}, nil
+}
+
+// combineErrors follows `urun rm`: one failing ref is urun's error (125),
+// with several each failure is printed and the exit status is 1.
+func combineErrors(refs int, errs []error) error {
+	switch {
+	case len(errs) == 0:
+		return nil
+	case refs == 1 && len(errs) == 1:
+		return errs[0]
+	}
+	for _, err := range errs {
+		fmt.Fprintln(os.Stderr, "urun:", err)
+	}
+	return exitCode(1)
+}

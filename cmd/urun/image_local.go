@@ -1,0 +1,144 @@
+package main
+
+import (
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/urun/urun/image/helper"
+)
+
+func newTagCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+		Short: "Give an image another name",
+		Long: `Give the image SOURCE_IMAGE (a name, or an id or id prefix) the name
+TARGET_IMAGE too, normalized as Docker does: myapp is
+docker.io/library/myapp:latest. A name another image had moves to this one.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return helper.Run(g.helperOptions(), "tag", "--", args[0], args[1])
+		},
+	}
+}
+
+func newRmiCommand(g *globals) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "rmi [OPTIONS] IMAGE...",
+		Short: "Remove images",
+		Long: `Remove images as 'docker rmi' does. A name is untagged ("Untagged:"), and
+the image deleted ("Deleted:") once it has no name left; an id untags every
+name. Only layers no other image uses are deleted. An image a container (in
+any state) uses is refused; with -f it is untagged and kept, so that the
+container still starts. -f also deletes by id an image named in several
+repositories.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a := []string{"rmi"}
+			if force {
+				a = append(a, "--force")
+			}
+			return helper.Run(g.helperOptions(), append(append(a, "--"), args...)...)
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "untag images containers use (keeping them), delete images named in several repositories")
+	return cmd
+}
+
+// newImagePruneCommand is `urun image prune`.
+func newImagePruneCommand(g *globals) *cobra.Command {
+	var all, force bool
+	cmd := &cobra.Command{
+		Use:   "prune [OPTIONS]",
+		Short: "Remove images without a name",
+		Long: `Remove the images without a name (with -a: every image) that no container
+uses, with their layers no other image uses; prints what was deleted and the
+space reclaimed. On a terminal it asks first unless -f.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			warning := "WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] "
+			if all {
+				warning = "WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue? [y/N] "
+			}
+			if !force && term.IsTerminal(int(os.Stdin.Fd())) && !confirm(warning) {
+				return nil
+			}
+			a := []string{"prune"}
+			if all {
+				a = append(a, "--all")
+			}
+			return helper.Run(g.helperOptions(), a...)
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "remove every image no container uses")
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
+	return cmd
+}
+
+func newHistoryCommand(g *globals) *cobra.Command {
+	var quiet, noTrunc, human bool
+	var format string
+	cmd := &cobra.Command{
+		Use:   "history [OPTIONS] IMAGE",
+		Short: "Show the history of an image",
+		Long: `Show the steps that built an image, newest first, from its configuration's
+history: IMAGE (the image's id on the newest step, <missing> on the others,
+as Docker), CREATED, CREATED BY, SIZE (of the layer the step made), COMMENT.
+--format takes table, json or a Go template of .ID .CreatedSince .CreatedAt
+.CreatedBy .Size .Comment.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a := []string{"history", "--human=" + boolText(human)}
+			if quiet {
+				a = append(a, "--quiet")
+			}
+			if noTrunc {
+				a = append(a, "--no-trunc")
+			}
+			if format != "" {
+				a = append(a, "--format", format)
+			}
+			return helper.Run(g.helperOptions(), append(a, "--", args[0])...)
+		},
+	}
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "show only image ids")
+	cmd.Flags().BoolVar(&noTrunc, "no-trunc", false, "do not truncate the output")
+	cmd.Flags().BoolVarP(&human, "human", "H", true, "print sizes and dates in human readable format")
+	cmd.Flags().StringVar(&format, "format", "", "table, json, or a Go template")
+	return cmd
+}
+
+// newImageInspectCommand is `urun image inspect`.
+func newImageInspectCommand(g *globals) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "inspect [OPTIONS] IMAGE...",
+		Short: "Show images' configuration as JSON",
+		Long: `Show images as a JSON array shaped as 'docker image inspect' shows it (Id,
+RepoTags, RepoDigests, Created, Config, Architecture, Os, Size, RootFS...),
+or with -f a Go template applied to each: -f '{{.Id}}', -f '{{json .Config}}'.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return helper.Run(g.helperOptions(), imageInspectArgs(format, args)...)
+		},
+	}
+	cmd.Flags().StringVarP(&format, "format", "f", "", "format each image with a Go template")
+	return cmd
+}
+
+func imageInspectArgs(format string, refs []string) []string {
+	a := []string{"inspect"}
+	if format != "" {
+		a = append(a, "--format", format)
+	}
+	return append(append(a, "--"), refs...)
+}
+
+func boolText(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
