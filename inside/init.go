@@ -90,11 +90,15 @@ func run(sync *os.File) error {
 	if err := bringUpLoopback(); err != nil {
 		return err
 	}
+	if err := confineFileSystem(s.Linux.MaskedPaths, s.Linux.ReadonlyPaths, s.Root.Readonly); err != nil {
+		return err
+	}
 	proc := s.Process
 	return startProcess(sync, process{
 		args: proc.Args, env: proc.Env, user: proc.User.Username, cwd: proc.Cwd,
 		terminal: proc.Terminal, consoleSize: proc.ConsoleSize,
 		stage: "init", makeCwd: true, dieWithParent: true,
+		capabilities: proc.Capabilities, noNewPrivileges: proc.NoNewPrivileges,
 		beforeExec: func() error {
 			if c.WaitForHost {
 				return waitForHost(sync)

@@ -27,6 +27,12 @@ type process struct {
 	dieWithParent bool
 	// beforeExec runs once every check has passed, right before exec.
 	beforeExec func() error
+	// capabilities are the process's bounding, permitted and effective
+	// sets (the same list each; nil keeps the stage's own, all of them).
+	capabilities *specs.LinuxCapabilities
+	// noNewPrivileges sets no_new_privs: setuid bits and file
+	// capabilities give nothing at exec.
+	noNewPrivileges bool
 }
 
 // startProcess resolves the user in the container's /etc/passwd, gives
@@ -53,8 +59,22 @@ func startProcess(sync *os.File, p process) error {
 	} else if _, err := unix.Setsid(); err != nil {
 		return fmt.Errorf("setsid: %w", err)
 	}
+	var keep capSet
+	if p.capabilities != nil {
+		if keep, err = capabilityMask(p.capabilities.Bounding); err != nil {
+			return err
+		}
+		if err := limitBoundingSet(keep); err != nil {
+			return err
+		}
+	}
 	if err := switchUser(user); err != nil {
 		return err
+	}
+	if p.capabilities != nil {
+		if err := setCapabilities(keep); err != nil {
+			return err
+		}
 	}
 	if err := unix.Chdir(p.cwd); err != nil {
 		if !p.makeCwd {
@@ -69,6 +89,11 @@ func startProcess(sync *os.File, p process) error {
 	if p.beforeExec != nil {
 		if err := p.beforeExec(); err != nil {
 			return err
+		}
+	}
+	if p.noNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("set no_new_privs: %w", err)
 		}
 	}
 	// Changing credentials cleared the parent-death signal.

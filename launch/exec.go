@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/inside"
@@ -116,6 +117,8 @@ func prepareExec(o ExecOptions) (inside.ExecConfig, int, error) {
 	ec = inside.ExecConfig{
 		Args: o.Command, Env: spec.MergeEnv(proc.Env, o.Env, os.LookupEnv),
 		User: proc.User.Username, Cwd: proc.Cwd, Terminal: o.Terminal, Detached: o.Detach,
+		// The same confinement as the container's command.
+		Capabilities: proc.Capabilities, NoNewPrivileges: proc.NoNewPrivileges,
 	}
 	if o.User != "" {
 		ec.User = o.User
@@ -144,8 +147,10 @@ type execProcess struct {
 	User struct {
 		Username string `json:"username"`
 	} `json:"user"`
-	Env []string `json:"env"`
-	Cwd string   `json:"cwd"`
+	Env             []string                 `json:"env"`
+	Cwd             string                   `json:"cwd"`
+	Capabilities    *specs.LinuxCapabilities `json:"capabilities"`
+	NoNewPrivileges bool                     `json:"noNewPrivileges"`
 }
 
 func readProcess(path string) (execProcess, error) {

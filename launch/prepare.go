@@ -173,7 +173,7 @@ func (c *container) writeRunState() (err error) {
 		}
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/etc/" + name, Type: "bind", Source: path, Options: []string{"bind"}})
 	}
-	s.Root = &specs.Root{Path: filepath.Join(c.stateDir, "rootfs")}
+	s.Root = &specs.Root{Path: filepath.Join(c.stateDir, "rootfs"), Readonly: s.Root != nil && s.Root.Readonly}
 	driver, err := rootfsDriver(c.cfg)
 	if err != nil {
 		return err

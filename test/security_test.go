@@ -1,0 +1,206 @@
+package test
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// dockerDefaultCaps is Docker's default capability set as /proc shows it.
+const dockerDefaultCaps = "00000000a80425fb"
+
+// procStatus returns the fields of /proc/self/status a process in a
+// container run with flags sees.
+func procStatus(t *testing.T, e *env, flags ...string) map[string]string {
+	t.Helper()
+	args := append(append([]string{"run", "--rm"}, flags...), busyboxRef, "cat", "/proc/self/status")
+	out := e.urun(t, args...).ok(t)
+	fields := map[string]string{}
+	for _, l := range lines(out) {
+		k, v, ok := strings.Cut(l, ":")
+		if ok {
+			fields[k] = strings.TrimSpace(v)
+		}
+	}
+	return fields
+}
+
+// allCaps is every capability of this kernel as /proc shows the set.
+func allCaps(t *testing.T) string {
+	data, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	require.NoError(t, err)
+	last, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	require.NoError(t, err)
+	return fmt.Sprintf("%016x", uint64(1)<<(last+1)-1)
+}
+
+func TestRunGivesDockersCapabilitiesAndNoNewPrivileges(t *testing.T) {
+	e := sharedStore(t)
+	for _, c := range []struct {
+		name                string
+		flags               []string
+		eff, bnd, noNewPriv string
+	}{
+		{"root by default", nil, dockerDefaultCaps, dockerDefaultCaps, "1"},
+		{"a user other than root has none effective", []string{"--user", "app"}, "0000000000000000", dockerDefaultCaps, "1"},
+		{"cap-drop ALL", []string{"--cap-drop", "ALL"}, "0000000000000000", "0000000000000000", "1"},
+		{"cap-drop ALL then cap-add one", []string{"--cap-drop", "all", "--cap-add", "net_bind_service"}, "0000000000000400", "0000000000000400", "1"},
+		{"cap-add NET_ADMIN", []string{"--cap-add", "CAP_NET_ADMIN"}, "00000000a80435fb", "00000000a80435fb", "1"},
+		{"cap-drop two, comma-separated", []string{"--cap-drop", "CHOWN,NET_RAW"}, "00000000a80405fa", "00000000a80405fa", "1"},
+		{"no-new-privileges=false", []string{"--security-opt", "no-new-privileges=false"}, dockerDefaultCaps, dockerDefaultCaps, "0"},
+		{"privileged", []string{"--privileged"}, allCaps(t), allCaps(t), "0"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := procStatus(t, e, c.flags...)
+			assert.Equal(t, c.eff, st["CapEff"], "CapEff")
+			assert.Equal(t, c.eff, st["CapPrm"], "CapPrm")
+			assert.Equal(t, c.bnd, st["CapBnd"], "CapBnd")
+			assert.Equal(t, "0000000000000000", st["CapInh"], "CapInh")
+			assert.Equal(t, "0000000000000000", st["CapAmb"], "CapAmb")
+			assert.Equal(t, c.noNewPriv, st["NoNewPrivs"], "NoNewPrivs")
+		})
+	}
+}
+
+func TestExecGetsTheContainersCapabilities(t *testing.T) {
+	e := sharedStore(t)
+	id := e.runDetached(t, "--cap-drop", "ALL", "--cap-add", "KILL", busyboxRef, "sleep", "60")
+	out := e.urun(t, "exec", id, "cat", "/proc/self/status").ok(t)
+	assert.Contains(t, out, "CapEff:\t0000000000000020")
+	assert.Contains(t, out, "CapBnd:\t0000000000000020")
+	assert.Contains(t, out, "NoNewPrivs:\t1")
+}
+
+func TestRunRefusesWhatTheDefaultCapabilitiesDoNotAllow(t *testing.T) {
+	e := sharedStore(t)
+	for _, c := range []struct {
+		name, script string
+	}{
+		{"mount a new proc", "mkdir /p && mount -t proc proc /p"},
+		{"mount a tmpfs", "mkdir /m && mount -t tmpfs none /m"},
+		{"change the host name", "hostname other"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res := e.urun(t, "run", "--rm", busyboxRef, "sh", "-c", c.script)
+			assert.NotEqual(t, 0, res.code, "%s must fail under the default capabilities: %s", c.script, res.describe())
+			assert.Regexp(t, `(?i)permission denied|operation not permitted`, res.stderr, "the kernel's refusal: %s", res.describe())
+		})
+	}
+	e.urun(t, "run", "--rm", "--privileged", busyboxRef, "sh", "-c", "mkdir /p && mount -t proc proc /p && test -e /p/self/status").ok(t)
+}
+
+// Docker's masked and read-only paths (see spec.DefaultMaskedPaths); the
+// test checks those this host's kernel has.
+var (
+	maskedPaths = []string{
+		"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+		"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+		"/sys/firmware", "/sys/devices/virtual/powercap",
+	}
+	readonlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+)
+
+func existingOnHost(t *testing.T, paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if _, err := os.Lstat(p); err == nil {
+			out = append(out, p)
+		}
+	}
+	require.NotEmpty(t, out, "none of %v exists on this host", paths)
+	return out
+}
+
+// mountPoints returns the mount points /proc/self/mountinfo lists in a
+// container run with flags, with each one's per-mount options.
+func mountPoints(t *testing.T, e *env, flags ...string) map[string]string {
+	t.Helper()
+	args := append(append([]string{"run", "--rm"}, flags...), busyboxRef, "cat", "/proc/self/mountinfo")
+	out := e.urun(t, args...).ok(t)
+	points := map[string]string{}
+	for _, l := range lines(out) {
+		f := strings.Fields(l)
+		if len(f) > 5 {
+			points[f[4]] = f[5]
+		}
+	}
+	return points
+}
+
+func TestRunMasksAndProtectsProcAndSys(t *testing.T) {
+	e := sharedStore(t)
+	masked := existingOnHost(t, maskedPaths)
+	readonly := existingOnHost(t, readonlyPaths)
+
+	points := mountPoints(t, e)
+	for _, p := range masked {
+		assert.Contains(t, points, p, "%s is masked by a mount", p)
+	}
+	for _, p := range readonly {
+		assert.True(t, strings.HasPrefix(points[p], "ro"), "%s is mounted read-only: %q", p, points[p])
+	}
+	// What a process reads and writes there.
+	script := `for p in "$@"; do if [ -d $p ]; then echo "$p $(ls -A $p | wc -l)"; else echo "$p $(cat $p | wc -c)"; fi; done
+if echo 1 > /proc/sys/vm/drop_caches 2>/dev/null; then echo "sys writable"; else echo "sys read-only"; fi`
+	args := append([]string{"run", "--rm", "--cap-add", "SYS_ADMIN", busyboxRef, "sh", "-c", script, "sh"}, masked...)
+	out := e.urun(t, args...).ok(t)
+	for _, p := range masked {
+		assert.Contains(t, out, p+" 0\n", "%s shows nothing", p)
+	}
+	assert.Contains(t, out, "sys read-only\n", "/proc/sys stays read-only even with CAP_SYS_ADMIN")
+
+	unmasked := mountPoints(t, e, "--security-opt", "unmask="+masked[0]+":/proc/sys")
+	assert.NotContains(t, unmasked, masked[0])
+	assert.NotContains(t, unmasked, "/proc/sys")
+	for _, p := range masked[1:] {
+		assert.Contains(t, unmasked, p, "the other masks stay")
+	}
+	all := mountPoints(t, e, "--security-opt", "unmask=ALL")
+	for _, p := range append(masked, readonly...) {
+		assert.NotContains(t, all, p, "unmask=ALL")
+	}
+
+	out = e.urun(t, "run", "--rm", "--security-opt", "mask=/etc/layer2", busyboxRef, "wc", "-c", "/etc/layer2").ok(t)
+	assert.Equal(t, "0 /etc/layer2\n", out)
+
+	privileged := mountPoints(t, e, "--privileged")
+	for _, p := range append(masked, readonly...) {
+		assert.NotContains(t, privileged, p, "--privileged masks nothing")
+	}
+	assert.True(t, strings.HasPrefix(privileged["/sys"], "rw"), "--privileged: /sys is writable: %q", privileged["/sys"])
+}
+
+func TestRunReadOnlyKeepsTmpAndRunWritable(t *testing.T) {
+	e := sharedStore(t)
+	res := e.urun(t, "run", "--rm", "--read-only", busyboxRef, "touch", "/etc/new")
+	assert.NotEqual(t, 0, res.code)
+	assert.Contains(t, res.stderr, "Read-only file system")
+	e.urun(t, "run", "--rm", "--read-only", busyboxRef, "sh", "-c", "touch /tmp/a /var/tmp/b /run/c /dev/shm/d").ok(t)
+	e.urun(t, "run", "--rm", "--read-only", "--tmpfs", "/tmp:size=1m", busyboxRef, "touch", "/tmp/a").ok(t)
+}
+
+func TestRunRejectsBadSecurityOptions(t *testing.T) {
+	e := sharedStore(t)
+	for _, c := range []struct {
+		flags []string
+		msg   string
+	}{
+		{[]string{"--cap-add", "NET_FOO"}, `unknown capability "NET_FOO"`},
+		{[]string{"--cap-drop", "bogus"}, `--cap-drop: unknown capability "bogus"`},
+		{[]string{"--security-opt", "no-new-privileges=maybe"}, "want no-new-privileges=true or =false"},
+		{[]string{"--security-opt", "mask=relative/path"}, "not a clean absolute path"},
+		{[]string{"--security-opt", "apparmor=x"}, "unknown option"},
+	} {
+		t.Run(strings.Join(c.flags, " "), func(t *testing.T) {
+			args := append(append([]string{"run", "--rm"}, c.flags...), busyboxRef, "true")
+			res := e.urun(t, args...)
+			res.exits(t, 125)
+			assert.Contains(t, res.stderr, c.msg)
+		})
+	}
+}
