@@ -38,4 +38,5 @@ type config struct {
 	} `json:"spec"`
 	Rootfs      spec.Rootfs `json:"rootfs"`
 	WaitForHost bool        `json:"wait_for_host"`
+	Seccomp     string      `json:"seccomp"`
 }

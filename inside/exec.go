@@ -37,6 +37,8 @@ type ExecConfig struct {
 	// Capabilities and NoNewPrivileges are the container's.
 	Capabilities    *specs.LinuxCapabilities `json:"capabilities,omitempty"`
 	NoNewPrivileges bool                     `json:"no_new_privileges,omitempty"`
+	// Seccomp is the container's compiled filter (see package seccomp).
+	Seccomp []byte `json:"seccomp,omitempty"`
 }
 
 // ExecMain runs the exec stage: in the container's namespaces, as root of
@@ -63,5 +65,6 @@ func execProcess(sync *os.File) error {
 		terminal: c.Terminal, consoleSize: c.ConsoleSize,
 		stage: "exec", dieWithParent: !c.Detached,
 		capabilities: c.Capabilities, noNewPrivileges: c.NoNewPrivileges,
+		seccomp: c.Seccomp,
 	})
 }

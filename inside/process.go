@@ -33,6 +33,8 @@ type process struct {
 	// noNewPrivileges sets no_new_privs: setuid bits and file
 	// capabilities give nothing at exec.
 	noNewPrivileges bool
+	// seccomp is the BPF program to load right before exec; nil for none.
+	seccomp []byte
 }
 
 // startProcess resolves the user in the container's /etc/passwd, gives
@@ -68,6 +70,15 @@ func startProcess(sync *os.File, p process) error {
 			return err
 		}
 	}
+	// Without no_new_privs only CAP_SYS_ADMIN allows loading a filter,
+	// so it goes in before the user and capabilities change; the few
+	// calls left until exec must then pass it (Docker's profile allows
+	// them). With no_new_privs it goes in last.
+	if !p.noNewPrivileges && p.seccomp != nil {
+		if err := loadSeccomp(p.seccomp); err != nil {
+			return err
+		}
+	}
 	if err := switchUser(user); err != nil {
 		return err
 	}
@@ -81,6 +92,12 @@ func startProcess(sync *os.File, p process) error {
 			return &CommandError{Code: ExitCannotInvoke, Msg: fmt.Sprintf("enter working directory %s: %v: create it first or give another -w", p.cwd, err)}
 		}
 		return fmt.Errorf("enter working directory %s: %w", p.cwd, err)
+	}
+	// A working directory reached through a descriptor of urun's
+	// (/proc/self/fd/N) could lie outside the container's root, where the
+	// kernel cannot name it (the class of CVE-2024-21626).
+	if _, err := unix.Getwd(); err != nil {
+		return &CommandError{Code: ExitCannotInvoke, Msg: fmt.Sprintf("working directory %s is outside the container: give another -w", p.cwd)}
 	}
 	path, err := lookPath(p.args[0], env)
 	if err != nil {
@@ -106,6 +123,11 @@ func startProcess(sync *os.File, p process) error {
 	// closes on exec, which tells the host the command started.
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close urun's descriptors: %w", err)
+	}
+	if p.noNewPrivileges && p.seccomp != nil {
+		if err := loadSeccomp(p.seccomp); err != nil {
+			return err
+		}
 	}
 
 	trace.Mark(p.stage, "exec")

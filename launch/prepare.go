@@ -179,7 +179,12 @@ func (c *container) writeRunState() (err error) {
 		return err
 	}
 	lower, linkDir := c.image.LowerDirs()
+	filter, err := seccompFilter(c.cfg, &s)
+	if err != nil {
+		return err
+	}
 	cc := spec.Container{
+		Seccomp:     filter,
 		ID:          c.id,
 		Spec:        &s,
 		WaitForHost: c.net != nil,

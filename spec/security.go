@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"os"
 	"path"
 	"slices"
 	"strconv"
@@ -17,7 +18,7 @@ type Security struct {
 	CapAdd, CapDrop []string
 	ReadOnly        bool
 	// Opts are --security-opt values: no-new-privileges[=BOOL],
-	// mask=PATH[:PATH...], unmask=PATH[:PATH...]|ALL, seccomp=unconfined.
+	// mask=PATH[:PATH...], unmask=PATH[:PATH...]|ALL, seccomp=unconfined|FILE.
 	Opts []string
 }
 
@@ -42,8 +43,15 @@ type confinement struct {
 	noNewPrivileges          bool
 	masked, readonly         []string
 	seccompUnconfined        bool
+	seccompProfile           string // Docker's JSON; "" for the default
 	readOnlyRoot, writeSysfs bool
 }
+
+// SeccompAnnotation records the container's seccomp profile in its spec:
+// absent for Docker's default, "unconfined" for none, else the JSON of
+// the profile --security-opt seccomp=FILE gave (read when the container
+// was created, as Docker does).
+const SeccompAnnotation = "run.urun.seccomp"
 
 func (sec Security) resolve() (confinement, error) {
 	caps, err := Capabilities(sec.CapAdd, sec.CapDrop, sec.Privileged)
@@ -91,12 +99,20 @@ func (sec Security) resolve() (confinement, error) {
 			c.masked = slices.DeleteFunc(c.masked, func(p string) bool { return slices.Contains(paths, p) })
 			c.readonly = slices.DeleteFunc(c.readonly, func(p string) bool { return slices.Contains(paths, p) })
 		case "seccomp":
-			if value != "unconfined" {
-				return confinement{}, fmt.Errorf("--security-opt %s: urun has no seccomp filters yet: only seccomp=unconfined is accepted", opt)
+			switch {
+			case value == "unconfined":
+				c.seccompUnconfined, c.seccompProfile = true, ""
+			case value == "" || !hasValue:
+				return confinement{}, fmt.Errorf("--security-opt %s: give seccomp=unconfined or seccomp=PROFILE.json", opt)
+			default:
+				data, err := os.ReadFile(value)
+				if err != nil {
+					return confinement{}, fmt.Errorf("--security-opt %s: read the seccomp profile: %w", opt, err)
+				}
+				c.seccompUnconfined, c.seccompProfile = false, string(data)
 			}
-			c.seccompUnconfined = true
 		default:
-			return confinement{}, fmt.Errorf("--security-opt %q: unknown option: want no-new-privileges[=BOOL], mask=PATHS, unmask=PATHS|ALL or seccomp=unconfined", opt)
+			return confinement{}, fmt.Errorf("--security-opt %q: unknown option: want no-new-privileges[=BOOL], mask=PATHS, unmask=PATHS|ALL or seccomp=unconfined|PROFILE.json", opt)
 		}
 	}
 	return c, nil
@@ -134,6 +150,12 @@ func (c confinement) apply(s *specs.Spec, userMounts []specs.Mount) {
 	s.Linux.MaskedPaths = c.masked
 	s.Linux.ReadonlyPaths = c.readonly
 	s.Root.Readonly = c.readOnlyRoot
+	switch {
+	case c.seccompUnconfined:
+		s.Annotations = map[string]string{SeccompAnnotation: "unconfined"}
+	case c.seccompProfile != "":
+		s.Annotations = map[string]string{SeccompAnnotation: c.seccompProfile}
+	}
 	if c.writeSysfs {
 		for i, m := range s.Mounts {
 			if m.Destination == "/sys" && m.Type == "sysfs" {

@@ -47,6 +47,9 @@ type Container struct {
 	// the network is ready and ports are published: a first connect of the
 	// command must not fail.
 	WaitForHost bool `json:"wait_for_host,omitempty"`
+	// Seccomp is the compiled seccomp filter to load before exec (see
+	// package seccomp); "" for none.
+	Seccomp string `json:"seccomp,omitempty"`
 }
 
 // Rootfs says how to assemble the root file system.

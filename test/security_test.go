@@ -3,6 +3,7 @@ package test
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -195,6 +196,8 @@ func TestRunRejectsBadSecurityOptions(t *testing.T) {
 		{[]string{"--security-opt", "no-new-privileges=maybe"}, "want no-new-privileges=true or =false"},
 		{[]string{"--security-opt", "mask=relative/path"}, "not a clean absolute path"},
 		{[]string{"--security-opt", "apparmor=x"}, "unknown option"},
+		{[]string{"--security-opt", "seccomp=/no/such/profile.json"}, "read the seccomp profile"},
+		{[]string{"--security-opt", "seccomp"}, "give seccomp=unconfined or seccomp=PROFILE.json"},
 	} {
 		t.Run(strings.Join(c.flags, " "), func(t *testing.T) {
 			args := append(append([]string{"run", "--rm"}, c.flags...), busyboxRef, "true")
@@ -203,4 +206,81 @@ func TestRunRejectsBadSecurityOptions(t *testing.T) {
 			assert.Contains(t, res.stderr, c.msg)
 		})
 	}
+}
+
+func TestContainerProcessesHoldOnlyTheirStdio(t *testing.T) {
+	e := sharedStore(t)
+	// "; true" keeps sh from exec'ing ls, whose own descriptor would show.
+	out := e.urun(t, "run", "--rm", busyboxRef, "sh", "-c", "ls /proc/$$/fd; true").ok(t)
+	assert.Equal(t, []string{"0", "1", "2"}, lines(out), "the command's descriptors")
+	id := e.runDetached(t, busyboxRef, "sleep", "60")
+	out = e.urun(t, "exec", id, "sh", "-c", "ls /proc/$$/fd; ls /proc/1/fd").ok(t)
+	assert.Equal(t, []string{"0", "1", "2", "0", "1", "2"}, lines(out), "an exec'd process's and the detached PID 1's descriptors")
+}
+
+func TestWorkingDirectoryThroughADescriptorCannotLeaveTheContainer(t *testing.T) {
+	e := sharedStore(t)
+	id := e.runDetached(t, busyboxRef, "sleep", "60")
+	for fd := 3; fd <= 12; fd++ {
+		dir := fmt.Sprintf("/proc/self/fd/%d", fd)
+		for _, args := range [][]string{
+			{"run", "--rm", "-w", dir, busyboxRef, "ls", "-a"},
+			{"exec", "-w", dir, id, "ls", "-a"},
+		} {
+			res := e.urun(t, args...)
+			assert.Contains(t, []int{125, 126}, res.code, "%s must fail: %s", res.cmdline, res.describe())
+			assert.Contains(t, res.stderr, dir)
+		}
+	}
+}
+
+func TestUrunsBinaryIsOutOfTheContainersReach(t *testing.T) {
+	e := sharedStore(t)
+	// With --init PID 1 is urun's tiny init; an exec'd process runs urun's
+	// binary until it execs. Neither may be opened through /proc.
+	id := e.runDetached(t, "--init", busyboxRef, "sleep", "60")
+	script := `for f in /proc/1/exe /proc/1/root /proc/1/fd; do if ls -d $f/. >/dev/null 2>&1 || cat $f >/dev/null 2>&1; then echo "$f open"; else echo "$f refused"; fi; done
+if echo x >> /proc/1/exe 2>/dev/null; then echo "exe writable"; else echo "exe not writable"; fi`
+	out := e.urun(t, "exec", id, "sh", "-c", script).ok(t)
+	assert.Equal(t, []string{"/proc/1/exe refused", "/proc/1/root refused", "/proc/1/fd refused", "exe not writable"}, lines(out))
+}
+
+func TestSeccompRefusesWhatDockersProfileRefuses(t *testing.T) {
+	e := sharedStore(t)
+	for _, c := range []struct {
+		name, script string
+		// needsCaps: the default capabilities refuse it too, so only
+		// --privileged allows it.
+		needsCaps bool
+	}{
+		{"a new user namespace", "unshare -U true", false},
+		{"a new mount namespace", "unshare -m true", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res := e.urun(t, "run", "--rm", busyboxRef, "sh", "-c", c.script)
+			assert.NotEqual(t, 0, res.code, "%s: %s", c.script, res.describe())
+			assert.Contains(t, res.stderr, "Operation not permitted")
+			if !c.needsCaps {
+				e.urun(t, "run", "--rm", "--security-opt", "seccomp=unconfined", busyboxRef, "sh", "-c", c.script).ok(t)
+			}
+			e.urun(t, "run", "--rm", "--privileged", busyboxRef, "sh", "-c", c.script).ok(t)
+		})
+	}
+	st := procStatus(t, e)
+	assert.Equal(t, "2", st["Seccomp"], "filter mode")
+	assert.Equal(t, "0", procStatus(t, e, "--security-opt", "seccomp=unconfined")["Seccomp"])
+	assert.Equal(t, "2", procStatus(t, e, "--security-opt", "no-new-privileges=false", "--user", "app")["Seccomp"],
+		"without no_new_privs the filter is loaded before the switch of user")
+
+	// A profile of the user's own, in Docker's format.
+	profile := filepath.Join(mkTemp(t), "no-mkdir.json")
+	require.NoError(t, os.WriteFile(profile, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}`), 0o644))
+	res := e.urun(t, "run", "--rm", "--security-opt", "seccomp="+profile, busyboxRef, "mkdir", "/x")
+	assert.NotEqual(t, 0, res.code)
+	assert.Contains(t, res.stderr, "Permission denied", "errnoRet 13 is EACCES")
+	e.urun(t, "run", "--rm", "--security-opt", "seccomp="+profile, busyboxRef, "touch", "/x").ok(t)
+
+	id := e.runDetached(t, busyboxRef, "sleep", "60")
+	res = e.urun(t, "exec", id, "unshare", "-U", "true")
+	assert.NotEqual(t, 0, res.code, "exec gets the container's filter: %s", res.describe())
 }

@@ -254,7 +254,19 @@ static int join_namespaces(pid_t pid, char *list) {
 // forks: the child goes on as the Child stage, this process passes signals
 // on and exits with the child's status. Detached (exec -d), neither dies
 // with its parent.
+// hide_from_container is for a process that runs urun's binary in the
+// container's namespaces until it execs a command there: nothing in the
+// container may ptrace it or open its /proc/PID/exe, which is urun's binary
+// on the host (the class of CVE-2019-5736). Exec resets the flag. The
+// monitor stays dumpable: slirp4netns, run by the host user, opens its
+// network namespace through /proc.
+static void hide_from_container(void) {
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("make the process not dumpable");
+}
+
 static void join(pid_t pid, char *list, int detached) {
+	hide_from_container();
 	if (!join_namespaces(pid, list)) {
 		strcpy(urun_ns_role, "child");
 		urun_ns_sync_fd = sync_fd;
@@ -394,6 +406,7 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 		while (read(pid_sent[0], &c, 1) < 0 && errno == EINTR)
 			;
 		close(pid_sent[0]);
+		hide_from_container();
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 			fail("set parent death signal");
 		if ((flags & CLONE_NEWNS) && unshare(CLONE_NEWNS) < 0)
