@@ -284,3 +284,49 @@ func TestSeccompRefusesWhatDockersProfileRefuses(t *testing.T) {
 	res = e.urun(t, "exec", id, "unshare", "-U", "true")
 	assert.NotEqual(t, 0, res.code, "exec gets the container's filter: %s", res.describe())
 }
+
+func TestConfinedContainerIsRefusedKernelSurface(t *testing.T) {
+	e, ref := helperStore(t)
+	hostPID := strconv.Itoa(os.Getpid())
+	for _, c := range []struct {
+		name string
+		call []string
+		// privileged says whether --privileged lifts the refusal.
+		privileged bool
+	}{
+		{"keyctl", []string{"keyctl"}, true},
+		{"add_key", []string{"add_key"}, true},
+		// The test's own process is on the host, outside the container's
+		// PID namespace: no flag makes it reachable.
+		{"ptrace of a host process", []string{"ptrace", hostPID}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"run", "--rm", ref, helperPath, "try"}, c.call...)
+			out := e.urun(t, args...).ok(t)
+			assert.True(t, strings.HasPrefix(out, "refused: "), "under the defaults: %q", out)
+			args = append([]string{"run", "--rm", "--privileged", ref, helperPath, "try"}, c.call...)
+			out = e.urun(t, args...).ok(t)
+			if c.privileged {
+				assert.Equal(t, "allowed\n", out, "with --privileged")
+			} else {
+				assert.True(t, strings.HasPrefix(out, "refused: "), "even with --privileged: %q", out)
+			}
+		})
+	}
+}
+
+func TestSetuidProgramGainsNothingUnderNoNewPrivileges(t *testing.T) {
+	e, ref := helperStore(t)
+	// As root in the container: a setuid-root copy of the helper, which
+	// the user app (1000) then runs.
+	script := `mkdir /home/app/bin && cp ` + helperPath + ` /home/app/bin/ && chmod 4755 /home/app/bin/` + helperName + ` &&
+exec ` + helperPath + ` drop-to 1000 /home/app/bin/` + helperName + ` creds`
+	out := e.urun(t, "run", "--rm", ref, "sh", "-c", script).ok(t)
+	assert.Equal(t, "euid 1000 CapEff 0000000000000000\n", out, "no_new_privs: the setuid bit gives nothing")
+
+	out = e.urun(t, "run", "--rm", "--security-opt", "no-new-privileges=false", ref, "sh", "-c", script).ok(t)
+	assert.Equal(t, "euid 0 CapEff "+dockerDefaultCaps+"\n", out,
+		"without no_new_privs the setuid bit makes the container's root, and the capabilities stay within the bounding set")
+	out = e.urun(t, "run", "--rm", "--security-opt", "no-new-privileges=false", ref, "cat", "/proc/self/uid_map").ok(t)
+	assert.Equal(t, []string{"0", strconv.Itoa(os.Getuid()), "1"}, strings.Fields(lines(out)[0]), "the container's root is you on the host, nothing more")
+}
