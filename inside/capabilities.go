@@ -2,9 +2,6 @@ package inside
 
 import (
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -33,13 +30,19 @@ func capabilityMask(names []string) (capSet, error) {
 	return set, nil
 }
 
-// lastCap is the highest capability the running kernel has.
+// lastCap is the highest capability the running kernel has: the bounding
+// set answers EINVAL past it. (Asking the kernel, not the container's
+// /proc, which a mount could have replaced.)
 func lastCap() (int, error) {
-	data, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
-	if err != nil {
-		return 0, fmt.Errorf("read the kernel's last capability: %w", err)
+	for n := 0; n < 64; n++ {
+		if _, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(n), 0, 0, 0); err != nil {
+			if n == 0 {
+				return 0, fmt.Errorf("read the bounding set: %w", err)
+			}
+			return n - 1, nil
+		}
 	}
-	return strconv.Atoi(strings.TrimSpace(string(data)))
+	return 63, nil
 }
 
 // limitBoundingSet drops from the bounding set every capability not in

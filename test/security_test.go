@@ -330,3 +330,51 @@ exec ` + helperPath + ` drop-to 1000 /home/app/bin/` + helperName + ` creds`
 	out = e.urun(t, "run", "--rm", "--security-opt", "no-new-privileges=false", ref, "cat", "/proc/self/uid_map").ok(t)
 	assert.Equal(t, []string{"0", strconv.Itoa(os.Getuid()), "1"}, strings.Fields(lines(out)[0]), "the container's root is you on the host, nothing more")
 }
+
+// A volume whose container path leads through a symlink of the image must
+// land inside the container: the image cannot aim a mount at the host.
+func TestVolumeThroughAnImageSymlinkStaysInTheContainer(t *testing.T) {
+	e := sharedStore(t)
+	vol := mkTemp(t)
+	require.NoError(t, os.WriteFile(filepath.Join(vol, "from-volume"), []byte("v\n"), 0o644))
+	// Sentinels on the host where the symlinks point, if followed there.
+	hostDir := mkTemp(t)
+	for _, c := range []struct {
+		name, link, target string
+	}{
+		{"absolute symlink to a host directory", "/etc/evil", hostDir},
+		{"relative symlink climbing out", "/etc/climb", "../../../../../../../../" + strings.TrimPrefix(hostDir, "/")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// The container makes the symlink in its writable layer, stops;
+			// the second start mounts the volume through it.
+			name := "symlink-" + strings.ReplaceAll(c.name, " ", "-")
+			e.urun(t, "create", "--name", name, "-v", vol+":"+c.link+"/mnt", busyboxRef, "sh", "-c", "ls "+c.link+"/mnt; readlink "+c.link).ok(t)
+			t.Cleanup(func() { e.urun(t, "rm", "-f", name) })
+			// The symlink exists before the mount only if the image has it:
+			// put it in the layer with cp, as a user of the image could.
+			linkDir := mkTemp(t)
+			require.NoError(t, os.Symlink(c.target, filepath.Join(linkDir, filepath.Base(c.link))))
+			e.urun(t, "cp", filepath.Join(linkDir, filepath.Base(c.link)), name+":"+c.link).ok(t)
+			res := e.urun(t, "start", "-a", name)
+			entries, err := os.ReadDir(hostDir)
+			require.NoError(t, err)
+			assert.Empty(t, entries, "nothing may be created in the host directory the symlink names: %s", res.describe())
+			assert.Equal(t, 0, res.code, res.describe())
+			assert.Equal(t, "from-volume\n"+c.target+"\n", res.stdout, "the volume is mounted where the symlink leads inside the container")
+		})
+	}
+}
+
+func TestVolumeOntoProcOrDevIsRefused(t *testing.T) {
+	e := sharedStore(t)
+	vol := mkTemp(t)
+	for _, dst := range []string{"/proc", "/proc/sys", "/dev"} {
+		res := e.urun(t, "run", "--rm", "-v", vol+":"+dst, busyboxRef, "true")
+		res.exits(t, 125)
+		assert.Contains(t, res.stderr, "cannot mount on "+dst)
+		entries, err := os.ReadDir(vol)
+		require.NoError(t, err)
+		assert.Empty(t, entries, "nothing written into the volume")
+	}
+}
