@@ -378,3 +378,20 @@ func TestVolumeOntoProcOrDevIsRefused(t *testing.T) {
 		assert.Empty(t, entries, "nothing written into the volume")
 	}
 }
+
+func TestCallersEnvironmentStaysOutOfTheContainer(t *testing.T) {
+	shared := sharedStore(t)
+	e := *shared
+	e.vars = append(append([]string{}, shared.vars...), "URUN_TEST_SECRET=leaked", "PASSED_ON=yes")
+	out := e.urun(t, "run", "--rm", "-e", "PASSED_ON", "-e", "SET=1", busyboxRef, "env").ok(t)
+	assert.NotContains(t, out, "URUN_TEST_SECRET")
+	assert.Contains(t, lines(out), "PASSED_ON=yes", "-e KEY passes the caller's value on")
+	assert.Contains(t, lines(out), "SET=1")
+	id := e.runDetached(t, busyboxRef, "sleep", "60")
+	out = e.urun(t, "exec", id, "env").ok(t)
+	assert.NotContains(t, out, "URUN_TEST_SECRET")
+	for _, l := range lines(out) {
+		k, _, _ := strings.Cut(l, "=")
+		assert.Contains(t, []string{"PATH", "FIXTURE", "HOSTNAME", "HOME"}, k, "exec's environment is the image's and the container's only")
+	}
+}
