@@ -45,6 +45,7 @@ type confinement struct {
 	seccompUnconfined        bool
 	seccompProfile           string // Docker's JSON; "" for the default
 	readOnlyRoot, writeSysfs bool
+	hostDevices              bool
 }
 
 // SeccompAnnotation records the container's seccomp profile in its spec:
@@ -61,7 +62,7 @@ func (sec Security) resolve() (confinement, error) {
 	c := confinement{caps: caps, noNewPrivileges: true, readOnlyRoot: sec.ReadOnly}
 	if sec.Privileged {
 		// As Docker's --privileged: nothing hidden, setuid programs work.
-		c.noNewPrivileges, c.seccompUnconfined, c.writeSysfs = false, true, true
+		c.noNewPrivileges, c.seccompUnconfined, c.writeSysfs, c.hostDevices = false, true, true, true
 	} else {
 		c.masked = slices.Clone(DefaultMaskedPaths)
 		c.readonly = slices.Clone(DefaultReadonlyPaths)
@@ -162,6 +163,9 @@ func (c confinement) apply(s *specs.Spec, userMounts []specs.Mount) {
 				s.Mounts[i].Options = slices.DeleteFunc(slices.Clone(m.Options), func(o string) bool { return o == "ro" })
 			}
 		}
+	}
+	if c.hostDevices {
+		s.Mounts = append(s.Mounts, UserDevices()...)
 	}
 	if !c.readOnlyRoot {
 		return

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // dockerDefaultCaps is Docker's default capability set as /proc shows it.
@@ -394,4 +395,40 @@ func TestCallersEnvironmentStaysOutOfTheContainer(t *testing.T) {
 		k, _, _ := strings.Cut(l, "=")
 		assert.Contains(t, []string{"PATH", "FIXTURE", "HOSTNAME", "HOME"}, k, "exec's environment is the image's and the container's only")
 	}
+}
+
+func TestDeviceBindsOnlyADeviceYouCanOpen(t *testing.T) {
+	e := sharedStore(t)
+	out := e.urun(t, "run", "--rm", "--device", "/dev/fuse", "--device", "/dev/net/tun:/dev/tun:r", busyboxRef,
+		"sh", "-c", "test -c /dev/fuse && test -c /dev/tun && cut -d' ' -f5,6 /proc/self/mountinfo | grep -E '^/dev/(fuse|tun) '").ok(t)
+	assert.Contains(t, lines(out), "/dev/fuse rw,nosuid,noexec,relatime")
+	assert.Contains(t, lines(out), "/dev/tun ro,nosuid,noexec,relatime", "without w the device is read-only")
+
+	// A device of the host's that this user cannot open.
+	var closed string
+	entries, err := os.ReadDir("/dev")
+	require.NoError(t, err)
+	for _, en := range entries {
+		p := "/dev/" + en.Name()
+		if en.Type()&os.ModeDevice != 0 && unix.Access(p, unix.R_OK) != nil {
+			closed = p
+			break
+		}
+	}
+	require.NotEmpty(t, closed, "the host has no device this user cannot open")
+	for _, c := range []struct{ device, msg string }{
+		{closed, "you cannot open " + closed},
+		{"/etc/passwd", "/etc/passwd is not a device"},
+		{"/dev/no-such-device", "no such file or directory"},
+		{"/dev/fuse:/mnt/fuse", `the container path "/mnt/fuse" must be below /dev`},
+		{"/dev/fuse:/dev/fuse:rwx", `permissions "rwx"`},
+	} {
+		res := e.urun(t, "run", "--rm", "--device", c.device, busyboxRef, "true")
+		res.exits(t, 125)
+		assert.Contains(t, res.stderr, c.msg)
+	}
+	out = e.urun(t, "run", "--rm", "--privileged", busyboxRef, "ls", "/dev", "/dev/net").ok(t)
+	assert.Contains(t, lines(out), "fuse", "--privileged binds the devices you can open")
+	assert.Contains(t, lines(out), "tun")
+	assert.NotContains(t, lines(out), filepath.Base(closed), "but not those you cannot")
 }
