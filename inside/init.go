@@ -101,6 +101,7 @@ func run(sync *os.File) error {
 	if err := confineFileSystem(s.Linux.MaskedPaths, s.Linux.ReadonlyPaths, s.Root.Readonly); err != nil {
 		return err
 	}
+	trace.Mark("init", "paths masked")
 	proc := s.Process
 	return startProcess(sync, process{
 		args: proc.Args, env: proc.Env, user: proc.User.Username, cwd: proc.Cwd,
