@@ -244,6 +244,9 @@ func TestUrunsBinaryIsOutOfTheContainersReach(t *testing.T) {
 if echo x >> /proc/1/exe 2>/dev/null; then echo "exe writable"; else echo "exe not writable"; fi`
 	out := e.urun(t, "exec", id, "sh", "-c", script).ok(t)
 	assert.Equal(t, []string{"/proc/1/exe refused", "/proc/1/root refused", "/proc/1/fd refused", "exe not writable"}, lines(out))
+	status := e.urun(t, "exec", id, "cat", "/proc/1/status").ok(t)
+	assert.Contains(t, status, "CapEff:\t0000000000000020", "the tiny init keeps CAP_KILL alone, to pass signals on")
+	assert.Contains(t, status, "CapBnd:\t0000000000000020")
 }
 
 func TestSeccompRefusesWhatDockersProfileRefuses(t *testing.T) {

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <ftw.h>
 #include <grp.h>
 #include <sched.h>
@@ -284,6 +285,19 @@ static void join(pid_t pid, char *list, int detached) {
 	exit_with_child(child, 0);
 }
 
+// keep_only_kill leaves the tiny init CAP_KILL alone: it only forks, waits
+// and passes signals on (to a command that may run as another user), and
+// must not be a process with more capabilities than the container's own.
+static void keep_only_kill(void) {
+	for (int cap = 0; cap < 64; cap++)
+		if (cap != CAP_KILL && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno == EINVAL)
+			break;
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2] = {{1u << CAP_KILL, 1u << CAP_KILL, 0}, {0, 0, 0}};
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		fail("drop the tiny init's capabilities");
+}
+
 // run_tiny_init is `urun run --init`: this process stays PID 1, reaps
 // every process that ends (orphans are reparented to it) and passes
 // signals on to its child, which returns to go on as the Go init (and
@@ -300,6 +314,7 @@ static void run_tiny_init(void) {
 	// Nothing in the container may ptrace PID 1 or open /proc/1/exe, which
 	// is the host's urun binary.
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	keep_only_kill();
 	// The host learns that the command started when the last holder of the
 	// socket, the command, execs.
 	close(sync_fd);
