@@ -435,3 +435,36 @@ func TestDeviceBindsOnlyADeviceYouCanOpen(t *testing.T) {
 	assert.Contains(t, lines(out), "tun")
 	assert.NotContains(t, lines(out), filepath.Base(closed), "but not those you cannot")
 }
+
+// The class of CVE-2019-5736: a container whose command leads to
+// /proc/self/exe (directly, through a symlink, or as a script's
+// interpreter) would run urun's own binary inside the container, which
+// could then be opened for writing through /proc. urun's binary is out of
+// the container's reach once init has pivoted: every way fails to exec.
+func TestContainerCannotExecUrunsBinaryThroughProcSelfExe(t *testing.T) {
+	e := sharedStore(t)
+	dir := mkTemp(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "s"), []byte("#!/proc/self/exe version\n"), 0o755))
+	require.NoError(t, os.Symlink("/proc/self/exe", filepath.Join(dir, "l")))
+	running := e.runDetached(t, busyboxRef, "sleep", "60")
+	for _, c := range []struct{ name, cmd string }{
+		{"directly", "/proc/self/exe"},
+		{"through a symlink", "/l"},
+		{"as a script's interpreter", "/s"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			name := "selfexe" + strings.ReplaceAll(c.cmd, "/", "-")
+			e.urun(t, "create", "--name", name, busyboxRef, c.cmd, "version").ok(t)
+			t.Cleanup(func() { e.urun(t, "rm", "-f", name) })
+			if c.cmd != "/proc/self/exe" {
+				e.urun(t, "cp", filepath.Join(dir, c.cmd), name+":/").ok(t)
+				e.urun(t, "cp", filepath.Join(dir, c.cmd), running+":/").ok(t)
+			}
+			for _, args := range [][]string{{"start", "-a", name}, {"exec", running, c.cmd, "version"}} {
+				res := e.urun(t, args...)
+				assert.Equal(t, 127, res.code, "%s: %s", res.cmdline, res.describe())
+				assert.NotContains(t, res.stdout, "urun version")
+			}
+		})
+	}
+}
