@@ -8,7 +8,7 @@ TAGS     := containers_image_openpgp,containers_image_docker_daemon_stub,exclude
 GOFLAGS_BUILD := -tags $(TAGS) -trimpath
 export CGO_ENABLED := 1
 
-.PHONY: all build test unit suite integration bench clean
+.PHONY: all build test unit fuzz suite integration bench clean
 
 all: build
 
@@ -24,6 +24,10 @@ test:
 unit:
 	$(GO) vet -tags $(TAGS) ./...
 	$(GO) test -tags $(TAGS) $$($(GO) list -tags $(TAGS) ./... | grep -v '^github.com/urun/urun/test$$')
+
+# Every fuzz test for FUZZTIME (default 5s) each; `make test` runs it.
+fuzz:
+	bash hack/fuzz.sh
 
 # The compiled integration suite (hack/test.sh runs it as the test user).
 SUITE_BINARY ?= bin/integration.test

@@ -78,6 +78,10 @@ TARGET_C2H_GBITS=8
 TARGET_H2C_GBITS=10
 # The pull's target: podman's median at least this many times urun's.
 TARGET_PULL_VS_PODMAN=1.5
+# What the default confinement (seccomp, capabilities, masked paths,
+# no_new_privs) may add to a start: "urun --network none" against
+# "urun unconfined".
+TARGET_CONFINEMENT_MS=2
 
 log() { printf '\n==> %s\n' "$*"; }
 die() {
@@ -184,6 +188,10 @@ measure() {
 	add_row "urun --network host" "$bin/urun run --rm --network host $image true" optional
 	add_row "urun --network slirp4netns" "$bin/urun run --rm --network slirp4netns $image true" optional
 	add_row "urun fuse-overlayfs" "$bin/urun --rootfs-driver fuse-overlayfs run --rm --network none $image true" optional
+	# Docker's confinement lifted (no seccomp filter to load, no masked
+	# paths, every capability, no_new_privs off): the difference to
+	# "urun --network none" is what the defaults cost.
+	add_row "urun unconfined" "$bin/urun run --rm --network none --security-opt seccomp=unconfined --security-opt unmask=ALL --security-opt no-new-privileges=false --cap-add ALL $image true" optional
 	# Last: `podman run --rm` leaves cleanup processes running after it
 	# returns, which would slow whatever is measured next.
 	add_podman_row
@@ -405,6 +413,15 @@ print_table() {
 		printf '  %-52s %8s  %s\n' "$what" "${added} ms" "$(verdict "$added" '<=' "$TARGET_NET_STARTUP_MS")"
 	else
 		printf '  %-52s %8s  %s\n' "$what" "-" "NOT MEASURED (urun --network slirp4netns failed: ${left_out["urun --network slirp4netns"]:-no result})"
+	fi
+	local unconfined
+	unconfined=$(median_of "urun unconfined" "$json")
+	what="urun's default confinement at most ${TARGET_CONFINEMENT_MS} ms:"
+	if [ -n "$unconfined" ] && [ -n "$urun" ]; then
+		added=$(awk -v a="$urun" -v b="$unconfined" 'BEGIN { printf "%+.2f", a - b }')
+		printf '  %-52s %8s  %s\n' "$what" "${added} ms" "$(verdict "$added" '<=' "$TARGET_CONFINEMENT_MS")"
+	else
+		printf '  %-52s %8s  %s\n' "$what" "-" "NOT MEASURED (urun unconfined failed: ${left_out["urun unconfined"]:-no result})"
 	fi
 }
 

@@ -29,7 +29,7 @@ NOSUB_USER=urunnosub
 PACKAGES=(
 	uidmap fuse-overlayfs fuse3 slirp4netns passt docker-registry busybox-static
 	bubblewrap skopeo ca-certificates util-linux bsdutils procps libc-bin
-	make gcc libc6-dev git
+	make gcc libc6-dev libseccomp-dev git
 )
 # What hack/bench.sh measures urun against and reads its results with.
 # runc: Debian 12's crun (podman's default runtime) refuses to start on a

@@ -64,6 +64,8 @@ rc=0
 if [ "$mode" = all ]; then
 	log "unit tests"
 	make unit || rc=1
+	log "fuzz tests"
+	make fuzz || rc=1
 fi
 
 log "compile the integration suite"

@@ -15,7 +15,8 @@ type config struct {
 	Spec struct {
 		Hostname string `json:"hostname"`
 		Root     struct {
-			Path string `json:"path"`
+			Path     string `json:"path"`
+			Readonly bool   `json:"readonly"`
 		} `json:"root"`
 		Mounts  []specs.Mount `json:"mounts"`
 		Process struct {
@@ -24,11 +25,18 @@ type config struct {
 			User        struct {
 				Username string `json:"username"`
 			} `json:"user"`
-			Args []string `json:"args"`
-			Env  []string `json:"env"`
-			Cwd  string   `json:"cwd"`
+			Args            []string                 `json:"args"`
+			Env             []string                 `json:"env"`
+			Cwd             string                   `json:"cwd"`
+			Capabilities    *specs.LinuxCapabilities `json:"capabilities"`
+			NoNewPrivileges bool                     `json:"noNewPrivileges"`
 		} `json:"process"`
+		Linux struct {
+			MaskedPaths   []string `json:"maskedPaths"`
+			ReadonlyPaths []string `json:"readonlyPaths"`
+		} `json:"linux"`
 	} `json:"spec"`
 	Rootfs      spec.Rootfs `json:"rootfs"`
 	WaitForHost bool        `json:"wait_for_host"`
+	Seccomp     string      `json:"seccomp"`
 }

@@ -34,6 +34,11 @@ type ExecConfig struct {
 	ConsoleSize *specs.Box `json:"console_size,omitempty"`
 	// Detached: the process outlives the urun that started it.
 	Detached bool `json:"detached,omitempty"`
+	// Capabilities and NoNewPrivileges are the container's.
+	Capabilities    *specs.LinuxCapabilities `json:"capabilities,omitempty"`
+	NoNewPrivileges bool                     `json:"no_new_privileges,omitempty"`
+	// Seccomp is the container's compiled filter (see package seccomp).
+	Seccomp []byte `json:"seccomp,omitempty"`
 }
 
 // ExecMain runs the exec stage: in the container's namespaces, as root of
@@ -59,5 +64,7 @@ func execProcess(sync *os.File) error {
 		args: c.Args, env: c.Env, user: c.User, cwd: c.Cwd,
 		terminal: c.Terminal, consoleSize: c.ConsoleSize,
 		stage: "exec", dieWithParent: !c.Detached,
+		capabilities: c.Capabilities, noNewPrivileges: c.NoNewPrivileges,
+		seccomp: c.Seccomp,
 	})
 }

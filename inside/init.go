@@ -61,6 +61,14 @@ func run(sync *os.File) error {
 		return fmt.Errorf("decode container config: %w", err)
 	}
 	s := c.Spec
+	// The filter is read now: after pivot_root the host's run root is
+	// out of reach.
+	var filter []byte
+	if c.Seccomp != "" {
+		if filter, err = os.ReadFile(c.Seccomp); err != nil {
+			return fmt.Errorf("read the seccomp filter: %w", err)
+		}
+	}
 	// Nothing mounted here may reach the host.
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
@@ -90,11 +98,17 @@ func run(sync *os.File) error {
 	if err := bringUpLoopback(); err != nil {
 		return err
 	}
+	if err := confineFileSystem(s.Linux.MaskedPaths, s.Linux.ReadonlyPaths, s.Root.Readonly); err != nil {
+		return err
+	}
+	trace.Mark("init", "paths masked")
 	proc := s.Process
 	return startProcess(sync, process{
 		args: proc.Args, env: proc.Env, user: proc.User.Username, cwd: proc.Cwd,
 		terminal: proc.Terminal, consoleSize: proc.ConsoleSize,
 		stage: "init", makeCwd: true, dieWithParent: true,
+		capabilities: proc.Capabilities, noNewPrivileges: proc.NoNewPrivileges,
+		seccomp: filter,
 		beforeExec: func() error {
 			if c.WaitForHost {
 				return waitForHost(sync)

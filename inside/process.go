@@ -27,6 +27,14 @@ type process struct {
 	dieWithParent bool
 	// beforeExec runs once every check has passed, right before exec.
 	beforeExec func() error
+	// capabilities are the process's bounding, permitted and effective
+	// sets (the same list each; nil keeps the stage's own, all of them).
+	capabilities *specs.LinuxCapabilities
+	// noNewPrivileges sets no_new_privs: setuid bits and file
+	// capabilities give nothing at exec.
+	noNewPrivileges bool
+	// seccomp is the BPF program to load right before exec; nil for none.
+	seccomp []byte
 }
 
 // startProcess resolves the user in the container's /etc/passwd, gives
@@ -53,14 +61,43 @@ func startProcess(sync *os.File, p process) error {
 	} else if _, err := unix.Setsid(); err != nil {
 		return fmt.Errorf("setsid: %w", err)
 	}
+	var keep capSet
+	if p.capabilities != nil {
+		if keep, err = capabilityMask(p.capabilities.Bounding); err != nil {
+			return err
+		}
+		if err := limitBoundingSet(keep); err != nil {
+			return err
+		}
+	}
+	// Without no_new_privs only CAP_SYS_ADMIN allows loading a filter,
+	// so it goes in before the user and capabilities change; the few
+	// calls left until exec must then pass it (Docker's profile allows
+	// them). With no_new_privs it goes in last.
+	if !p.noNewPrivileges && p.seccomp != nil {
+		if err := loadSeccomp(p.seccomp); err != nil {
+			return err
+		}
+	}
 	if err := switchUser(user); err != nil {
 		return err
+	}
+	if p.capabilities != nil {
+		if err := setCapabilities(keep); err != nil {
+			return err
+		}
 	}
 	if err := unix.Chdir(p.cwd); err != nil {
 		if !p.makeCwd {
 			return &CommandError{Code: ExitCannotInvoke, Msg: fmt.Sprintf("enter working directory %s: %v: create it first or give another -w", p.cwd, err)}
 		}
 		return fmt.Errorf("enter working directory %s: %w", p.cwd, err)
+	}
+	// A working directory reached through a descriptor of urun's
+	// (/proc/self/fd/N) could lie outside the container's root, where the
+	// kernel cannot name it (the class of CVE-2024-21626).
+	if _, err := unix.Getwd(); err != nil {
+		return &CommandError{Code: ExitCannotInvoke, Msg: fmt.Sprintf("working directory %s is outside the container: give another -w", p.cwd)}
 	}
 	path, err := lookPath(p.args[0], env)
 	if err != nil {
@@ -69,6 +106,11 @@ func startProcess(sync *os.File, p process) error {
 	if p.beforeExec != nil {
 		if err := p.beforeExec(); err != nil {
 			return err
+		}
+	}
+	if p.noNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("set no_new_privs: %w", err)
 		}
 	}
 	// Changing credentials cleared the parent-death signal.
@@ -81,6 +123,11 @@ func startProcess(sync *os.File, p process) error {
 	// closes on exec, which tells the host the command started.
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close urun's descriptors: %w", err)
+	}
+	if p.noNewPrivileges && p.seccomp != nil {
+		if err := loadSeccomp(p.seccomp); err != nil {
+			return err
+		}
 	}
 
 	trace.Mark(p.stage, "exec")

@@ -100,7 +100,11 @@ func parsePasswd(r io.Reader) []passwdEntry {
 		uid, err1 := parseID(f[2])
 		gid, err2 := parseID(f[3])
 		if err1 == nil && err2 == nil {
-			out = append(out, passwdEntry{name: f[0], uid: uid, gid: gid, home: f[5]})
+			home := f[5]
+			if home == "" {
+				home = "/" // as for a uid passwd does not list (found by fuzzing)
+			}
+			out = append(out, passwdEntry{name: f[0], uid: uid, gid: gid, home: home})
 		}
 	})
 	return out

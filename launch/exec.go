@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/inside"
@@ -109,13 +110,22 @@ func prepareExec(o ExecOptions) (inside.ExecConfig, int, error) {
 	if err != nil {
 		return ec, 0, err
 	}
-	proc, err := readProcess(filepath.Join(c.Dir, "config.json"))
+	proc, filter, err := readProcess(filepath.Join(c.Dir, "config.json"))
 	if err != nil {
 		return ec, 0, fmt.Errorf("read container %s's configuration: %w", o.Container, err)
 	}
 	ec = inside.ExecConfig{
 		Args: o.Command, Env: spec.MergeEnv(proc.Env, o.Env, os.LookupEnv),
 		User: proc.User.Username, Cwd: proc.Cwd, Terminal: o.Terminal, Detached: o.Detach,
+		// The same confinement as the container's command.
+		Capabilities: proc.Capabilities, NoNewPrivileges: proc.NoNewPrivileges,
+	}
+	// The exec stage is in the container's mount namespace before it
+	// could open the host's file: the filter travels with the config.
+	if filter != "" {
+		if ec.Seccomp, err = os.ReadFile(filter); err != nil {
+			return ec, 0, fmt.Errorf("read container %s's seccomp filter: %w", o.Container, err)
+		}
 	}
 	if o.User != "" {
 		ec.User = o.User
@@ -144,24 +154,29 @@ type execProcess struct {
 	User struct {
 		Username string `json:"username"`
 	} `json:"user"`
-	Env []string `json:"env"`
-	Cwd string   `json:"cwd"`
+	Env             []string                 `json:"env"`
+	Cwd             string                   `json:"cwd"`
+	Capabilities    *specs.LinuxCapabilities `json:"capabilities"`
+	NoNewPrivileges bool                     `json:"noNewPrivileges"`
 }
 
-func readProcess(path string) (execProcess, error) {
+// readProcess reads a container's process and the path of its seccomp
+// filter from its config.json (a spec.Container).
+func readProcess(path string) (execProcess, string, error) {
 	var c struct {
 		Spec struct {
 			Process execProcess `json:"process"`
 		} `json:"spec"`
+		Seccomp string `json:"seccomp"`
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return c.Spec.Process, err
+		return c.Spec.Process, "", err
 	}
 	if err := json.Unmarshal(data, &c); err != nil {
-		return c.Spec.Process, fmt.Errorf("decode %s: %w", path, err)
+		return c.Spec.Process, "", fmt.Errorf("decode %s: %w", path, err)
 	}
-	return c.Spec.Process, nil
+	return c.Spec.Process, c.Seccomp, nil
 }
 
 // startExec starts the exec stage (this binary as inside.ExecStageName)

@@ -173,13 +173,18 @@ func (c *container) writeRunState() (err error) {
 		}
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/etc/" + name, Type: "bind", Source: path, Options: []string{"bind"}})
 	}
-	s.Root = &specs.Root{Path: filepath.Join(c.stateDir, "rootfs")}
+	s.Root = &specs.Root{Path: filepath.Join(c.stateDir, "rootfs"), Readonly: s.Root != nil && s.Root.Readonly}
 	driver, err := rootfsDriver(c.cfg)
 	if err != nil {
 		return err
 	}
 	lower, linkDir := c.image.LowerDirs()
+	filter, err := seccompFilter(c.cfg, &s)
+	if err != nil {
+		return err
+	}
 	cc := spec.Container{
+		Seccomp:     filter,
 		ID:          c.id,
 		Spec:        &s,
 		WaitForHost: c.net != nil,

@@ -114,8 +114,16 @@ func checkDestination(dst string) error {
 	if !filepath.IsAbs(dst) {
 		return fmt.Errorf("the container path %q must be absolute", dst)
 	}
-	if filepath.Clean(dst) == "/" {
+	clean := filepath.Clean(dst)
+	switch {
+	case clean == "/":
 		return fmt.Errorf("cannot mount over the container's /")
+	case clean == "/proc" || strings.HasPrefix(clean, "/proc/"):
+		// Masked and read-only paths, and urun itself, rely on /proc
+		// being the kernel's.
+		return fmt.Errorf("cannot mount on %s: /proc is the kernel's in every container; choose another path", clean)
+	case clean == "/dev":
+		return fmt.Errorf("cannot mount on /dev: urun fills the container's /dev itself; bind a device with --device, or mount below /dev")
 	}
 	return nil
 }

@@ -32,6 +32,9 @@ type Options struct {
 	Mounts []specs.Mount
 	// HostNetwork keeps the caller's network namespace.
 	HostNetwork bool
+	// Security is the confinement: capabilities, no_new_privs, masked
+	// paths, a read-only root.
+	Security Security
 }
 
 // Container is everything the inside stage needs, written as the
@@ -44,6 +47,9 @@ type Container struct {
 	// the network is ready and ports are published: a first connect of the
 	// command must not fail.
 	WaitForHost bool `json:"wait_for_host,omitempty"`
+	// Seccomp is the compiled seccomp filter to load before exec (see
+	// package seccomp); "" for none.
+	Seccomp string `json:"seccomp,omitempty"`
 }
 
 // Rootfs says how to assemble the root file system.
@@ -92,6 +98,10 @@ func Build(id string, img *local.Image, o Options, callerEnv func(string) (strin
 	if user == "" {
 		user = ic.User
 	}
+	confine, err := o.Security.resolve()
+	if err != nil {
+		return nil, err
+	}
 	s := &specs.Spec{
 		Version:  specs.Version,
 		Hostname: hostname,
@@ -108,6 +118,7 @@ func Build(id string, img *local.Image, o Options, callerEnv func(string) (strin
 			Namespaces: namespaces(o.HostNetwork),
 		},
 	}
+	confine.apply(s, o.Mounts)
 	return s, nil
 }
 

@@ -5,7 +5,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // The suite binary has a second life inside the network tests' containers:
@@ -33,8 +37,80 @@ func helperMain(args []string) int {
 		}
 		return 0
 	}
-	fmt.Fprintf(os.Stderr, "usage: %s udp-echo PORT\n", helperName)
+	if len(args) >= 2 && args[0] == "try" {
+		fmt.Println(trySyscall(args[1:]))
+		return 0
+	}
+	if len(args) == 1 && args[0] == "creds" {
+		status, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		capEff := ""
+		for _, l := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(l, "CapEff:"); ok {
+				capEff = strings.TrimSpace(v)
+			}
+		}
+		fmt.Printf("euid %d CapEff %s\n", os.Geteuid(), capEff)
+		return 0
+	}
+	if len(args) >= 3 && args[0] == "drop-to" {
+		if err := dropTo(args[1], args[2:]); err != nil {
+			fmt.Fprintf(os.Stderr, "%s drop-to: %v\n", helperName, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(os.Stderr, "usage: %s udp-echo PORT | try keyctl|add_key|ptrace PID | creds | drop-to UID PROGRAM [ARG...]\n", helperName)
 	return 2
+}
+
+// trySyscall makes one system call the confinement tests expect to be
+// refused and says "allowed" or "refused: ERROR".
+func trySyscall(args []string) string {
+	var err error
+	switch args[0] {
+	case "keyctl":
+		_, err = unix.KeyctlJoinSessionKeyring("urun-test")
+	case "add_key":
+		_, err = unix.AddKey("user", "urun-test", []byte("x"), unix.KEY_SPEC_PROCESS_KEYRING)
+	case "ptrace":
+		pid, convErr := strconv.Atoi(args[1])
+		if convErr != nil {
+			return "bad pid " + args[1]
+		}
+		if err = unix.PtraceAttach(pid); err == nil {
+			_ = unix.PtraceDetach(pid)
+		}
+	default:
+		return "unknown call " + args[0]
+	}
+	if err != nil {
+		return "refused: " + err.Error()
+	}
+	return "allowed"
+}
+
+// dropTo switches to uid (and gid) with no supplementary groups and
+// execs the program: how the tests run a setuid program as a user
+// without a password or su.
+func dropTo(uid string, argv []string) error {
+	id, err := strconv.Atoi(uid)
+	if err != nil {
+		return err
+	}
+	runtime.LockOSThread()
+	if err := unix.Setgroups(nil); err != nil {
+		return err
+	}
+	if err := unix.Setresgid(id, id, id); err != nil {
+		return err
+	}
+	if err := unix.Setresuid(id, id, id); err != nil {
+		return err
+	}
+	return unix.Exec(argv[0], argv, os.Environ())
 }
 
 func udpEcho(port string) error {

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <ftw.h>
 #include <grp.h>
 #include <sched.h>
@@ -254,7 +255,19 @@ static int join_namespaces(pid_t pid, char *list) {
 // forks: the child goes on as the Child stage, this process passes signals
 // on and exits with the child's status. Detached (exec -d), neither dies
 // with its parent.
+// hide_from_container is for a process that runs urun's binary in the
+// container's namespaces until it execs a command there: nothing in the
+// container may ptrace it or open its /proc/PID/exe, which is urun's binary
+// on the host (the class of CVE-2019-5736). Exec resets the flag. The
+// monitor stays dumpable: slirp4netns, run by the host user, opens its
+// network namespace through /proc.
+static void hide_from_container(void) {
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("make the process not dumpable");
+}
+
 static void join(pid_t pid, char *list, int detached) {
+	hide_from_container();
 	if (!join_namespaces(pid, list)) {
 		strcpy(urun_ns_role, "child");
 		urun_ns_sync_fd = sync_fd;
@@ -270,6 +283,19 @@ static void join(pid_t pid, char *list, int detached) {
 	}
 	close(sync_fd);
 	exit_with_child(child, 0);
+}
+
+// keep_only_kill leaves the tiny init CAP_KILL alone: it only forks, waits
+// and passes signals on (to a command that may run as another user), and
+// must not be a process with more capabilities than the container's own.
+static void keep_only_kill(void) {
+	for (int cap = 0; cap < 64; cap++)
+		if (cap != CAP_KILL && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno == EINVAL)
+			break;
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2] = {{1u << CAP_KILL, 1u << CAP_KILL, 0}, {0, 0, 0}};
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		fail("drop the tiny init's capabilities");
 }
 
 // run_tiny_init is `urun run --init`: this process stays PID 1, reaps
@@ -288,6 +314,7 @@ static void run_tiny_init(void) {
 	// Nothing in the container may ptrace PID 1 or open /proc/1/exe, which
 	// is the host's urun binary.
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	keep_only_kill();
 	// The host learns that the command started when the last holder of the
 	// socket, the command, execs.
 	close(sync_fd);
@@ -394,6 +421,7 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 		while (read(pid_sent[0], &c, 1) < 0 && errno == EINTR)
 			;
 		close(pid_sent[0]);
+		hide_from_container();
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 			fail("set parent death signal");
 		if ((flags & CLONE_NEWNS) && unshare(CLONE_NEWNS) < 0)

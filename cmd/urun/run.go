@@ -33,6 +33,8 @@ type runFlags struct {
 	addHosts                                    []string
 	tlsVerify                                   bool
 	platform                                    string
+	privileged, readOnly                        bool
+	capAdd, capDrop, securityOpts, devices      []string
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -79,6 +81,12 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.StringArrayVar(&f.dnsSearch, "dns-search", nil, "DNS search domain")
 	fl.StringArrayVar(&f.dnsOptions, "dns-option", nil, "resolv.conf option")
 	fl.StringArrayVar(&f.addHosts, "add-host", nil, "add a line to /etc/hosts: NAME:IP")
+	fl.BoolVar(&f.privileged, "privileged", false, "give the container every capability of your user namespace, no masked paths, a writable /sys, setuid programs working")
+	fl.StringSliceVar(&f.capAdd, "cap-add", nil, "add capabilities to Docker's default set (NET_ADMIN, ALL)")
+	fl.StringSliceVar(&f.capDrop, "cap-drop", nil, "drop capabilities from the default set (ALL for every one)")
+	fl.StringArrayVar(&f.devices, "device", nil, "bind a host device you can open: HOST-PATH[:CONTAINER-PATH[:rwm]]")
+	fl.BoolVar(&f.readOnly, "read-only", false, "mount the root file system read-only (/tmp, /var/tmp and /run get a tmpfs each)")
+	fl.StringArrayVar(&f.securityOpts, "security-opt", nil, "no-new-privileges=false (let setuid programs gain privileges), mask=PATH[:PATH...], unmask=PATH[:PATH...]|ALL, seccomp=unconfined")
 	addLifecycleFlags(fl, f)
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not show pull progress")
 	fl.BoolVar(&f.tlsVerify, "tls-verify", true, "require HTTPS and verify certificates when pulling")
@@ -184,6 +192,10 @@ func (f *runFlags) specOptions(cmd *cobra.Command, command []string) (spec.Optio
 	o := spec.Options{
 		Command: command, WorkDir: f.workdir, User: f.user,
 		Hostname: f.hostname, Terminal: f.tty,
+		Security: spec.Security{
+			Privileged: f.privileged, CapAdd: f.capAdd, CapDrop: f.capDrop,
+			ReadOnly: f.readOnly, Opts: f.securityOpts,
+		},
 	}
 	if cmd.Flags().Changed("entrypoint") {
 		o.Entrypoint = &f.entrypoint
@@ -199,7 +211,7 @@ func (f *runFlags) specOptions(cmd *cobra.Command, command []string) (spec.Optio
 	parsers := []struct {
 		values []string
 		parse  func(string) (specs.Mount, error)
-	}{{f.volumes, spec.ParseVolume}, {f.mounts, spec.ParseMount}, {f.tmpfs, spec.ParseTmpfs}}
+	}{{f.volumes, spec.ParseVolume}, {f.mounts, spec.ParseMount}, {f.tmpfs, spec.ParseTmpfs}, {f.devices, spec.ParseDevice}}
 	for _, p := range parsers {
 		for _, v := range p.values {
 			m, err := p.parse(v)

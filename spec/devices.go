@@ -1,0 +1,102 @@
+package spec
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// defaultDeviceNames are the devices every container gets (see package
+// inside); --device and --privileged add others.
+var defaultDeviceNames = []string{"null", "zero", "full", "random", "urandom", "tty"}
+
+// ParseDevice parses --device HOST-PATH[:CONTAINER-PATH[:PERMISSIONS]]
+// (permissions r, w, m as Docker's; without w the device is bound
+// read-only). A user namespace cannot create device nodes, so the host's
+// node is bound: it must be a device you can already open.
+func ParseDevice(v string) (specs.Mount, error) {
+	parts := strings.Split(v, ":")
+	if len(parts) > 3 || parts[0] == "" {
+		return specs.Mount{}, fmt.Errorf("--device %s: want HOST-PATH[:CONTAINER-PATH[:PERMISSIONS]]", v)
+	}
+	src := filepath.Clean(parts[0])
+	dst := src
+	perms := "rwm"
+	if len(parts) > 1 && parts[1] != "" {
+		if strings.Trim(parts[1], "rwm") == "" && len(parts) == 2 {
+			perms = parts[1] // Docker's HOST:PERMISSIONS
+		} else {
+			dst = parts[1]
+		}
+	}
+	if len(parts) == 3 {
+		perms = parts[2]
+	}
+	if perms == "" || strings.Trim(perms, "rwm") != "" {
+		return specs.Mount{}, fmt.Errorf("--device %s: permissions %q: give a combination of r, w and m", v, perms)
+	}
+	if err := checkDevice(src, perms); err != nil {
+		return specs.Mount{}, fmt.Errorf("--device %s: %w", v, err)
+	}
+	if !path.IsAbs(dst) || !strings.HasPrefix(path.Clean(dst), "/dev/") {
+		return specs.Mount{}, fmt.Errorf("--device %s: the container path %q must be below /dev", v, dst)
+	}
+	opts := []string{"bind", "nosuid", "noexec"}
+	if !strings.Contains(perms, "w") {
+		opts = append(opts, "ro")
+	}
+	return specs.Mount{Destination: path.Clean(dst), Type: "bind", Source: src, Options: opts}, nil
+}
+
+// checkDevice makes sure src is a device node the caller may open as
+// perms asks.
+func checkDevice(src, perms string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(src, &st); err != nil {
+		return fmt.Errorf("%s: %w", src, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR && st.Mode&unix.S_IFMT != unix.S_IFBLK {
+		return fmt.Errorf("%s is not a device", src)
+	}
+	mode := uint32(0)
+	if strings.Contains(perms, "r") {
+		mode |= unix.R_OK
+	}
+	if strings.Contains(perms, "w") {
+		mode |= unix.W_OK
+	}
+	if err := unix.Access(src, mode); err != nil {
+		return fmt.Errorf("you cannot open %s (%v): a rootless container gets only devices its user can open; ask for access (its group, or a udev rule) or give fewer permissions", src, err)
+	}
+	return nil
+}
+
+// UserDevices are --privileged's devices: every device node at the top
+// of the host's /dev (and /dev/net/tun) that you can read and write,
+// besides the default ones and the terminals, which are the container's
+// own.
+func UserDevices() []specs.Mount {
+	var out []specs.Mount
+	entries, _ := os.ReadDir("/dev")
+	candidates := []string{"/dev/net/tun"}
+	for _, e := range entries {
+		candidates = append(candidates, "/dev/"+e.Name())
+	}
+	for _, src := range candidates {
+		name := strings.TrimPrefix(src, "/dev/")
+		if slices.Contains(defaultDeviceNames, name) || name == "console" || name == "ptmx" || strings.HasPrefix(name, "tty") {
+			continue
+		}
+		if checkDevice(src, "rw") != nil {
+			continue
+		}
+		out = append(out, specs.Mount{Destination: src, Type: "bind", Source: src, Options: []string{"bind", "nosuid", "noexec"}})
+	}
+	return out
+}
