@@ -53,7 +53,7 @@ func cacheKey(custom string, caps []string) string {
 	var uts unix.Utsname
 	_ = unix.Uname(&uts)
 	v := C.seccomp_version()
-	fmt.Fprintf(h, "urun seccomp 1\x00%s\x00%s\x00%s\x00%d.%d.%d\x00%s\x00%s",
+	fmt.Fprintf(h, "urun seccomp 2\x00%s\x00%s\x00%s\x00%d.%d.%d\x00%s\x00%s",
 		runtime.GOARCH, unix.ByteSliceToString(uts.Release[:]), moduleVersion("github.com/moby/profiles/seccomp"),
 		v.major, v.minor, v.micro, strings.Join(caps, ","), custom)
 	return hex.EncodeToString(h.Sum(nil))[:32]

@@ -43,6 +43,14 @@ func Compile(p *specs.LinuxSeccomp) ([]byte, error) {
 	if rc := C.seccomp_attr_set(ctx, C.SCMP_FLTATR_CTL_NNP, 0); rc < 0 {
 		return nil, fmt.Errorf("libseccomp: clear the no_new_privs attribute: %w", syscall.Errno(-rc))
 	}
+	// A binary tree of syscall numbers instead of a list: the kernel
+	// emulates the filter for every syscall when it loads it (to cache
+	// the ones always allowed), so a tree loads in about half the time
+	// (0.4 ms against 0.5-1.1 ms for Docker's profile here), and each
+	// syscall of the container is checked in fewer steps.
+	if rc := C.seccomp_attr_set(ctx, C.SCMP_FLTATR_CTL_OPTIMIZE, 2); rc < 0 {
+		return nil, fmt.Errorf("libseccomp: ask for a binary tree: %w", syscall.Errno(-rc))
+	}
 	for _, arch := range p.Architectures {
 		if err := addArch(ctx, arch); err != nil {
 			return nil, err
