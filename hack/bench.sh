@@ -184,14 +184,15 @@ measure() {
 	log "pull and check each command once"
 	"$bin/urun" pull -q "$image" >/dev/null || die "urun pull $image failed"
 	add_row "urun --network none" "$bin/urun run --rm --network none $image true" required
+	# Right after it, so that drift between rows counts least: Docker's
+	# confinement lifted (no seccomp filter to load, no masked
+	# paths, every capability, no_new_privs off): the difference to
+	# "urun --network none" is what the defaults cost.
+	add_row "urun unconfined" "$bin/urun run --rm --network none --security-opt seccomp=unconfined --security-opt unmask=ALL --security-opt no-new-privileges=false --cap-add ALL $image true" optional
 	add_row "bwrap" "$(command -v bwrap) --unshare-all --die-with-parent --bind $rootfs / --proc /proc --dev /dev /bin/true" required
 	add_row "urun --network host" "$bin/urun run --rm --network host $image true" optional
 	add_row "urun --network slirp4netns" "$bin/urun run --rm --network slirp4netns $image true" optional
 	add_row "urun fuse-overlayfs" "$bin/urun --rootfs-driver fuse-overlayfs run --rm --network none $image true" optional
-	# Docker's confinement lifted (no seccomp filter to load, no masked
-	# paths, every capability, no_new_privs off): the difference to
-	# "urun --network none" is what the defaults cost.
-	add_row "urun unconfined" "$bin/urun run --rm --network none --security-opt seccomp=unconfined --security-opt unmask=ALL --security-opt no-new-privileges=false --cap-add ALL $image true" optional
 	# Last: `podman run --rm` leaves cleanup processes running after it
 	# returns, which would slow whatever is measured next.
 	add_podman_row
