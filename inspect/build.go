@@ -131,6 +131,7 @@ func state(c containers.Container) State {
 		Status:     name,
 		Running:    name == "running" || name == "restarting",
 		Restarting: name == "restarting",
+		OOMKilled:  c.OOMKilled,
 		ExitCode:   c.ExitStatus(),
 		Error:      c.Error,
 		StartedAt:  timeText(c.StartedAt),

@@ -215,6 +215,8 @@ func TestInspectStateFollowsDocker(t *testing.T) {
 			State{Status: "exited", ExitCode: 137, StartedAt: zeroTime, FinishedAt: zeroTime}},
 		{"a failed start says why", containers.Container{State: containers.State{Status: containers.StatusExited, ExitCode: 127, Error: "exec: not found"}},
 			State{Status: "exited", ExitCode: 127, Error: "exec: not found", StartedAt: zeroTime, FinishedAt: zeroTime}},
+		{"killed by its memory limit", containers.Container{State: containers.State{Status: containers.StatusExited, ExitCode: 137, OOMKilled: true}},
+			State{Status: "exited", OOMKilled: true, ExitCode: 137, StartedAt: zeroTime, FinishedAt: zeroTime}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

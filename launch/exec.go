@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urun/urun/cgroupv2"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/inside"
@@ -210,6 +211,12 @@ func startExec(o ExecOptions, ec inside.ExecConfig, joinPID int) (*userns.Proces
 		if o.Interactive {
 			cmd.Stdin = os.Stdin
 		}
+	}
+	// The exec'd process starts in the container's cgroup, under its
+	// limits, where urun may put it there (cgroupv2.JoinableDir).
+	if dir := cgroupv2.JoinableDir(joinPID); dir != nil {
+		defer dir.Close()
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(dir.Fd())
 	}
 	return userns.Run(cmd, userns.Options{JoinPID: joinPID, JoinNamespaces: execNamespaces, Detached: o.Detach})
 }
