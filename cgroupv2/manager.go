@@ -165,6 +165,18 @@ func errNeedV2(h Host, what, fix string) error {
 	return fmt.Errorf("%s: this host has %s, and rootless limits need cgroup v2 with a delegated subtree or a systemd user manager (boot with systemd.unified_cgroup_hierarchy=1): %s", what, h.Mode, fix)
 }
 
+// NoCgroupReason says why Choose gave a container no cgroup when it was
+// not asked to: "" when it was asked to, or a manager was found.
+func NoCgroupReason(r Request, h Host, chosen string) string {
+	switch {
+	case chosen != ManagerNone || r.Disabled || r.Manager == ManagerNone:
+		return ""
+	case h.Mode != Unified:
+		return fmt.Sprintf("this host has %s, and a rootless container gets a cgroup of its own only on cgroup v2 with a delegated subtree or a systemd user manager", h.Mode)
+	}
+	return "urun's own cgroup is not delegated and no systemd user manager is reachable over D-Bus ($XDG_RUNTIME_DIR/bus)"
+}
+
 // Choose picks the manager: none when asked or when nothing is to be
 // limited and no cgroup can be had; cgroupfs when urun already runs in a
 // delegated cgroup (so that a container started in a unit with

@@ -58,6 +58,9 @@ type cgroupPlan struct {
 	files   map[string]string
 	// placed: the stage starts in the cgroup (Preparer).
 	placed bool
+	// noCgroup says why the container gets no cgroup though it did not
+	// ask for none; "" otherwise.
+	noCgroup string
 }
 
 // planCgroup turns the flags into files and picks the manager. It runs at
@@ -82,7 +85,7 @@ func planCgroup(res cgroupv2.Flags, o CgroupOptions) (cgroupPlan, error) {
 	if err != nil {
 		return cgroupPlan{}, err
 	}
-	return cgroupPlan{manager: cgroupv2.New(name, host), files: files}, nil
+	return cgroupPlan{manager: cgroupv2.New(name, host), files: files, noCgroup: cgroupv2.NoCgroupReason(r, host, name)}, nil
 }
 
 // prepareCgroup makes the container's cgroup before the namespace stage

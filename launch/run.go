@@ -235,8 +235,18 @@ func newContainer(o Options) (*container, error) {
 	}
 	// A limit that cannot be had fails here, before anything is made.
 	o.Cgroups.Writable = o.Spec.Security.Privileged
-	if _, err := planCgroup(o.Resources, o.Cgroups); err != nil {
+	plan, err := planCgroup(o.Resources, o.Cgroups)
+	if err != nil {
 		return nil, err
+	}
+	if plan.noCgroup != "" && o.Config.WarnWithoutCgroups() {
+		// Once, when the container is made: its processes share the
+		// caller's cgroup and nothing limits them.
+		w := o.Stderr
+		if w == nil {
+			w = os.Stderr
+		}
+		fmt.Fprintf(w, "urun: warning: the container gets no cgroup of its own: %s (set cgroups_warning = false in urun.conf to silence this)\n", plan.noCgroup)
 	}
 	id, err := newID()
 	if err != nil {

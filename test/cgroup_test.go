@@ -1,6 +1,8 @@
 package test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -44,18 +46,26 @@ func TestLimitFlagOnAHybridHostFailsAndSaysWhy(t *testing.T) {
 	assert.Empty(t, e.ps(t, "-a"), "no container was made")
 }
 
-func TestContainersWithoutLimitsRunOnAHybridHostWithoutAWord(t *testing.T) {
+func TestContainersWithoutLimitsRunOnAHybridHostWithOneWarning(t *testing.T) {
 	notCgroupV2(t)
 	e := containerEnv(t)
-	for _, args := range [][]string{
-		{},
-		{"--cgroups", "disabled"},
-		{"--cgroup-manager", "none"},
-		{"--cgroupns", "host"},
-	} {
+	warned := func(t *testing.T, e *env, args ...string) string {
+		t.Helper()
 		res := e.urun(t, append(append([]string{"run", "--rm"}, args...), busyboxRef, "echo", "hi")...)
 		assert.Equal(t, "hi\n", res.ok(t))
-		assert.Empty(t, res.stderr, "no warning on every run")
+		return res.stderr
+	}
+	// The suite's stores silence it (see makeEnv); a user's does not.
+	assert.Empty(t, warned(t, e), "cgroups_warning = false")
+	require.NoError(t, os.Remove(filepath.Join(e.configHome, "urun", "urun.conf")))
+	for _, args := range [][]string{{}, {"--cgroupns", "host"}} {
+		stderr := warned(t, e, args...)
+		assert.Len(t, lines(stderr), 1, "one warning: %q", stderr)
+		assert.Contains(t, stderr, "urun: warning: the container gets no cgroup of its own: this host has")
+		assert.Contains(t, stderr, "set cgroups_warning = false in urun.conf")
+	}
+	for _, args := range [][]string{{"--cgroups", "disabled"}, {"--cgroup-manager", "none"}} {
+		assert.Empty(t, warned(t, e, args...), "no warning when %v asks for no cgroup", args)
 	}
 }
 

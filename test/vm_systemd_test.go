@@ -41,8 +41,16 @@ func TestVMGeneratedUnitStartsRestartsOnFailureAndStops(t *testing.T) {
 	_, err := systemctl(t, "daemon-reload")
 	require.NoError(t, err)
 
+	// Installable: enabled, it is wanted by default.target, which the
+	// lingering user's manager starts at boot.
+	out, err := systemctl(t, "enable", "container-web.service")
+	require.NoError(t, err, out)
+	out, _ = systemctl(t, "is-enabled", "container-web.service")
+	assert.Equal(t, "enabled", out)
+	t.Cleanup(func() { systemctl(t, "disable", "container-web.service") })
+
 	// Type=notify: start returns once urun said READY, the command started.
-	out, err := systemctl(t, "start", "container-web.service")
+	out, err = systemctl(t, "start", "container-web.service")
 	require.NoError(t, err, out)
 	out, _ = systemctl(t, "is-active", "container-web.service")
 	assert.Equal(t, "active", out)

@@ -22,7 +22,7 @@ import (
 func inVM(t *testing.T) {
 	t.Helper()
 	if os.Getenv("URUN_VM") == "" {
-		t.Fatal("this test runs in the VM test bed: `make test` as root runs it there (hack/vm/test.sh)")
+		t.Fatal("this test runs in the VM test bed: `make vm` or `make test` as root runs it there (hack/vm/test.sh)")
 	}
 }
 
