@@ -56,6 +56,9 @@ type State struct {
 	// Cgroup is the cgroup v2 path of its own cgroup while it runs, if it
 	// has one ("/user.slice/.../urun-ID.scope/container").
 	Cgroup string `json:"cgroup,omitempty"`
+	// Paused: `urun pause` froze that cgroup; `unpause`, `stop`, `kill`
+	// and the next start clear it.
+	Paused bool `json:"paused,omitempty"`
 	// OOMKilled: its memory limit killed a process in its last run.
 	OOMKilled  bool      `json:"oom_killed,omitempty"`
 	StartedAt  time.Time `json:"started_at,omitzero"`

@@ -209,6 +209,8 @@ func TestInspectStateFollowsDocker(t *testing.T) {
 	}{
 		{"created", containers.Container{State: containers.State{Status: containers.StatusCreated}},
 			State{Status: "created", StartedAt: zeroTime, FinishedAt: zeroTime}},
+		{"paused", containers.Container{Running: true, Started: true, State: containers.State{Status: containers.StatusRunning, Cgroup: "/x", Paused: true}},
+			State{Status: "paused", Running: true, Paused: true, StartedAt: zeroTime, FinishedAt: zeroTime}},
 		{"waiting to restart", containers.Container{Running: true, State: containers.State{Status: containers.StatusRestarting, ExitCode: 2}},
 			State{Status: "restarting", Running: true, Restarting: true, ExitCode: 2, StartedAt: zeroTime, FinishedAt: zeroTime}},
 		{"its urun was killed", containers.Container{State: containers.State{Status: containers.StatusRunning}},

@@ -100,6 +100,9 @@ func prepareExec(o ExecOptions) (inside.ExecConfig, int, error) {
 	if err != nil {
 		return ec, 0, err
 	}
+	if c.StateName() == "paused" {
+		return ec, 0, fmt.Errorf("container %s is paused: unpause it with 'urun unpause %s' before exec", o.Container, o.Container)
+	}
 	if c.StateName() != "running" {
 		return ec, 0, fmt.Errorf("container %s is not running: see its state with 'urun ps -a'", o.Container)
 	}

@@ -156,7 +156,7 @@ func (c *container) writeRunState() (err error) {
 		}
 	} else {
 		st, err := containers.Update(c.cfg, c.stateDir, func(st *containers.State) error {
-			st.Status, st.StartedAt, st.Error, st.OOMKilled = containers.StatusRunning, time.Now().UTC(), "", false
+			st.Status, st.StartedAt, st.Error, st.OOMKilled, st.Paused = containers.StatusRunning, time.Now().UTC(), "", false, false
 			st.Cgroup = c.state.Cgroup
 			return nil
 		})
