@@ -8,7 +8,7 @@ TAGS     := containers_image_openpgp,containers_image_docker_daemon_stub,exclude
 GOFLAGS_BUILD := -tags $(TAGS) -trimpath
 export CGO_ENABLED := 1
 
-.PHONY: all build test unit fuzz suite integration bench clean
+.PHONY: all build test unit fuzz suite integration vm bench clean
 
 all: build
 
@@ -33,6 +33,11 @@ fuzz:
 SUITE_BINARY ?= bin/integration.test
 suite:
 	$(GO) test -c -tags $(TAGS) -o $(SUITE_BINARY) ./test
+
+# The VM test bed alone (as root): the suite's TestVM* tests in a guest
+# with systemd and cgroup v2 (hack/vm/); `make test` runs it too.
+vm: build suite
+	bash hack/vm/test.sh bin $(SUITE_BINARY)
 
 # Host set-up (as root), build, and the integration suite only.
 integration:

@@ -25,6 +25,10 @@ type Config struct {
 	RootfsDriver string `toml:"rootfs_driver"`
 	// Network is the default --network mode.
 	Network string `toml:"network"`
+	// CgroupsWarning, when false, silences the warning that a container
+	// gets no cgroup of its own (cgroup v1 or hybrid hosts, or no
+	// delegation and no systemd user manager).
+	CgroupsWarning *bool `toml:"cgroups_warning"`
 
 	// Source is the configuration file that was read, if any.
 	Source string `toml:"-"`
@@ -185,4 +189,10 @@ func RuntimeDir() (string, error) {
 func ownedByCaller(st os.FileInfo) bool {
 	sys, ok := st.Sys().(*syscall.Stat_t)
 	return ok && int(sys.Uid) == os.Getuid()
+}
+
+// WarnWithoutCgroups says whether urun run and create warn that a
+// container gets no cgroup of its own (cgroups_warning, default true).
+func (c *Config) WarnWithoutCgroups() bool {
+	return c.CgroupsWarning == nil || *c.CgroupsWarning
 }

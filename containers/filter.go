@@ -20,7 +20,7 @@ type Filters struct {
 var filterKeys = []string{"ancestor", "exited", "id", "label", "name", "status"}
 
 // states are the values of Docker's status filter. urun's containers
-// are never paused, removing or dead: those match none.
+// are never removing or dead: those match none.
 var states = []string{"created", "running", "restarting", "exited", "paused", "removing", "dead"}
 
 // ParseFilters reads --filter values.

@@ -148,12 +148,14 @@ func Find(list []Container, ref string) (Container, error) {
 // nsenter.c's parent death signal).
 const killedExitCode = 128 + int(unix.SIGKILL)
 
-// StateName is Docker's State: "created", "running", "restarting" or
-// "exited".
+// StateName is Docker's State: "created", "running", "paused",
+// "restarting" or "exited".
 func (c Container) StateName() string {
 	switch {
 	case c.Running && c.Status == StatusRestarting:
 		return "restarting"
+	case c.Running && c.Started && c.Paused:
+		return "paused"
 	case c.Running && c.Started:
 		return "running"
 	case c.Running, c.Status == StatusCreated:
@@ -184,10 +186,13 @@ func (c Container) StatusText(now time.Time) string {
 		end = c.Created
 	}
 	switch c.StateName() {
-	case "running":
+	case "running", "paused":
 		start := c.StartedAt
 		if start.IsZero() {
 			start = c.Created
+		}
+		if c.StateName() == "paused" {
+			return "Up " + units.HumanDuration(now.Sub(start)) + " (Paused)"
 		}
 		return "Up " + units.HumanDuration(now.Sub(start))
 	case "restarting":

@@ -51,8 +51,16 @@ type State struct {
 	Command []string  `json:"command,omitempty"`
 	Created time.Time `json:"created"`
 	// Status is one of the Status constants: what its urun last wrote.
-	Status     string    `json:"status"`
-	ExitCode   int       `json:"exit_code"`
+	Status   string `json:"status"`
+	ExitCode int    `json:"exit_code"`
+	// Cgroup is the cgroup v2 path of its own cgroup while it runs, if it
+	// has one ("/user.slice/.../urun-ID.scope/container").
+	Cgroup string `json:"cgroup,omitempty"`
+	// Paused: `urun pause` froze that cgroup; `unpause`, `stop`, `kill`
+	// and the next start clear it.
+	Paused bool `json:"paused,omitempty"`
+	// OOMKilled: its memory limit killed a process in its last run.
+	OOMKilled  bool      `json:"oom_killed,omitempty"`
 	StartedAt  time.Time `json:"started_at,omitzero"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
 	// Error is why the last start failed, if it did.

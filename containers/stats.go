@@ -11,9 +11,10 @@ import (
 	"github.com/urun/urun/config"
 )
 
-// StatsNote is said once on stderr by `urun stats`: where its figures
-// come from, and why MEM LIMIT and MEM % are "--".
-const StatsNote = "urun: the figures come from /proc (the sum over the container's processes), not from a cgroup: containers have none of their own on this host, so there is no memory limit (--)"
+// StatsNote is said once on stderr by `urun stats` when it shows a
+// running container without a cgroup of its own: where its figures come
+// from, and why MEM LIMIT and MEM % are "--".
+const StatsNote = "urun: a container without a cgroup of its own (--cgroups=disabled, or a host without cgroup v2 delegation) is measured through /proc (the sum over its processes): it has no memory limit (--)"
 
 // StatsRow is one line of `urun stats`, with the fields of Docker's
 // templates.
@@ -54,6 +55,10 @@ func MakeStatsRow(c Container, ref string, before, now Usage, running bool) Stat
 		r.CPUPerc = fmt.Sprintf("%.2f%%", cpu)
 	}
 	r.MemUsage = units.BytesSize(float64(now.Memory)) + " / --"
+	if now.MemoryLimit > 0 {
+		r.MemUsage = units.BytesSize(float64(now.Memory)) + " / " + units.BytesSize(float64(now.MemoryLimit))
+		r.MemPerc = fmt.Sprintf("%.2f%%", float64(now.Memory)/float64(now.MemoryLimit)*100)
+	}
 	r.NetIO = "--"
 	if now.NetOK {
 		r.NetIO = ioText(now.NetRx, now.NetTx)
@@ -109,4 +114,6 @@ type StatsOptions struct {
 	Interval time.Duration
 	// Terminal clears the screen before each refresh.
 	Terminal bool
+	// Notes gets StatsNote, once, if a container shown has no cgroup.
+	Notes io.Writer
 }

@@ -48,6 +48,10 @@ func Stats(cfg *config.Config, o StatsOptions, w io.Writer) error {
 			if running {
 				now[c.ID] = u
 			}
+			if running && !u.Cgroup && o.Notes != nil {
+				io.WriteString(o.Notes, StatsNote+"\n")
+				o.Notes = nil
+			}
 			rows = append(rows, MakeStatsRow(c, refs[i], before[c.ID], u, running))
 		}
 		before = now

@@ -53,13 +53,21 @@ func (e *NotRunningError) Error() string {
 
 // Kill sends sig to the container's init (PID 1 in it), as `docker kill`
 // does. A PID 1 ignores signals it has no handler for, except SIGKILL.
-func Kill(c Container, ref string, sig unix.Signal) error {
+// A paused container is unpaused for SIGKILL, as Docker does; other
+// signals wait for `urun unpause`.
+func Kill(cfg *config.Config, c Container, ref string, sig unix.Signal) error {
 	if !locked(c.Dir) {
 		return &NotRunningError{Ref: ref}
 	}
 	pid, err := InitPID(c.Dir)
 	if err != nil {
 		return fmt.Errorf("container %s has not started its command yet: try again", ref)
+	}
+	if sig == unix.SIGKILL {
+		// A frozen monitor could not record the end.
+		if err := thaw(cfg, c); err != nil {
+			return fmt.Errorf("kill container %s: %w", ref, err)
+		}
 	}
 	if err := unix.Kill(pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("send %s to container %s (pid %d): %w", unix.SignalName(sig), ref, pid, err)
@@ -79,6 +87,9 @@ func Stop(cfg *config.Config, c Container, sig unix.Signal, timeout time.Duratio
 		st.StoppedByUser = true
 		return nil
 	}); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := thaw(cfg, c); err != nil {
 		return err
 	}
 	killAt := time.Now().Add(timeout)

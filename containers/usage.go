@@ -10,16 +10,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Usage is what /proc tells of a running container's use of the host at
-// one moment. Containers have no cgroup of their own on hosts without a
-// delegated cgroup v2 subtree, so it adds up the container's processes.
+// Usage is a running container's use of the host at one moment: what its
+// cgroup's files tell where it has a cgroup of its own (see
+// readCgroupUsage), else the sum of what /proc tells of its processes.
 type Usage struct {
 	// CPUTicks is its processes' CPU time (their own and their waited-for
-	// children's), SystemTicks the host's, both in clock ticks.
+	// children's), SystemTicks the host's, both in clock ticks (both in
+	// microseconds when read from the cgroup).
 	CPUTicks, SystemTicks uint64
 	OnlineCPUs            int
-	// Memory is the sum of its processes' resident set sizes.
+	// Memory is the sum of its processes' resident set sizes, or its
+	// cgroup's memory.current less inactive_file, as Docker counts it.
 	Memory uint64
+	// MemoryLimit is its cgroup's memory.max, or the host's memory when
+	// that is "max", as Docker shows it; 0 without a cgroup.
+	MemoryLimit uint64
+	// Cgroup: the figures come from its cgroup.
+	Cgroup bool
 	PIDs   int
 	// NetRx and NetTx count its network's bytes, loopback aside; NetOK
 	// is false when it has no network of its own.
@@ -67,6 +74,9 @@ func ReadUsage(c Container, ref string) (Usage, error) {
 		u.BlockOK = u.BlockOK && (ok || i == 0 && tinyInit)
 	}
 	u.NetRx, u.NetTx, u.NetOK = netIO(procs[0].PID)
+	if c.Cgroup != "" {
+		readCgroupUsage(&u, c.Cgroup)
+	}
 	return u, nil
 }
 

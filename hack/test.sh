@@ -78,15 +78,18 @@ chmod -R a+rX "$work"
 
 if [ "$(id -u)" = 0 ]; then
 	log "integration suite as $TEST_USER"
-	run_suite "$TEST_USER" -test.skip '^TestNoSubuid' "${suite_flags[@]}" || rc=1
+	run_suite "$TEST_USER" -test.skip '^TestNoSubuid|^TestVM' "${suite_flags[@]}" || rc=1
 	if [ ${#suite_flags[@]} = 0 ]; then
 		log "missing-subuid tests as $NOSUB_USER"
 		run_suite "$NOSUB_USER" -test.run '^TestNoSubuid' || rc=1
+		log "VM test bed: TestVM* as $TEST_USER in a guest with systemd and cgroup v2"
+		bash hack/vm/test.sh "$work/bin" "$work/integration.test" || rc=1
 	fi
 else
 	log "integration suite as $(id -un)"
-	run_suite "$(id -un)" -test.skip '^TestNoSubuid' "${suite_flags[@]}" || rc=1
+	run_suite "$(id -un)" -test.skip '^TestNoSubuid|^TestVM' "${suite_flags[@]}" || rc=1
 	echo "NOT RUN: TestNoSubuid* (they need a user without subordinate ids; as root, hack/test.sh runs them as $NOSUB_USER)"
+	echo "NOT RUN: TestVM* (they need the VM test bed, which only root can build and boot: hack/vm/test.sh)"
 fi
 
 if [ "$rc" = 0 ]; then

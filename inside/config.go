@@ -39,4 +39,5 @@ type config struct {
 	Rootfs      spec.Rootfs `json:"rootfs"`
 	WaitForHost bool        `json:"wait_for_host"`
 	Seccomp     string      `json:"seccomp"`
+	CgroupNS    bool        `json:"cgroup_ns"`
 }

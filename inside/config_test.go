@@ -27,6 +27,7 @@ func TestInitReadsWhatTheHostWrites(t *testing.T) {
 		},
 		Rootfs:      spec.Rootfs{Driver: "native", Lower: []string{"l/B", "l/A"}, LinkDir: "/s/overlay/l", Upper: "/u", Work: "/w", Volatile: true},
 		WaitForHost: true,
+		CgroupNS:    true,
 	}
 	data, err := json.Marshal(written)
 	require.NoError(t, err)
@@ -45,4 +46,5 @@ func TestInitReadsWhatTheHostWrites(t *testing.T) {
 	assert.Equal(t, "/work", s.Process.Cwd)
 	assert.Equal(t, written.Rootfs, read.Rootfs)
 	assert.True(t, read.WaitForHost)
+	assert.True(t, read.CgroupNS)
 }

@@ -69,6 +69,15 @@ func run(sync *os.File) error {
 			return fmt.Errorf("read the seccomp filter: %w", err)
 		}
 	}
+	// The host placed this process in the container's own cgroup: a
+	// cgroup namespace makes it the root that /proc/self/cgroup and the
+	// cgroup2 mount at /sys/fs/cgroup show. Per thread; this one is locked
+	// and execs the command.
+	if c.CgroupNS {
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return fmt.Errorf("unshare cgroup namespace: %w", err)
+		}
+	}
 	// Nothing mounted here may reach the host.
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)

@@ -129,14 +129,16 @@ func state(c containers.Container) State {
 	name := c.StateName()
 	st := State{
 		Status:     name,
-		Running:    name == "running" || name == "restarting",
+		Running:    name == "running" || name == "paused" || name == "restarting",
+		Paused:     name == "paused",
 		Restarting: name == "restarting",
+		OOMKilled:  c.OOMKilled,
 		ExitCode:   c.ExitStatus(),
 		Error:      c.Error,
 		StartedAt:  timeText(c.StartedAt),
 		FinishedAt: timeText(c.FinishedAt),
 	}
-	if name == "running" {
+	if name == "running" || name == "paused" {
 		// As Docker's: a running container has no exit code yet.
 		st.ExitCode = 0
 		if pid, err := containers.InitPID(c.Dir); err == nil {

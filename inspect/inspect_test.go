@@ -209,12 +209,16 @@ func TestInspectStateFollowsDocker(t *testing.T) {
 	}{
 		{"created", containers.Container{State: containers.State{Status: containers.StatusCreated}},
 			State{Status: "created", StartedAt: zeroTime, FinishedAt: zeroTime}},
+		{"paused", containers.Container{Running: true, Started: true, State: containers.State{Status: containers.StatusRunning, Cgroup: "/x", Paused: true}},
+			State{Status: "paused", Running: true, Paused: true, StartedAt: zeroTime, FinishedAt: zeroTime}},
 		{"waiting to restart", containers.Container{Running: true, State: containers.State{Status: containers.StatusRestarting, ExitCode: 2}},
 			State{Status: "restarting", Running: true, Restarting: true, ExitCode: 2, StartedAt: zeroTime, FinishedAt: zeroTime}},
 		{"its urun was killed", containers.Container{State: containers.State{Status: containers.StatusRunning}},
 			State{Status: "exited", ExitCode: 137, StartedAt: zeroTime, FinishedAt: zeroTime}},
 		{"a failed start says why", containers.Container{State: containers.State{Status: containers.StatusExited, ExitCode: 127, Error: "exec: not found"}},
 			State{Status: "exited", ExitCode: 127, Error: "exec: not found", StartedAt: zeroTime, FinishedAt: zeroTime}},
+		{"killed by its memory limit", containers.Container{State: containers.State{Status: containers.StatusExited, ExitCode: 137, OOMKilled: true}},
+			State{Status: "exited", OOMKilled: true, ExitCode: 137, StartedAt: zeroTime, FinishedAt: zeroTime}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

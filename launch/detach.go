@@ -108,6 +108,10 @@ func StartDetached(cfg *config.Config, dir string, lock *os.File, o StartOptions
 	if v, ok := os.LookupEnv("XDG_RUNTIME_DIR"); ok {
 		cmd.Env = append(cmd.Env, "XDG_RUNTIME_DIR="+v)
 	}
+	// The user's bus, for the container's systemd scope (cgroupv2).
+	if v, ok := os.LookupEnv("DBUS_SESSION_BUS_ADDRESS"); ok {
+		cmd.Env = append(cmd.Env, "DBUS_SESSION_BUS_ADDRESS="+v)
+	}
 	cmd.ExtraFiles = []*os.File{lock, readyW}
 	// What the monitor itself has to say (a crash, above all) is kept
 	// beside the container's log.
@@ -147,10 +151,17 @@ func StartDetached(cfg *config.Config, dir string, lock *os.File, o StartOptions
 	if err != nil || len(msg) == 0 || msg[0] != readyStarted {
 		return 0, monitorFailure(msg, err)
 	}
+	underSystemd := notifyReady()
 	if attached == nil {
 		return 0, nil
 	}
 	res := <-attached
+	if underSystemd && res.err == nil {
+		// As for a foreground urun run (see Run): urun stop is a clean end.
+		if st, err := containers.ReadState(dir); err == nil && st.StoppedByUser {
+			return 0, nil
+		}
+	}
 	return res.code, res.err
 }
 

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urun/urun/cgroupv2"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/inside"
@@ -98,6 +99,9 @@ func prepareExec(o ExecOptions) (inside.ExecConfig, int, error) {
 	c, err := containers.Find(list, o.Container)
 	if err != nil {
 		return ec, 0, err
+	}
+	if c.StateName() == "paused" {
+		return ec, 0, fmt.Errorf("container %s is paused: unpause it with 'urun unpause %s' before exec", o.Container, o.Container)
 	}
 	if c.StateName() != "running" {
 		return ec, 0, fmt.Errorf("container %s is not running: see its state with 'urun ps -a'", o.Container)
@@ -210,6 +214,12 @@ func startExec(o ExecOptions, ec inside.ExecConfig, joinPID int) (*userns.Proces
 		if o.Interactive {
 			cmd.Stdin = os.Stdin
 		}
+	}
+	// The exec'd process starts in the container's cgroup, under its
+	// limits, where urun may put it there (cgroupv2.JoinableDir).
+	if dir := cgroupv2.JoinableDir(joinPID); dir != nil {
+		defer dir.Close()
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(dir.Fd())
 	}
 	return userns.Run(cmd, userns.Options{JoinPID: joinPID, JoinNamespaces: execNamespaces, Detached: o.Detach})
 }

@@ -77,7 +77,20 @@ func (c *container) start(io streams) (*userns.Process, error) {
 	// The monitor deletes what earlier, killed --rm containers left while
 	// this one runs.
 	opts.RemoveNow = orphanedTransientLayers(c.cfg)
-	return userns.Start(cmd, opts)
+	plan, done, err := c.prepareCgroup(cmd)
+	if err != nil {
+		return nil, err
+	}
+	p, err := userns.Start(cmd, opts)
+	done()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.placeCgroup(plan, p); err != nil {
+		p.Abort()
+		return nil, err
+	}
+	return p, nil
 }
 
 // makeStateDir creates and locks the run state directory. The state
@@ -143,7 +156,8 @@ func (c *container) writeRunState() (err error) {
 		}
 	} else {
 		st, err := containers.Update(c.cfg, c.stateDir, func(st *containers.State) error {
-			st.Status, st.StartedAt, st.Error = containers.StatusRunning, time.Now().UTC(), ""
+			st.Status, st.StartedAt, st.Error, st.OOMKilled, st.Paused = containers.StatusRunning, time.Now().UTC(), "", false, false
+			st.Cgroup = c.state.Cgroup
 			return nil
 		})
 		if err != nil {
@@ -165,6 +179,7 @@ func (c *container) writeRunState() (err error) {
 	if err != nil {
 		return err
 	}
+	s.Mounts = append(s.Mounts, c.cgroupMounts(s.Mounts)...)
 	files := map[string][]byte{"hostname": []byte(s.Hostname + "\n"), "hosts": hosts, "resolv.conf": resolv}
 	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
 		path := filepath.Join(c.stateDir, name)
@@ -188,6 +203,7 @@ func (c *container) writeRunState() (err error) {
 		ID:          c.id,
 		Spec:        &s,
 		WaitForHost: c.net != nil,
+		CgroupNS:    c.cgroup != nil && !c.settings.Cgroups.HostNS,
 		Rootfs: spec.Rootfs{
 			Driver: driver, Lower: lower, LinkDir: linkDir,
 			Upper: filepath.Join(c.layerDir, "diff"), Work: filepath.Join(c.layerDir, "work"),

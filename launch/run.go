@@ -17,6 +17,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/urun/urun/cgroupv2"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/image/local"
@@ -31,11 +32,13 @@ type Options struct {
 	Config *config.Config
 	Image  *local.Image
 	// ImageName is the reference the user gave, for the record.
-	ImageName   string
-	Spec        spec.Options
-	Name        string
-	Remove      bool
-	Interactive bool
+	ImageName string
+	// CreateCommand is the command line of urun run or urun create.
+	CreateCommand []string
+	Spec          spec.Options
+	Name          string
+	Remove        bool
+	Interactive   bool
 	// Network is the --network mode, Ports the published ports and Names
 	// the --dns and --add-host options.
 	Network slirp.Mode
@@ -52,6 +55,10 @@ type Options struct {
 	// (seconds).
 	StopSignal  string
 	StopTimeout int
+	// Resources are the resource limit flags, Cgroups how the container
+	// gets its cgroup (package cgroupv2).
+	Resources cgroupv2.Flags
+	Cgroups   CgroupOptions
 	// Stderr receives urun's notes, such as the published ports.
 	Stderr io.Writer
 }
@@ -74,6 +81,12 @@ type Settings struct {
 	// does, for `urun inspect`.
 	Entrypoint []string `json:"entrypoint,omitempty"`
 	Cmd        []string `json:"cmd,omitempty"`
+	// CreateCommand is the urun command line that made the container,
+	// for `urun generate systemd --new`.
+	CreateCommand []string `json:"create_command,omitempty"`
+	// Resources and Cgroups are applied again at each start.
+	Resources cgroupv2.Flags `json:"resources,omitzero"`
+	Cgroups   CgroupOptions  `json:"cgroups,omitzero"`
 }
 
 // SettingsFile is the name of a container's Settings in its layer
@@ -103,11 +116,21 @@ func exitCode(err error) int {
 // restarts) in this process, and returns its exit status.
 func Run(o Options) (int, error) {
 	trace.Mark("host", "image found")
+	// As the main process of a systemd unit (urun generate systemd), a
+	// container stopped through urun stop ends this urun with 0: that is
+	// how `systemctl stop` ends it, and a unit whose main process fails
+	// would count as failed. One that ends on its own keeps its status,
+	// so that Restart=on-failure starts it again.
+	underSystemd := os.Getenv("NOTIFY_SOCKET") != ""
 	c, err := newContainer(o)
 	if err != nil {
 		return 0, err
 	}
-	return c.runWithRestarts(&callerStreams{interactive: o.Interactive, tty: o.Spec.Terminal}, nil, nil, nil)
+	code, err := c.runWithRestarts(&callerStreams{interactive: o.Interactive, tty: o.Spec.Terminal}, nil, nil, nil)
+	if underSystemd && err == nil && c.stoppedByUser {
+		return 0, nil
+	}
+	return code, err
 }
 
 // runOnce starts the container and supervises it to its end.
@@ -155,6 +178,7 @@ func (c *container) runOnce(io streams, started func(error)) (int, error) {
 
 	code, err := c.supervise(p, attachErr, io, started)
 	trace.Mark("host", "container exited")
+	c.closeCgroup()
 	c.finish(code, err)
 	trace.Mark("host", "cleaned up")
 	return code, err
@@ -171,6 +195,9 @@ type container struct {
 	state    containers.State
 	// stderr receives urun's notes.
 	stderr io.Writer
+	// stoppedByUser is read from the record when the container ended:
+	// urun stop, restart or rm -f ended it.
+	stoppedByUser bool
 	// registered is set once the container's record exists; a failed
 	// start of a registered container is recorded, not removed.
 	registered bool
@@ -186,6 +213,10 @@ type container struct {
 	monitorPID int
 	// extraNetDir is the network's directory outside the run state, if any.
 	extraNetDir string
+	// cgroup is the container's own cgroup while it runs, if it has one;
+	// oomKilled says its memory limit killed a process.
+	cgroup    *cgroupv2.Cgroup
+	oomKilled bool
 }
 
 // newContainer checks the options and builds the spec; it writes nothing.
@@ -201,6 +232,21 @@ func newContainer(o Options) (*container, error) {
 	}
 	if !o.Network.Connected() && len(o.Ports) > 0 {
 		return nil, fmt.Errorf("-p publishes ports of a container's own connected network: it does not apply to --network %s", o.Network.Kind)
+	}
+	// A limit that cannot be had fails here, before anything is made.
+	o.Cgroups.Writable = o.Spec.Security.Privileged
+	plan, err := planCgroup(o.Resources, o.Cgroups)
+	if err != nil {
+		return nil, err
+	}
+	if plan.noCgroup != "" && o.Config.WarnWithoutCgroups() {
+		// Once, when the container is made: its processes share the
+		// caller's cgroup and nothing limits them.
+		w := o.Stderr
+		if w == nil {
+			w = os.Stderr
+		}
+		fmt.Fprintf(w, "urun: warning: the container gets no cgroup of its own: %s (set cgroups_warning = false in urun.conf to silence this)\n", plan.noCgroup)
 	}
 	id, err := newID()
 	if err != nil {
@@ -228,7 +274,8 @@ func newContainer(o Options) (*container, error) {
 		settings: Settings{
 			Spec: s, Network: o.Network, Ports: o.Ports, Names: o.Names, Interactive: o.Interactive,
 			Init: o.Init, Restart: o.Restart, Log: o.Log, StopSignal: stopSignal, StopTimeout: o.StopTimeout,
-			Entrypoint: entrypoint, Cmd: cmd,
+			Entrypoint: entrypoint, Cmd: cmd, Resources: o.Resources, Cgroups: o.Cgroups,
+			CreateCommand: o.CreateCommand,
 		},
 		state: containers.State{
 			ID: id, Name: o.Name, Image: o.ImageName, ImageID: o.Image.ID, Command: s.Process.Args,
@@ -282,6 +329,7 @@ func (c *container) removeNetDir() {
 // state and layer are removed; a registered one (`urun start`, a restart)
 // keeps its record, which says why it did not start.
 func (c *container) abandon(why error) {
+	c.closeCgroup()
 	c.removeNetDir()
 	if c.registered {
 		code := exitCode(why)
@@ -314,6 +362,7 @@ func (c *container) finish(code int, err error) {
 		// The name on disk: `urun rename` may have changed it meanwhile.
 		if st, err := containers.ReadState(c.stateDir); err == nil {
 			containers.ReleaseName(c.cfg, st.Name, st.ID)
+			c.stoppedByUser = st.StoppedByUser
 		}
 		os.RemoveAll(c.stateDir)
 		c.lock.Close()
@@ -321,6 +370,7 @@ func (c *container) finish(code int, err error) {
 	}
 	st, uerr := containers.Update(c.cfg, c.stateDir, func(st *containers.State) error {
 		st.Status, st.ExitCode, st.FinishedAt = containers.StatusExited, code, time.Now().UTC()
+		st.OOMKilled, st.Cgroup = c.oomKilled, ""
 		if err != nil {
 			st.Error = err.Error()
 		}
@@ -328,5 +378,6 @@ func (c *container) finish(code int, err error) {
 	})
 	if uerr == nil {
 		c.state = st
+		c.stoppedByUser = st.StoppedByUser
 	}
 }

@@ -43,6 +43,7 @@ func (c *container) supervise(p *userns.Process, attachErr error, io streams, st
 		// that it costs the start nothing. Without it they cannot reach
 		// the container; the container itself does not mind.
 		writeFile(filepath.Join(c.stateDir, containers.InitPIDFile), []byte(strconv.Itoa(p.InitPID)))
+		notifyReady()
 	}
 	if started != nil {
 		started(report.err)

@@ -50,6 +50,9 @@ type Container struct {
 	// Seccomp is the compiled seccomp filter to load before exec (see
 	// package seccomp); "" for none.
 	Seccomp string `json:"seccomp,omitempty"`
+	// CgroupNS makes init unshare a cgroup namespace first: the container
+	// has a cgroup of its own, which becomes its cgroup root.
+	CgroupNS bool `json:"cgroup_ns,omitempty"`
 }
 
 // Rootfs says how to assemble the root file system.

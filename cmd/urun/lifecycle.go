@@ -270,7 +270,7 @@ in the container. PID 1 ignores signals it has no handler for, except SIGKILL.`,
 				return err
 			}
 			return forEachContainer(g, args, func(cfg *config.Config, c containers.Container, ref string) error {
-				return containers.Kill(c, ref, sig)
+				return containers.Kill(cfg, c, ref, sig)
 			})
 		},
 	}
@@ -313,13 +313,16 @@ func newPauseCommand(g *globals, name string) *cobra.Command {
 	return &cobra.Command{
 		Use:   name + " CONTAINER...",
 		Short: verb + " all processes of containers (needs the cgroup v2 freezer)",
-		Args:  cobra.MinimumNArgs(1),
+		Long: verb + ` all processes of running containers with their cgroup's freezer
+(cgroup.freeze). A container needs a cgroup v2 cgroup of its own: cgroup v2
+with a delegated subtree or a systemd user manager, not --cgroups=disabled.`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return forEachContainer(g, args, func(cfg *config.Config, c containers.Container, ref string) error {
-				if !c.Running {
-					return &containers.NotRunningError{Ref: ref}
+				if name == "pause" {
+					return containers.Pause(cfg, c, ref)
 				}
-				return fmt.Errorf("cannot %s container %s: freezing needs a cgroup v2 group of the container's own (cgroup.freeze), and urun makes none on this host: rootless cgroups need cgroup v2 with a delegated subtree (a systemd user slice)", name, ref)
+				return containers.Unpause(cfg, c, ref)
 			})
 		},
 	}

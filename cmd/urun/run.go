@@ -35,6 +35,7 @@ type runFlags struct {
 	platform                                    string
 	privileged, readOnly                        bool
 	capAdd, capDrop, securityOpts, devices      []string
+	resources                                   resourceFlags
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -88,6 +89,7 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.BoolVar(&f.readOnly, "read-only", false, "mount the root file system read-only (/tmp, /var/tmp and /run get a tmpfs each)")
 	fl.StringArrayVar(&f.securityOpts, "security-opt", nil, "no-new-privileges=false (let setuid programs gain privileges), mask=PATH[:PATH...], unmask=PATH[:PATH...]|ALL, seccomp=unconfined")
 	addLifecycleFlags(fl, f)
+	addResourceFlags(fl, &f.resources)
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not show pull progress")
 	fl.BoolVar(&f.tlsVerify, "tls-verify", true, "require HTTPS and verify certificates when pulling")
 	fl.StringVar(&f.platform, "platform", "", "when pulling, take the image for OS/ARCH[/VARIANT] from a multi-platform image (a stored image is used as it is)")
@@ -172,6 +174,10 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 			return o, fmt.Errorf("--stop-signal: %w", err)
 		}
 	}
+	limits, cgroups, err := f.resources.options()
+	if err != nil {
+		return o, err
+	}
 	img, name, err := findOrPull(cfg, g, args[0], f.quiet, tlsVerifyFlag(cmd, f.tlsVerify), f.platform)
 	if err != nil {
 		return o, err
@@ -180,11 +186,12 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 		ports = append(ports, slirp.PublishAll(img.Config.Config.ExposedPorts)...)
 	}
 	return launch.Options{
-		Config: cfg, Image: img, ImageName: name, Spec: opts,
+		Config: cfg, Image: img, ImageName: name, Spec: opts, CreateCommand: os.Args,
 		Name: f.name, Remove: f.remove, Interactive: f.interactive, Init: f.init,
 		Network: mode, Ports: ports,
 		Names:   slirp.NameOptions{DNS: f.dns, DNSSearch: f.dnsSearch, DNSOptions: f.dnsOptions, AddHosts: f.addHosts},
 		Restart: restart, Log: logOpts, StopSignal: f.stopSignal, StopTimeout: f.stopTimeout,
+		Resources: limits, Cgroups: cgroups,
 	}, nil
 }
 

@@ -42,10 +42,11 @@ func newStatsCommand(g *globals) *cobra.Command {
 		Short: "Show containers' use of CPU, memory, network and storage",
 		Long: `Show the running containers' (or the named ones') CPU %, memory, network and
 block I/O and number of processes, refreshed every second until
-interrupted, or once with --no-stream. The figures add up what /proc tells
-of each container's processes: containers have no cgroup of their own on
-this host, so there is no memory limit (--), and memory is the sum of the
-processes' resident sets. --format takes a Go template of the fields
+interrupted, or once with --no-stream. The figures come from the
+container's cgroup (memory.current, memory.max, cpu.stat, pids.current,
+io.stat) where it has one of its own (cgroup v2); otherwise they add up
+what /proc tells of its processes, memory is the sum of their resident
+sets and there is no memory limit (--). --format takes a Go template of the fields
 .Container .ID .Name .CPUPerc .MemUsage .MemPerc .NetIO .BlockIO .PIDs
 ("table ..." for a table with a header), or json.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -60,7 +61,7 @@ processes' resident sets. --format takes a Go template of the fields
 			}
 			o.Refs = args
 			o.Terminal = term.IsTerminal(int(os.Stdout.Fd()))
-			os.Stderr.WriteString(containers.StatsNote + "\n")
+			o.Notes = os.Stderr
 			return containers.Stats(cfg, o, os.Stdout)
 		},
 	}

@@ -15,7 +15,9 @@ if [ -f "$out/recipe" ] && [ "$(cat "$out/recipe")" = "$recipe" ] && [ -f "$out/
 fi
 
 TEST_USER=uruntest
-PACKAGES=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,linux-image-amd64,uidmap,fuse-overlayfs,fuse3,slirp4netns,passt,procps,util-linux,iproute2,kmod,ca-certificates
+# docker-registry and busybox-static: the integration suite's own test
+# bed (a registry on the guest's loopback, fixtures built from busybox).
+PACKAGES=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,linux-image-amd64,uidmap,fuse-overlayfs,fuse3,slirp4netns,passt,procps,util-linux,iproute2,kmod,ca-certificates,docker-registry,busybox-static,libc-bin
 MIRROR=${VM_MIRROR:-http://deb.debian.org/debian}
 
 work=$(mktemp -d /var/tmp/urun-vm-build.XXXXXX)

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"github.com/spf13/pflag"
+
+	"github.com/urun/urun/cgroupv2"
+	"github.com/urun/urun/launch"
+)
+
+// resourceFlags are Docker's resource limit flags and urun's cgroup
+// choices, shared by `urun run` and `urun create`.
+type resourceFlags struct {
+	limits                           cgroupv2.Flags
+	cgroupManager, cgroups, cgroupNS string
+}
+
+func addResourceFlags(fl *pflag.FlagSet, f *resourceFlags) {
+	l := &f.limits
+	fl.StringVarP(&l.Memory, "memory", "m", "", "memory limit (memory.max), such as 512m or 2g")
+	fl.StringVar(&l.MemoryReservation, "memory-reservation", "", "memory the container is meant to keep under pressure (memory.low)")
+	fl.StringVar(&l.MemorySwap, "memory-swap", "", "memory and swap together (default: twice --memory; -1 for no swap limit)")
+	fl.StringVar(&l.CPUs, "cpus", "", "number of CPUs, such as 0.5 (cpu.max)")
+	fl.Int64Var(&l.CPUPeriod, "cpu-period", 0, "CPU period in microseconds (cpu.max)")
+	fl.Int64Var(&l.CPUQuota, "cpu-quota", 0, "CPU time per period in microseconds (cpu.max)")
+	fl.Int64VarP(&l.CPUShares, "cpu-shares", "c", 0, "relative CPU weight, 1024 the default (cpu.weight)")
+	fl.StringVar(&l.CpusetCPUs, "cpuset-cpus", "", "CPUs the container may run on, such as 0-3,5")
+	fl.StringVar(&l.CpusetMems, "cpuset-mems", "", "memory nodes the container may use, such as 0")
+	fl.Int64Var(&l.PidsLimit, "pids-limit", 0, "most processes at once (pids.max; -1 for no limit)")
+	fl.Uint16Var(&l.BlkioWeight, "blkio-weight", 0, "relative block IO weight, 10 to 1000 (io.weight)")
+	fl.StringArrayVar(&l.DeviceReadBps, "device-read-bps", nil, "read rate limit of a device: DEVICE:RATE such as /dev/sda:1mb (io.max)")
+	fl.StringArrayVar(&l.DeviceWriteBps, "device-write-bps", nil, "write rate limit of a device: DEVICE:RATE (io.max)")
+	fl.StringArrayVar(&l.DeviceReadIOps, "device-read-iops", nil, "read operations per second of a device: DEVICE:N (io.max)")
+	fl.StringArrayVar(&l.DeviceWriteIOps, "device-write-iops", nil, "write operations per second of a device: DEVICE:N (io.max)")
+	fl.StringVar(&f.cgroupManager, "cgroup-manager", "", "how the container gets its cgroup: systemd (a scope from your systemd user manager), cgroupfs (a child of urun's delegated cgroup) or none (default: cgroupfs in a delegated cgroup, else systemd when reachable; limits need cgroup v2)")
+	fl.StringVar(&f.cgroups, "cgroups", "enabled", "enabled, or disabled: no cgroup of the container's own")
+	fl.StringVar(&f.cgroupNS, "cgroupns", "private", "private: a cgroup namespace of its own, its own cgroup at /sys/fs/cgroup; host: the host's, and the host's hierarchy bound read-only (with a cgroup of its own only)")
+}
+
+// options checks the cgroup choices.
+func (f *resourceFlags) options() (cgroupv2.Flags, launch.CgroupOptions, error) {
+	o, err := launch.ParseCgroupOptions(f.cgroupManager, f.cgroups, f.cgroupNS)
+	return f.limits, o, err
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# hack/vm/test.sh BIN_DIR SUITE_BINARY [SUITE-FLAGS...]: runs the
+# integration suite's TestVM* tests inside the VM test bed (issue 7): a
+# Debian guest with systemd as PID 1, pure cgroup v2 and a user manager
+# for uruntest, which this host lacks. Builds or reuses the cached image
+# (hack/vm/image.sh, in $URUN_VM_CACHE or /var/cache/urun-vm), shares
+# BIN_DIR's urun and urun-image and the suite binary with the guest over
+# 9p, boots it with qemu (TCG) and runs the tests there as uruntest with
+# its user manager's bus. The guest's console and the tests' output are
+# printed; the exit status is the tests'. Run as root.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+bin=${1:?usage: $0 BIN_DIR SUITE_BINARY [SUITE-FLAGS...]}
+suite=${2:?usage: $0 BIN_DIR SUITE_BINARY [SUITE-FLAGS...]}
+shift 2
+flags=("$@")
+[ ${#flags[@]} -gt 0 ] || flags=(-test.run '^TestVM')
+cache=${URUN_VM_CACHE:-/var/cache/urun-vm}
+limit=${URUN_VM_TIMEOUT:-1800}
+
+[ "$(id -u)" = 0 ] || {
+	echo "hack/vm/test.sh: run as root (it builds a disk image and boots qemu)" >&2
+	exit 2
+}
+for tool in debootstrap qemu-system-x86_64 mkfs.ext4; do
+	command -v "$tool" >/dev/null || {
+		echo "hack/vm/test.sh: $tool is missing: hack/setup-host.sh installs it" >&2
+		exit 2
+	}
+done
+
+bash hack/vm/image.sh "$cache"
+
+share=$(mktemp -d /var/tmp/urun-vm-share.XXXXXX)
+trap 'rm -rf --one-file-system "$share"' EXIT
+mkdir "$share/bin"
+install -m 0755 "$bin/urun" "$bin/urun-image" "$share/bin/"
+install -m 0755 "$suite" "$share/integration.test"
+printf '%q ' "${flags[@]}" >"$share/flags"
+cat >"$share/run-in-vm.sh" <<'GUEST'
+#!/bin/sh
+# Runs in the guest as root (urun-tests.service), after user@1001.service.
+share=/mnt/urun
+uid=$(id -u uruntest)
+echo "== guest: $(uname -r), up $(cut -d' ' -f1 /proc/uptime) s; cgroup v2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+work=$(mktemp -d /tmp/urun-suite.XXXXXX)
+cp -r "$share/bin" "$share/integration.test" "$work/"
+chown -R uruntest: "$work"
+cd "$work"
+eval "set -- $(cat "$share/flags")"
+runuser -u uruntest -- env -i HOME=/home/uruntest USER=uruntest LOGNAME=uruntest \
+	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	XDG_RUNTIME_DIR=/run/user/$uid DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/$uid/bus \
+	URUN_BIN_DIR="$work/bin" URUN_VM=1 \
+	"$work/integration.test" -test.v -test.count=1 -test.timeout=25m "$@" >"$share/suite.log" 2>&1
+echo $? >"$share/status"
+GUEST
+chmod 0755 "$share/run-in-vm.sh"
+
+echo "==> VM: boot (qemu TCG) and run the suite's $(cat "$share/flags")in the guest"
+rc=0
+bash hack/vm/run.sh "$cache" "$share" "$limit" || rc=$?
+echo "==> VM: the suite's output"
+cat "$share/suite.log" 2>/dev/null || echo "(none)"
+exit "$rc"

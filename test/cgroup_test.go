@@ -1,0 +1,90 @@
+package test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// notCgroupV2 fails a test that needs a v1 or hybrid host where
+// /sys/fs/cgroup is cgroup v2: the TestVM* tests cover that.
+func notCgroupV2(t *testing.T) {
+	t.Helper()
+	var st unix.Statfs_t
+	require.NoError(t, unix.Statfs("/sys/fs/cgroup", &st))
+	if st.Type == unix.CGROUP2_SUPER_MAGIC {
+		t.Skip("this host has cgroup v2: limits work here, and the TestVM* tests check them")
+	}
+}
+
+const needV2 = "rootless limits need cgroup v2 with a delegated subtree or a systemd user manager"
+
+func TestLimitFlagOnAHybridHostFailsAndSaysWhy(t *testing.T) {
+	notCgroupV2(t)
+	e := containerEnv(t)
+	for _, args := range [][]string{
+		{"run", "--rm", "-m", "32m"},
+		{"run", "--rm", "--cpus", "0.5"},
+		{"run", "--rm", "--pids-limit", "20"},
+		{"run", "--rm", "--blkio-weight", "500"},
+		{"run", "--rm", "--memory-reservation", "16m"},
+		{"run", "-d", "-m", "32m"},
+		{"create", "--cpu-shares", "512"},
+		{"run", "--rm", "--cgroup-manager", "systemd"},
+	} {
+		t.Run(args[0]+" "+args[len(args)-2], func(t *testing.T) {
+			res := e.urun(t, append(args, busyboxRef, "true")...)
+			res.exits(t, 125)
+			assert.Contains(t, res.stderr, needV2)
+			assert.Empty(t, res.stdout)
+		})
+	}
+	assert.Empty(t, e.ps(t, "-a"), "no container was made")
+}
+
+func TestContainersWithoutLimitsRunOnAHybridHostWithOneWarning(t *testing.T) {
+	notCgroupV2(t)
+	e := containerEnv(t)
+	warned := func(t *testing.T, e *env, args ...string) string {
+		t.Helper()
+		res := e.urun(t, append(append([]string{"run", "--rm"}, args...), busyboxRef, "echo", "hi")...)
+		assert.Equal(t, "hi\n", res.ok(t))
+		return res.stderr
+	}
+	// The suite's stores silence it (see makeEnv); a user's does not.
+	assert.Empty(t, warned(t, e), "cgroups_warning = false")
+	require.NoError(t, os.Remove(filepath.Join(e.configHome, "urun", "urun.conf")))
+	for _, args := range [][]string{{}, {"--cgroupns", "host"}} {
+		stderr := warned(t, e, args...)
+		assert.Len(t, lines(stderr), 1, "one warning: %q", stderr)
+		assert.Contains(t, stderr, "urun: warning: the container gets no cgroup of its own: this host has")
+		assert.Contains(t, stderr, "set cgroups_warning = false in urun.conf")
+	}
+	for _, args := range [][]string{{"--cgroups", "disabled"}, {"--cgroup-manager", "none"}} {
+		assert.Empty(t, warned(t, e, args...), "no warning when %v asks for no cgroup", args)
+	}
+}
+
+func TestBadLimitValuesNameTheFlag(t *testing.T) {
+	e := containerEnv(t)
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--cpus", "lots"}, "--cpus lots: give a positive number of CPUs"},
+		{[]string{"-m", "1k"}, "--memory 1k: the smallest memory limit is 6MB"},
+		{[]string{"--cgroup-manager", "cgmanager"}, "--cgroup-manager cgmanager: want systemd, cgroupfs or none"},
+		{[]string{"--cgroupns", "shared"}, "--cgroupns shared: want private or host"},
+		{[]string{"--cgroups", "disabled", "-m", "32m"}, "drop --cgroups=disabled"},
+	} {
+		t.Run(c.args[0], func(t *testing.T) {
+			res := e.urun(t, append(append([]string{"run", "--rm"}, c.args...), busyboxRef, "true")...)
+			res.exits(t, 125)
+			assert.Contains(t, res.stderr, c.msg)
+		})
+	}
+}

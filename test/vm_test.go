@@ -1,0 +1,56 @@
+package test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// The TestVM* tests need what only the VM test bed has (hack/vm/test.sh,
+// run by `make test` as root): systemd as PID 1, cgroup v2 alone, and a
+// user manager with delegated controllers. hack/test.sh runs the rest of
+// the suite on the host without them, and them in the guest.
+
+// inVM fails a TestVM* test started anywhere but in the test bed.
+func inVM(t *testing.T) {
+	t.Helper()
+	if os.Getenv("URUN_VM") == "" {
+		t.Fatal("this test runs in the VM test bed: `make vm` or `make test` as root runs it there (hack/vm/test.sh)")
+	}
+}
+
+// userSliceCgroup is the directory of the test user's systemd manager.
+func userManagerCgroup() string {
+	uid := strconv.Itoa(os.Getuid())
+	return filepath.Join("/sys/fs/cgroup/user.slice", "user-"+uid+".slice", "user@"+uid+".service")
+}
+
+func TestVMHasCgroupV2AndTheUsersDelegatedControllers(t *testing.T) {
+	inVM(t)
+	var st unix.Statfs_t
+	require.NoError(t, unix.Statfs("/sys/fs/cgroup", &st))
+	assert.Equal(t, int64(unix.CGROUP2_SUPER_MAGIC), int64(st.Type), "/sys/fs/cgroup is cgroup v2 alone")
+	data, err := os.ReadFile(filepath.Join(userManagerCgroup(), "cgroup.controllers"))
+	require.NoError(t, err)
+	have := strings.Fields(string(data))
+	for _, c := range []string{"cpu", "cpuset", "io", "memory", "pids"} {
+		assert.Contains(t, have, c, "the test user's manager is delegated %s (user@.service.d/delegate.conf)", c)
+	}
+	out, err := exec.Command("systemd-run", "--user", "--scope", "-p", "Delegate=yes", "cat", "/proc/self/cgroup").CombinedOutput()
+	require.NoError(t, err, "systemd-run --user --scope: %s", out)
+	assert.Regexp(t, `0::/user\.slice/.*\.scope`, string(out))
+}
+
+func TestVMRunsARootlessContainer(t *testing.T) {
+	inVM(t)
+	e := sharedStore(t)
+	out := e.urun(t, "run", "--rm", busyboxRef, "id", "-u").ok(t)
+	assert.Equal(t, "0\n", out)
+}
