@@ -332,17 +332,23 @@ func assemble(repo, tag string, layers []layer, rc runConfig) (*Image, error) {
 		img.Layers = append(img.Layers, l.blob)
 		descs = append(descs, describe(l.blob))
 	}
+	return sealImage(img, cfg, MediaTypeConfig, MediaTypeManifest, descs)
+}
+
+// sealImage adds img's configuration blob (cfg encoded) and its manifest
+// of the given media types, naming the config and the layers descs.
+func sealImage(img *Image, cfg any, configType, manifestType string, descs []descriptor) (*Image, error) {
 	cb, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
 	}
-	img.Config = newBlob(MediaTypeConfig, cb)
+	img.Config = newBlob(configType, cb)
 	mb, err := json.Marshal(struct {
 		SchemaVersion int          `json:"schemaVersion"`
 		MediaType     string       `json:"mediaType"`
 		Config        descriptor   `json:"config"`
 		Layers        []descriptor `json:"layers"`
-	}{2, MediaTypeManifest, describe(img.Config), descs})
+	}{2, manifestType, describe(img.Config), descs})
 	if err != nil {
 		return nil, err
 	}

@@ -210,23 +210,7 @@ func assembleAs(repo, tag string, layers []layer, rc runConfig, manifestType, co
 		img.Layers = append(img.Layers, l.blob)
 		descs = append(descs, describe(l.blob))
 	}
-	cb, err := json.Marshal(cfg)
-	if err != nil {
-		return nil, err
-	}
-	img.Config = newBlob(configType, cb)
-	mb, err := json.Marshal(struct {
-		SchemaVersion int          `json:"schemaVersion"`
-		MediaType     string       `json:"mediaType"`
-		Config        descriptor   `json:"config"`
-		Layers        []descriptor `json:"layers"`
-	}{2, manifestType, describe(img.Config), descs})
-	if err != nil {
-		return nil, err
-	}
-	img.Manifest = mb
-	img.Digest = sha256Digest(mb)
-	return img, nil
+	return sealImage(img, cfg, configType, manifestType, descs)
 }
 
 // BuildVariants builds the variants from the busybox fixture.
