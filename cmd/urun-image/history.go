@@ -5,11 +5,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"time"
-
-	flag "github.com/spf13/pflag"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
@@ -18,14 +15,13 @@ import (
 
 func parseHistory(args []string) (func(*config.Config) error, error) {
 	var o image.HistoryOptions
-	fs := flag.NewFlagSet("history", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("history")
 	fs.BoolVarP(&o.Quiet, "quiet", "q", false, "print image IDs only")
 	fs.BoolVar(&o.NoTrunc, "no-trunc", false, "do not truncate")
 	fs.BoolVarP(&o.Human, "human", "H", true, "sizes and dates for people")
 	fs.StringVar(&o.Format, "format", "", "table, json or a Go template")
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%v\n%s", err, usage)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	if fs.NArg() != 1 {
 		return nil, fmt.Errorf("want exactly one image, got %d\n%s", fs.NArg(), usage)

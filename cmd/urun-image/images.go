@@ -4,11 +4,8 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"time"
-
-	flag "github.com/spf13/pflag"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
@@ -17,16 +14,15 @@ import (
 func parseImages(args []string) (func(*config.Config) error, error) {
 	var opts image.ListOptions
 	var filters []string
-	fs := flag.NewFlagSet("images", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("images")
 	fs.BoolVarP(&opts.Quiet, "quiet", "q", false, "print image IDs only")
 	fs.BoolVar(&opts.NoTrunc, "no-trunc", false, "print full image IDs")
 	fs.BoolVar(&opts.Digests, "digests", false, "show a DIGEST column")
 	fs.BoolP("all", "a", false, "all images (urun stores no intermediate images: the same list)")
 	fs.StringVar(&opts.Format, "format", "", "table, json or a Go template")
 	fs.StringArrayVarP(&filters, "filter", "f", nil, "KEY=VALUE")
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%v\n%s", err, usage)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	if fs.NArg() > 1 {
 		return nil, fmt.Errorf("unexpected argument %q\n%s", fs.Arg(1), usage)

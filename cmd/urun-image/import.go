@@ -4,24 +4,21 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
-	flag "github.com/spf13/pflag"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
 )
 
 func parseImport(args []string) (func(*config.Config) error, error) {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("import")
 	changes := fs.StringArrayP("change", "c", nil, "apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR)")
 	message := fs.StringP("message", "m", "", "commit message of the image's history")
 	platform := fs.String("platform", "", "OS/ARCH[/VARIANT] the image is for (default: the host's)")
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%v\n%s", err, usage)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	if fs.NArg() < 1 || fs.NArg() > 2 {
 		return nil, fmt.Errorf("want FILE|URL|- [REPOSITORY[:TAG]], got %d arguments\n%s", fs.NArg(), usage)

@@ -10,8 +10,6 @@ import (
 	"io"
 	"os"
 
-	flag "github.com/spf13/pflag"
-
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/image"
@@ -22,12 +20,11 @@ import (
 // inspect`, which renders containers and images together: a JSON array of
 // imagedoc.Result, one per ref.
 func parseInspect(args []string) (func(*config.Config) error, error) {
-	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("inspect")
 	format := fs.StringP("format", "f", "", "Go template")
 	raw := fs.Bool("raw", false, "results for urun inspect")
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%v\n%s", err, usage)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	if fs.NArg() == 0 {
 		return nil, fmt.Errorf("name at least one image\n%s", usage)

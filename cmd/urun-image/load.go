@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 
-	flag "github.com/spf13/pflag"
 	"go.podman.io/image/v5/docker/reference"
 
 	"github.com/urun/urun/config"
@@ -15,12 +14,11 @@ import (
 )
 
 func parseLoad(args []string) (func(*config.Config) error, error) {
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("load")
 	input := fs.StringP("input", "i", "", "read FILE (or an OCI layout directory) instead of stdin")
 	quiet := fs.BoolP("quiet", "q", false, "show no progress")
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%v\n%s", err, usage)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	if fs.NArg() != 0 {
 		return nil, fmt.Errorf("unexpected argument %q: name the archive with -i FILE\n%s", fs.Arg(0), usage)

@@ -10,7 +10,6 @@ import (
 	"os/signal"
 	"strings"
 
-	flag "github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/config"
@@ -35,15 +34,14 @@ type loginRequest struct {
 
 func parseLogin(args []string) (func(*config.Config) error, error) {
 	var r loginRequest
-	fs := flag.NewFlagSet("login", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("login")
 	fs.StringVarP(&r.username, "username", "u", "", "user name")
 	fs.IntVar(&r.passwordFD, "password-fd", -1, "read the password from this file descriptor")
 	fs.BoolVar(&r.passwordStdin, "password-stdin", false, "read the password from stdin")
 	tlsVerify := fs.Bool("tls-verify", true, "require https with a verified certificate")
 	fs.StringVar(&r.access.AuthFile, "authfile", "", "credentials file")
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%v\n%s", err, usage)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	if fs.Changed("tls-verify") {
 		r.access.TLSVerify = tlsVerify
@@ -248,12 +246,11 @@ func readLine(f *os.File) (string, error) {
 
 func parseLogout(args []string) (func(*config.Config) error, error) {
 	var access image.AccessOptions
-	fs := flag.NewFlagSet("logout", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("logout")
 	all := fs.BoolP("all", "a", false, "remove the credentials of every registry")
 	fs.StringVar(&access.AuthFile, "authfile", "", "credentials file")
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%v\n%s", err, usage)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	if fs.NArg() > 1 {
 		return nil, fmt.Errorf("want at most one registry, got %d\n%s", fs.NArg(), usage)

@@ -5,21 +5,17 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
-
-	flag "github.com/spf13/pflag"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
 )
 
 func parsePrune(args []string) (func(*config.Config) error, error) {
-	fs := flag.NewFlagSet("prune", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("prune")
 	all := fs.BoolP("all", "a", false, "remove every image no container uses, not only those without a name")
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%v\n%s", err, usage)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	if fs.NArg() != 0 {
 		return nil, fmt.Errorf("unexpected argument %q\n%s", fs.Arg(0), usage)

@@ -5,11 +5,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 
-	flag "github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/config"
@@ -23,13 +21,12 @@ func signalContext() (context.Context, context.CancelFunc) {
 }
 
 func parsePull(args []string) (func(*config.Config) error, error) {
-	fs := flag.NewFlagSet("pull", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("pull")
 	quiet := fs.BoolP("quiet", "q", false, "show no progress (the image id is still printed)")
 	tlsVerify := fs.Bool("tls-verify", true, "require https with a verified certificate (default: as registries.conf says)")
 	platform := fs.String("platform", "", "OS/ARCH[/VARIANT] to choose from an image index (default: the host's)")
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%v\n%s", err, usage)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	if fs.NArg() != 1 {
 		return nil, fmt.Errorf("want exactly one image reference, got %d\n%s", fs.NArg(), usage)

@@ -4,25 +4,21 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
-
-	flag "github.com/spf13/pflag"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
 )
 
 func parsePush(args []string) (func(*config.Config) error, error) {
-	fs := flag.NewFlagSet("push", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("push")
 	quiet := fs.BoolP("quiet", "q", false, "show no progress; print only the pushed reference")
 	tlsVerify := fs.Bool("tls-verify", true, "require https with a verified certificate (default: as registries.conf says)")
 	format := fs.String("format", "", "manifest type to push: oci or v2s2 (default: the image's own)")
 	digestFile := fs.String("digestfile", "", "write the pushed manifest's digest to this file")
 	authFile := fs.String("authfile", "", "credentials file (default $REGISTRY_AUTH_FILE, else auth.json of urun login)")
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%v\n%s", err, usage)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	if fs.NArg() < 1 || fs.NArg() > 2 {
 		return nil, fmt.Errorf("want IMAGE [DESTINATION], got %d arguments\n%s", fs.NArg(), usage)

@@ -5,21 +5,17 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
-
-	flag "github.com/spf13/pflag"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
 )
 
 func parseRmi(args []string) (func(*config.Config) error, error) {
-	fs := flag.NewFlagSet("rmi", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("rmi")
 	force := fs.BoolP("force", "f", false, "untag images containers use, and images in several repositories")
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%v\n%s", err, usage)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	if fs.NArg() == 0 {
 		return nil, fmt.Errorf("name at least one image\n%s", usage)

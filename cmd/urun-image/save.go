@@ -5,22 +5,18 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
-
-	flag "github.com/spf13/pflag"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
 )
 
 func parseSave(args []string) (func(*config.Config) error, error) {
-	fs := flag.NewFlagSet("save", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("save")
 	output := fs.StringP("output", "o", "", "write to FILE (a directory for oci-dir) instead of stdout")
 	format := fs.String("format", image.FormatDockerArchive, "docker-archive, oci-archive or oci-dir")
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%v\n%s", err, usage)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	if fs.NArg() == 0 {
 		return nil, fmt.Errorf("name at least one image to save\n%s", usage)

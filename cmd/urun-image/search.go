@@ -5,12 +5,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
 	"github.com/sirupsen/logrus"
-	flag "github.com/spf13/pflag"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
@@ -19,15 +17,14 @@ import (
 
 func parseSearch(args []string) (func(*config.Config) error, error) {
 	var opts image.SearchOptions
-	fs := flag.NewFlagSet("search", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("search")
 	fs.IntVar(&opts.Limit, "limit", image.DefaultSearchLimit, "at most this many results per registry")
 	fs.BoolVar(&opts.NoTrunc, "no-trunc", false, "do not truncate descriptions")
 	fs.StringVar(&opts.Format, "format", "", "table, json or a Go template")
 	tlsVerify := fs.Bool("tls-verify", true, "require https with a verified certificate")
 	fs.StringVar(&opts.Access.AuthFile, "authfile", "", "credentials file")
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%v\n%s", err, usage)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	if fs.NArg() != 1 {
 		return nil, fmt.Errorf("want exactly one search term, got %d\n%s", fs.NArg(), usage)

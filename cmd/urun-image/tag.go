@@ -5,19 +5,15 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-
-	flag "github.com/spf13/pflag"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
 )
 
 func parseTag(args []string) (func(*config.Config) error, error) {
-	fs := flag.NewFlagSet("tag", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%v\n%s", err, usage)
+	fs := newFlags("tag")
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	if fs.NArg() != 2 {
 		return nil, fmt.Errorf("want SOURCE_IMAGE and TARGET_IMAGE, got %d arguments\n%s", fs.NArg(), usage)
