@@ -87,7 +87,7 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.StringSliceVar(&f.capDrop, "cap-drop", nil, "drop capabilities from the default set (ALL for every one)")
 	fl.StringArrayVar(&f.devices, "device", nil, "bind a host device you can open: HOST-PATH[:CONTAINER-PATH[:rwm]]")
 	fl.BoolVar(&f.readOnly, "read-only", false, "mount the root file system read-only (/tmp, /var/tmp and /run get a tmpfs each)")
-	fl.StringArrayVar(&f.securityOpts, "security-opt", nil, "no-new-privileges=false (let setuid programs gain privileges), mask=PATH[:PATH...], unmask=PATH[:PATH...]|ALL, seccomp=unconfined")
+	fl.StringArrayVar(&f.securityOpts, "security-opt", nil, "no-new-privileges=false (let setuid programs gain privileges), mask=PATH[:PATH...], unmask=PATH[:PATH...]|ALL, seccomp=unconfined|PROFILE.json (a profile in Docker's format)")
 	addLifecycleFlags(fl, f)
 	addResourceFlags(fl, &f.resources)
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not show pull progress")
