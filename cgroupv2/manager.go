@@ -266,6 +266,9 @@ func (c *Cgroup) Close() (oomKills uint64, err error) {
 		if serr := stopScope(c.Bus, c.Unit, scope); err == nil {
 			err = serr
 		}
+		if oomKills > 0 {
+			resetFailed(c.Bus, c.Unit)
+		}
 	}
 	return oomKills, err
 }

@@ -13,7 +13,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
@@ -72,17 +74,8 @@ func (m *systemdManager) Place(id string, pid int, files map[string]string) (*Cg
 		sd.PropPids(uint32(pid)),
 		{Name: "Delegate", Value: godbus.MakeVariant(true)},
 	}
-	done := make(chan string, 1)
-	if _, err := conn.StartTransientUnitContext(ctx, unit, "fail", props, done); err != nil {
-		return nil, &UnavailableError{fmt.Errorf("create the systemd scope %s: %w", unit, err)}
-	}
-	select {
-	case result := <-done:
-		if result != "done" {
-			return nil, fmt.Errorf("create the systemd scope %s: the job ended %q (see 'journalctl --user -u %s')", unit, result, unit)
-		}
-	case <-ctx.Done():
-		return nil, fmt.Errorf("create the systemd scope %s: %w", unit, ctx.Err())
+	if err := startScope(ctx, conn, unit, props); err != nil {
+		return nil, err
 	}
 	cg := &Cgroup{Unit: unit, Bus: m.bus}
 	path, err := ProcessCgroup(pid)
@@ -103,6 +96,58 @@ func (m *systemdManager) Place(id string, pid int, files map[string]string) (*Cg
 	}
 	cg.watch = watchOOM(dir)
 	return cg, nil
+}
+
+// startScope starts the transient scope. It asks for OOMPolicy=continue,
+// so that the kernel's OOM killer ends the process over the limit, as
+// with Docker, not the whole container: systemd 253 and later do that for
+// a delegated scope anyway, and older ones refuse the property, and then
+// stop the scope on an OOM kill in it (systemd issue 25376). Such a
+// stopped scope stays "failed" under its name, which the container's next
+// start needs: it is reset first.
+func startScope(ctx context.Context, conn *sd.Conn, unit string, props []sd.Property) error {
+	oomContinue := true
+	for attempt := 0; ; attempt++ {
+		p := props
+		if oomContinue {
+			p = append(slices.Clip(props), sd.Property{Name: "OOMPolicy", Value: godbus.MakeVariant("continue")})
+		}
+		done := make(chan string, 1)
+		_, err := conn.StartTransientUnitContext(ctx, unit, "fail", p, done)
+		var dbusErr godbus.Error
+		switch {
+		case err == nil:
+			select {
+			case result := <-done:
+				if result != "done" {
+					return fmt.Errorf("create the systemd scope %s: the job ended %q (see 'journalctl --user -u %s')", unit, result, unit)
+				}
+				return nil
+			case <-ctx.Done():
+				return fmt.Errorf("create the systemd scope %s: %w", unit, ctx.Err())
+			}
+		case attempt < 2 && oomContinue && errors.As(err, &dbusErr) && strings.Contains(dbusErr.Error(), "OOMPolicy"):
+			oomContinue = false
+		case attempt < 2 && errors.As(err, &dbusErr) && dbusErr.Name == "org.freedesktop.systemd1.UnitExists":
+			conn.ResetFailedUnitContext(ctx, unit)
+		default:
+			return &UnavailableError{fmt.Errorf("create the systemd scope %s: %w", unit, err)}
+		}
+	}
+}
+
+// resetFailed forgets a scope that ended "failed" (an OOM kill on a
+// systemd without OOMPolicy for scopes), so that it is not left listed
+// in 'systemctl --user --failed'.
+func resetFailed(bus, unit string) {
+	ctx, cancel := context.WithTimeout(context.Background(), busTimeout)
+	defer cancel()
+	conn, err := connect(ctx, bus)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	conn.ResetFailedUnitContext(ctx, unit)
 }
 
 // stopScope makes sure the scope is gone: systemd stops an empty scope by
@@ -135,4 +180,62 @@ func stopScope(bus, unit, scope string) error {
 	case <-ctx.Done():
 		return fmt.Errorf("stop the systemd scope %s: %w", unit, ctx.Err())
 	}
+}
+
+// UnitJoin moves a process into a container's cgroup through the user's
+// systemd manager, for where urun may not move it itself: from a login
+// session's scope into a cgroup under user@.service, the only common
+// ancestor is root's. The manager may (it asks the system manager when
+// it must), since the unit has Delegate=yes.
+type UnitJoin struct {
+	bus, unit, sub string
+}
+
+// SystemdJoin is how to put a process into a container's own cgroup
+// (path, "/user.slice/...") through systemd: the nearest systemd unit
+// above it (urun's scope, or the unit urun ran in) and the path below
+// that. nil when the container has no cgroup, it is in no unit or no user
+// manager is reachable.
+func SystemdJoin(path string) *UnitJoin {
+	if path == "" {
+		return nil
+	}
+	unit, sub, ok := unitOf(path)
+	bus := userBus()
+	if !ok || bus == "" {
+		return nil
+	}
+	return &UnitJoin{bus: bus, unit: unit, sub: sub}
+}
+
+// unitOf splits a cgroup path into its nearest unit and the path below:
+// "/user.slice/.../urun-x.scope/container" → "urun-x.scope", "/container".
+// A slice holds units, never a container itself.
+func unitOf(path string) (unit, sub string, ok bool) {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	for i := len(parts) - 1; i >= 0; i-- {
+		if strings.HasSuffix(parts[i], ".scope") || strings.HasSuffix(parts[i], ".service") {
+			if i == len(parts)-1 {
+				return parts[i], "", true
+			}
+			return parts[i], "/" + strings.Join(parts[i+1:], "/"), true
+		}
+	}
+	return "", "", false
+}
+
+// Attach moves pid, which must not run anything of the user's yet, into
+// the container's cgroup.
+func (j *UnitJoin) Attach(pid int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), busTimeout)
+	defer cancel()
+	conn, err := connect(ctx, j.bus)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := conn.AttachProcessesToUnit(ctx, j.unit, j.sub, []uint32{uint32(pid)}); err != nil {
+		return fmt.Errorf("ask systemd to move process %d into %s%s: %w", pid, j.unit, j.sub, err)
+	}
+	return nil
 }

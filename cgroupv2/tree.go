@@ -59,11 +59,17 @@ func readList(path string) ([]string, error) {
 	return strings.Fields(string(data)), nil
 }
 
-// checkControllers fails when dir's cgroup.controllers lacks one of need.
-func checkControllers(dir string, need []string) error {
+// accounting are the controllers whose figures `urun stats` reads
+// (memory.current, cpu.stat, io.stat, pids.current): enabled for every
+// container where dir has them, limits or not, as Docker and podman do.
+var accounting = []string{"cpu", "io", "memory", "pids"}
+
+// checkControllers fails when dir's cgroup.controllers lacks one of need;
+// else it returns need and the accounting controllers dir has.
+func checkControllers(dir string, need []string) ([]string, error) {
 	have, err := readList(filepath.Join(dir, "cgroup.controllers"))
 	if err != nil {
-		return fmt.Errorf("read the controllers of %s: %w", dir, err)
+		return nil, fmt.Errorf("read the controllers of %s: %w", dir, err)
 	}
 	var missing []string
 	for _, c := range need {
@@ -72,9 +78,16 @@ func checkControllers(dir string, need []string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return &MissingControllersError{Dir: dir, Missing: missing, Have: have}
+		return nil, &MissingControllersError{Dir: dir, Missing: missing, Have: have}
 	}
-	return nil
+	enable := slices.Clone(need)
+	for _, c := range accounting {
+		if slices.Contains(have, c) && !slices.Contains(enable, c) {
+			enable = append(enable, c)
+		}
+	}
+	slices.Sort(enable)
+	return enable, nil
 }
 
 // enableControllers writes need into dir's cgroup.subtree_control, so
@@ -128,12 +141,12 @@ func evacuate(dir, leaf string) error {
 
 // makeChild makes the container's cgroup dir/name in the delegated cgroup
 // dir, moves pid into it (0: none yet), enables the controllers the
-// limits need (moving what else is in dir to dir/leaf) and writes the
-// limit files. pid must not run the container's command yet: it is
+// limits need and the accounting ones (moving what else is in dir to
+// dir/leaf) and writes the limit files. pid must not run the container's command yet: it is
 // unlimited until the end.
 func makeChild(dir, name, leaf string, pid int, files map[string]string) (string, error) {
-	need := controllersFor(files)
-	if err := checkControllers(dir, need); err != nil {
+	enable, err := checkControllers(dir, controllersFor(files))
+	if err != nil {
 		return "", err
 	}
 	child := filepath.Join(dir, name)
@@ -145,7 +158,7 @@ func makeChild(dir, name, leaf string, pid int, files map[string]string) (string
 			return child, fmt.Errorf("move the container into its cgroup %s: %w", child, err)
 		}
 	}
-	if err := enableControllers(dir, leaf, need); err != nil {
+	if err := enableControllers(dir, leaf, enable); err != nil {
 		return child, err
 	}
 	// memory.max before memory.swap.max and the like do not depend on

@@ -34,19 +34,21 @@ func TestLimitsNeedTheControllersTheirFilesBelongTo(t *testing.T) {
 }
 
 func TestTheContainersCgroupIsAChildWithItsLimits(t *testing.T) {
+	all := "cpuset cpu io memory pids"
 	for _, c := range []struct {
-		name, enabled, procs string
-		files                map[string]string
-		wantEnabled          string
-		wantLeaf             bool
+		name, controllers, enabled, procs string
+		files                             map[string]string
+		wantEnabled                       string
+		wantLeaf                          bool
 	}{
-		{"no limits: a child, nothing enabled", "", "", map[string]string{}, "", false},
-		{"limits in an empty scope: enabled, no leaf", "", "", map[string]string{"memory.max": "33554432", "pids.max": "20"}, "+memory +pids", false},
-		{"urun's own processes move to a leaf first", "", "41\n", map[string]string{"cpu.max": "50000 100000"}, "+cpu", true},
-		{"controllers enabled already: nothing moves", "memory", "", map[string]string{"memory.max": "33554432"}, "memory", false},
+		{"no limits: a child with the accounting controllers", all, "", "", map[string]string{}, "+cpu +io +memory +pids", false},
+		{"limits in an empty scope: enabled, no leaf", all, "", "", map[string]string{"memory.max": "33554432", "pids.max": "20", "cpuset.cpus": "0"}, "+cpu +cpuset +io +memory +pids", false},
+		{"urun's own processes move to a leaf first", all, "", "41\n", map[string]string{"cpu.max": "50000 100000"}, "+cpu +io +memory +pids", true},
+		{"controllers enabled already: nothing moves", all, "cpu io memory pids", "41\n", map[string]string{"memory.max": "33554432"}, "cpu io memory pids", false},
+		{"stock systemd's memory and pids: accounting with what there is", "memory pids", "", "", map[string]string{}, "+memory +pids", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			dir := fakeCgroup(t, "cpuset cpu io memory pids", c.enabled, c.procs)
+			dir := fakeCgroup(t, c.controllers, c.enabled, c.procs)
 			child, err := makeChild(dir, "container", "leaf", 4242, c.files)
 			require.NoError(t, err)
 			assert.Equal(t, filepath.Join(dir, "container"), child)

@@ -46,12 +46,12 @@ func Exec(o ExecOptions) (int, error) {
 	if o.Detach && o.Terminal {
 		return 0, errors.New("-t with -d: a detached process keeps no terminal, since no urun stays to hold it; drop -t")
 	}
-	ec, joinPID, err := prepareExec(o)
+	ec, target, err := prepareExec(o)
 	if err != nil {
 		return 0, err
 	}
 	trace.Mark("host", "container found")
-	p, err := startExec(o, ec, joinPID)
+	p, err := startExec(o, ec, target)
 	if err != nil {
 		return 0, err
 	}
@@ -88,35 +88,44 @@ func Exec(o ExecOptions) (int, error) {
 	return exitStatus(waitErr)
 }
 
+// execTarget is the container a process is exec'd in.
+type execTarget struct {
+	// joinPID is the process whose namespaces it joins.
+	joinPID int
+	// cgroup is the container's own cgroup, "" when it has none.
+	cgroup string
+}
+
 // prepareExec finds the running container, and builds the process's
 // configuration from the container's (config.json) and the options.
-func prepareExec(o ExecOptions) (inside.ExecConfig, int, error) {
+func prepareExec(o ExecOptions) (inside.ExecConfig, execTarget, error) {
 	var ec inside.ExecConfig
+	var none execTarget
 	list, err := containers.List(o.Config)
 	if err != nil {
-		return ec, 0, err
+		return ec, none, err
 	}
 	c, err := containers.Find(list, o.Container)
 	if err != nil {
-		return ec, 0, err
+		return ec, none, err
 	}
 	if c.StateName() == "paused" {
-		return ec, 0, fmt.Errorf("container %s is paused: unpause it with 'urun unpause %s' before exec", o.Container, o.Container)
+		return ec, none, fmt.Errorf("container %s is paused: unpause it with 'urun unpause %s' before exec", o.Container, o.Container)
 	}
 	if c.StateName() != "running" {
-		return ec, 0, fmt.Errorf("container %s is not running: see its state with 'urun ps -a'", o.Container)
+		return ec, none, fmt.Errorf("container %s is not running: see its state with 'urun ps -a'", o.Container)
 	}
 	initPID, err := containers.InitPID(c.Dir)
 	if err != nil {
-		return ec, 0, fmt.Errorf("find container %s's init: %w", o.Container, err)
+		return ec, none, fmt.Errorf("find container %s's init: %w", o.Container, err)
 	}
 	joinPID, err := containers.NamespacePID(initPID)
 	if err != nil {
-		return ec, 0, err
+		return ec, none, err
 	}
 	proc, filter, err := readProcess(filepath.Join(c.Dir, "config.json"))
 	if err != nil {
-		return ec, 0, fmt.Errorf("read container %s's configuration: %w", o.Container, err)
+		return ec, none, fmt.Errorf("read container %s's configuration: %w", o.Container, err)
 	}
 	ec = inside.ExecConfig{
 		Args: o.Command, Env: spec.MergeEnv(proc.Env, o.Env, os.LookupEnv),
@@ -128,7 +137,7 @@ func prepareExec(o ExecOptions) (inside.ExecConfig, int, error) {
 	// could open the host's file: the filter travels with the config.
 	if filter != "" {
 		if ec.Seccomp, err = os.ReadFile(filter); err != nil {
-			return ec, 0, fmt.Errorf("read container %s's seccomp filter: %w", o.Container, err)
+			return ec, none, fmt.Errorf("read container %s's seccomp filter: %w", o.Container, err)
 		}
 	}
 	if o.User != "" {
@@ -136,7 +145,7 @@ func prepareExec(o ExecOptions) (inside.ExecConfig, int, error) {
 	}
 	if o.WorkDir != "" {
 		if !filepath.IsAbs(o.WorkDir) {
-			return ec, 0, fmt.Errorf("the working directory %q is not absolute: give a path starting with /", o.WorkDir)
+			return ec, none, fmt.Errorf("the working directory %q is not absolute: give a path starting with /", o.WorkDir)
 		}
 		ec.Cwd = o.WorkDir
 	}
@@ -148,7 +157,7 @@ func prepareExec(o ExecOptions) (inside.ExecConfig, int, error) {
 		ec.Env = spec.MergeEnv([]string{"TERM=xterm"}, ec.Env, nil)
 		ec.ConsoleSize = terminalSize()
 	}
-	return ec, joinPID, nil
+	return ec, execTarget{joinPID: joinPID, cgroup: c.Cgroup}, nil
 }
 
 // execProcess is the part of a container's config.json that exec uses:
@@ -188,7 +197,7 @@ func readProcess(path string) (execProcess, string, error) {
 // that a key the caller's terminal turns into a signal reaches the
 // process once, through urun; detached, in a session of its own with no
 // stdio.
-func startExec(o ExecOptions, ec inside.ExecConfig, joinPID int) (*userns.Process, error) {
+func startExec(o ExecOptions, ec inside.ExecConfig, target execTarget) (*userns.Process, error) {
 	data, err := json.Marshal(ec)
 	if err != nil {
 		return nil, fmt.Errorf("encode the exec configuration: %w", err)
@@ -216,10 +225,30 @@ func startExec(o ExecOptions, ec inside.ExecConfig, joinPID int) (*userns.Proces
 		}
 	}
 	// The exec'd process starts in the container's cgroup, under its
-	// limits, where urun may put it there (cgroupv2.JoinableDir).
-	if dir := cgroupv2.JoinableDir(joinPID); dir != nil {
+	// limits: started right there where urun may put it there
+	// (cgroupv2.JoinableDir), else moved there by systemd before it joins
+	// the container.
+	opts := userns.Options{JoinPID: target.joinPID, JoinNamespaces: execNamespaces, Detached: o.Detach}
+	var unit *cgroupv2.UnitJoin
+	if dir := cgroupv2.JoinableDir(target.joinPID); dir != nil {
 		defer dir.Close()
 		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(dir.Fd())
+	} else if unit = cgroupv2.SystemdJoin(target.cgroup); unit != nil {
+		opts.HoldJoin = true
 	}
-	return userns.Run(cmd, userns.Options{JoinPID: joinPID, JoinNamespaces: execNamespaces, Detached: o.Detach})
+	p, err := userns.Start(cmd, opts)
+	if err != nil {
+		return nil, err
+	}
+	if unit != nil {
+		if err := unit.Attach(p.Cmd.Process.Pid); err != nil {
+			p.Abort()
+			return nil, fmt.Errorf("put the process into container %s's cgroup, under its limits: %w", o.Container, err)
+		}
+		trace.Mark("host", "moved into the container's cgroup by systemd")
+	}
+	if err := p.Continue(); err != nil {
+		return nil, err
+	}
+	return p, nil
 }

@@ -32,6 +32,13 @@ func TestVMMemoryLimitKillsAndInspectSaysOOMKilled(t *testing.T) {
 	assert.Equal(t, 137, res.code, res.describe())
 	out := e.urun(t, "inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "oom").ok(t)
 	assert.Equal(t, "true 137\n", out)
+
+	// It starts again: its scope, which an older systemd leaves "failed"
+	// after an OOM kill, does not stand in the way of the new one.
+	res = e.urun(t, "start", "-a", "oom")
+	assert.Equal(t, 137, res.code, res.describe())
+	failed, _ := systemctl(t, "list-units", "--failed", "--plain", "--no-legend", "urun-*")
+	assert.Empty(t, failed, "no failed scope is left behind")
 }
 
 func TestVMPidsLimitContainsAForkBomb(t *testing.T) {
@@ -77,4 +84,29 @@ func TestVMScopeIsGoneWhenTheContainerEnds(t *testing.T) {
 	assert.NotEmpty(t, scopes(), "the running container has a cgroup named after it")
 	e.urun(t, "stop", "-t", "1", id).ok(t)
 	assert.Eventually(t, func() bool { return scopes() == "" }, 10*time.Second, 100*time.Millisecond, "no cgroup is left once it ended")
+}
+
+// TestVMExecRunsUnderTheContainersLimits: an exec'd process joins the
+// container's cgroup, though only systemd may move it from the caller's
+// cgroup into the container's scope.
+func TestVMExecRunsUnderTheContainersLimits(t *testing.T) {
+	inVM(t)
+	e := sharedStore(t)
+	id := strings.TrimSpace(e.urun(t, "run", "-d", "-m", "32m", "--pids-limit", "30", busyboxRef, "sleep", "600").ok(t))
+	t.Cleanup(func() { e.urun(t, "rm", "-f", id) })
+
+	out := e.urun(t, "exec", id, "sh", "-c", "cat /proc/self/cgroup /sys/fs/cgroup/memory.max; grep -x $$ /sys/fs/cgroup/cgroup.procs >/dev/null && echo listed").ok(t)
+	assert.Equal(t, []string{"0::/", "33554432", "listed"}, lines(out),
+		"the exec'd shell is in the container's cgroup")
+	// exec -d: the process outlives urun exec, in the container's cgroup.
+	e.urun(t, "exec", "-d", id, "sleep", "500").ok(t)
+	procs := `for p in $(cat /sys/fs/cgroup/cgroup.procs); do tr '\0' ' ' </proc/$p/cmdline 2>/dev/null; echo; done`
+	out = e.urun(t, "exec", id, "sh", "-c", procs).ok(t)
+	assert.Contains(t, out, "sleep 500 \n", "the detached process is in the container's cgroup")
+	assert.Contains(t, out, "sleep 600 \n")
+
+	res := e.urun(t, "exec", id, "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1")
+	assert.Equal(t, 137, res.code, "-m 32m holds the exec'd process too: %s", res.describe())
+	out = e.urun(t, "exec", id, "echo", "still", "running").ok(t)
+	assert.Equal(t, "still running\n", out, "the OOM kill ended the exec'd process, not the container")
 }

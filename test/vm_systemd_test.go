@@ -67,6 +67,8 @@ func TestVMGeneratedUnitStartsRestartsOnFailureAndStops(t *testing.T) {
 	cg, err := os.ReadFile("/proc/" + pid + "/cgroup")
 	require.NoError(t, err)
 	assert.Contains(t, string(cg), "container-web.service", "the container lives in the unit's cgroup")
+	out = e.urun(t, "exec", "web", "cat", "/proc/self/cgroup").ok(t)
+	assert.Equal(t, "0::/\n", out, "urun exec from outside the unit joins the container's cgroup in it")
 
 	// A failure: systemd starts it again.
 	e.urun(t, "kill", "web").ok(t)

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,4 +54,26 @@ func TestVMRunsARootlessContainer(t *testing.T) {
 	e := sharedStore(t)
 	out := e.urun(t, "run", "--rm", busyboxRef, "id", "-u").ok(t)
 	assert.Equal(t, "0\n", out)
+}
+
+// rebootAndRunAgain is for a test that checks what survives a reboot. In
+// the guest's first boot it asks the test bed to reboot and run the test
+// once more (hack/vm/test.sh powers the guest off and boots it again from
+// the same disk) and returns false: the test sets up, and ends. In the
+// boot after, it returns true: the test checks what came back.
+func rebootAndRunAgain(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv("URUN_VM_BOOT") == "2" {
+		t.Log("the guest rebooted since this test set up")
+		return true
+	}
+	requests := os.Getenv("URUN_VM_REBOOT_REQUESTS")
+	require.NotEmpty(t, requests, "URUN_VM_REBOOT_REQUESTS: hack/vm/test.sh sets it in the guest")
+	f, err := os.OpenFile(requests, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	require.NoError(t, err)
+	defer f.Close()
+	_, err = fmt.Fprintln(f, t.Name())
+	require.NoError(t, err)
+	t.Log("asked the test bed to reboot the guest and run this test again")
+	return false
 }

@@ -266,8 +266,12 @@ static void hide_from_container(void) {
 		fail("make the process not dumpable");
 }
 
-static void join(pid_t pid, char *list, int detached) {
+static void join(pid_t pid, char *list, int detached, int hold) {
 	hide_from_container();
+	// The host moves this process into the container's cgroup through
+	// systemd first: everything forked from here on starts in it.
+	if (hold)
+		wait_for('M');
 	if (!join_namespaces(pid, list)) {
 		strcpy(urun_ns_role, "child");
 		urun_ns_sync_fd = sync_fd;
@@ -332,6 +336,7 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 	int fork_ports = getenv("_URUN_NSPORTS") != NULL;
 	int tiny_init = getenv("_URUN_NSTINYINIT") != NULL;
 	int detached = getenv("_URUN_NSDETACH") != NULL;
+	int hold = getenv("_URUN_NSJOINHOLD") != NULL;
 	pid_t join_pid = getenv("_URUN_NSJOIN") ? (pid_t)atoi(getenv("_URUN_NSJOIN")) : 0;
 	char *join_list = NULL;
 	if (join_pid > 0)
@@ -354,6 +359,7 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 	unsetenv("_URUN_NSDETACH");
 	unsetenv("_URUN_NSJOIN");
 	unsetenv("_URUN_NSJOINNS");
+	unsetenv("_URUN_NSJOINHOLD");
 	if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0)
 		fail("mark sync socket close-on-exec");
 
@@ -362,7 +368,7 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 		fail("set parent death signal");
 
 	if (join_pid > 0) {
-		join(join_pid, join_list, detached);
+		join(join_pid, join_list, detached, hold);
 		return;
 	}
 

@@ -51,6 +51,10 @@ type Options struct {
 	// Detached (JoinPID only) lets the stage and its child outlive the
 	// caller (`urun exec -d`): neither gets a parent-death signal.
 	Detached bool
+	// HoldJoin (JoinPID only) makes the stage wait for Continue before it
+	// joins and forks, so the caller can have it moved to another cgroup
+	// first.
+	HoldJoin bool
 }
 
 // Process is a spawned namespace stage.
@@ -107,6 +111,9 @@ func Start(cmd *exec.Cmd, opts Options) (*Process, error) {
 	}
 	if opts.Detached {
 		cmd.Env = append(cmd.Env, "_URUN_NSDETACH=1")
+	}
+	if opts.HoldJoin {
+		cmd.Env = append(cmd.Env, "_URUN_NSJOINHOLD=1")
 	}
 
 	if err := cmd.Start(); err != nil {
@@ -169,11 +176,11 @@ func (p *Process) Abort() {
 }
 
 func (p *Process) proceed() error {
-	if p.opts.JoinPID != 0 {
+	if p.opts.JoinPID != 0 && !p.opts.HoldJoin {
 		return nil // the stage waits for nothing
 	}
 	if _, err := p.Sync.Write([]byte("M")); err != nil {
-		return fmt.Errorf("tell the namespace stage its maps are written: %w", err)
+		return fmt.Errorf("let the namespace stage go on: %w", err)
 	}
 	if !p.opts.ForkInit {
 		return nil

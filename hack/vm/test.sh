@@ -23,7 +23,7 @@ limit=${URUN_VM_TIMEOUT:-1800}
 	echo "hack/vm/test.sh: run as root (it builds a disk image and boots qemu)" >&2
 	exit 2
 }
-for tool in debootstrap qemu-system-x86_64 mkfs.ext4; do
+for tool in debootstrap qemu-system-x86_64 qemu-img mkfs.ext4; do
 	command -v "$tool" >/dev/null || {
 		echo "hack/vm/test.sh: $tool is missing: hack/setup-host.sh installs it" >&2
 		exit 2
@@ -40,21 +40,45 @@ install -m 0755 "$suite" "$share/integration.test"
 printf '%q ' "${flags[@]}" >"$share/flags"
 cat >"$share/run-in-vm.sh" <<'GUEST'
 #!/bin/sh
-# Runs in the guest as root (urun-tests.service), after user@1001.service.
+# Runs in the guest as root (urun-tests.service), after user@1001.service,
+# at each boot. The first boot runs the suite. A test that needs a reboot
+# (rebootAndRunAgain) writes its name to $requests; then the guest powers
+# off, hack/vm/run.sh boots it again, and the second boot runs those tests
+# once more, which now check what came back.
 share=/mnt/urun
 uid=$(id -u uruntest)
-echo "== guest: $(uname -r), up $(cut -d' ' -f1 /proc/uptime) s; cgroup v2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
-work=$(mktemp -d /tmp/urun-suite.XXXXXX)
-cp -r "$share/bin" "$share/integration.test" "$work/"
-chown -R uruntest: "$work"
+requests=/var/lib/urun-vm/after-reboot
+boot=$(( $(cat "$share/boots" 2>/dev/null || echo 0) + 1 ))
+echo "$boot" >"$share/boots"
+echo "== guest boot $boot: $(uname -r), up $(cut -d' ' -f1 /proc/uptime) s; cgroup v2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+work=/var/lib/urun-vm/suite
+if [ "$boot" = 1 ]; then
+	install -d -o uruntest -g uruntest /var/lib/urun-vm
+	rm -rf "$work" "$requests"
+	mkdir "$work"
+	cp -r "$share/bin" "$share/integration.test" "$work/"
+	chown -R uruntest: "$work"
+	eval "set -- $(cat "$share/flags")"
+	log=$share/suite.log
+else
+	set -- -test.run "^($(paste -sd'|' "$requests"))\$"
+	log=$share/suite-after-reboot.log
+fi
 cd "$work"
-eval "set -- $(cat "$share/flags")"
 runuser -u uruntest -- env -i HOME=/home/uruntest USER=uruntest LOGNAME=uruntest \
 	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	XDG_RUNTIME_DIR=/run/user/$uid DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/$uid/bus \
-	URUN_BIN_DIR="$work/bin" URUN_VM=1 \
-	"$work/integration.test" -test.v -test.count=1 -test.timeout=25m "$@" >"$share/suite.log" 2>&1
-echo $? >"$share/status"
+	URUN_BIN_DIR="$work/bin" URUN_VM=1 URUN_VM_BOOT="$boot" URUN_VM_REBOOT_REQUESTS="$requests" \
+	"$work/integration.test" -test.v -test.count=1 -test.timeout=25m "$@" >"$log" 2>&1
+rc=$?
+if [ "$boot" = 1 ] && [ -s "$requests" ]; then
+	echo "$rc" >"$share/status-boot-1"
+	echo "== guest: $(wc -l <"$requests") test(s) asked for a reboot; powering off to boot again"
+	touch "$share/boot-again"
+	exit 0
+fi
+[ "$rc" = 0 ] && [ -f "$share/status-boot-1" ] && rc=$(cat "$share/status-boot-1")
+echo "$rc" >"$share/status"
 GUEST
 chmod 0755 "$share/run-in-vm.sh"
 
@@ -63,4 +87,8 @@ rc=0
 bash hack/vm/run.sh "$cache" "$share" "$limit" || rc=$?
 echo "==> VM: the suite's output"
 cat "$share/suite.log" 2>/dev/null || echo "(none)"
+if [ -f "$share/status-boot-1" ]; then
+	echo "==> VM: the suite's output after the reboot"
+	cat "$share/suite-after-reboot.log" 2>/dev/null || echo "(none: the guest did not come back)"
+fi
 exit "$rc"
