@@ -42,6 +42,19 @@ type Cgroup struct {
 	Bus string
 
 	watch *oomWatch
+	// oomKills is the count NoteOOMKills read.
+	oomKills uint64
+}
+
+// NoteOOMKills reads the OOM count while the cgroup surely exists: after
+// the container's init ended, while its monitor still holds it. Nil-safe.
+func (c *Cgroup) NoteOOMKills() {
+	if c == nil || c.watch == nil {
+		return
+	}
+	if n, err := OOMKills(c.Dir); err == nil {
+		c.oomKills = max(c.oomKills, n)
+	}
 }
 
 // Path is the cgroup's path in the hierarchy ("/user.slice/...").
@@ -252,10 +265,10 @@ func (c *Cgroup) Close() (oomKills uint64, err error) {
 	if c.watch != nil {
 		// Read at once: the count rises before the killed process
 		// dies, and the file is there until removed below, unless
-		// systemd removed an emptied scope first; then what the watch saw
-		// counts.
+		// systemd removed an emptied scope first; then what
+		// NoteOOMKills and the watch saw counts.
 		oomKills, _ = OOMKills(c.Dir)
-		oomKills = max(oomKills, c.watch.stop())
+		oomKills = max(oomKills, c.oomKills, c.watch.stop())
 	}
 	scope := ""
 	if c.Dir != "" {

@@ -81,6 +81,9 @@ func (c *container) start(io streams) (*userns.Process, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The monitor keeps the container's cgroup until urun has read how
+	// many processes its memory limit killed.
+	opts.ReportEnd = plan.manager != nil
 	p, err := userns.Start(cmd, opts)
 	done()
 	if err != nil {

@@ -48,6 +48,13 @@ func (c *container) supervise(p *userns.Process, attachErr error, io streams, st
 	if started != nil {
 		started(report.err)
 	}
+	if p.Ended != nil {
+		// Init ended. The monitor is the last process in the cgroup, which
+		// is there, with its OOM count, until the monitor is let go.
+		p.Ended.Read(make([]byte, 1))
+		c.cgroup.NoteOOMKills()
+		p.Ended.Close()
+	}
 	waitErr := p.Cmd.Wait()
 	os.Remove(filepath.Join(c.stateDir, containers.InitPIDFile))
 	if c.net != nil {

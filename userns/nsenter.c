@@ -61,10 +61,6 @@ static int remove_entry(const char *path, const struct stat *sb, int type, struc
 	return 0;
 }
 
-// monitor is what the forked-from process does: it stays in the user
-// namespace (so it may delete files owned by subordinate ids) but outside the
-// container's PID namespace, waits for init, removes the container's
-// writable layer if asked to, and exits with init's status.
 static void remove_tree(const char *dir) {
 	nftw(dir, remove_entry, 32, FTW_DEPTH | FTW_PHYS);
 }
@@ -74,8 +70,12 @@ static void remove_tree(const char *dir) {
 // container's PID namespace, deletes the newline-separated directories in
 // remove_now while init runs, waits for init, ends the port child if there
 // is one, removes the container's writable layer if asked to, and exits
-// with init's status.
-static void monitor(pid_t init, pid_t ports, const char *remove_dir, char *remove_now) {
+// with init's status. With an ended_fd, it says "D" there once init ended
+// and waits until the host closes its end before it exits: the monitor is
+// the last process in the container's cgroup, which systemd removes with
+// the scope once it is empty, and the host reads the cgroup's OOM count
+// meanwhile.
+static void monitor(pid_t init, pid_t ports, const char *remove_dir, char *remove_now, int ended_fd) {
 	int status;
 	pid_t got;
 	signal(SIGINT, SIG_IGN);
@@ -87,6 +87,8 @@ static void monitor(pid_t init, pid_t ports, const char *remove_dir, char *remov
 	do {
 		got = waitpid(init, &status, 0);
 	} while (got < 0 && errno == EINTR);
+	if (ended_fd >= 0)
+		send(ended_fd, "D", 1, MSG_NOSIGNAL);
 	if (ports > 0) {
 		kill(ports, SIGKILL);
 		while (waitpid(ports, NULL, 0) < 0 && errno == EINTR)
@@ -94,6 +96,11 @@ static void monitor(pid_t init, pid_t ports, const char *remove_dir, char *remov
 	}
 	if (remove_dir && remove_dir[0])
 		remove_tree(remove_dir);
+	if (ended_fd >= 0) {
+		char c;
+		while (recv(ended_fd, &c, 1, 0) < 0 && errno == EINTR)
+			;
+	}
 	if (got < 0)
 		_exit(125);
 	if (WIFSIGNALED(status))
@@ -337,6 +344,7 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 	int tiny_init = getenv("_URUN_NSTINYINIT") != NULL;
 	int detached = getenv("_URUN_NSDETACH") != NULL;
 	int hold = getenv("_URUN_NSJOINHOLD") != NULL;
+	int ended_fd = getenv("_URUN_NSENDED") ? atoi(getenv("_URUN_NSENDED")) : -1;
 	pid_t join_pid = getenv("_URUN_NSJOIN") ? (pid_t)atoi(getenv("_URUN_NSJOIN")) : 0;
 	char *join_list = NULL;
 	if (join_pid > 0)
@@ -360,8 +368,11 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 	unsetenv("_URUN_NSJOIN");
 	unsetenv("_URUN_NSJOINNS");
 	unsetenv("_URUN_NSJOINHOLD");
+	unsetenv("_URUN_NSENDED");
 	if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0)
 		fail("mark sync socket close-on-exec");
+	if (ended_fd >= 0 && fcntl(ended_fd, F_SETFD, FD_CLOEXEC) < 0)
+		fail("mark the end socket close-on-exec");
 
 	// Die with the host-side urun: nothing of the container may outlive it.
 	if (!detached && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
@@ -405,6 +416,8 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 			// Only init may hold the sync socket: its closing on exec tells
 			// the host the command started.
 			close(sync_fd);
+			if (ended_fd >= 0)
+				close(ended_fd);
 			if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 				_exit(125);
 			strcpy(urun_ns_role, "ports");
@@ -424,6 +437,8 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 	if (init == 0) {
 		char c;
 		close(pid_sent[1]);
+		if (ended_fd >= 0)
+			close(ended_fd);
 		while (read(pid_sent[0], &c, 1) < 0 && errno == EINTR)
 			;
 		close(pid_sent[0]);
@@ -444,5 +459,5 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 	close(pid_sent[1]);
 	close(pid_sent[0]);
 	close(sync_fd);
-	monitor(init, ports, remove_dir, remove_now);
+	monitor(init, ports, remove_dir, remove_now, ended_fd);
 }

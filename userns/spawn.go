@@ -51,6 +51,10 @@ type Options struct {
 	// Detached (JoinPID only) lets the stage and its child outlive the
 	// caller (`urun exec -d`): neither gets a parent-death signal.
 	Detached bool
+	// ReportEnd (ForkInit only) makes the monitor say on Process.Ended
+	// when init ended, and stay until the caller closes it: the cgroup it
+	// shares with the container stays until then.
+	ReportEnd bool
 	// HoldJoin (JoinPID only) makes the stage wait for Continue before it
 	// joins and forks, so the caller can have it moved to another cgroup
 	// first.
@@ -65,6 +69,9 @@ type Process struct {
 	InitPID int
 	// Sync is the host's end of the socket to the stage.
 	Sync *os.File
+	// Ended (ReportEnd only) reads a byte once init ended; closing it
+	// lets the monitor exit.
+	Ended *os.File
 
 	opts   Options
 	mapped chan error
@@ -87,6 +94,19 @@ func Start(cmd *exec.Cmd, opts Options) (*Process, error) {
 	childFD := 2 + len(cmd.ExtraFiles)
 	if cmd.Env == nil {
 		cmd.Env = os.Environ()
+	}
+	var ended *os.File
+	if opts.ReportEnd {
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			host.Close()
+			return nil, fmt.Errorf("create the end socket: %w", err)
+		}
+		ended = os.NewFile(uintptr(fds[0]), "urun-ended-host")
+		monitorEnd := os.NewFile(uintptr(fds[1]), "urun-ended-monitor")
+		defer monitorEnd.Close()
+		cmd.ExtraFiles = append(cmd.ExtraFiles, monitorEnd)
+		cmd.Env = append(cmd.Env, "_URUN_NSENDED="+strconv.Itoa(2+len(cmd.ExtraFiles)))
 	}
 	cmd.Env = append(cmd.Env,
 		"_URUN_NSENTER="+strconv.Itoa(childFD),
@@ -118,10 +138,13 @@ func Start(cmd *exec.Cmd, opts Options) (*Process, error) {
 
 	if err := cmd.Start(); err != nil {
 		host.Close()
+		if ended != nil {
+			ended.Close()
+		}
 		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
 
-	p := &Process{Cmd: cmd, Sync: host, opts: opts, mapped: make(chan error, 1)}
+	p := &Process{Cmd: cmd, Sync: host, Ended: ended, opts: opts, mapped: make(chan error, 1)}
 	if opts.JoinPID != 0 {
 		// The namespaces it joins have their maps.
 		p.mapped <- nil
@@ -171,6 +194,9 @@ func (p *Process) Continue() error {
 // Abort ends a stage that has not been let go on.
 func (p *Process) Abort() {
 	p.Sync.Close()
+	if p.Ended != nil {
+		p.Ended.Close()
+	}
 	p.Cmd.Process.Kill()
 	p.Cmd.Wait()
 }
