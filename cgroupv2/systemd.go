@@ -104,9 +104,11 @@ func (m *systemdManager) Place(id string, pid int, files map[string]string) (*Cg
 // a delegated scope anyway, and older ones refuse the property, and then
 // stop the scope on an OOM kill in it (systemd issue 25376). Such a
 // stopped scope stays "failed" under its name, which the container's next
-// start needs: it is reset first.
+// start needs: it is reset first. One still active under that name is
+// what a killed urun left (the caller holds the container's lock, so none
+// runs it now): it is stopped.
 func startScope(ctx context.Context, conn *sd.Conn, unit string, props []sd.Property) error {
-	oomContinue := true
+	oomContinue, reset := true, false
 	for attempt := 0; ; attempt++ {
 		p := props
 		if oomContinue {
@@ -126,9 +128,21 @@ func startScope(ctx context.Context, conn *sd.Conn, unit string, props []sd.Prop
 			case <-ctx.Done():
 				return fmt.Errorf("create the systemd scope %s: %w", unit, ctx.Err())
 			}
-		case attempt < 2 && oomContinue && errors.As(err, &dbusErr) && strings.Contains(dbusErr.Error(), "OOMPolicy"):
+		case attempt < 3 && oomContinue && errors.As(err, &dbusErr) && strings.Contains(dbusErr.Error(), "OOMPolicy"):
 			oomContinue = false
-		case attempt < 2 && errors.As(err, &dbusErr) && dbusErr.Name == "org.freedesktop.systemd1.UnitExists":
+		case attempt < 3 && errors.As(err, &dbusErr) && dbusErr.Name == "org.freedesktop.systemd1.UnitExists":
+			if !reset {
+				conn.ResetFailedUnitContext(ctx, unit)
+				reset = true
+				continue
+			}
+			stopped := make(chan string, 1)
+			if _, err := conn.StopUnitContext(ctx, unit, "replace", stopped); err == nil {
+				select {
+				case <-stopped:
+				case <-ctx.Done():
+				}
+			}
 			conn.ResetFailedUnitContext(ctx, unit)
 		default:
 			return &UnavailableError{fmt.Errorf("create the systemd scope %s: %w", unit, err)}

@@ -150,7 +150,16 @@ func makeChild(dir, name, leaf string, pid int, files map[string]string) (string
 		return "", err
 	}
 	child := filepath.Join(dir, name)
-	if err := os.Mkdir(child, 0o755); err != nil {
+	err = os.Mkdir(child, 0o755)
+	if errors.Is(err, os.ErrExist) {
+		// Left by a urun that was killed (the container's lock, which the
+		// caller holds, says none runs it now): whatever is still in it
+		// belongs to that dead run.
+		if err = removeCgroup(child); err == nil {
+			err = os.Mkdir(child, 0o755)
+		}
+	}
+	if err != nil {
 		return "", fmt.Errorf("create the container's cgroup %s: %w", child, err)
 	}
 	if pid != 0 {

@@ -66,6 +66,15 @@ func TestTheContainersCgroupIsAChildWithItsLimits(t *testing.T) {
 	}
 }
 
+func TestACgroupLeftByAKilledUrunIsMadeAfresh(t *testing.T) {
+	dir := fakeCgroup(t, "memory pids", "", "")
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "container"), 0o755))
+	child, err := makeChild(dir, "container", "leaf", 4242, map[string]string{"pids.max": "20"})
+	require.NoError(t, err)
+	assert.Equal(t, "4242", read(t, filepath.Join(child, "cgroup.procs")))
+	assert.Equal(t, "20", read(t, filepath.Join(child, "pids.max")))
+}
+
 func TestAControllerNotDelegatedNamesItAndTheDropInThatFixesIt(t *testing.T) {
 	// Stock systemd delegates memory and pids to the users' managers.
 	dir := fakeCgroup(t, "memory pids", "", "")

@@ -235,6 +235,9 @@ func startExec(o ExecOptions, ec inside.ExecConfig, target execTarget) (*userns.
 		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(dir.Fd())
 	} else if unit = cgroupv2.SystemdJoin(target.cgroup); unit != nil {
 		opts.HoldJoin = true
+	} else if target.cgroup != "" {
+		// Never silently outside the limits.
+		fmt.Fprintf(os.Stderr, "urun: warning: the process runs outside container %s's cgroup %s and its limits: urun may not move it there from its own cgroup, and no systemd user manager that could is reachable ($XDG_RUNTIME_DIR/bus)\n", o.Container, target.cgroup)
 	}
 	p, err := userns.Start(cmd, opts)
 	if err != nil {

@@ -109,4 +109,11 @@ func TestVMExecRunsUnderTheContainersLimits(t *testing.T) {
 	assert.Equal(t, 137, res.code, "-m 32m holds the exec'd process too: %s", res.describe())
 	out = e.urun(t, "exec", id, "echo", "still", "running").ok(t)
 	assert.Equal(t, "still running\n", out, "the OOM kill ended the exec'd process, not the container")
+
+	// With no user manager in reach, urun says the process runs outside.
+	noBus := *e
+	noBus.vars = append(slicesClone(e.vars), "XDG_RUNTIME_DIR=/tmp")
+	res = noBus.urun(t, "exec", id, "true")
+	assert.Equal(t, 0, res.code, res.describe())
+	assert.Contains(t, res.stderr, "runs outside container "+id+"'s cgroup")
 }
