@@ -11,13 +11,16 @@ import (
 // Filters are `urun ps --filter KEY=VALUE` options, as Docker takes them:
 // the values of one key are alternatives, different keys must all match.
 type Filters struct {
-	status, id, ancestor, label []string
-	names                       []*regexp.Regexp
-	exited                      []int
+	status, id, ancestor, label, restart []string
+	names                                []*regexp.Regexp
+	exited                               []int
 }
 
 // filterKeys are the keys --filter takes.
-var filterKeys = []string{"ancestor", "exited", "id", "label", "name", "status"}
+var filterKeys = []string{"ancestor", "exited", "id", "label", "name", "restart-policy", "status"}
+
+// restartPolicies are the values of the restart-policy filter.
+var restartPolicies = []string{"no", "on-failure", "always", "unless-stopped"}
 
 // states are the values of Docker's status filter. urun's containers
 // are never removing or dead: those match none.
@@ -49,6 +52,11 @@ func ParseFilters(args []string) (Filters, error) {
 			f.ancestor = append(f.ancestor, value)
 		case "label":
 			f.label = append(f.label, value)
+		case "restart-policy":
+			if !slices.Contains(restartPolicies, value) {
+				return f, fmt.Errorf("--filter %q: invalid restart policy: want one of %s", arg, strings.Join(restartPolicies, ", "))
+			}
+			f.restart = append(f.restart, value)
 		case "exited":
 			code, err := strconv.Atoi(value)
 			if err != nil {
@@ -75,6 +83,7 @@ func (f Filters) Match(c Container, labels *LabelSource) bool {
 		matchAny(f.id, func(p string) bool { return strings.HasPrefix(c.ID, p) }) &&
 		matchAny(f.ancestor, func(a string) bool { return isAncestor(c, a) }) &&
 		matchAny(f.exited, func(code int) bool { return c.StateName() == "exited" && c.ExitStatus() == code }) &&
+		matchAny(f.restart, func(p string) bool { return p == c.RestartPolicy || p == "no" && c.RestartPolicy == "" }) &&
 		matchAll(f.label, func(l string) bool { return hasLabel(labels.Of(c), l) })
 }
 

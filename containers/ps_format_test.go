@@ -16,11 +16,11 @@ import (
 func sampleContainers(now time.Time) []Container {
 	return []Container{
 		{State: State{ID: id("a1"), Name: "web", Image: "busybox", ImageID: "feed01", Command: []string{"httpd", "-f"},
-			Created: now.Add(-time.Minute), StartedAt: now.Add(-50 * time.Second), Status: StatusRunning,
+			Created: now.Add(-time.Minute), StartedAt: now.Add(-50 * time.Second), Status: StatusRunning, RestartPolicy: "always",
 			Ports: []Port{{HostIP: "127.0.0.1", HostPort: 41234, ContainerPort: 80, Proto: "tcp"}}},
 			Running: true, Started: true},
 		{State: State{ID: id("b2"), Name: "job", Image: "localhost:5000/tools:1.0", ImageID: "beef02", Command: []string{"false"},
-			Created: now.Add(-time.Hour), FinishedAt: now.Add(-30 * time.Minute), Status: StatusExited, ExitCode: 1}},
+			Created: now.Add(-time.Hour), FinishedAt: now.Add(-30 * time.Minute), Status: StatusExited, ExitCode: 1, RestartPolicy: "on-failure"}},
 		{State: State{ID: id("c3"), Name: "webcache", Image: "busybox:latest", ImageID: "feed01", Command: []string{"true"},
 			Created: now.Add(-2 * time.Hour), Status: StatusCreated}},
 		{State: State{ID: id("a4"), Name: "ok", Image: "busybox", ImageID: "feed01", Command: []string{"true"},
@@ -79,6 +79,9 @@ func TestPsFilterShowsOnlyTheMatchingContainers(t *testing.T) {
 		{"label key and value", []string{"label=tier=batch"}, []string{"job"}},
 		{"labels all apply", []string{"label=tier=front", "label=maintainer=ops"}, []string{"web", "webcache", "ok"}},
 		{"a label nobody has", []string{"label=missing"}, nil},
+		{"restart-policy=always", []string{"restart-policy=always"}, []string{"web"}},
+		{"restart-policy=no is also no policy given", []string{"restart-policy=no"}, []string{"webcache", "ok"}},
+		{"two restart policies are alternatives", []string{"restart-policy=always", "restart-policy=on-failure"}, []string{"web", "job"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,7 +95,8 @@ func TestPsFilterShowsOnlyTheMatchingContainers(t *testing.T) {
 func TestPsFilterRejectsBadFilters(t *testing.T) {
 	tests := []struct{ filter, want string }{
 		{"status=sleeping", "invalid status: want one of created, running, restarting, exited, paused, removing, dead"},
-		{"color=red", `unknown filter "color": urun filters by ancestor, exited, id, label, name, status`},
+		{"color=red", `unknown filter "color": urun filters by ancestor, exited, id, label, name, restart-policy, status`},
+		{"restart-policy=sometimes", "invalid restart policy: want one of no, on-failure, always, unless-stopped"},
 		{"name", "want KEY=VALUE"},
 		{"name=(", "the name is a regular expression"},
 		{"exited=x", "the exit code must be a number"},

@@ -70,6 +70,9 @@ type State struct {
 	Remove bool `json:"remove"`
 	// Detached: a monitor process of its own runs it (run -d, start).
 	Detached bool `json:"detached,omitempty"`
+	// RestartPolicy is the --restart policy's name ("" for no), for
+	// `--filter restart-policy=`.
+	RestartPolicy string `json:"restart_policy,omitempty"`
 	// RestartCount counts the monitor's restarts since the last start.
 	RestartCount int `json:"restart_count,omitempty"`
 	// StoppedByUser is set by `urun stop`, `rm -f` and `restart`: the

@@ -104,14 +104,18 @@ func MonitorMain(args []string) int {
 	}
 	defer os.Remove(pidFile)
 
-	// SIGTERM (urun stop between restarts, or the system going down) ends
-	// the restarts; runOnce forwards it to the container as well.
+	// SIGTERM (urun stop between restarts, the system going down, systemd
+	// stopping the unit the monitor runs in) ends the restarts; runOnce
+	// forwards it to the container as well, and stopOnTerm finishes the
+	// stop as `urun stop` would, so that nobody waits for systemd's own
+	// timeout.
 	stop := make(chan struct{})
 	terms := make(chan os.Signal, 1)
 	signal.Notify(terms, unix.SIGTERM, unix.SIGINT)
 	go func() {
 		<-terms
 		close(stop)
+		c.stopOnTerm()
 	}()
 	signal.Ignore(unix.SIGHUP, unix.SIGPIPE)
 
@@ -157,4 +161,28 @@ func loadContainer(cfg *config.Config, id string, lock *os.File) (*container, er
 		image: img, settings: settings, spec: settings.Spec, state: st, stderr: io.Discard,
 		registered: true, lock: lock,
 	}, nil
+}
+
+// DefaultStopTimeout is Docker's: seconds between the stop signal and
+// SIGKILL.
+const DefaultStopTimeout = 10
+
+// stopOnTerm stops the running container as `urun stop` does, once the
+// monitor got SIGTERM (which runOnce passed on): its stop signal, when that
+// is another one, then SIGKILL after its stop timeout. The monitor exits
+// when the container does, which ends the wait.
+func (c *container) stopOnTerm() {
+	timeout := DefaultStopTimeout * time.Second
+	if c.settings.StopTimeout >= 0 {
+		timeout = time.Duration(c.settings.StopTimeout) * time.Second
+	}
+	if sig, err := containers.ParseSignal(c.settings.StopSignal); err == nil && sig != unix.SIGTERM {
+		if pid, err := containers.InitPID(c.stateDir); err == nil {
+			unix.Kill(pid, sig)
+		}
+	}
+	time.Sleep(timeout)
+	if pid, err := containers.InitPID(c.stateDir); err == nil {
+		unix.Kill(pid, unix.SIGKILL)
+	}
 }

@@ -279,7 +279,7 @@ func newContainer(o Options) (*container, error) {
 		},
 		state: containers.State{
 			ID: id, Name: o.Name, Image: o.ImageName, ImageID: o.Image.ID, Command: s.Process.Args,
-			Created: time.Now().UTC(), Remove: o.Remove,
+			Created: time.Now().UTC(), Remove: o.Remove, RestartPolicy: o.Restart.Name,
 		},
 	}
 	c.layerDir = containers.LayerDir(cfg, c.state)

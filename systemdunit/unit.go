@@ -165,3 +165,23 @@ func quoteLine(args []string) string {
 	}
 	return strings.Join(words, " ")
 }
+
+// RestartServiceName is the unit RestartService writes.
+const RestartServiceName = "urun-restart.service"
+
+// RestartService returns a user unit that starts, at boot, every
+// container whose restart policy is always: what the Docker daemon does
+// for them when it starts, for urun, which has no daemon. The containers'
+// monitors stay in the unit's cgroup, so stopping the unit ends them.
+func RestartService(urun string, globalFlags []string) string {
+	start := quoteLine(append(append([]string{urun}, globalFlags...), "start", "--all", "--filter", "restart-policy=always"))
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s: starts the urun containers with restart policy always, written by urun generate systemd --restart-service.\n", RestartServiceName)
+	b.WriteString("# Install: copy it to ~/.config/systemd/user/, then\n")
+	fmt.Fprintf(&b, "#   systemctl --user daemon-reload && systemctl --user enable %s\n", RestartServiceName)
+	b.WriteString("# (and loginctl enable-linger to start it at boot without a login).\n\n")
+	b.WriteString("[Unit]\nDescription=urun containers with restart policy always\nWants=network-online.target\nAfter=network-online.target\n\n")
+	fmt.Fprintf(&b, "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=%s\n", start)
+	b.WriteString("\n[Install]\nWantedBy=default.target\n")
+	return b.String()
+}

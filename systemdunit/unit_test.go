@@ -62,3 +62,11 @@ func TestGenerateRefusesWhatItCannotWrite(t *testing.T) {
 		})
 	}
 }
+
+func TestTheRestartServiceStartsEveryAlwaysContainerAtBoot(t *testing.T) {
+	unit := strings.Split(RestartService("/u/my urun", []string{"--root", "/s"}), "\n")
+	for _, l := range []string{"Type=oneshot", "RemainAfterExit=yes", "WantedBy=default.target",
+		`ExecStart="/u/my urun" --root /s start --all --filter restart-policy=always`} {
+		assert.Contains(t, unit, l)
+	}
+}

@@ -213,6 +213,33 @@ func TestCreateThenStartAndWait(t *testing.T) {
 	})
 }
 
+// TestStartAllStartsTheStoppedContainersTheFilterSelects: what
+// urun-restart.service runs at boot (generate systemd --restart-service).
+func TestStartAllStartsTheStoppedContainersTheFilterSelects(t *testing.T) {
+	e := containerEnv(t)
+	secs := uniqueSleep()
+	for _, c := range []struct{ name, restart string }{{"always1", "always"}, {"always2", "always"}, {"plain", "no"}} {
+		e.urun(t, "create", "--name", c.name, "--restart", c.restart, busyboxRef, "sleep", secs).ok(t)
+		t.Cleanup(func() { e.urun(t, "rm", "-f", c.name) })
+	}
+	e.runDetachedNamed(t, "running", "--restart", "always", busyboxRef, "sleep", secs)
+
+	out := e.urun(t, "start", "--all", "--filter", "restart-policy=always").ok(t)
+	assert.ElementsMatch(t, []string{"always1", "always2"}, lines(out), "the stopped ones it started, not the running one")
+	state := map[string]string{}
+	for _, c := range e.ps(t, "-a") {
+		state[c.Names[0]] = c.State
+	}
+	assert.Equal(t, map[string]string{"always1": "running", "always2": "running", "running": "running", "plain": "created"}, state)
+	assert.Equal(t, "", e.urun(t, "start", "--all", "--filter", "restart-policy=always").ok(t), "nothing left to start")
+
+	for _, bad := range [][]string{{"--all", "plain"}, {"--all", "-a"}, {"--filter", "status=created", "plain"}, {"--all", "--filter", "restart=always"}} {
+		res := e.urun(t, append([]string{"start"}, bad...)...)
+		res.exits(t, 125)
+	}
+	assert.Equal(t, "created", e.psEntryNamed(t, "plain").State, "a refused start --all starts nothing")
+}
+
 func TestStartAttachPassesInput(t *testing.T) {
 	e := containerEnv(t)
 	e.urun(t, "create", "-i", "--name", "cat", busyboxRef, "sh", "-c", "read line; echo got $line").ok(t)
@@ -294,6 +321,24 @@ func TestKillingTheMonitorShowsTheContainerExitedAndRmCleansUp(t *testing.T) {
 	layers, states := e.containerDirs(t)
 	assert.Empty(t, layers)
 	assert.Empty(t, states)
+}
+
+// TestSIGTERMToTheMonitorStopsTheContainerAsUrunStopDoes: SIGTERM is
+// what the monitor gets when the system goes down or systemd stops the
+// unit it runs in (urun-restart.service).
+func TestSIGTERMToTheMonitorStopsTheContainerAsUrunStopDoes(t *testing.T) {
+	e := containerEnv(t)
+	secs := uniqueSleep()
+	id := e.runDetached(t, "--name", "term", "--restart", "always", "--stop-timeout", "1", busyboxRef, "sleep", secs)
+	e.waitForState(t, "term", "running")
+
+	start := time.Now()
+	require.NoError(t, syscall.Kill(monitorOf(t, id), syscall.SIGTERM))
+	// sleep, as PID 1, ignores SIGTERM: SIGKILL after the stop timeout.
+	assert.Equal(t, "137\n", e.urunWith(t, runConf{timeout: 20 * time.Second}, "wait", "term").ok(t))
+	assert.Less(t, time.Since(start), 8*time.Second, "the stop timeout (1 s), not forever")
+	assert.Empty(t, waitNoProcesses(5*time.Second, "sleep", secs))
+	assert.Equal(t, "exited", e.waitForState(t, "term", "exited").State, "--restart always does not bring it back")
 }
 
 func TestContainersOutliveTheRunRoot(t *testing.T) {

@@ -112,6 +112,7 @@ func TestVMExecRunsUnderTheContainersLimits(t *testing.T) {
 
 	// With no user manager in reach, urun says the process runs outside.
 	noBus := *e
+	noBus.flags = append([]string{"--runroot", e.RunRoot()}, e.flags...)
 	noBus.vars = append(slicesClone(e.vars), "XDG_RUNTIME_DIR=/tmp")
 	res = noBus.urun(t, "exec", id, "true")
 	assert.Equal(t, 0, res.code, res.describe())

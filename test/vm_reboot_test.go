@@ -11,18 +11,19 @@ import (
 )
 
 // TestVMContainersComeBackAfterARebootWithLingering: a lingering user's
-// enabled units start at boot with nobody logged in. Two of them: one
+// enabled units start at boot with nobody logged in. Three of them: one
 // from `generate systemd` that starts a kept container, whose writable
 // layer and record must outlive the run root ($XDG_RUNTIME_DIR is a tmpfs
-// the reboot clears), and one from `generate systemd --new` that makes
-// its container afresh.
+// the reboot clears); one from `generate systemd --new` that makes its
+// container afresh; and urun-restart.service (`--restart-service`), which
+// starts a container run with --restart always, as Docker's daemon would.
 func TestVMContainersComeBackAfterARebootWithLingering(t *testing.T) {
 	inVM(t)
 	// The store outlives the test's first half: it is in the home
 	// directory, and its run root where the user's run state lives.
 	dir := filepath.Join(os.Getenv("HOME"), "urun-reboot-test")
 	runRoot := filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "urun-reboot-test")
-	units := map[string]string{"kept": "container-kept.service", "fresh": "container-fresh.service"}
+	units := map[string]string{"kept": "container-kept.service", "fresh": "container-fresh.service", "always": "urun-restart.service"}
 	unitDir := filepath.Join(os.Getenv("HOME"), ".config", "systemd", "user")
 
 	if !rebootAndRunAgain(t) {
@@ -32,20 +33,22 @@ func TestVMContainersComeBackAfterARebootWithLingering(t *testing.T) {
 		e.urun(t, "pull", "-q", busyboxRef).ok(t)
 		// Each start of the kept container adds a line to a file in its
 		// own writable layer.
-		e.urun(t, "create", "--name", "kept", "--restart", "always", busyboxRef, "sh", "-c", "echo started >>/starts; exec sleep 100000").ok(t)
+		e.urun(t, "create", "--name", "kept", "--restart", "on-failure", busyboxRef, "sh", "-c", "echo started >>/starts; exec sleep 100000").ok(t)
 		e.urun(t, "create", "--name", "fresh", busyboxRef, "sh", "-c", "echo started >>/starts; exec sleep 100000").ok(t)
+		e.urun(t, "run", "-d", "--name", "always", "--restart", "always", busyboxRef, "sh", "-c", "echo started >>/starts; exec sleep 100000").ok(t)
 		require.NoError(t, os.MkdirAll(unitDir, 0o755))
 		for name, unit := range units {
-			args := []string{"generate", "systemd", name}
-			if name == "fresh" {
-				args = []string{"generate", "systemd", "--new", name}
-			}
+			args := map[string][]string{
+				"kept":   {"generate", "systemd", name},
+				"fresh":  {"generate", "systemd", "--new", name},
+				"always": {"generate", "systemd", "--restart-service"},
+			}[name]
 			text := e.urun(t, args...).ok(t)
 			require.NoError(t, os.WriteFile(filepath.Join(unitDir, unit), []byte(text), 0o644))
 		}
 		out, err := systemctl(t, "daemon-reload")
 		require.NoError(t, err, out)
-		out, err = systemctl(t, "enable", "--now", units["kept"], units["fresh"])
+		out, err = systemctl(t, "enable", "--now", units["kept"], units["fresh"], units["always"])
 		require.NoError(t, err, out)
 		for _, unit := range units {
 			out, _ = systemctl(t, "is-active", unit)
@@ -63,7 +66,7 @@ func TestVMContainersComeBackAfterARebootWithLingering(t *testing.T) {
 			os.Remove(filepath.Join(unitDir, unit))
 		}
 		systemctl(t, "daemon-reload")
-		e.urun(t, "rm", "-f", "kept", "fresh")
+		e.urun(t, "rm", "-f", "kept", "fresh", "always")
 		if err := removeTree(dir); err != nil {
 			t.Errorf("remove the test's store: %v", err)
 		}
@@ -82,9 +85,11 @@ func TestVMContainersComeBackAfterARebootWithLingering(t *testing.T) {
 			running[n] = c.State == "running"
 		}
 	}
-	assert.Equal(t, map[string]bool{"kept": true, "fresh": true}, running, "urun ps after the reboot")
+	assert.Equal(t, map[string]bool{"kept": true, "fresh": true, "always": true}, running, "urun ps after the reboot")
 	assert.Equal(t, "started\nstarted\n", e.urun(t, "exec", "kept", "cat", "/starts").ok(t),
 		"the kept container started again, its writable layer as it was")
 	assert.Equal(t, "started\n", e.urun(t, "exec", "fresh", "cat", "/starts").ok(t),
 		"the --new unit made its container afresh")
+	assert.Equal(t, "started\nstarted\n", e.urun(t, "exec", "always", "cat", "/starts").ok(t),
+		"urun-restart.service started the --restart always container again")
 }

@@ -30,18 +30,15 @@ exited (137).
 must match): status=created|running|restarting|exited (lists stopped
 containers without -a), name=REGEXP, id=PREFIX, ancestor=IMAGE (the name
 the container was run with, or an image id prefix), label=KEY[=VALUE] (a
-container's labels are its image's), exited=CODE.
+container's labels are its image's), exited=CODE,
+restart-policy=no|on-failure|always|unless-stopped.
 
 --format takes json, table, or a Go template of the fields .ID .Image
 .Command .CreatedAt .RunningFor .Ports .Status .State .Names .Labels and
 (.Label "KEY"), such as 'table {{.ID}}\t{{.Names}}'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.load()
-			if err != nil {
-				return err
-			}
-			list, err := containers.List(cfg)
+			cfg, list, err := loadContainers(g)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,7 +23,7 @@ func newGenerateCommand(g *globals) *cobra.Command {
 }
 
 func newGenerateSystemdCommand(g *globals) *cobra.Command {
-	var isNew, files bool
+	var isNew, files, restartService bool
 	var restart string
 	var stopTimeout int
 	cmd := &cobra.Command{
@@ -35,9 +36,25 @@ the existing container. Restart= follows the container's restart policy
 (always and unless-stopped are always) unless --restart-policy says
 otherwise. Install it in ~/.config/systemd/user/, then
   systemctl --user daemon-reload && systemctl --user enable --now container-NAME
-and, for it to start at boot without a login, loginctl enable-linger.`,
-		Args: cobra.ExactArgs(1),
+and, for it to start at boot without a login, loginctl enable-linger.
+With --restart-service it writes urun-restart.service instead, which starts
+every container with restart policy always at boot ('urun start --all
+--filter restart-policy=always'), as the Docker daemon does when it starts.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if restartService {
+				if len(args) > 0 || isNew || cmd.Flags().Changed("restart-policy") || cmd.Flags().Changed("time") {
+					return errors.New("--restart-service writes the one unit for every container with restart policy always: give no container, --new, --restart-policy or -t")
+				}
+				self, err := os.Executable()
+				if err != nil {
+					return fmt.Errorf("find urun's own binary: %w", err)
+				}
+				return writeUnit(systemdunit.RestartService(self, g.flagArgs()), systemdunit.RestartServiceName, files)
+			}
+			if len(args) != 1 {
+				return errors.New("generate systemd needs the container to write a unit for (or --restart-service)")
+			}
 			cfg, c, err := findOne(g, args[0])
 			if err != nil {
 				return err
@@ -67,27 +84,34 @@ and, for it to start at boot without a login, loginctl enable-linger.`,
 			if err != nil {
 				return err
 			}
-			if !files {
-				_, err := fmt.Print(unit)
-				return err
-			}
-			path, err := filepath.Abs(systemdunit.ServiceName(name))
-			if err != nil {
-				return err
-			}
-			if err := os.WriteFile(path, []byte(unit), 0o644); err != nil {
-				return fmt.Errorf("write %s: %w", path, err)
-			}
-			fmt.Println(path)
-			return nil
+			return writeUnit(unit, systemdunit.ServiceName(name), files)
 		},
 	}
 	fl := cmd.Flags()
+	fl.BoolVar(&restartService, "restart-service", false, "write "+systemdunit.RestartServiceName+" instead: it starts every container with restart policy always at boot")
 	fl.BoolVar(&isNew, "new", false, "create the container at each start and remove it at each stop")
 	fl.BoolVarP(&files, "files", "f", false, "write container-NAME.service in the current directory instead of printing it")
 	fl.StringVar(&restart, "restart-policy", "", "systemd's Restart= (no, on-failure, always...; default: from the container's restart policy)")
 	fl.IntVarP(&stopTimeout, "time", "t", 10, "seconds urun stop waits before SIGKILL (default: the container's --stop-timeout)")
 	return cmd
+}
+
+// writeUnit prints a unit, or with files writes it as name in the current
+// directory and prints its path.
+func writeUnit(unit, name string, files bool) error {
+	if !files {
+		_, err := fmt.Print(unit)
+		return err
+	}
+	path, err := filepath.Abs(name)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, []byte(unit), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	fmt.Println(path)
+	return nil
 }
 
 // systemdRestart is systemd's Restart= for a container's restart policy.

@@ -16,7 +16,7 @@ import (
 
 // defaultStopTimeout is Docker's: seconds between the stop signal and
 // SIGKILL.
-const defaultStopTimeout = 10
+const defaultStopTimeout = launch.DefaultStopTimeout
 
 func newCreateCommand(g *globals) *cobra.Command {
 	f := &runFlags{}
@@ -45,14 +45,20 @@ its id. 'urun start' starts it in the background.`,
 	return cmd
 }
 
+// loadContainers reads the configuration and lists its containers.
+func loadContainers(g *globals) (*config.Config, []containers.Container, error) {
+	cfg, err := g.load()
+	if err != nil {
+		return nil, nil, err
+	}
+	list, err := containers.List(cfg)
+	return cfg, list, err
+}
+
 // forEachContainer calls fn for each container args name, printing the
 // name as given for each success, as Docker does (see combineErrors).
 func forEachContainer(g *globals, args []string, fn func(cfg *config.Config, c containers.Container, ref string) error) error {
-	cfg, err := g.load()
-	if err != nil {
-		return err
-	}
-	list, err := containers.List(cfg)
+	cfg, list, err := loadContainers(g)
 	if err != nil {
 		return err
 	}
@@ -88,15 +94,31 @@ func combineErrors(n int, errs []error) error {
 }
 
 func newStartCommand(g *globals) *cobra.Command {
-	var attach, interactive bool
+	var attach, interactive, all bool
 	var detachKeys string
+	var filterArgs []string
 	cmd := &cobra.Command{
 		Use:   "start [OPTIONS] CONTAINER...",
 		Short: "Start created or stopped containers in the background",
 		Long: `Start containers under a monitor process of their own, as 'urun run -d' does.
-With -a, stay attached to the container's output and exit with its status.`,
-		Args: cobra.MinimumNArgs(1),
+With -a, stay attached to the container's output and exit with its status.
+--all starts every container that is not running, or with --filter KEY=VALUE
+(the keys of 'urun ps --filter') those that match: 'urun start --all
+--filter restart-policy=always' is what 'urun generate systemd
+--restart-service' runs at boot.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case all && len(args) > 0:
+				return errors.New("start --all starts every container (that --filter selects): name none")
+			case all && (attach || interactive):
+				return errors.New("start --all starts containers in the background: drop -a and -i")
+			case !all && len(filterArgs) > 0:
+				return errors.New("start --filter selects containers for --all: add --all, or name the containers")
+			case all:
+				return startAll(g, filterArgs)
+			case len(args) == 0:
+				return errors.New("start needs at least one container (or --all)")
+			}
 			if attach || interactive {
 				if len(args) > 1 {
 					return errors.New("start -a/-i attaches to one container: name only one")
@@ -109,17 +131,42 @@ With -a, stay attached to the container's output and exit with its status.`,
 				code, err := startContainer(cfg, c, args[0], &o)
 				return attachExit(code, err)
 			}
-			return forEachContainer(g, args, func(cfg *config.Config, c containers.Container, ref string) error {
-				_, err := startContainer(cfg, c, ref, nil)
-				return err
-			})
+			return forEachContainer(g, args, startInBackground)
 		},
 	}
 	fl := cmd.Flags()
 	fl.BoolVarP(&attach, "attach", "a", false, "attach to the container's output and exit with its status")
 	fl.BoolVarP(&interactive, "interactive", "i", false, "attach stdin too")
 	fl.StringVar(&detachKeys, "detach-keys", launch.DefaultDetachKeys, "keys that detach from the container")
+	fl.BoolVar(&all, "all", false, "start every container that is not running (that --filter selects)")
+	fl.StringArrayVarP(&filterArgs, "filter", "f", nil, "with --all, start only containers that match KEY=VALUE (urun ps's filters)")
 	return cmd
+}
+
+// startAll starts every stopped container that the filters select and
+// prints each one's name.
+func startAll(g *globals, filterArgs []string) error {
+	filters, err := containers.ParseFilters(filterArgs)
+	if err != nil {
+		return err
+	}
+	cfg, list, err := loadContainers(g)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, c := range filters.Keep(list, containers.NewLabelSource(cfg)) {
+		if !c.Running {
+			names = append(names, c.Name)
+		}
+	}
+	return forEachContainer(g, names, startInBackground)
+}
+
+// startInBackground starts c under a monitor, unless it runs.
+func startInBackground(cfg *config.Config, c containers.Container, ref string) error {
+	_, err := startContainer(cfg, c, ref, nil)
+	return err
 }
 
 // startContainer starts c under a monitor; a running one is left alone
@@ -166,11 +213,7 @@ func attachExit(code int, err error) error {
 }
 
 func findOne(g *globals, ref string) (*config.Config, containers.Container, error) {
-	cfg, err := g.load()
-	if err != nil {
-		return nil, containers.Container{}, err
-	}
-	list, err := containers.List(cfg)
+	cfg, list, err := loadContainers(g)
 	if err != nil {
 		return nil, containers.Container{}, err
 	}
@@ -247,8 +290,7 @@ func newRestartCommand(g *globals) *cobra.Command {
 				if err := containers.Stop(cfg, c, sig, d); err != nil {
 					return err
 				}
-				_, err = startContainer(cfg, c, ref, nil)
-				return err
+				return startInBackground(cfg, c, ref)
 			})
 		},
 	}
