@@ -32,6 +32,8 @@ type Config struct {
 
 	// Source is the configuration file that was read, if any.
 	Source string `toml:"-"`
+	// runRootSet: the file set runroot.
+	runRootSet bool
 }
 
 // Overrides are settings given on the command line; empty ones keep the
@@ -58,6 +60,15 @@ func LoadWith(path string, o Overrides) (*Config, error) {
 		if err := c.Validate(); err != nil {
 			return nil, fmt.Errorf("--rootfs-driver: %w", err)
 		}
+	}
+	if c.GraphRoot, err = filepath.Abs(c.GraphRoot); err != nil {
+		return nil, fmt.Errorf("graph root: %w", err)
+	}
+	if c.RunRoot, err = filepath.Abs(c.RunRoot); err != nil {
+		return nil, fmt.Errorf("run root: %w", err)
+	}
+	if err := c.pairRunRoot(o.RunRoot != "" || c.runRootSet); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -87,13 +98,15 @@ func Load(path string) (*Config, error) {
 	if !explicit {
 		path = Path()
 	}
-	if _, err := toml.DecodeFile(path, c); err != nil {
+	md, err := toml.DecodeFile(path, c)
+	if err != nil {
 		if !explicit && errors.Is(err, os.ErrNotExist) {
 			return c, c.Validate()
 		}
 		return nil, fmt.Errorf("read configuration %s: %w", path, err)
 	}
 	c.Source = path
+	c.runRootSet = md.IsDefined("runroot")
 	return c, c.Validate()
 }
 

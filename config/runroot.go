@@ -1,0 +1,184 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// RunRootRecord is the file in the graph root that names the run root the
+// store is paired with. The default run root follows $XDG_RUNTIME_DIR, which
+// one user has in a login session and lacks under su, sudo -u, cron or ssh
+// without a session; without the record those would see two sets of
+// containers for one store, start a running container a second time and
+// delete its writable layer. With it, every urun of the store uses one run
+// root: the recorded one while it can be used, whatever the environment.
+const RunRootRecord = "urun-runroot"
+
+// RunRootInUseError refuses an explicit run root (--runroot, or runroot in
+// urun.conf) other than the one the store is paired with while containers
+// of the store run there.
+type RunRootInUseError struct {
+	GraphRoot, Paired, Requested string
+	Running                      []string // short ids
+}
+
+func (e *RunRootInUseError) Error() string {
+	return fmt.Sprintf("store %s is paired with run directory %s, where its containers %s run; this command's run directory is %s: use --runroot %s (or set runroot in urun.conf), or stop those containers first",
+		e.GraphRoot, e.Paired, strings.Join(e.Running, ", "), e.Requested, e.Paired)
+}
+
+// pairRunRoot makes c.RunRoot the store's one run root. explicit says the
+// run root was asked for (--runroot or urun.conf) rather than defaulted.
+//
+//   - No record yet: the store is paired with c.RunRoot (the first urun to
+//     record wins a race; the others follow it).
+//   - A default run root follows the recorded one while that can be used
+//     (its parent directory is the caller's); once it cannot (a reboot or
+//     the end of the login session removed it) nothing can run there, and
+//     the store is paired with the default.
+//   - An explicit run root replaces the recorded one unless containers of
+//     the store run there: those would be lost from sight, so it is
+//     refused with both directories named.
+//
+// A record that cannot be written (a read-only or full file system) is no
+// error: this urun uses its run root, and cannot create containers anyway.
+func (c *Config) pairRunRoot(explicit bool) error {
+	record := filepath.Join(c.GraphRoot, RunRootRecord)
+	for attempt := 0; attempt < 2; attempt++ {
+		paired, err := readRunRootRecord(record)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			if err := createRunRootRecord(c.GraphRoot, record, c.RunRoot); errors.Is(err, os.ErrExist) {
+				continue // another urun recorded first: follow it
+			}
+			return nil
+		case err != nil || paired == c.RunRoot:
+			return nil
+		case !runRootUsable(paired):
+			replaceRunRootRecord(record, c.RunRoot)
+			return nil
+		case !explicit:
+			c.RunRoot = paired
+			return nil
+		}
+		if running := runningContainers(paired, c.GraphRoot); len(running) > 0 {
+			return &RunRootInUseError{GraphRoot: c.GraphRoot, Paired: paired, Requested: c.RunRoot, Running: running}
+		}
+		replaceRunRootRecord(record, c.RunRoot)
+		return nil
+	}
+	return nil
+}
+
+func readRunRootRecord(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	dir := strings.TrimSpace(string(b))
+	if !filepath.IsAbs(dir) {
+		return "", fmt.Errorf("%s does not name a directory", path)
+	}
+	return filepath.Clean(dir), nil
+}
+
+// createRunRootRecord writes the record unless one exists (os.ErrExist):
+// a temporary file hard-linked to the record's name, which fails where
+// another urun linked first.
+func createRunRootRecord(graphRoot, record, runRoot string) error {
+	if err := os.MkdirAll(graphRoot, 0o700); err != nil {
+		return err
+	}
+	tmp, err := writeRecordTemp(record, runRoot)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	return os.Link(tmp, record)
+}
+
+func replaceRunRootRecord(record, runRoot string) {
+	tmp, err := writeRecordTemp(record, runRoot)
+	if err != nil {
+		return
+	}
+	if os.Rename(tmp, record) != nil {
+		os.Remove(tmp)
+	}
+}
+
+func writeRecordTemp(record, runRoot string) (string, error) {
+	tmp := record + ".tmp-" + strconv.Itoa(os.Getpid())
+	if err := os.WriteFile(tmp, []byte(runRoot+"\n"), 0o600); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	return tmp, nil
+}
+
+// runRootUsable says whether a run root can still hold run state for the
+// caller: its parent directory ($XDG_RUNTIME_DIR, /tmp/urun-UID, or the
+// parent of a --runroot) exists, is the caller's and only the caller may
+// write to it, and the run root, if
+// it exists, is a directory of the caller's.
+func runRootUsable(dir string) bool {
+	parent, err := os.Stat(filepath.Dir(dir))
+	if err != nil || !parent.IsDir() || !ownedByCaller(parent) || parent.Mode().Perm()&0o022 != 0 {
+		return false
+	}
+	st, err := os.Lstat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return true
+	}
+	return err == nil && st.IsDir() && ownedByCaller(st)
+}
+
+// runningContainers lists the short ids of the containers of the store at
+// graphRoot whose urun holds their run state's lock in runRoot. (The record
+// and the lock are package containers'; config cannot import it.)
+func runningContainers(runRoot, graphRoot string) []string {
+	stateRoot := filepath.Join(runRoot, "containers")
+	entries, err := os.ReadDir(stateRoot)
+	if err != nil {
+		return nil
+	}
+	var running []string
+	for _, e := range entries {
+		dir := filepath.Join(stateRoot, e.Name())
+		if !e.IsDir() || !ofStore(dir, graphRoot) || !lockHeld(dir) {
+			continue
+		}
+		running = append(running, e.Name())
+	}
+	return running
+}
+
+func ofStore(stateDir, graphRoot string) bool {
+	b, err := os.ReadFile(filepath.Join(stateDir, "state.json"))
+	if err != nil {
+		return false
+	}
+	var st struct {
+		GraphRoot string `json:"graph_root"`
+	}
+	if json.Unmarshal(b, &st) != nil {
+		return false
+	}
+	return st.GraphRoot == "" || st.GraphRoot == graphRoot
+}
+
+func lockHeld(dir string) bool {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return errors.Is(unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB), unix.EWOULDBLOCK)
+}

@@ -1,0 +1,145 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// pairingHome is one user's directories with two run directories: the
+// login session's $XDG_RUNTIME_DIR and the one of a command without it.
+type pairingHome struct {
+	testHome
+	other string // another private run directory
+}
+
+func setPairingHome(t *testing.T) pairingHome {
+	h := pairingHome{testHome: setTestHome(t), other: filepath.Join(t.TempDir(), "other")}
+	require.NoError(t, os.Mkdir(h.other, 0o700))
+	return h
+}
+
+func (h pairingHome) graphRoot() string { return filepath.Join(h.data, "urun", "storage") }
+
+func (h pairingHome) recorded(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(h.graphRoot(), RunRootRecord))
+	require.NoError(t, err)
+	return string(b)
+}
+
+// runningIn makes a container of the store look running in runRoot: its
+// state directory with a record naming the store, locked as its urun
+// holds it.
+func (h pairingHome) runningIn(t *testing.T, runRoot, shortID string) {
+	t.Helper()
+	dir := filepath.Join(runRoot, "containers", shortID)
+	require.NoError(t, os.MkdirAll(dir, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "state.json"), []byte(`{"graph_root":"`+h.graphRoot()+`"}`), 0o600))
+	f, err := os.Open(dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	require.NoError(t, unix.Flock(int(f.Fd()), unix.LOCK_EX))
+}
+
+func TestTheFirstCommandPairsTheStoreWithItsRunRoot(t *testing.T) {
+	h := setPairingHome(t)
+	c, err := LoadWith("", Overrides{})
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(h.runtime, "urun"), c.RunRoot)
+	assert.Equal(t, filepath.Join(h.runtime, "urun")+"\n", h.recorded(t))
+}
+
+func TestACommandWithoutTheSessionsRunDirectoryFollowsTheStoresPairing(t *testing.T) {
+	h := setPairingHome(t)
+	_, err := LoadWith("", Overrides{})
+	require.NoError(t, err)
+
+	t.Setenv("XDG_RUNTIME_DIR", h.other) // su, cron, ssh without a session
+	c, err := LoadWith("", Overrides{})
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(h.runtime, "urun"), c.RunRoot, "the store's run root, not the environment's")
+}
+
+func TestAPairedRunRootThatIsGoneIsReplacedByTheDefault(t *testing.T) {
+	h := setPairingHome(t)
+	_, err := LoadWith("", Overrides{})
+	require.NoError(t, err)
+	require.NoError(t, os.RemoveAll(h.runtime)) // a reboot, or the session's end
+
+	t.Setenv("XDG_RUNTIME_DIR", h.other)
+	c, err := LoadWith("", Overrides{})
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(h.other, "urun"), c.RunRoot)
+	assert.Equal(t, filepath.Join(h.other, "urun")+"\n", h.recorded(t))
+}
+
+func TestAnExplicitRunRoot(t *testing.T) {
+	tests := []struct {
+		name       string
+		running    bool
+		wantErr    bool
+		wantRecord func(h pairingHome) string
+	}{
+		{"is refused while the store's containers run in the paired one", true, true,
+			func(h pairingHome) string { return filepath.Join(h.runtime, "urun") }},
+		{"replaces the pairing when nothing runs there", false, false,
+			func(h pairingHome) string { return filepath.Join(h.other, "run") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := setPairingHome(t)
+			_, err := LoadWith("", Overrides{})
+			require.NoError(t, err)
+			if tt.running {
+				h.runningIn(t, filepath.Join(h.runtime, "urun"), "0123456789ab")
+			}
+			requested := filepath.Join(h.other, "run")
+
+			c, err := LoadWith("", Overrides{RunRoot: requested})
+			if tt.wantErr {
+				require.Error(t, err)
+				var inUse *RunRootInUseError
+				require.ErrorAs(t, err, &inUse)
+				assert.Contains(t, err.Error(), filepath.Join(h.runtime, "urun"))
+				assert.Contains(t, err.Error(), requested)
+				assert.Contains(t, err.Error(), "0123456789ab")
+			} else {
+				require.NoError(t, err)
+				assert.Equal(t, requested, c.RunRoot)
+			}
+			assert.Equal(t, tt.wantRecord(h)+"\n", h.recorded(t))
+		})
+	}
+}
+
+func TestAContainerOfAnotherStoreInTheRunRootDoesNotBlockAnExplicitOne(t *testing.T) {
+	h := setPairingHome(t)
+	_, err := LoadWith("", Overrides{})
+	require.NoError(t, err)
+	dir := filepath.Join(h.runtime, "urun", "containers", "0123456789ab")
+	require.NoError(t, os.MkdirAll(dir, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "state.json"), []byte(`{"graph_root":"/elsewhere"}`), 0o600))
+	f, err := os.Open(dir)
+	require.NoError(t, err)
+	defer f.Close()
+	require.NoError(t, unix.Flock(int(f.Fd()), unix.LOCK_EX))
+
+	_, err = LoadWith("", Overrides{RunRoot: filepath.Join(h.other, "run")})
+	assert.NoError(t, err)
+}
+
+func TestAStoreWhosePairingCannotBeWrittenStillLoads(t *testing.T) {
+	h := setPairingHome(t)
+	notADir := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(notADir, nil, 0o600))
+	graphRoot := filepath.Join(notADir, "storage") // as on a full or read-only file system: no record
+
+	c, err := LoadWith("", Overrides{GraphRoot: graphRoot})
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(h.runtime, "urun"), c.RunRoot)
+}
