@@ -156,8 +156,8 @@ func Update(cfg *config.Config, dir string, change func(*State) error) (State, e
 		return State{}, fmt.Errorf("open the container's state lock: %w", err)
 	}
 	defer f.Close()
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		return State{}, fmt.Errorf("lock the container's state: %w", err)
+	if err := lockwait.Take(f, unix.LOCK_EX, cfg.LockWait(), "the record of container "+filepath.Base(dir)); err != nil {
+		return State{}, err
 	}
 	st, err := ReadState(dir)
 	if err != nil {
