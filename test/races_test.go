@@ -103,7 +103,7 @@ func TestRmiRacingRunNeverTakesAContainersImage(t *testing.T) {
 			// later each round; the last one is detached.
 			results := make([]result, runs)
 			for i := range runs {
-				lead := rmiStart*2/5 + rmiStart*time.Duration(3*i+round)/(3*runs)
+				lead := rmiStart*2/5 + rmiStart*time.Duration(2*i+round)/(2*runs)
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
