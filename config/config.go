@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -29,6 +30,9 @@ type Config struct {
 	// gets no cgroup of its own (cgroup v1 or hybrid hosts, or no
 	// delegation and no systemd user manager).
 	CgroupsWarning *bool `toml:"cgroups_warning"`
+	// LockTimeout bounds how long a urun command waits for a lock another
+	// urun holds (a Go duration such as "30s"; default DefaultLockTimeout).
+	LockTimeout string `toml:"lock_timeout"`
 
 	// Source is the configuration file that was read, if any.
 	Source string `toml:"-"`
@@ -112,6 +116,11 @@ func Load(path string) (*Config, error) {
 
 // Validate checks the settings that have a fixed set of values.
 func (c *Config) Validate() error {
+	if c.LockTimeout != "" {
+		if d, err := time.ParseDuration(c.LockTimeout); err != nil || d <= 0 {
+			return fmt.Errorf("lock_timeout %q: want a duration above zero such as \"30s\" or \"2m\"", c.LockTimeout)
+		}
+	}
 	for _, d := range RootfsDrivers {
 		if c.RootfsDriver == d {
 			return nil
@@ -202,6 +211,19 @@ func RuntimeDir() (string, error) {
 func ownedByCaller(st os.FileInfo) bool {
 	sys, ok := st.Sys().(*syscall.Stat_t)
 	return ok && int(sys.Uid) == os.Getuid()
+}
+
+// DefaultLockTimeout is how long a urun command waits for a lock by
+// default: longer than deleting a large image or starting a container.
+const DefaultLockTimeout = time.Minute
+
+// LockWait is how long a urun command waits for a lock another urun
+// holds (lock_timeout) before it gives up naming the holder.
+func (c *Config) LockWait() time.Duration {
+	if d, err := time.ParseDuration(c.LockTimeout); err == nil && d > 0 {
+		return d
+	}
+	return DefaultLockTimeout
 }
 
 // WarnWithoutCgroups says whether urun run and create warn that a

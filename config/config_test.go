@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -144,6 +145,8 @@ func TestBadConfigIsAnError(t *testing.T) {
 		{"empty rootfs driver", "rootfs_driver = \"\"\n", `rootfs driver ""`},
 		{"not TOML", "root = /no/quotes\n", "read configuration"},
 		{"wrong type", "root = 5\n", "read configuration"},
+		{"lock timeout without unit", "lock_timeout = \"30\"\n", `lock_timeout "30": want a duration above zero`},
+		{"negative lock timeout", "lock_timeout = \"-1s\"\n", `lock_timeout "-1s"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,6 +156,26 @@ func TestBadConfigIsAnError(t *testing.T) {
 			_, err := Load("")
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.wantErr)
+		})
+	}
+}
+
+func TestLockTimeoutBoundsLockWaits(t *testing.T) {
+	tests := []struct {
+		content string
+		want    time.Duration
+	}{
+		{"", DefaultLockTimeout},
+		{"lock_timeout = \"5s\"\n", 5 * time.Second},
+		{"lock_timeout = \"2m\"\n", 2 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.content, func(t *testing.T) {
+			setTestHome(t)
+			writeConf(t, Path(), tt.content)
+			c, err := Load("")
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, c.LockWait())
 		})
 	}
 }

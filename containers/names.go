@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/config"
+	"github.com/urun/urun/lockwait"
 )
 
 // adjectives and surnames make Docker-style names (adjective_surname) for
@@ -78,9 +79,9 @@ func lockNames(cfg *config.Config) (*names, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the container names' lock: %w", err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+	if err := lockwait.Take(f, unix.LOCK_EX, cfg.LockWait(), "the container names' index "+path); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("lock the container names %s: %w", path, err)
+		return nil, err
 	}
 	n := &names{cfg: cfg, dir: dir, lock: f}
 	if errors.Is(statErr, os.ErrNotExist) {

@@ -10,11 +10,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/idmap"
+	"github.com/urun/urun/lockwait"
 	"github.com/urun/urun/userns"
 )
 
@@ -33,7 +35,7 @@ func (e *RunningError) Error() string {
 // layer, from inside a user namespace, then its run state. A running one
 // is refused unless force; then it is stopped with SIGKILL first.
 func Remove(cfg *config.Config, c Container, ref string, force bool) error {
-	lock, err := Lock(c.Dir)
+	lock, err := lockEnded(c.Dir)
 	if errors.Is(err, unix.EWOULDBLOCK) {
 		if !force {
 			return &RunningError{Ref: ref}
@@ -41,10 +43,16 @@ func Remove(cfg *config.Config, c Container, ref string, force bool) error {
 		if err := Stop(cfg, c, unix.SIGKILL, 0); err != nil {
 			return fmt.Errorf("remove container %s: %w", ref, err)
 		}
-		lock, err = Lock(c.Dir)
+		// Another urun may still hold the lock for a moment: one
+		// removing or starting the container too.
+		lock, err = LockWithin(c.Dir, ref, cfg.LockWait())
 	}
 	if errors.Is(err, os.ErrNotExist) {
 		return nil // a --rm container's urun removed it meanwhile
+	}
+	var timeout *lockwait.TimeoutError
+	if errors.As(err, &timeout) {
+		return fmt.Errorf("remove container %s: %w", ref, err)
 	}
 	if err != nil {
 		return fmt.Errorf("lock container %s: %w", ref, err)
@@ -67,6 +75,23 @@ func Remove(cfg *config.Config, c Container, ref string, force bool) error {
 		return fmt.Errorf("remove container %s's run state: %w", ref, err)
 	}
 	return nil
+}
+
+// lockEnded is Lock, but waits (up to lookBound) while the record says
+// the container exited: its urun records the end before it lets go of the
+// lock, and `start -a` or `attach` may return in between.
+func lockEnded(dir string) (*os.File, error) {
+	start := time.Now()
+	for {
+		lock, err := Lock(dir)
+		if !errors.Is(err, unix.EWOULDBLOCK) || time.Since(start) > lookBound {
+			return lock, err
+		}
+		if st, rerr := ReadState(dir); rerr != nil || st.Status != StatusExited {
+			return lock, err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // Pruned is what Prune deleted.

@@ -6,6 +6,7 @@ package containers
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/urun/urun/atomicfile"
 	"github.com/urun/urun/config"
+	"github.com/urun/urun/lockwait"
 )
 
 // StateFile is a container's record in its run state directory.
@@ -154,8 +156,8 @@ func Update(cfg *config.Config, dir string, change func(*State) error) (State, e
 		return State{}, fmt.Errorf("open the container's state lock: %w", err)
 	}
 	defer f.Close()
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		return State{}, fmt.Errorf("lock the container's state: %w", err)
+	if err := lockwait.Take(f, unix.LOCK_EX, cfg.LockWait(), "the record of container "+filepath.Base(dir)); err != nil {
+		return State{}, err
 	}
 	st, err := ReadState(dir)
 	if err != nil {
@@ -167,16 +169,62 @@ func Update(cfg *config.Config, dir string, change func(*State) error) (State, e
 	return st, WriteState(cfg, dir, st)
 }
 
+// lookBound bounds how long Lock waits out other urun commands' looks at
+// a container's lock (see Lock): each lasts an instant, so only a host
+// too loaded to run them meets it.
+const lookBound = 5 * time.Second
+
 // Lock takes an exclusive lock on a container's run state directory
-// without waiting. The container's urun holds it for as long as it lives,
-// so a process that gets it knows the container is not running, whatever
-// killed its urun.
+// without waiting for its holder. The container's urun holds it for as
+// long as it lives, so a process that gets it knows the container is not
+// running, whatever killed its urun; while it is held exclusively, Lock
+// fails with unix.EWOULDBLOCK. Other urun commands take it shared for an
+// instant to see whether the container runs (ps, rm, wait): Lock waits
+// those out, up to lookBound, instead of taking them for the
+// container's urun.
 func Lock(dir string) (*os.File, error) {
 	f, err := os.Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	start := time.Now()
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) || heldExclusively(f) || time.Since(start) > lookBound {
+			f.Close()
+			return nil, err
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// heldExclusively reports whether some process holds an exclusive lock on
+// f, or it cannot be told.
+func heldExclusively(f *os.File) bool {
+	locks, err := lockwait.Locks(f)
+	if err != nil {
+		return true
+	}
+	for _, l := range locks {
+		if l.Exclusive {
+			return true
+		}
+	}
+	return false
+}
+
+// LockWithin takes an exclusive lock on a container's run state directory,
+// waiting up to bound for whoever holds it; the error names the holder.
+// ref is the container as the user called it.
+func LockWithin(dir, ref string, bound time.Duration) (*os.File, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockwait.Take(f, unix.LOCK_EX, bound, "container "+ref); err != nil {
 		f.Close()
 		return nil, err
 	}

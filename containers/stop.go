@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/config"
+	"github.com/urun/urun/lockwait"
 )
 
 // MonitorPIDFile holds a detached container's monitor's pid in its run
@@ -105,7 +106,7 @@ func Stop(cfg *config.Config, c Container, sig unix.Signal, timeout time.Duratio
 			current, signalled = unix.SIGKILL, 0
 		}
 		if now.After(giveUpAt) {
-			return fmt.Errorf("the container did not stop within %s of SIGKILL", killWait)
+			return fmt.Errorf("the container did not stop within %s of SIGKILL: its lock is held by %s", killWait, lockHolders(c.Dir))
 		}
 		if pid, err := InitPID(c.Dir); err == nil {
 			if pid != signalled {
@@ -119,6 +120,16 @@ func Stop(cfg *config.Config, c Container, sig unix.Signal, timeout time.Duratio
 		}
 		time.Sleep(pollInterval)
 	}
+}
+
+// lockHolders names the processes that hold dir's lock.
+func lockHolders(dir string) string {
+	f, err := os.Open(dir)
+	if err != nil {
+		return "another process"
+	}
+	defer f.Close()
+	return lockwait.Holders(f)
 }
 
 // monitorPID reads a detached container's monitor's pid, and checks that

@@ -142,7 +142,10 @@ func (c *container) register(status string) error {
 	if status == containers.StatusRunning {
 		c.state.StartedAt = time.Now().UTC()
 	}
-	if err := containers.Register(c.cfg, c.stateDir, &c.state); err != nil {
+	err := containers.Register(c.cfg, c.stateDir, &c.state)
+	// From here rmi sees the container's use of its image.
+	c.releaseImage()
+	if err != nil {
 		return err
 	}
 	c.registered = true

@@ -33,6 +33,11 @@ type Options struct {
 	Image  *local.Image
 	// ImageName is the reference the user gave, for the record.
 	ImageName string
+	// ImageUse, if set, is the image use lock (local.LockUse) under which
+	// Image was found: released once the container's record names the
+	// image, so that rmi never deletes an image a container is being made
+	// of.
+	ImageUse io.Closer
 	// CreateCommand is the command line of urun run or urun create.
 	CreateCommand []string
 	Spec          spec.Options
@@ -206,6 +211,8 @@ type container struct {
 	ownsStateDir bool
 	// lock is held on stateDir while this urun lives.
 	lock *os.File
+	// imageUse is Options.ImageUse until the record is written.
+	imageUse io.Closer
 	// net is the container's network when it has its own connected one.
 	net *slirp.Network
 	// monitorPID is the namespace stage urun started, which stays in the
@@ -271,6 +278,7 @@ func newContainer(o Options) (*container, error) {
 	}
 	c := &container{
 		cfg: cfg, id: id, stateDir: cfg.ContainerStateDir(id), image: o.Image, spec: s, stderr: stderr,
+		imageUse: o.ImageUse,
 		settings: Settings{
 			Spec: s, Network: o.Network, Ports: o.Ports, Names: o.Names, Interactive: o.Interactive,
 			Init: o.Init, Restart: o.Restart, Log: o.Log, StopSignal: stopSignal, StopTimeout: o.StopTimeout,
@@ -329,6 +337,7 @@ func (c *container) removeNetDir() {
 // state and layer are removed; a registered one (`urun start`, a restart)
 // keeps its record, which says why it did not start.
 func (c *container) abandon(why error) {
+	c.releaseImage()
 	c.closeCgroup()
 	c.removeNetDir()
 	if c.registered {
@@ -350,6 +359,15 @@ func (c *container) abandon(why error) {
 	if c.lock != nil {
 		c.lock.Close()
 		c.lock = nil
+	}
+}
+
+// releaseImage lets go of the image use lock, once the container's record
+// names its image or the container will not be made.
+func (c *container) releaseImage() {
+	if c.imageUse != nil {
+		c.imageUse.Close()
+		c.imageUse = nil
 	}
 }
 

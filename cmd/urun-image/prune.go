@@ -21,10 +21,11 @@ func parsePrune(args []string) (func(*config.Config) error, error) {
 		return nil, fmt.Errorf("unexpected argument %q\n%s", fs.Arg(0), usage)
 	}
 	return func(cfg *config.Config) error {
-		used, err := imagesInUse(cfg)
+		used, unlock, err := lockImagesInUse(cfg)
 		if err != nil {
 			return err
 		}
+		defer unlock()
 		store, err := image.Open(cfg)
 		if err != nil {
 			return err

@@ -22,10 +22,11 @@ func parseRmi(args []string) (func(*config.Config) error, error) {
 	}
 	refs := fs.Args()
 	return func(cfg *config.Config) error {
-		used, err := imagesInUse(cfg)
+		used, unlock, err := lockImagesInUse(cfg)
 		if err != nil {
 			return err
 		}
+		defer unlock()
 		store, err := image.Open(cfg)
 		if err != nil {
 			return err

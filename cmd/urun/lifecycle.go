@@ -31,6 +31,7 @@ its id. 'urun start' starts it in the background.`,
 			if err != nil {
 				return err
 			}
+			defer o.ImageUse.Close() // if launch never wrote the record
 			created, err := launch.Create(o)
 			if err != nil {
 				return err

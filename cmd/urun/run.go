@@ -100,6 +100,9 @@ func runContainer(cmd *cobra.Command, g *globals, f *runFlags, args []string) er
 	if err != nil {
 		return err
 	}
+	// launch lets go of the image use lock as soon as the container's
+	// record is written; this is for when it is never written.
+	defer o.ImageUse.Close()
 	if f.detach {
 		created, err := launch.Create(o)
 		if err != nil {
@@ -178,7 +181,7 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 	if err != nil {
 		return o, err
 	}
-	img, name, err := findOrPull(cfg, g, args[0], f.quiet, tlsVerifyFlag(cmd, f.tlsVerify), f.platform)
+	img, name, use, err := findOrPull(cfg, g, args[0], f.quiet, tlsVerifyFlag(cmd, f.tlsVerify), f.platform)
 	if err != nil {
 		return o, err
 	}
@@ -186,7 +189,7 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 		ports = append(ports, slirp.PublishAll(img.Config.Config.ExposedPorts)...)
 	}
 	return launch.Options{
-		Config: cfg, Image: img, ImageName: name, Spec: opts, CreateCommand: os.Args,
+		Config: cfg, Image: img, ImageName: name, ImageUse: use, Spec: opts, CreateCommand: os.Args,
 		Name: f.name, Remove: f.remove, Interactive: f.interactive, Init: f.init,
 		Network: mode, Ports: ports,
 		Names:   slirp.NameOptions{DNS: f.dns, DNSSearch: f.dnsSearch, DNSOptions: f.dnsOptions, AddHosts: f.addHosts},
@@ -232,23 +235,31 @@ func (f *runFlags) specOptions(cmd *cobra.Command, command []string) (spec.Optio
 }
 
 // findOrPull returns the stored image for ref, pulling it first when it is
-// not stored, as `docker run` does.
-func findOrPull(cfg *config.Config, g *globals, ref string, quiet bool, tlsVerify *bool, platform string) (*local.Image, string, error) {
+// not stored, as `docker run` does, and the image use lock it was found
+// under (see local.LockUse), which the caller holds until its container's
+// record names the image.
+func findOrPull(cfg *config.Config, g *globals, ref string, quiet bool, tlsVerify *bool, platform string) (*local.Image, string, io.Closer, error) {
 	name, err := local.Normalize(ref)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
+	}
+	use, err := local.LockUse(cfg.GraphRoot, false, cfg.LockWait())
+	if err != nil {
+		return nil, "", nil, err
 	}
 	img, err := local.Find(cfg.GraphRoot, name)
 	if err == nil {
-		return img, name, nil
+		return img, name, use, nil
 	}
 	// An id or id prefix, the only name of an untagged (loaded,
 	// imported) image; names come first, as with Docker.
 	if byID, idErr := local.Find(cfg.GraphRoot, ref); errors.Is(err, local.ErrNotFound) && idErr == nil {
-		return byID, ref, nil
+		return byID, ref, use, nil
 	}
+	// A pull takes long: rmi and image prune need not wait for it.
+	use.Close()
 	if !errors.Is(err, local.ErrNotFound) {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	if !quiet {
 		fmt.Fprintf(os.Stderr, "Unable to find image '%s' locally\n", ref)
@@ -261,13 +272,17 @@ func findOrPull(cfg *config.Config, g *globals, ref string, quiet bool, tlsVerif
 		pullOpts.Stdout = io.Discard
 	}
 	if err := helper.Pull(pullOpts, name, quiet, tlsVerify); err != nil {
-		return nil, "", err
+		return nil, "", nil, err
+	}
+	if use, err = local.LockUse(cfg.GraphRoot, false, cfg.LockWait()); err != nil {
+		return nil, "", nil, err
 	}
 	img, err = local.Find(cfg.GraphRoot, name)
 	if err != nil {
-		return nil, "", fmt.Errorf("find %s after pulling it: %w", name, err)
+		use.Close()
+		return nil, "", nil, fmt.Errorf("find %s after pulling it: %w", name, err)
 	}
-	return img, name, nil
+	return img, name, use, nil
 }
 
 func tlsVerifyFlag(cmd *cobra.Command, value bool) *bool {
