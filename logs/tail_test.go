@@ -66,3 +66,24 @@ func TestLogsTailOfAnIncompleteLastEntry(t *testing.T) {
 	assert.Empty(t, stdout, "an entry still being written is not shown")
 	assert.Equal(t, "two\n", stderr)
 }
+
+func TestLogsFollowWithTailGoesOnFromTheEnd(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ctr.log")
+	write(t, path, Options{}, [2]string{"stdout", "1\n2\n3\n4\n5\n"})
+	calls := 0
+	running := func() bool {
+		calls++
+		if calls == 1 {
+			// The container writes more while logs -f runs.
+			f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+			require.NoError(t, err)
+			_, err = f.WriteString("2026-12-02T10:00:00.000000000Z stdout F 6\n")
+			require.NoError(t, err)
+			require.NoError(t, f.Close())
+			return true
+		}
+		return false
+	}
+	stdout, _ := read(t, path, ReadOptions{Tail: 2, Follow: true, Running: running})
+	assert.Equal(t, "4\n5\n6\n", stdout)
+}

@@ -161,3 +161,29 @@ func TestTheDefaultRouteIsReadInTheHostsByteOrder(t *testing.T) {
 }
 
 func isLittleEndian() bool { return binary.NativeEndian.Uint16([]byte{1, 0}) == 1 }
+
+func TestCheckNamesRefusesWhatWouldBreakTheFiles(t *testing.T) {
+	m := mustMode(t, "slirp4netns")
+	tests := []struct {
+		o       NameOptions
+		wantErr string
+	}{
+		{NameOptions{DNS: []string{"999.1.1.1"}}, `--dns "999.1.1.1"`},
+		{NameOptions{DNSSearch: []string{"a\nnameserver 6.6.6.6"}}, "--dns-search"},
+		{NameOptions{DNSSearch: []string{"bad..domain"}}, "--dns-search"},
+		{NameOptions{DNSOptions: []string{"ndots:1 x"}}, "--dns-option"},
+		{NameOptions{AddHosts: []string{"bogus"}}, `--add-host "bogus"`},
+		{NameOptions{AddHosts: []string{"db\nevil:1.2.3.4"}}, "--add-host"},
+		{NameOptions{AddHosts: []string{"db:1.2.3.4\n"}}, "not an IP address"},
+		{NameOptions{DNS: []string{"1.1.1.1"}, DNSSearch: []string{".", "corp.example"}, DNSOptions: []string{"ndots:2"}, AddHosts: []string{"db:10.0.0.1", "v6=[::1]"}}, ""},
+	}
+	for _, tt := range tests {
+		err := CheckNames(m, tt.o)
+		if tt.wantErr == "" {
+			assert.NoError(t, err)
+			continue
+		}
+		require.Error(t, err, "%+v", tt.o)
+		assert.Contains(t, err.Error(), tt.wantErr)
+	}
+}
