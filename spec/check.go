@@ -21,9 +21,10 @@ func checkText(flag, v string) error {
 	return nil
 }
 
-// check refuses options that would fail, or mean something else, once
-// the container is made: it runs before anything is written.
-func (o Options) check() error {
+// Check refuses options that would fail, or mean something else, once
+// the container is made: it runs before anything is written (and Build
+// runs it again).
+func (o Options) Check() error {
 	for _, e := range o.Env {
 		key, _, _ := strings.Cut(e, "=")
 		if key == "" {

@@ -26,7 +26,7 @@ func TestOptionsThatWouldFailLaterAreRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.o.check()
+			err := tt.o.Check()
 			if tt.wantErr == "" {
 				assert.NoError(t, err)
 				return

@@ -72,7 +72,7 @@ type Rootfs struct {
 
 // Build merges the image's config with the user's options.
 func Build(id string, img *local.Image, o Options, callerEnv func(string) (string, bool)) (*specs.Spec, error) {
-	if err := o.check(); err != nil {
+	if err := o.Check(); err != nil {
 		return nil, err
 	}
 	ic := img.Config.Config

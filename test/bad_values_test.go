@@ -215,3 +215,18 @@ func TestTagRefusesAMalformedName(t *testing.T) {
 	}
 	assert.Equal(t, []string{busyboxRef}, lines(e.urun(t, "images", "--format", "{{.Repository}}:{{.Tag}}").ok(t)), "no name was added")
 }
+
+// TestAMalformedValueFailsBeforeThePull runs with an image not stored yet:
+// a value that is wrong whatever the image fails before urun pulls it.
+func TestAMalformedValueFailsBeforeThePull(t *testing.T) {
+	e := newEnvWith(t, envOptions{explicitRoot: true})
+	for _, b := range []badValue{{"dns", "999.1.1.1"}, {"add-host", "bogus"}, {"env", "=x"}, {"memory-swap", "lots"}, {"volume", "/tmp:/x:ro,rw"}, {"user", "a:b:c"}, {"name", "bad/name"}} {
+		t.Run(b.flag, func(t *testing.T) {
+			res := e.urun(t, "run", "--rm", "--"+b.flag, b.value, busyboxRef, "true")
+			res.exits(t, 125)
+			assert.Contains(t, res.stderr, b.value)
+			assert.NotContains(t, res.stderr, "Unable to find image", "nothing is pulled for a run that cannot be")
+		})
+	}
+	assert.Empty(t, e.urun(t, "images", "-q").ok(t), "no image was pulled")
+}

@@ -184,21 +184,26 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 	if err := local.CheckPlatform(f.platform); err != nil {
 		return o, fmt.Errorf("--platform: %w", err)
 	}
-	img, name, err := findOrPull(cfg, g, args[0], f.quiet, tlsVerifyFlag(cmd, f.tlsVerify), f.platform)
-	if err != nil {
-		return o, err
-	}
-	if f.publishAll {
-		ports = append(ports, slirp.PublishAll(img.Config.Config.ExposedPorts)...)
-	}
-	return launch.Options{
-		Config: cfg, Image: img, ImageName: name, Spec: opts, CreateCommand: os.Args,
+	o = launch.Options{
+		Config: cfg, Spec: opts, CreateCommand: os.Args,
 		Name: f.name, Remove: f.remove, Interactive: f.interactive, Init: f.init,
 		Network: mode, Ports: ports,
 		Names:   slirp.NameOptions{DNS: f.dns, DNSSearch: f.dnsSearch, DNSOptions: f.dnsOptions, AddHosts: f.addHosts},
 		Restart: restart, Log: logOpts, StopSignal: f.stopSignal, StopTimeout: f.stopTimeout,
 		Resources: limits, Cgroups: cgroups,
-	}, nil
+	}
+	// A malformed value fails before an image is pulled for it.
+	if err := launch.Check(o); err != nil {
+		return o, err
+	}
+	o.Image, o.ImageName, err = findOrPull(cfg, g, args[0], f.quiet, tlsVerifyFlag(cmd, f.tlsVerify), f.platform)
+	if err != nil {
+		return o, err
+	}
+	if f.publishAll {
+		o.Ports = append(o.Ports, slirp.PublishAll(o.Image.Config.Config.ExposedPorts)...)
+	}
+	return o, nil
 }
 
 func (f *runFlags) specOptions(cmd *cobra.Command, command []string) (spec.Options, error) {
