@@ -50,7 +50,11 @@ func checkSeccompProfile(s *specs.Spec, opts []string) error {
 	if s.Process.Capabilities != nil {
 		caps = s.Process.Capabilities.Bounding
 	}
-	if _, err := seccomp.Profile(profile, caps); err != nil {
+	p, err := seccomp.Profile(profile, caps)
+	if err == nil {
+		err = seccomp.Check(p)
+	}
+	if err != nil {
 		return fmt.Errorf("--security-opt %s: %w", given, err)
 	}
 	return nil

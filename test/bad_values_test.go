@@ -1,7 +1,10 @@
 package test
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -151,8 +154,13 @@ func shownValue(value string) string {
 func TestRunAndCreateRefuseEveryMalformedValueAndLeaveNothing(t *testing.T) {
 	e := containerEnv(t)
 	shorthands := valueFlagsOfRunHelp(t, e, "run")
+	// A seccomp profile that reads as JSON but that libseccomp cannot
+	// compile (urun compiles it only when the container starts).
+	profile := filepath.Join(e.dir, "bad-seccomp.json")
+	require.NoError(t, os.WriteFile(profile, []byte(`{"defaultAction":"SCMP_ACT_BOGUS"}`), 0o600))
+	cases := append(slices.Clone(badValues), badValue{"security-opt", "seccomp=" + profile})
 	for _, command := range []string{"run", "create"} {
-		for _, b := range badValues {
+		for _, b := range cases {
 			t.Run(command+" --"+b.flag+"="+strconv.Quote(b.value), func(t *testing.T) {
 				args := []string{command}
 				if command == "run" {
