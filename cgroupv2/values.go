@@ -7,18 +7,18 @@ import (
 	units "github.com/docker/go-units"
 )
 
-// stringValue is a flag value (pflag.Value) that keeps its text in a
+// StringValue is a flag value (a pflag.Value) that keeps its text in a
 // Flags field once check accepts it. In Flags "" means "not given", so a
 // value given empty must fail here, when the flag is parsed, as Docker's
 // typed flags do.
-type stringValue struct {
+type StringValue struct {
 	p     *string
 	check func(string) error
 }
 
-func (v stringValue) String() string { return *v.p }
-func (v stringValue) Type() string   { return "string" }
-func (v stringValue) Set(s string) error {
+func (v StringValue) String() string { return *v.p }
+func (v StringValue) Type() string   { return "string" }
+func (v StringValue) Set(s string) error {
 	if err := v.check(s); err != nil {
 		return err
 	}
@@ -28,8 +28,8 @@ func (v stringValue) Set(s string) error {
 
 // SizeValue is the flag value of a size, such as 512m or 2g, kept in p;
 // with minusOne, -1 (no limit) too.
-func SizeValue(p *string, minusOne bool) stringValue {
-	return stringValue{p: p, check: func(s string) error {
+func SizeValue(p *string, minusOne bool) StringValue {
+	return StringValue{p: p, check: func(s string) error {
 		if minusOne && s == "-1" {
 			return nil
 		}
@@ -41,8 +41,8 @@ func SizeValue(p *string, minusOne bool) stringValue {
 }
 
 // CPUsValue is the flag value of --cpus, a number of CPUs, kept in p.
-func CPUsValue(p *string) stringValue {
-	return stringValue{p: p, check: func(s string) error {
+func CPUsValue(p *string) StringValue {
+	return StringValue{p: p, check: func(s string) error {
 		if n, err := strconv.ParseFloat(s, 64); err != nil || !(n > 0) {
 			return errors.New("give a positive number of CPUs, such as 0.5 or 2")
 		}

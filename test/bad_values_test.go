@@ -238,3 +238,24 @@ func TestAMalformedValueFailsBeforeThePull(t *testing.T) {
 	}
 	assert.Empty(t, e.urun(t, "images", "-q").ok(t), "no image was pulled")
 }
+
+// TestRunRmThatCannotStartLeavesNothing: what only the image can tell
+// (a user it lacks, a command it lacks) fails when the container starts;
+// with --rm nothing is left of it, as with Docker.
+func TestRunRmThatCannotStartLeavesNothing(t *testing.T) {
+	e := containerEnv(t)
+	for _, args := range [][]string{
+		{"-u", "nosuchuser", busyboxRef, "true"},
+		{busyboxRef, "no-such-command"},
+		{"-w", "/etc/passwd", busyboxRef, "true"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			res := e.urun(t, append([]string{"run", "--rm", "--name", "probe"}, args...)...)
+			assert.NotEqual(t, 0, res.code, "it cannot start")
+			assert.Empty(t, e.urun(t, "ps", "-aq").ok(t), "no container is left")
+			layers, states := e.containerDirs(t)
+			assert.Empty(t, layers, "no writable layer is left")
+			assert.Empty(t, states, "no run state is left")
+		})
+	}
+}
