@@ -48,6 +48,10 @@ func (o Options) Check() error {
 	if err := checkText("-w/--workdir", o.WorkDir); err != nil {
 		return err
 	}
+	// Capabilities and --security-opt (which reads a seccomp profile).
+	if _, err := o.Security.resolve(); err != nil {
+		return err
+	}
 	return checkDuplicateMounts(o.Mounts)
 }
 

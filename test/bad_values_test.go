@@ -228,7 +228,7 @@ func TestTagRefusesAMalformedName(t *testing.T) {
 // a value that is wrong whatever the image fails before urun pulls it.
 func TestAMalformedValueFailsBeforeThePull(t *testing.T) {
 	e := newEnvWith(t, envOptions{explicitRoot: true})
-	for _, b := range []badValue{{"dns", "999.1.1.1"}, {"add-host", "bogus"}, {"env", "=x"}, {"memory-swap", "lots"}, {"volume", "/tmp:/x:ro,rw"}, {"user", "a:b:c"}, {"name", "bad/name"}} {
+	for _, b := range []badValue{{"dns", "999.1.1.1"}, {"add-host", "bogus"}, {"env", "=x"}, {"memory-swap", "lots"}, {"volume", "/tmp:/x:ro,rw"}, {"user", "a:b:c"}, {"name", "bad/name"}, {"cap-add", "NOPE"}, {"security-opt", "bogus"}} {
 		t.Run(b.flag, func(t *testing.T) {
 			res := e.urun(t, "run", "--rm", "--"+b.flag, b.value, busyboxRef, "true")
 			res.exits(t, 125)
