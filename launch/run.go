@@ -221,7 +221,8 @@ type container struct {
 
 // Check refuses options that are wrong whatever the image: `urun run`
 // and `urun create` call it before they pull, and newContainer again. It
-// reads nothing but, for --add-host host-gateway, the routing table.
+// reads nothing but a --security-opt seccomp profile and, for --add-host
+// host-gateway, the routing table.
 func Check(o Options) error {
 	// Whether the name is free is checked when the state is written (see
 	// containers.Register), where no other urun can take it meanwhile.
