@@ -95,3 +95,18 @@ func aBlockDevice(t *testing.T) string {
 	t.Fatal("no block device on this host to take as an example")
 	return ""
 }
+
+func TestSizeAndCPUsFlagsRefuseEmptyAndMalformedValues(t *testing.T) {
+	var mem, swap, cpus string
+	for _, bad := range []string{"", "lots", "-1", "0"} {
+		assert.Error(t, SizeValue(&mem, false).Set(bad), "--memory %q", bad)
+	}
+	require.NoError(t, SizeValue(&mem, false).Set("512m"))
+	assert.Equal(t, "512m", mem)
+	require.NoError(t, SizeValue(&swap, true).Set("-1"), "--memory-swap -1 is no limit")
+	for _, bad := range []string{"", "two", "-1", "0", "NaN"} {
+		assert.Error(t, CPUsValue(&cpus).Set(bad), "--cpus %q", bad)
+	}
+	require.NoError(t, CPUsValue(&cpus).Set("0.5"))
+	assert.Equal(t, "0.5", cpus)
+}

@@ -47,8 +47,12 @@ var templateFuncs = template.FuncMap{
 // Format is a parsed --format: a Go template, with Docker's "table"
 // prefix (a header row, columns aligned) and its \t and \n escapes.
 type Format struct {
-	tmpl  *template.Template
-	table bool
+	tmpl *template.Template
+	// strict is tmpl failing on a missing map key, for data decoded from
+	// JSON (see ExecuteRaw).
+	strict *template.Template
+	text   string
+	table  bool
 }
 
 // ParseFormat parses a --format template as Docker does.
@@ -62,7 +66,11 @@ func ParseFormat(text string) (*Format, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--format %q is not a valid Go template: %w", text, err)
 	}
-	f.tmpl = tmpl
+	f.tmpl, f.text = tmpl, text
+	if f.strict, err = tmpl.Clone(); err != nil {
+		return nil, fmt.Errorf("--format %q: %w", text, err)
+	}
+	f.strict.Option("missingkey=error")
 	return f, nil
 }
 
@@ -107,4 +115,15 @@ func (f *Format) line(w io.Writer, data any) error {
 // ExecuteOne applies the template to data, without a newline.
 func (f *Format) ExecuteOne(w io.Writer, data any) error {
 	return f.tmpl.Execute(w, data)
+}
+
+// ExecuteRaw applies the template to a document decoded from JSON into
+// maps: a key the document lacks (a misspelt field) is an error naming
+// it, as Docker's inspect says "map has no entry for key", where a plain
+// map lookup would print nothing.
+func (f *Format) ExecuteRaw(w io.Writer, data any) error {
+	if err := f.strict.Execute(w, data); err != nil {
+		return fmt.Errorf("--format %q: %w", f.text, err)
+	}
+	return nil
 }

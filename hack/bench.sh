@@ -35,7 +35,9 @@
 # BENCH_NET_SECONDS (3, each run's length), BENCH_NET=0 (skip throughput),
 # BENCH_PULL_RUNS (10 pulls of the big image each, after BENCH_PULL_WARMUP,
 # 1), BENCH_PULL_TRACE_RUNS (5), BENCH_PULL=0 (skip the pull),
-# BENCH_ONLY=pull (only the pull).
+# BENCH_ONLY=pull (only the pull), BENCH_LOGS_MB (1024: the log's size)
+# and BENCH_LOGS_RUNS (10) for `urun logs --tail 3`, BENCH_LOGS=0 (skip
+# it), BENCH_ONLY=logs (only it).
 #
 # The pull: urun-testbed also pushes test/big:latest (testbed.BuildBig: the
 # busybox fixture plus four generated layers, the same bytes every time:
@@ -59,6 +61,9 @@ PULL_RUNS=${BENCH_PULL_RUNS:-10}
 PULL_WARMUP=${BENCH_PULL_WARMUP:-1}
 PULL_TRACE_RUNS=${BENCH_PULL_TRACE_RUNS:-5}
 ONLY=${BENCH_ONLY:-}
+LOGS=${BENCH_LOGS:-1}
+LOGS_MB=${BENCH_LOGS_MB:-1024}
+LOGS_RUNS=${BENCH_LOGS_RUNS:-10}
 CLEAN_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # The issue's targets: urun within this factor of bwrap's median, and
 # podman's median at least this many times urun's.
@@ -82,6 +87,10 @@ TARGET_PULL_VS_PODMAN=1.5
 # no_new_privs) may add to a start: "urun --network none" against
 # "urun unconfined".
 TARGET_CONFINEMENT_MS=2
+# `urun logs --tail 3` of a big log reads only its end: milliseconds and a
+# few MiB whatever the log's size.
+TARGET_LOGS_TAIL_MS=100
+TARGET_LOGS_TAIL_KIB=32768
 
 log() { printf '\n==> %s\n' "$*"; }
 die() {
@@ -126,7 +135,8 @@ prepare_and_run() {
 		"BENCH_WARMUP=$WARMUP" "BENCH_RUNS=$RUNS" "BENCH_TRACE_RUNS=$TRACE_RUNS"
 		"BENCH_NET_RUNS=$NET_RUNS" "BENCH_NET_SECONDS=$NET_SECONDS" "BENCH_NET=$NET"
 		"BENCH_PULL=$PULL" "BENCH_PULL_RUNS=$PULL_RUNS" "BENCH_PULL_WARMUP=$PULL_WARMUP"
-		"BENCH_PULL_TRACE_RUNS=$PULL_TRACE_RUNS" "BENCH_ONLY=$ONLY")
+		"BENCH_PULL_TRACE_RUNS=$PULL_TRACE_RUNS" "BENCH_ONLY=$ONLY"
+		"BENCH_LOGS=$LOGS" "BENCH_LOGS_MB=$LOGS_MB" "BENCH_LOGS_RUNS=$LOGS_RUNS")
 	local rc=0
 	if [ "$(id -u)" = 0 ]; then
 		(cd "$work" && runuser -u "$user" -- "${envs[@]}" bash "$work/bench.sh" --measure "$work" </dev/null) || rc=$?
@@ -180,6 +190,11 @@ measure() {
 		log "measurements took $((SECONDS - started)) s"
 		return 0
 	fi
+	if [ "$ONLY" = logs ]; then
+		measure_logs
+		log "measurements took $((SECONDS - started)) s"
+		return 0
+	fi
 
 	log "pull and check each command once"
 	"$bin/urun" pull -q "$image" >/dev/null || die "urun pull $image failed"
@@ -221,6 +236,11 @@ measure() {
 	else
 		measure_pull
 	fi
+	if [ "$LOGS" = 0 ]; then
+		log "logs --tail: skipped (BENCH_LOGS=0)"
+	else
+		measure_logs
+	fi
 	log "measurements took $((SECONDS - started)) s"
 }
 
@@ -228,10 +248,10 @@ measure() {
 # says where the registry, the image and the rootfs are.
 start_testbed() {
 	local ready=$tmp/testbed.env extra=()
-	if [ "$NET" != 0 ] && [ "$ONLY" != pull ] && command -v iperf3 >/dev/null; then
+	if [ "$NET" != 0 ] && [ -z "$ONLY" ] && command -v iperf3 >/dev/null; then
 		extra=(-iperf3 "$(command -v iperf3)")
 	fi
-	if [ "$PULL" != 0 ] || [ "$ONLY" = pull ]; then
+	if { [ "$PULL" != 0 ] && [ -z "$ONLY" ]; } || [ "$ONLY" = pull ]; then
 		extra+=(-big)
 	fi
 	"$bin/urun-testbed" -dir "$tmp/testbed" -rootfs "$tmp/rootfs" -ready "$ready" "${extra[@]}" \
@@ -1053,6 +1073,48 @@ pull_trace() {
 		}' "$traces"
 }
 
+# measure_logs times `urun logs --tail 3` of a stopped container whose log
+# (ctr.log) is BENCH_LOGS_MB of k8s-file lines followed by its own three
+# (median of BENCH_LOGS_RUNS hyperfine runs), and reads its max RSS with GNU
+# time: both must stay small whatever the log's size, as it reads from the
+# end.
+measure_logs() {
+	local name=urun-bench-logs log_path filler line lines rss max_rss=0 i median out
+	log "logs: \`urun logs --tail 3\` of a ${LOGS_MB} MB log, $LOGS_RUNS runs"
+	"$bin/urun" rm -f "$name" >/dev/null 2>&1 || true
+	"$bin/urun" run -d -q --name "$name" --network none "$image" sh -c 'echo one; echo two; echo three' >/dev/null || {
+		echo "  urun logs --tail 3: NOT MEASURED (urun run -d failed)"
+		return 0
+	}
+	"$bin/urun" wait "$name" >/dev/null
+	log_path=$("$bin/urun" inspect -f '{{.LogPath}}' "$name")
+	filler=$log_path.filler
+	line="2026-12-02T09:00:00.000000000Z stdout F $(printf 'filler %.0s' {1..10})"
+	lines=$(((LOGS_MB << 20) / (${#line} + 1)))
+	# yes ends with SIGPIPE once head has its lines.
+	{ yes "$line" || true; } | head -n "$lines" >"$filler"
+	cat "$log_path" >>"$filler"
+	mv "$filler" "$log_path"
+	out=$("$bin/urun" logs --tail 3 "$name")
+	if [ "$out" != "$(printf 'one\ntwo\nthree')" ] ||
+		! hyperfine -N --warmup 1 --runs "$LOGS_RUNS" --time-unit millisecond \
+			--export-json "$tmp/hyperfine-logs.json" -n "urun logs --tail 3" "$bin/urun logs --tail 3 $name" \
+			</dev/null >/dev/null; then
+		echo "  urun logs --tail 3: FAILED (it printed $(printf %q "$out"))"
+		"$bin/urun" rm -f "$name" >/dev/null
+		return 0
+	fi
+	median=$(median_of "urun logs --tail 3" "$tmp/hyperfine-logs.json")
+	for ((i = 0; i < 3; i++)); do
+		rss=$(/usr/bin/time -f %M "$bin/urun" logs --tail 3 "$name" 2>&1 >/dev/null | tail -n 1)
+		if ((rss > max_rss)); then max_rss=$rss; fi
+	done
+	log "results: urun logs --tail 3 of a $(($(stat -c %s "$log_path") >> 20)) MiB log"
+	printf '  %-52s %8.1f  %s\n' "median ms, at most $TARGET_LOGS_TAIL_MS:" "$median" "$(verdict "$median" '<=' "$TARGET_LOGS_TAIL_MS")"
+	printf '  %-52s %8s  %s\n' "max RSS KiB (GNU time), at most $TARGET_LOGS_TAIL_KIB:" "$max_rss" "$(verdict "$max_rss" '<=' "$TARGET_LOGS_TAIL_KIB")"
+	"$bin/urun" rm -f "$name" >/dev/null
+}
+
 # cleanup stops what stage 2 started and removes its files, also those
 # owned by the user's subordinate ids (image layers), from a user namespace
 # mapping them.
@@ -1066,7 +1128,7 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null || true
 	done
 	# A detached container's monitor is nobody's child here.
-	[ -z "$bin" ] || "$bin/urun" rm -f urun-bench-exec >/dev/null 2>&1 || true
+	[ -z "$bin" ] || "$bin/urun" rm -f urun-bench-exec urun-bench-logs >/dev/null 2>&1 || true
 	local pause=${XDG_RUNTIME_DIR:-/nonexistent}/libpod/tmp/pause.pid
 	if [ -s "$pause" ]; then
 		# Rootless podman's pause process keeps its user namespace alive.

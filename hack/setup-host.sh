@@ -25,12 +25,13 @@ TEST_USER=uruntest
 NOSUB_USER=urunnosub
 # slirp4netns and passt (pasta): urun's network modes, which the suite
 # tests; libc-bin's ldd: the suite's helper image copies its own binary's
-# libraries (test/testbed.Derive). debootstrap, qemu-system-x86 and
+# libraries (test/testbed.Derive); time: GNU time, how the suite reads
+# the max RSS of `urun logs`. debootstrap, qemu-system-x86 and
 # qemu-utils (qemu-img, for the guest's disk overlay): the VM test bed
 # (hack/vm/), where the cgroup v2 tests run.
 PACKAGES=(
 	uidmap fuse-overlayfs fuse3 slirp4netns passt docker-registry busybox-static
-	bubblewrap skopeo ca-certificates util-linux bsdutils procps libc-bin
+	bubblewrap skopeo ca-certificates util-linux bsdutils procps libc-bin time
 	make gcc libc6-dev libseccomp-dev git debootstrap qemu-system-x86 qemu-utils
 )
 # What hack/bench.sh measures urun against and reads its results with.

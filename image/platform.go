@@ -14,6 +14,8 @@ import (
 	istorage "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
+
+	"github.com/urun/urun/image/local"
 )
 
 // Platform is what --platform asks for: the image of an index (OCI image
@@ -49,10 +51,10 @@ func ParsePlatform(s string) (Platform, error) {
 	if s == "" {
 		return Platform{}, nil
 	}
-	parts := strings.Split(strings.ToLower(s), "/")
-	if len(parts) < 2 || len(parts) > 3 || slices.Contains(parts, "") {
-		return Platform{}, fmt.Errorf("invalid platform %q: write it as OS/ARCH or OS/ARCH/VARIANT, for example linux/amd64 or linux/arm64/v8", s)
+	if err := local.CheckPlatform(s); err != nil {
+		return Platform{}, err
 	}
+	parts := strings.Split(strings.ToLower(s), "/")
 	p := Platform{OS: parts[0], Architecture: parts[1]}
 	if a, ok := archAliases[p.Architecture]; ok {
 		p.Architecture = a

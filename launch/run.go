@@ -226,19 +226,38 @@ type container struct {
 	oomKilled bool
 }
 
-// newContainer checks the options and builds the spec; it writes nothing.
-func newContainer(o Options) (*container, error) {
-	cfg := o.Config
+// Check refuses options that are wrong whatever the image: `urun run`
+// and `urun create` call it before they pull, and newContainer again. It
+// reads nothing but a --security-opt seccomp profile and, for --add-host
+// host-gateway, the routing table.
+func Check(o Options) error {
 	// Whether the name is free is checked when the state is written (see
 	// containers.Register), where no other urun can take it meanwhile.
 	if o.Name != "" && !containers.ValidName(o.Name) {
-		return nil, fmt.Errorf("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
+		return fmt.Errorf("--name %q: invalid container name: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
 	}
 	if o.Remove && o.Restart.Name != "" && o.Restart.Name != RestartNo {
-		return nil, errors.New("conflicting options: --restart and --rm: a container removed when it exits cannot be restarted")
+		return errors.New("conflicting options: --restart and --rm: a container removed when it exits cannot be restarted")
 	}
 	if !o.Network.Connected() && len(o.Ports) > 0 {
-		return nil, fmt.Errorf("-p publishes ports of a container's own connected network: it does not apply to --network %s", o.Network.Kind)
+		return fmt.Errorf("-p publishes ports of a container's own connected network: it does not apply to --network %s", o.Network.Kind)
+	}
+	// --dns and --add-host are written into the container's files only
+	// once it starts: a bad one must fail before anything is made.
+	if err := slirp.CheckNames(o.Network, o.Names); err != nil {
+		return err
+	}
+	if _, err := o.Resources.Files(); err != nil {
+		return err
+	}
+	return o.Spec.Check()
+}
+
+// newContainer checks the options and builds the spec; it writes nothing.
+func newContainer(o Options) (*container, error) {
+	cfg := o.Config
+	if err := Check(o); err != nil {
+		return nil, err
 	}
 	// A limit that cannot be had fails here, before anything is made.
 	o.Cgroups.Writable = o.Spec.Security.Privileged
@@ -262,6 +281,9 @@ func newContainer(o Options) (*container, error) {
 	o.Spec.HostNetwork = !o.Network.OwnNetNS()
 	s, err := spec.Build(id, o.Image, o.Spec, os.LookupEnv)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkSeccompProfile(s, o.Spec.Security.Opts); err != nil {
 		return nil, err
 	}
 	entrypoint, cmd := spec.SplitCommand(o.Image.Config.Config, o.Spec)

@@ -3,6 +3,7 @@ package launch
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -29,4 +30,32 @@ func seccompFilter(cfg *config.Config, s *specs.Spec) (string, error) {
 		return "", fmt.Errorf("seccomp: %w", err)
 	}
 	return path, nil
+}
+
+// checkSeccompProfile reads a --security-opt seccomp=PROFILE.json profile
+// (compiled only when the container starts), so that one that is not a
+// profile fails before anything is made.
+func checkSeccompProfile(s *specs.Spec, opts []string) error {
+	profile := s.Annotations[spec.SeccompAnnotation]
+	if profile == "" || profile == "unconfined" {
+		return nil
+	}
+	given := "seccomp"
+	for _, o := range opts {
+		if strings.HasPrefix(o, "seccomp=") {
+			given = o // the last one counts
+		}
+	}
+	var caps []string
+	if s.Process.Capabilities != nil {
+		caps = s.Process.Capabilities.Bounding
+	}
+	p, err := seccomp.Profile(profile, caps)
+	if err == nil {
+		err = seccomp.Check(p)
+	}
+	if err != nil {
+		return fmt.Errorf("--security-opt %s: %w", given, err)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package logs
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -84,50 +85,239 @@ func (p *printer) print(e entry) error {
 
 // Read prints the log at path (its rotated files first) to stdout and
 // stderr, by stream, and with Follow goes on until the container ends.
+// Memory stays bounded by the longest line (and, with Tail, by the lines
+// shown): the whole log is streamed, and --tail reads the files from
+// their end.
 func Read(path string, o ReadOptions, stdout, stderr io.Writer) error {
 	p := &printer{o: o, stdout: stdout, stderr: stderr, lineStart: [2]bool{true, true}}
-	var entries []entry
-	oldest := 0
-	for oldest < 1000 {
-		if _, err := os.Stat(RotatedPath(path, oldest+1)); err != nil {
+	f, err := os.Open(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("read the container's log: %w", err)
+	}
+	if f != nil {
+		defer func() { f.Close() }()
+	}
+	var pending []byte
+	if o.Tail >= 0 {
+		pending, err = printTail(path, f, o.Tail, p)
+	} else {
+		pending, err = printAll(path, f, p)
+	}
+	if err != nil || !o.Follow {
+		return err
+	}
+	g := f
+	f = nil // follow closes it
+	return follow(path, g, pending, p)
+}
+
+// rotatedCount is how many rotated files (path.1, path.2...) there are.
+func rotatedCount(path string) int {
+	n := 0
+	for n < 1000 {
+		if _, err := os.Stat(RotatedPath(path, n+1)); err != nil {
 			break
 		}
-		oldest++
+		n++
 	}
-	for n := oldest; n >= 1; n-- {
-		if f, err := os.Open(RotatedPath(path, n)); err == nil {
-			data, _ := io.ReadAll(f)
-			f.Close()
-			entries = appendEntries(entries, data)
-		}
-	}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) && len(entries) == 0 && !o.Follow {
-		return nil
-	}
-	var tail []byte
-	if err == nil {
-		defer func() { f.Close() }()
-		data, err := io.ReadAll(f)
+	return n
+}
+
+// printAll streams the rotated files, oldest first, then the current
+// one, f (nil when there is none), to its end; it returns what follows
+// the current file's last newline (a writer may be in the middle of it).
+func printAll(path string, f *os.File, p *printer) ([]byte, error) {
+	for n := rotatedCount(path); n >= 1; n-- {
+		old, err := os.Open(RotatedPath(path, n))
 		if err != nil {
-			return fmt.Errorf("read the container's log: %w", err)
+			continue // removed by a rotation meanwhile
 		}
-		data, tail = completeLines(data)
-		entries = appendEntries(entries, data)
-	}
-	start := 0
-	if o.Tail >= 0 {
-		start = tailStart(entries, o.Tail)
-	}
-	for _, e := range entries[start:] {
-		if err := p.print(e); err != nil {
-			return err
+		_, err = printLines(old, p)
+		old.Close()
+		if err != nil {
+			return nil, err
 		}
 	}
-	if !o.Follow {
-		return nil
+	if f == nil {
+		return nil, nil
 	}
-	return follow(path, f, tail, p)
+	return printLines(f, p)
+}
+
+// printLines prints r's complete lines and returns the rest.
+func printLines(r io.Reader, p *printer) ([]byte, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A line longer than the buffer: gather it whole.
+			long := append([]byte(nil), line...)
+			var more []byte
+			more, err = br.ReadBytes('\n')
+			line = append(long, more...)
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return append([]byte(nil), line...), nil
+			}
+			return nil, fmt.Errorf("read the container's log: %w", err)
+		}
+		if e, ok := parseEntry(line[:len(line)-1]); ok {
+			if err := p.print(e); err != nil {
+				return nil, err
+			}
+		}
+	}
+}
+
+// printTail prints the last n lines of the log (a line is its P entries
+// and the F entry that ends it), read backwards from the end of the
+// current file f and then of the rotated files as far as needed, and
+// leaves f at the end of what it read for follow; it returns what follows
+// f's last newline.
+func printTail(path string, f *os.File, n int, p *printer) ([]byte, error) {
+	var pending []byte
+	var cur *reverseLines
+	if f != nil {
+		size, err := f.Seek(0, io.SeekEnd)
+		if err != nil {
+			return nil, fmt.Errorf("read the container's log: %w", err)
+		}
+		cur = &reverseLines{f: f, pos: size}
+		if pending, err = cur.cutIncomplete(); err != nil {
+			return nil, err
+		}
+	}
+	var rev []entry // the tail, newest first
+	lines := 0
+	first := true
+	done := n == 0
+	for k := 0; !done; k++ {
+		var src *reverseLines
+		switch {
+		case k == 0 && f == nil:
+			continue
+		case k == 0:
+			src = cur
+		default:
+			old, err := os.Open(RotatedPath(path, k))
+			if err != nil {
+				done = true
+				continue
+			}
+			defer old.Close()
+			st, err := old.Stat()
+			if err != nil {
+				return nil, fmt.Errorf("read the container's log: %w", err)
+			}
+			src = &reverseLines{f: old, pos: st.Size()}
+		}
+		for !done {
+			line, err := src.prev()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			e, ok := parseEntry(line)
+			if !ok {
+				continue
+			}
+			// An entry ends a line when it is full, or is the newest.
+			if !e.partial || first {
+				if lines == n {
+					done = true
+					break
+				}
+				lines++
+			}
+			first = false
+			rev = append(rev, e)
+		}
+	}
+	for i := len(rev) - 1; i >= 0; i-- {
+		if err := p.print(rev[i]); err != nil {
+			return nil, err
+		}
+	}
+	return pending, nil
+}
+
+// reverseLines reads a file's lines from its end to its start.
+type reverseLines struct {
+	f *os.File
+	// pos is the file offset of data[0]; data is what is left to return
+	// of the file up to where reading started.
+	pos  int64
+	data []byte
+}
+
+// minChunk is the least a backwards read reads.
+const minChunk = 64 << 10
+
+// more reads the chunk before data; false at the file's start.
+func (r *reverseLines) more() (bool, error) {
+	if r.pos == 0 {
+		return false, nil
+	}
+	n := max(int64(minChunk), int64(len(r.data)))
+	n = min(n, r.pos)
+	buf := make([]byte, int(n)+len(r.data))
+	if _, err := r.f.ReadAt(buf[:n], r.pos-n); err != nil {
+		return false, fmt.Errorf("read the container's log: %w", err)
+	}
+	copy(buf[n:], r.data)
+	r.data, r.pos = buf, r.pos-n
+	return true, nil
+}
+
+// cutIncomplete drops what follows the last newline and returns it, and
+// leaves the file's offset where reading started.
+func (r *reverseLines) cutIncomplete() ([]byte, error) {
+	end := r.pos
+	for bytes.IndexByte(r.data, '\n') < 0 {
+		ok, err := r.more()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+	}
+	i := bytes.LastIndexByte(r.data, '\n')
+	rest := append([]byte(nil), r.data[i+1:]...)
+	r.data = r.data[:i+1]
+	if _, err := r.f.Seek(end, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read the container's log: %w", err)
+	}
+	return rest, nil
+}
+
+// prev returns the line before those already returned (without its
+// newline), or io.EOF at the start of the file.
+func (r *reverseLines) prev() ([]byte, error) {
+	for {
+		body := r.data
+		if len(body) > 0 && body[len(body)-1] == '\n' {
+			body = body[:len(body)-1]
+		}
+		if i := bytes.LastIndexByte(body, '\n'); i >= 0 {
+			r.data = r.data[:i+1]
+			return body[i+1:], nil
+		}
+		ok, err := r.more()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			if len(r.data) == 0 {
+				return nil, io.EOF
+			}
+			r.data = r.data[:0]
+			return body, nil
+		}
+	}
 }
 
 // completeLines splits data after its last newline: a writer may be in
@@ -146,22 +336,6 @@ func appendEntries(entries []entry, data []byte) []entry {
 		data = rest
 	}
 	return entries
-}
-
-// tailStart is the index of the first entry of the last n lines: a line
-// is its P entries and the F entry that ends it.
-func tailStart(entries []entry, n int) int {
-	lines := 0
-	for i := len(entries) - 1; i >= 0; i-- {
-		// Entry i ends a line when it is full, or is the last one.
-		if !entries[i].partial || i == len(entries)-1 {
-			if lines == n {
-				return i + 1
-			}
-			lines++
-		}
-	}
-	return 0
 }
 
 // follow prints what is added to the log until Running says the

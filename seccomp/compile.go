@@ -73,6 +73,34 @@ func Compile(p *specs.LinuxSeccomp) ([]byte, error) {
 	return export(ctx)
 }
 
+// Check finds what Compile would refuse in p (an unknown action,
+// comparison or architecture) without compiling it, so that a bad
+// profile fails before a container is made; compiling takes milliseconds.
+func Check(p *specs.LinuxSeccomp) error {
+	if _, err := action(p.DefaultAction, p.DefaultErrnoRet, p.DefaultErrnoRet); err != nil {
+		return fmt.Errorf("default action: %w", err)
+	}
+	for _, arch := range p.Architectures {
+		name := C.CString(strings.ToLower(strings.TrimPrefix(string(arch), "SCMP_ARCH_")))
+		token := C.seccomp_arch_resolve_name(name)
+		C.free(unsafe.Pointer(name))
+		if token == 0 {
+			return fmt.Errorf("unknown seccomp architecture %s", arch)
+		}
+	}
+	for _, sc := range p.Syscalls {
+		if _, err := action(sc.Action, sc.ErrnoRet, p.DefaultErrnoRet); err != nil {
+			return fmt.Errorf("syscalls %v: %w", sc.Names, err)
+		}
+		for _, a := range sc.Args {
+			if _, err := compareOp(a.Op); err != nil {
+				return fmt.Errorf("syscalls %v: %w", sc.Names, err)
+			}
+		}
+	}
+	return nil
+}
+
 func addArch(ctx C.scmp_filter_ctx, arch specs.Arch) error {
 	name := C.CString(strings.ToLower(strings.TrimPrefix(string(arch), "SCMP_ARCH_")))
 	defer C.free(unsafe.Pointer(name))

@@ -60,3 +60,21 @@ func TestBadProfilesAreRefusedWithTheReason(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckFindsWhatCompileRefuses(t *testing.T) {
+	for _, profile := range []string{
+		`{"defaultAction":"SCMP_ACT_BOGUS"}`,
+		`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_NOPE"}]}`,
+		`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_BOGUS"}]}]}`,
+		`{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_NOPE"]}`,
+	} {
+		p, err := Profile(profile, nil)
+		require.NoError(t, err, profile)
+		_, compileErr := Compile(p)
+		require.Error(t, compileErr, profile)
+		assert.Error(t, Check(p), profile)
+	}
+	p, err := Profile("", nil)
+	require.NoError(t, err)
+	assert.NoError(t, Check(p), "Docker's default profile")
+}

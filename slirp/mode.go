@@ -109,7 +109,7 @@ func ParseMode(s string) (Mode, error) {
 	case "ns", "private":
 		return Mode{}, fmt.Errorf("--network %s is not supported: use slirp4netns[:OPTIONS], pasta[:ARGS], none or host", kind)
 	}
-	return Mode{}, fmt.Errorf("unknown network mode %q: use slirp4netns[:OPTIONS] (the default), pasta[:ARGS], none or host", s)
+	return Mode{}, fmt.Errorf("--network %q: unknown network mode: use slirp4netns[:OPTIONS] (the default), pasta[:ARGS], none or host", s)
 }
 
 func parseSlirpOptions(s string) (SlirpOptions, error) {

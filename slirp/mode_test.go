@@ -51,7 +51,7 @@ func TestParseModeReadsPodmansNetworkOptions(t *testing.T) {
 		{in: "none:x", wantErr: "takes no options"},
 		{in: "bridge:x", wantErr: "takes no options"},
 		{in: "container:web", wantErr: "needs a container running detached"},
-		{in: "macvlan", wantErr: "unknown network mode \"macvlan\""},
+		{in: "macvlan", wantErr: `--network "macvlan": unknown network mode`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // NameOptions are the options for the container's /etc/resolv.conf and
@@ -38,6 +40,42 @@ type hostView interface {
 	defaultRoute() (gateway, addr net.IP, err error)
 }
 
+// badNameRune is a character that no host name, search domain or
+// resolv.conf option has, and that would change the meaning of the line
+// of /etc/hosts or /etc/resolv.conf it is written to.
+func badNameRune(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsControl(r) || r == '#' || r == ';'
+}
+
+// domainName is Docker's check of a --dns-search domain.
+var domainName = regexp.MustCompile(`^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9_-]*[a-zA-Z0-9])\.)*([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9_-]*[a-zA-Z0-9])\.?$`)
+
+// CheckNames refuses --dns, --dns-search, --dns-option and --add-host
+// values that ResolvConf or Hosts would refuse or write wrongly, before
+// anything of the container is made.
+func CheckNames(m Mode, o NameOptions) error {
+	for _, s := range o.DNS {
+		if net.ParseIP(s) == nil {
+			return fmt.Errorf("--dns %q: not an IP address", s)
+		}
+	}
+	for _, s := range o.DNSSearch {
+		if s != "." && (len(s) > 255 || !domainName.MatchString(s)) {
+			return fmt.Errorf("--dns-search %q: not a domain name (or . for none)", s)
+		}
+	}
+	for _, s := range o.DNSOptions {
+		if s == "" || strings.IndexFunc(s, badNameRune) >= 0 {
+			return fmt.Errorf("--dns-option %q: give one resolv.conf option, such as ndots:2", s)
+		}
+	}
+	if len(o.AddHosts) == 0 {
+		return nil
+	}
+	_, err := parseAddHosts(m, o.AddHosts, realHost{})
+	return err
+}
+
 // ResolvConf is the container's /etc/resolv.conf, given the host's.
 //
 // slirp4netns: its built-in forwarder (.3 of the CIDR, and fd00::3 with
@@ -49,7 +87,7 @@ type hostView interface {
 func ResolvConf(m Mode, host []byte, o NameOptions) ([]byte, error) {
 	for _, s := range o.DNS {
 		if net.ParseIP(s) == nil {
-			return nil, fmt.Errorf("--dns %s: not an IP address", s)
+			return nil, fmt.Errorf("--dns %q: not an IP address", s)
 		}
 	}
 	if m.Kind == KindHost && len(o.DNS) == 0 && len(o.DNSSearch) == 0 && len(o.DNSOptions) == 0 {
@@ -209,8 +247,8 @@ func parseAddHosts(m Mode, specs []string, hv hostView) ([]hostEntry, error) {
 		if !ok {
 			name, ip, ok = strings.Cut(s, ":")
 		}
-		if !ok || name == "" || strings.ContainsAny(name, " \t#") {
-			return nil, fmt.Errorf("--add-host %s: want NAME:IP", s)
+		if !ok || name == "" || strings.IndexFunc(name, badNameRune) >= 0 {
+			return nil, fmt.Errorf("--add-host %q: want NAME:IP (a name without spaces, '#' or control characters)", s)
 		}
 		if strings.HasPrefix(ip, "[") && strings.HasSuffix(ip, "]") {
 			ip = ip[1 : len(ip)-1]
@@ -222,7 +260,7 @@ func parseAddHosts(m Mode, specs []string, hv hostView) ([]hostEntry, error) {
 			}
 			ip = gw
 		} else if net.ParseIP(ip) == nil {
-			return nil, fmt.Errorf("--add-host %s: %q is not an IP address (or host-gateway)", s, ip)
+			return nil, fmt.Errorf("--add-host %q: %q is not an IP address (or host-gateway)", s, ip)
 		}
 		out = append(out, hostEntry{name: name, ip: ip})
 	}

@@ -54,7 +54,7 @@ func TestResolvConfPointsAtWhatTheContainerCanReach(t *testing.T) {
 		{name: "host with --dns is rebuilt", mode: "host", host: hostPublic, o: NameOptions{DNS: []string{"192.0.2.9"}},
 			want: "search example.com lan\nnameserver 192.0.2.9\noptions edns0 trust-ad\n"},
 		{name: "--dns must be an address", mode: "slirp4netns", o: NameOptions{DNS: []string{"dns.example"}},
-			wantErr: "--dns dns.example: not an IP address"},
+			wantErr: `--dns "dns.example": not an IP address`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,7 +127,7 @@ func TestHostsNamesTheContainerAndWhatItMayReach(t *testing.T) {
 		{name: "host is the host's file and the add-hosts", mode: "host", host: fakeHost{hosts: "127.0.0.1 localhost\n127.0.1.1 box"},
 			o:    NameOptions{AddHosts: []string{"db:192.0.2.10", "gw:host-gateway"}},
 			want: "127.0.0.1 localhost\n127.0.1.1 box\n192.0.2.10\tdb\n127.0.0.1\tgw\n"},
-		{name: "add-host without an address", mode: "slirp4netns", o: NameOptions{AddHosts: []string{"db"}}, wantErr: "--add-host db: want NAME:IP"},
+		{name: "add-host without an address", mode: "slirp4netns", o: NameOptions{AddHosts: []string{"db"}}, wantErr: `--add-host "db": want NAME:IP`},
 		{name: "add-host without a name", mode: "slirp4netns", o: NameOptions{AddHosts: []string{":192.0.2.1"}}, wantErr: "want NAME:IP"},
 		{name: "add-host with a bad address", mode: "slirp4netns", o: NameOptions{AddHosts: []string{"db:somewhere"}}, wantErr: "\"somewhere\" is not an IP address"},
 	}
@@ -161,3 +161,29 @@ func TestTheDefaultRouteIsReadInTheHostsByteOrder(t *testing.T) {
 }
 
 func isLittleEndian() bool { return binary.NativeEndian.Uint16([]byte{1, 0}) == 1 }
+
+func TestCheckNamesRefusesWhatWouldBreakTheFiles(t *testing.T) {
+	m := mustMode(t, "slirp4netns")
+	tests := []struct {
+		o       NameOptions
+		wantErr string
+	}{
+		{NameOptions{DNS: []string{"999.1.1.1"}}, `--dns "999.1.1.1"`},
+		{NameOptions{DNSSearch: []string{"a\nnameserver 6.6.6.6"}}, "--dns-search"},
+		{NameOptions{DNSSearch: []string{"bad..domain"}}, "--dns-search"},
+		{NameOptions{DNSOptions: []string{"ndots:1 x"}}, "--dns-option"},
+		{NameOptions{AddHosts: []string{"bogus"}}, `--add-host "bogus"`},
+		{NameOptions{AddHosts: []string{"db\nevil:1.2.3.4"}}, "--add-host"},
+		{NameOptions{AddHosts: []string{"db:1.2.3.4\n"}}, "not an IP address"},
+		{NameOptions{DNS: []string{"1.1.1.1"}, DNSSearch: []string{".", "corp.example"}, DNSOptions: []string{"ndots:2"}, AddHosts: []string{"db:10.0.0.1", "v6=[::1]"}}, ""},
+	}
+	for _, tt := range tests {
+		err := CheckNames(m, tt.o)
+		if tt.wantErr == "" {
+			assert.NoError(t, err)
+			continue
+		}
+		require.Error(t, err, "%+v", tt.o)
+		assert.Contains(t, err.Error(), tt.wantErr)
+	}
+}

@@ -21,6 +21,9 @@ var defaultDeviceNames = []string{"null", "zero", "full", "random", "urandom", "
 // read-only). A user namespace cannot create device nodes, so the host's
 // node is bound: it must be a device you can already open.
 func ParseDevice(v string) (specs.Mount, error) {
+	if err := checkText("--device", v); err != nil {
+		return specs.Mount{}, err
+	}
 	parts := strings.Split(v, ":")
 	if len(parts) > 3 || parts[0] == "" {
 		return specs.Mount{}, fmt.Errorf("--device %s: want HOST-PATH[:CONTAINER-PATH[:PERMISSIONS]]", v)

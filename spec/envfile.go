@@ -12,7 +12,7 @@ import (
 func ReadEnvFile(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open env file: %w", err)
+		return nil, fmt.Errorf("--env-file %q: %w", path, err)
 	}
 	defer f.Close()
 	var env []string
@@ -24,12 +24,12 @@ func ReadEnvFile(path string) ([]string, error) {
 		}
 		key, _, _ := strings.Cut(line, "=")
 		if key == "" || strings.ContainsAny(key, " \t") {
-			return nil, fmt.Errorf("env file %s line %d: %q is not KEY=VALUE", path, n, line)
+			return nil, fmt.Errorf("--env-file %q line %d: %q is not KEY=VALUE", path, n, line)
 		}
 		env = append(env, line)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read env file %s: %w", path, err)
+		return nil, fmt.Errorf("--env-file %q: %w", path, err)
 	}
 	return env, nil
 }

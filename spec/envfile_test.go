@@ -66,5 +66,5 @@ func TestMissingEnvFileIsAnError(t *testing.T) {
 	_, err := ReadEnvFile(filepath.Join(t.TempDir(), "missing.env"))
 	require.Error(t, err)
 	assert.ErrorIs(t, err, os.ErrNotExist)
-	assert.Contains(t, err.Error(), "open env file")
+	assert.Contains(t, err.Error(), "--env-file")
 }

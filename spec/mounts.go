@@ -13,29 +13,41 @@ import (
 // of ro, rw, z, Z (accepted and ignored: no SELinux here) and propagation
 // modes. Docker's named volumes are not supported yet.
 func ParseVolume(v string) (specs.Mount, error) {
+	if err := checkText("-v/--volume", v); err != nil {
+		return specs.Mount{}, err
+	}
 	parts := strings.Split(v, ":")
 	if len(parts) < 2 || len(parts) > 3 {
-		return specs.Mount{}, fmt.Errorf("volume %q: want HOST-DIR:CONTAINER-DIR[:ro]", v)
+		return specs.Mount{}, fmt.Errorf("-v/--volume %q: want HOST-DIR:CONTAINER-DIR[:ro]", v)
 	}
 	src, dst := parts[0], parts[1]
 	if !filepath.IsAbs(src) {
-		return specs.Mount{}, fmt.Errorf("volume %q: the host path must be absolute (named volumes are not supported yet)", v)
+		return specs.Mount{}, fmt.Errorf("-v/--volume %q: the host path must be absolute (named volumes are not supported yet)", v)
 	}
 	if err := checkDestination(dst); err != nil {
-		return specs.Mount{}, fmt.Errorf("volume %q: %w", v, err)
+		return specs.Mount{}, fmt.Errorf("-v/--volume %q: %w", v, err)
 	}
 	opts := []string{"rbind"}
 	if len(parts) == 3 {
+		// Docker's "invalid mode": one access mode, one propagation.
+		var access, propagation string
 		for _, o := range strings.Split(parts[2], ",") {
+			var kind *string
 			switch o {
 			case "ro", "rw":
-				opts = append(opts, o)
+				kind = &access
 			case "z", "Z", "":
+				continue
 			case "private", "rprivate", "shared", "rshared", "slave", "rslave":
-				opts = append(opts, o)
+				kind = &propagation
 			default:
-				return specs.Mount{}, fmt.Errorf("volume %q: unknown option %q (want ro or rw)", v, o)
+				return specs.Mount{}, fmt.Errorf("-v/--volume %q: unknown option %q (want ro or rw)", v, o)
 			}
+			if *kind != "" {
+				return specs.Mount{}, fmt.Errorf("-v/--volume %q: invalid mode %q: %s and %s conflict, give one", v, parts[2], *kind, o)
+			}
+			*kind = o
+			opts = append(opts, o)
 		}
 	}
 	return specs.Mount{Destination: filepath.Clean(dst), Type: "bind", Source: filepath.Clean(src), Options: opts}, nil
@@ -44,6 +56,9 @@ func ParseVolume(v string) (specs.Mount, error) {
 // ParseMount parses --mount type=bind|tmpfs,source=…,target=…[,readonly]
 // with Docker's key names and aliases.
 func ParseMount(v string) (specs.Mount, error) {
+	if err := checkText("--mount", v); err != nil {
+		return specs.Mount{}, err
+	}
 	var typ, src, dst string
 	var opts []string
 	for _, field := range strings.Split(v, ",") {
@@ -96,6 +111,9 @@ func ParseMount(v string) (specs.Mount, error) {
 
 // ParseTmpfs parses --tmpfs PATH[:OPTIONS].
 func ParseTmpfs(v string) (specs.Mount, error) {
+	if err := checkText("--tmpfs", v); err != nil {
+		return specs.Mount{}, err
+	}
 	dst, options, _ := strings.Cut(v, ":")
 	if err := checkDestination(dst); err != nil {
 		return specs.Mount{}, fmt.Errorf("--tmpfs %q: %w", v, err)

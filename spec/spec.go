@@ -72,6 +72,9 @@ type Rootfs struct {
 
 // Build merges the image's config with the user's options.
 func Build(id string, img *local.Image, o Options, callerEnv func(string) (string, bool)) (*specs.Spec, error) {
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
 	ic := img.Config.Config
 	args, err := command(ic, o)
 	if err != nil {

@@ -16,10 +16,11 @@ type resourceFlags struct {
 
 func addResourceFlags(fl *pflag.FlagSet, f *resourceFlags) {
 	l := &f.limits
-	fl.StringVarP(&l.Memory, "memory", "m", "", "memory limit (memory.max), such as 512m or 2g")
-	fl.StringVar(&l.MemoryReservation, "memory-reservation", "", "memory the container is meant to keep under pressure (memory.low)")
-	fl.StringVar(&l.MemorySwap, "memory-swap", "", "memory and swap together (default: twice --memory; -1 for no swap limit)")
-	fl.StringVar(&l.CPUs, "cpus", "", "number of CPUs, such as 0.5 (cpu.max)")
+	// Sizes and --cpus are checked as they are parsed, as Docker's are.
+	fl.VarP(cgroupv2.SizeValue(&l.Memory, false), "memory", "m", "memory limit (memory.max), such as 512m or 2g")
+	fl.Var(cgroupv2.SizeValue(&l.MemoryReservation, false), "memory-reservation", "memory the container is meant to keep under pressure (memory.low)")
+	fl.Var(cgroupv2.SizeValue(&l.MemorySwap, true), "memory-swap", "memory and swap together (default: twice --memory; -1 for no swap limit)")
+	fl.Var(cgroupv2.CPUsValue(&l.CPUs), "cpus", "number of CPUs, such as 0.5 (cpu.max)")
 	fl.Int64Var(&l.CPUPeriod, "cpu-period", 0, "CPU period in microseconds (cpu.max)")
 	fl.Int64Var(&l.CPUQuota, "cpu-quota", 0, "CPU time per period in microseconds (cpu.max)")
 	fl.Int64VarP(&l.CPUShares, "cpu-shares", "c", 0, "relative CPU weight, 1024 the default (cpu.weight)")

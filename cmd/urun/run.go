@@ -61,6 +61,9 @@ command could not be invoked, 127 that it was not found.`,
 
 // addRunFlags adds the flags `urun run` and `urun create` share.
 func addRunFlags(fl *pflag.FlagSet, f *runFlags) {
+	// As Docker's: -h is --hostname, and only --help prints the help
+	// (cobra adds -h for help unless a help flag is already there).
+	fl.Bool("help", false, "print this help")
 	fl.BoolVarP(&f.interactive, "interactive", "i", false, "keep stdin open and pass it to the container")
 	fl.BoolVarP(&f.tty, "tty", "t", false, "allocate a pseudo-terminal")
 	fl.BoolVar(&f.remove, "rm", false, "remove the container when it exits")
@@ -73,7 +76,7 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount a host directory: HOST-DIR:CONTAINER-DIR[:ro]")
 	fl.StringArrayVar(&f.mounts, "mount", nil, "attach a mount: type=bind,source=DIR,target=DIR[,readonly] or type=tmpfs,target=DIR")
 	fl.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs: PATH[:OPTIONS]")
-	fl.StringVar(&f.hostname, "hostname", "", "container host name (default: the short container id)")
+	fl.StringVarP(&f.hostname, "hostname", "h", "", "container host name (default: the short container id)")
 	fl.StringVar(&f.entrypoint, "entrypoint", "", "override the image's entrypoint")
 	fl.StringVar(&f.network, "network", "", `network mode: "slirp4netns[:OPTIONS]" (the default: own network namespace with NAT to yours; options allow_host_loopback=true, mtu=N, cidr=CIDR, outbound_addr=IP, enable_ipv6=true, port_handler=rootlesskit|slirp4netns), "pasta[:ARGS]", "none" (only loopback) or "host" (share yours)`)
 	fl.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a container's port to the host: [IP:][HOST-PORT:]CONTAINER-PORT[/tcp|udp], ranges too; no or 0 host port picks a free one")
@@ -181,21 +184,29 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 	if err != nil {
 		return o, err
 	}
-	img, name, use, err := findOrPull(cfg, g, args[0], f.quiet, tlsVerifyFlag(cmd, f.tlsVerify), f.platform)
-	if err != nil {
-		return o, err
+	if err := local.CheckPlatform(f.platform); err != nil {
+		return o, fmt.Errorf("--platform: %w", err)
 	}
-	if f.publishAll {
-		ports = append(ports, slirp.PublishAll(img.Config.Config.ExposedPorts)...)
-	}
-	return launch.Options{
-		Config: cfg, Image: img, ImageName: name, ImageUse: use, Spec: opts, CreateCommand: os.Args,
+	o = launch.Options{
+		Config: cfg, Spec: opts, CreateCommand: os.Args,
 		Name: f.name, Remove: f.remove, Interactive: f.interactive, Init: f.init,
 		Network: mode, Ports: ports,
 		Names:   slirp.NameOptions{DNS: f.dns, DNSSearch: f.dnsSearch, DNSOptions: f.dnsOptions, AddHosts: f.addHosts},
 		Restart: restart, Log: logOpts, StopSignal: f.stopSignal, StopTimeout: f.stopTimeout,
 		Resources: limits, Cgroups: cgroups,
-	}, nil
+	}
+	// A malformed value fails before an image is pulled for it.
+	if err := launch.Check(o); err != nil {
+		return o, err
+	}
+	o.Image, o.ImageName, o.ImageUse, err = findOrPull(cfg, g, args[0], f.quiet, tlsVerifyFlag(cmd, f.tlsVerify), f.platform)
+	if err != nil {
+		return o, err
+	}
+	if f.publishAll {
+		o.Ports = append(o.Ports, slirp.PublishAll(o.Image.Config.Config.ExposedPorts)...)
+	}
+	return o, nil
 }
 
 func (f *runFlags) specOptions(cmd *cobra.Command, command []string) (spec.Options, error) {

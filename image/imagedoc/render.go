@@ -3,18 +3,19 @@ package imagedoc
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 )
 
 // Template is a parsed Go template (containers.Format has one).
 type Template interface {
 	ExecuteOne(w io.Writer, data any) error
+	// ExecuteRaw fails on a key the maps lack.
+	ExecuteRaw(w io.Writer, data any) error
 }
 
 // Render applies the template to the document d and, when that fails (a
 // key such as .Id that is not the Go field's name), to d's JSON decoded
-// as maps, as Docker does.
+// as maps, as Docker does: there a key the document lacks is an error.
 func Render(t Template, d any) ([]byte, error) {
 	var buf bytes.Buffer
 	err := t.ExecuteOne(&buf, d)
@@ -32,8 +33,10 @@ func Render(t Template, d any) ([]byte, error) {
 		return nil, jerr
 	}
 	buf.Reset()
-	if rerr := t.ExecuteOne(&buf, raw); rerr != nil {
-		return nil, fmt.Errorf("format: %w", err)
+	if rerr := t.ExecuteRaw(&buf, raw); rerr != nil {
+		// Docker's error: that of the document's JSON, which names the
+		// key it lacks.
+		return nil, rerr
 	}
 	return buf.Bytes(), nil
 }

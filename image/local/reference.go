@@ -2,6 +2,7 @@ package local
 
 import (
 	"fmt"
+	"net"
 	"strings"
 )
 
@@ -32,6 +33,9 @@ func Normalize(ref string) (string, error) {
 		}
 	}
 	domain, path := splitDomain(name)
+	if err := validDomain(domain); err != nil {
+		return "", fmt.Errorf("invalid reference format %q: %w", ref, err)
+	}
 	if domain == DefaultRegistry && !strings.Contains(path, "/") {
 		path = "library/" + path
 	}
@@ -65,6 +69,33 @@ func splitDomain(name string) (string, string) {
 		first = DefaultRegistry
 	}
 	return first, rest
+}
+
+// validDomain checks a registry host as Docker's reference grammar has
+// it: dot-separated components of letters, digits and inner '-' (or an
+// IPv6 address in brackets), and an optional :PORT.
+func validDomain(domain string) error {
+	host, port := domain, ""
+	if i := strings.LastIndexByte(domain, ':'); i > strings.LastIndexByte(domain, ']') {
+		host, port = domain[:i], domain[i+1:]
+		if port == "" || strings.Trim(port, "0123456789") != "" {
+			return fmt.Errorf("registry %q: the port must be a number", domain)
+		}
+	}
+	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		if net.ParseIP(host[1:len(host)-1]) == nil {
+			return fmt.Errorf("registry %q: not an IPv6 address in brackets", domain)
+		}
+		return nil
+	}
+	for _, comp := range strings.Split(host, ".") {
+		if comp == "" || comp[0] == '-' || comp[len(comp)-1] == '-' || strings.IndexFunc(comp, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-')
+		}) >= 0 {
+			return fmt.Errorf("registry %q is not a host name (letters, digits and '-' between dots)", domain)
+		}
+	}
+	return nil
 }
 
 func validPath(path string) error {

@@ -28,6 +28,7 @@ func TestNormalizeWhatUsersType(t *testing.T) {
 		{"registry port and digest", "localhost:5000/x@" + digest, "localhost:5000/x@" + digest},
 		{"separators inside names", "my-org/my_app.web", "docker.io/my-org/my_app.web:latest"},
 		{"tag with upper case", "alpine:Latest", "docker.io/library/alpine:Latest"},
+		{"IPv6 registry", "[::1]:5000/x", "[::1]:5000/x:latest"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,6 +58,9 @@ func TestNormalizeRejectsMalformedReferences(t *testing.T) {
 		{"space", "al pine", "not allowed"},
 		{"registry without path", "quay.io/", "empty"},
 		{"name too long", "quay.io/" + strings.Repeat("a", 260), "255"},
+		{"a parent directory", "../x", "not a host name"},
+		{"a registry with an empty component", "quay..io/x", "not a host name"},
+		{"a registry with a bad port", "localhost:x5000/x", "port"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
