@@ -38,6 +38,7 @@ var ErrNotFound = errors.New("no such container")
 // record beside their writable layer, as exited containers.
 func List(cfg *config.Config) ([]Container, error) {
 	root := cfg.StateRoot()
+	reapAbandoned(cfg)
 	restoreRunState(cfg)
 	entries, err := os.ReadDir(root)
 	if errors.Is(err, os.ErrNotExist) {
