@@ -33,7 +33,7 @@ func Write(path string, data []byte) error {
 	}
 	defer f.Abort()
 	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return err // names the path
 	}
 	return f.Commit()
 }
