@@ -193,8 +193,10 @@ func newFaultEnv(t *testing.T) *faultEnv {
 	f := &faultEnv{env: e, tmp: filepath.Join(e.dir, "tmp"), out: filepath.Join(e.dir, "out")}
 	require.NoError(t, os.MkdirAll(f.tmp, 0o700))
 	require.NoError(t, os.MkdirAll(f.out, 0o700))
-	// The store's own temporary directory, so that what it leaves there
-	// is its own (os.TempDir and the image library follow TMPDIR).
+	// The store's own temporary directory, so that what is left there is
+	// this store's: everything urun writes for a while (os.TempDir, the
+	// image library's big files, save's and load's spools) follows
+	// TMPDIR, else would go to /var/tmp, which other tests share.
 	e.vars = append(e.vars, "TMPDIR="+f.tmp)
 	return f
 }
