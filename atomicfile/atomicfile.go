@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,6 +44,7 @@ func Write(path string, data []byte) error {
 type File struct {
 	*os.File
 	path string
+	perm os.FileMode
 	// named: the file has a temporary name in path's directory (where the
 	// file system has no O_TMPFILE); else it has none until Commit.
 	named bool
@@ -52,7 +54,7 @@ type File struct {
 // Create starts the replacement of path with a file of mode perm.
 func Create(path string, perm os.FileMode) (*File, error) {
 	dir := filepath.Dir(path)
-	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, uint32(perm))
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, uint32(perm))
 	if err == nil {
 		f := os.NewFile(uintptr(fd), path)
 		// The umask applied at open; the mode is what was asked for.
@@ -60,7 +62,7 @@ func Create(path string, perm os.FileMode) (*File, error) {
 			f.Close()
 			return nil, fmt.Errorf("write %s: %w", path, err)
 		}
-		return &File{File: f, path: path}, nil
+		return &File{File: f, path: path, perm: perm}, nil
 	}
 	if !errors.Is(err, unix.EOPNOTSUPP) && !errors.Is(err, unix.EISDIR) && !errors.Is(err, unix.EINVAL) {
 		return nil, fmt.Errorf("write %s: %w", path, &os.PathError{Op: "open", Path: dir, Err: err})
@@ -76,7 +78,7 @@ func Create(path string, perm os.FileMode) (*File, error) {
 		os.Remove(f.Name())
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	return &File{File: f, path: path, named: true}, nil
+	return &File{File: f, path: path, perm: perm, named: true}, nil
 }
 
 // Commit syncs the file and puts it in place of path.
@@ -95,8 +97,13 @@ func (f *File) Commit() error {
 		tmp = filepath.Join(filepath.Dir(f.path), ".tmp-"+filepath.Base(f.path)+strconv.FormatInt(time.Now().UnixNano(), 36))
 		proc := "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
 		if err := unix.Linkat(unix.AT_FDCWD, proc, unix.AT_FDCWD, tmp, unix.AT_SYMLINK_FOLLOW); err != nil {
-			f.Close()
-			return fmt.Errorf("write %s: %w", f.path, &os.LinkError{Op: "link", Old: proc, New: tmp, Err: err})
+			// No /proc of this process's own (a PID namespace with
+			// the host's /proc): a named copy instead.
+			var cerr error
+			if tmp, cerr = f.copyNamed(); cerr != nil {
+				f.Close()
+				return fmt.Errorf("write %s: %w", f.path, cerr)
+			}
 		}
 	}
 	if err := f.Close(); err != nil {
@@ -123,4 +130,31 @@ func (f *File) discard() {
 	if f.named {
 		os.Remove(f.Name())
 	}
+}
+
+// copyNamed copies the unnamed file into a named temporary one beside
+// path and returns its name.
+func (f *File) copyNamed() (string, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	named, err := os.CreateTemp(filepath.Dir(f.path), ".tmp-"+filepath.Base(f.path))
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(named, f.File)
+	if err == nil {
+		err = named.Chmod(f.perm)
+	}
+	if err == nil {
+		err = named.Sync()
+	}
+	if cerr := named.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(named.Name())
+		return "", err
+	}
+	return named.Name(), nil
 }

@@ -68,3 +68,19 @@ func TestAnAbortedFileLeavesNothingAndACommittedOneReplaces(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
 }
+
+func TestCommitWithoutProcStillReplaces(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	f, err := Create(path, 0o644)
+	require.NoError(t, err)
+	_, err = f.Write([]byte("kept"))
+	require.NoError(t, err)
+	// As where /proc/self does not lead to this process.
+	tmp, err := f.copyNamed()
+	require.NoError(t, err)
+	require.NoError(t, os.Rename(tmp, path))
+	f.Abort()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, "kept", string(data))
+}

@@ -51,7 +51,8 @@ func CreateStateDir(dir string) (*os.File, error) {
 
 // reapAbandoned removes what urun commands killed outright (SIGKILL, a
 // crash) left in the run root and the store, so that the next command
-// finds nothing of it:
+// finds nothing of it. names are the run root's entries that
+// mayBeAbandoned picked and nothing held the lock of:
 //   - a run state directory without a record, which nothing holds: its
 //     `urun run` or `urun create` died before it wrote the record, or
 //     its `urun rm` after it removed the record (the commit point of a
@@ -67,27 +68,16 @@ func CreateStateDir(dir string) (*os.File, error) {
 //
 // The layers hold files of subordinate ids: they are deleted as root of a
 // user namespace, which costs a process, only when there are some.
-func reapAbandoned(cfg *config.Config) {
+func reapAbandoned(cfg *config.Config, names []string) {
 	var layers, dirs []string
 	root := cfg.StateRoot()
-	entries, _ := os.ReadDir(root)
-	for _, e := range entries {
-		name := e.Name()
+	for _, name := range names {
 		dir := filepath.Join(root, name)
 		if strings.HasPrefix(name, newStatePrefix) {
-			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > abandonedNewAge {
-				if lock, err := Lock(dir); err == nil {
-					os.RemoveAll(dir)
-					lock.Close()
-				}
+			if lock, err := Lock(dir); err == nil {
+				os.RemoveAll(dir)
+				lock.Close()
 			}
-			continue
-		}
-		if len(name) != config.ShortIDLength || !validID(name+strings.Repeat("0", 64-len(name))) {
-			continue
-		}
-		st, err := ReadState(dir)
-		if !abandoned(cfg, st, err) || locked(dir) {
 			continue
 		}
 		lock, err := Lock(dir)
@@ -95,7 +85,7 @@ func reapAbandoned(cfg *config.Config) {
 			continue
 		}
 		// Read again under the lock: a `urun start` may have begun.
-		st, err = ReadState(dir)
+		st, err := ReadState(dir)
 		if !abandoned(cfg, st, err) {
 			lock.Close()
 			continue
@@ -150,6 +140,21 @@ func reapAbandoned(cfg *config.Config) {
 			lock.Close()
 		}
 	}
+}
+
+// mayBeAbandoned tells from a run state directory's entry and record
+// (and the error reading it) whether it is one reapAbandoned removes once
+// nothing holds its lock; the check is cheap, the lock is tried after.
+func mayBeAbandoned(cfg *config.Config, e os.DirEntry, st State, readErr error) bool {
+	name := e.Name()
+	if strings.HasPrefix(name, newStatePrefix) {
+		info, err := e.Info()
+		return err == nil && time.Since(info.ModTime()) > abandonedNewAge
+	}
+	if len(name) != config.ShortIDLength || !validID(name+strings.Repeat("0", 64-len(name))) {
+		return false
+	}
+	return abandoned(cfg, st, readErr)
 }
 
 // abandoned tells from a run state's record (and the error reading it)

@@ -33,12 +33,12 @@ var ErrNotFound = errors.New("no such container")
 
 // List returns the containers in the run root, newest first. A directory
 // without a readable record is skipped: its `urun run` is still creating
-// it, or failed and removes it. Kept containers whose run state is gone
+// it (and holds its lock), or was killed, and then List removes it, as it
+// removes a killed --rm container (reapAbandoned). Kept containers whose run state is gone
 // (a reboot cleared the run root) get it back from the copy of their
 // record beside their writable layer, as exited containers.
 func List(cfg *config.Config) ([]Container, error) {
 	root := cfg.StateRoot()
-	reapAbandoned(cfg)
 	restoreRunState(cfg)
 	entries, err := os.ReadDir(root)
 	if errors.Is(err, os.ErrNotExist) {
@@ -48,9 +48,14 @@ func List(cfg *config.Config) ([]Container, error) {
 		return nil, fmt.Errorf("list containers in %s: %w", root, err)
 	}
 	var list []Container
+	var abandoned []string
 	for _, e := range entries {
 		dir := filepath.Join(root, e.Name())
 		st, err := ReadState(dir)
+		if mayBeAbandoned(cfg, e, st, err) && !locked(dir) {
+			abandoned = append(abandoned, e.Name())
+			continue
+		}
 		if err != nil || !validID(st.ID) || !strings.HasPrefix(st.ID, e.Name()) || !st.belongsTo(cfg.GraphRoot) {
 			continue
 		}
@@ -60,6 +65,9 @@ func List(cfg *config.Config) ([]Container, error) {
 			c.Started = err == nil
 		}
 		list = append(list, c)
+	}
+	if len(abandoned) > 0 {
+		reapAbandoned(cfg, abandoned)
 	}
 	slices.SortStableFunc(list, func(a, b Container) int { return b.Created.Compare(a.Created) })
 	return list, nil
