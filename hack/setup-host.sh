@@ -5,8 +5,10 @@
 # As root (CI runs `bash .ci/run` as root on a fresh Debian 12): installs
 # what is missing, creates the user uruntest (with subordinate ids; for
 # "test" also urunnosub, without), prepares /dev/fuse, /dev/net/tun and the
-# user-namespace sysctls, and checks that uruntest can create and map user
-# namespaces. "bench" adds the tools the benchmark compares urun with.
+# user-namespace sysctls, checks that uruntest can create and map user
+# namespaces, and for "test" mounts a small tmpfs of uruntest's own on
+# /var/lib/urun-test/small-fs, which the full-disk test fills. "bench"
+# adds the tools the benchmark compares urun with.
 #
 # As an ordinary user: changes nothing; lists what is missing and exits 1,
 # or exits 0 when the host is ready for that user.

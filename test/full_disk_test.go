@@ -27,7 +27,7 @@ func smallFSEnv(t *testing.T) *env {
 		err = unix.Stat(filepath.Dir(smallFS), &parent)
 	}
 	if err != nil || fs.Dev == parent.Dev || int(fs.Uid) != os.Getuid() {
-		t.Fatalf("%s is not a file system of uid %d's own (%v): run `hack/setup-host.sh test` as root, which mounts it", smallFS, os.Getuid(), err)
+		t.Fatalf("%s is not a file system of uid %d's own (%v): run `hack/setup-host.sh test` as root, which mounts one for the suite's user uruntest (as another user, mount a small tmpfs there owned by you)", smallFS, os.Getuid(), err)
 	}
 	dir, err := os.MkdirTemp(smallFS, "store-")
 	require.NoError(t, err)
