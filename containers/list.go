@@ -94,12 +94,16 @@ func restoreRunState(cfg *config.Config) {
 		if err != nil || st.ID != e.Name() {
 			continue
 		}
-		if os.MkdirAll(cfg.StateRoot(), 0o700) != nil || os.Mkdir(dir, 0o700) != nil {
+		// Locked until its record is in: else another urun would take it
+		// for a killed one's (reapAbandoned).
+		lock, err := CreateStateDir(dir)
+		if err != nil {
 			continue // another urun restores it
 		}
 		if err := atomicfile.WriteJSON(filepath.Join(dir, StateFile), st); err != nil {
 			os.Remove(dir)
 		}
+		lock.Close()
 	}
 }
 
