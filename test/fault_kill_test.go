@@ -91,7 +91,7 @@ func TestKillNineAtAnyMomentLeavesNothingBehind(t *testing.T) {
 			}
 			for i := 1; i <= faultTries; i++ {
 				args := c.prepare(t, f, i)
-				delay := time.Duration(rng.Int64N(int64(took)*11/10 + 1))
+				delay := time.Duration(rng.Float64() * 1.1 * float64(took)) // to a little past its end
 				f.killAfter(t, args, delay)
 				// What a user runs next.
 				f.urun(t, "ps", "-a").ok(t)
