@@ -324,3 +324,56 @@ func TestNamesIndexIsBuiltFromRecordsMadeBeforeIt(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `"old" is already in use`)
 }
+
+func TestListRemovesWhatAKilledUrunLeft(t *testing.T) {
+	cfg := newConfig(t)
+	root := cfg.StateRoot()
+	mkdir := func(name string) string {
+		dir := filepath.Join(root, name)
+		require.NoError(t, os.Mkdir(dir, 0o700))
+		return dir
+	}
+	noRecord := mkdir("040000000000")
+	beingMade := mkdir("050000000000")
+	hold, err := Lock(beingMade)
+	require.NoError(t, err)
+	defer hold.Close()
+	require.NoError(t, register(cfg, &State{ID: id("06"), Name: "killed-rm", Status: StatusRunning, Remove: true}))
+	require.NoError(t, register(cfg, &State{ID: id("07"), Name: "created-rm", Status: StatusCreated, Remove: true}))
+	staleNew := mkdir(newStatePrefix + "080000000000-1")
+	long := time.Now().Add(-time.Minute)
+	require.NoError(t, os.Chtimes(staleNew, long, long))
+	freshNew := mkdir(newStatePrefix + "090000000000-1")
+
+	list, err := List(cfg)
+	require.NoError(t, err)
+	var names []string
+	for _, c := range list {
+		names = append(names, c.Name)
+	}
+	assert.Equal(t, []string{"created-rm"}, names, "a killed --rm container is gone; a created one waits for its start")
+	for _, gone := range []string{noRecord, cfg.ContainerStateDir(id("06")), staleNew} {
+		assert.NoDirExists(t, gone)
+	}
+	for _, kept := range []string{beingMade, freshNew, cfg.ContainerStateDir(id("07"))} {
+		assert.DirExists(t, kept)
+	}
+	n, err := lockNames(cfg)
+	require.NoError(t, err)
+	defer n.unlock()
+	assert.False(t, n.taken("killed-rm"), "the killed container's name is free again")
+}
+
+func TestCreateStateDirIsNeverSeenUnlocked(t *testing.T) {
+	cfg := newConfig(t)
+	dir := cfg.ContainerStateDir(id("0a"))
+	lock, err := CreateStateDir(dir)
+	require.NoError(t, err)
+	defer lock.Close()
+	assert.True(t, locked(dir), "it is locked under its own name")
+	_, err = CreateStateDir(dir)
+	assert.Error(t, err, "a short id that is taken")
+	entries, err := os.ReadDir(cfg.StateRoot())
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "no temporary directory is left")
+}

@@ -33,7 +33,8 @@ var ErrNotFound = errors.New("no such container")
 
 // List returns the containers in the run root, newest first. A directory
 // without a readable record is skipped: its `urun run` is still creating
-// it, or failed and removes it. Kept containers whose run state is gone
+// it (and holds its lock), or was killed, and then List removes it, as it
+// removes a killed --rm container (reapAbandoned). Kept containers whose run state is gone
 // (a reboot cleared the run root) get it back from the copy of their
 // record beside their writable layer, as exited containers.
 func List(cfg *config.Config) ([]Container, error) {
@@ -47,9 +48,14 @@ func List(cfg *config.Config) ([]Container, error) {
 		return nil, fmt.Errorf("list containers in %s: %w", root, err)
 	}
 	var list []Container
+	var abandoned []string
 	for _, e := range entries {
 		dir := filepath.Join(root, e.Name())
 		st, err := ReadState(dir)
+		if mayBeAbandoned(cfg, e, st, err) && !locked(dir) {
+			abandoned = append(abandoned, e.Name())
+			continue
+		}
 		if err != nil || !validID(st.ID) || !strings.HasPrefix(st.ID, e.Name()) || !st.belongsTo(cfg.GraphRoot) {
 			continue
 		}
@@ -59,6 +65,9 @@ func List(cfg *config.Config) ([]Container, error) {
 			c.Started = err == nil
 		}
 		list = append(list, c)
+	}
+	if len(abandoned) > 0 {
+		reapAbandoned(cfg, abandoned)
 	}
 	slices.SortStableFunc(list, func(a, b Container) int { return b.Created.Compare(a.Created) })
 	return list, nil
@@ -85,12 +94,16 @@ func restoreRunState(cfg *config.Config) {
 		if err != nil || st.ID != e.Name() {
 			continue
 		}
-		if os.MkdirAll(cfg.StateRoot(), 0o700) != nil || os.Mkdir(dir, 0o700) != nil {
+		// Locked until its record is in: else another urun would take it
+		// for a killed one's (reapAbandoned).
+		lock, err := CreateStateDir(dir)
+		if err != nil {
 			continue // another urun restores it
 		}
 		if err := atomicfile.WriteJSON(filepath.Join(dir, StateFile), st); err != nil {
 			os.Remove(dir)
 		}
+		lock.Close()
 	}
 }
 

@@ -61,7 +61,11 @@ func Remove(cfg *config.Config, c Container, ref string, force bool) error {
 	if _, err := os.Stat(filepath.Join(c.Dir, StateFile)); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	results, err := removeLayers(cfg, []string{LayerDir(cfg, c.State)})
+	layer := LayerDir(cfg, c.State)
+	if err := dropRecords(cfg, c, layer); err != nil {
+		return fmt.Errorf("remove container %s: %w", ref, err)
+	}
+	results, err := removeLayers(cfg, []string{layer})
 	if err != nil {
 		return fmt.Errorf("remove container %s: %w", ref, err)
 	}
@@ -70,7 +74,6 @@ func Remove(cfg *config.Config, c Container, ref string, force bool) error {
 			return fmt.Errorf("remove container %s's writable layer %s: %s", ref, r.Dir, r.Err)
 		}
 	}
-	ReleaseName(cfg, c.Name, c.ID)
 	if err := os.RemoveAll(c.Dir); err != nil {
 		return fmt.Errorf("remove container %s's run state: %w", ref, err)
 	}
@@ -92,6 +95,23 @@ func lockEnded(dir string) (*os.File, error) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// dropRecords makes container c no container: its record beside its
+// writable layer goes, then the one in its run state, which is the commit
+// point of a removal. Removing frees space, so this works on a full disk.
+// A urun killed after it leaves a run state without a record, which the
+// next urun command removes with the layer (reapAbandoned); one killed
+// before leaves the container whole.
+func dropRecords(cfg *config.Config, c Container, layer string) error {
+	if err := os.Remove(filepath.Join(layer, StateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove its record: %w", err)
+	}
+	if err := os.Remove(filepath.Join(c.Dir, StateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove its record: %w", err)
+	}
+	ReleaseName(cfg, c.Name, c.ID)
+	return nil
 }
 
 // Pruned is what Prune deleted.
@@ -121,6 +141,9 @@ func Prune(cfg *config.Config) (Pruned, error) {
 			continue // started or removed since it was listed
 		}
 		defer lock.Close()
+		if err := dropRecords(cfg, c, LayerDir(cfg, c.State)); err != nil {
+			continue
+		}
 		victims = append(victims, c)
 		dirs = append(dirs, LayerDir(cfg, c.State))
 	}
@@ -149,7 +172,6 @@ func Prune(cfg *config.Config) (Pruned, error) {
 			p.IDs = append(p.IDs, orphans[i-len(victims)])
 			continue
 		}
-		ReleaseName(cfg, victims[i].Name, victims[i].ID)
 		if err := os.RemoveAll(victims[i].Dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove container %s's run state: %w", victims[i].ID[:config.ShortIDLength], err))
 			continue
@@ -186,7 +208,15 @@ func removeLayers(cfg *config.Config, dirs []string) ([]layerResult, error) {
 	if len(present) == 0 {
 		return results, nil
 	}
-	done, err := runRemoveStage(present)
+	var done []layerResult
+	var err error
+	if os.Geteuid() == 0 {
+		// Root already (of a user namespace, as in urun-image, or of the
+		// host) can delete every file there.
+		done = removeDirs(present)
+	} else {
+		done, err = runRemoveStage(present)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -232,6 +262,15 @@ func runRemoveStage(dirs []string) ([]layerResult, error) {
 // RemoveStage runs in the user namespace runRemoveStage spawned: it
 // deletes dirs, measuring each first, and prints a JSON layerResult list.
 func RemoveStage(dirs []string) int {
+	if err := json.NewEncoder(os.Stdout).Encode(removeDirs(dirs)); err != nil {
+		fmt.Fprintln(os.Stderr, "urun: report removed layers:", err)
+		return 125
+	}
+	return 0
+}
+
+// removeDirs deletes dirs, measuring each first.
+func removeDirs(dirs []string) []layerResult {
 	results := make([]layerResult, len(dirs))
 	for i, dir := range dirs {
 		results[i] = layerResult{Dir: dir, Size: diskUsage(dir)}
@@ -239,11 +278,7 @@ func RemoveStage(dirs []string) int {
 			results[i].Err = err.Error()
 		}
 	}
-	if err := json.NewEncoder(os.Stdout).Encode(results); err != nil {
-		fmt.Fprintln(os.Stderr, "urun: report removed layers:", err)
-		return 125
-	}
-	return 0
+	return results
 }
 
 // diskUsage sums the sizes of the regular files under dir, as Docker's

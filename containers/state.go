@@ -20,6 +20,7 @@ import (
 	"github.com/urun/urun/atomicfile"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/lockwait"
+	"github.com/urun/urun/nospace"
 )
 
 // StateFile is a container's record in its run state directory.
@@ -136,14 +137,42 @@ func ReadState(dir string) (State, error) {
 // outlives the run root (a reboot clears $XDG_RUNTIME_DIR): List restores
 // the run state from that copy.
 func WriteState(cfg *config.Config, dir string, st State) error {
-	if err := atomicfile.WriteJSON(filepath.Join(dir, StateFile), st); err != nil {
+	if err := writeRecord(filepath.Join(dir, StateFile), st); err != nil {
 		return err
 	}
 	layer := LayerDir(cfg, st)
 	if _, err := os.Stat(layer); st.Remove || err != nil {
 		return nil // nothing outlives the run state to restore it from
 	}
-	return atomicfile.WriteJSON(filepath.Join(layer, StateFile), st)
+	return writeRecord(filepath.Join(layer, StateFile), st)
+}
+
+// writeRecord replaces a record at once; on a full file system, where a
+// new copy has no room, it overwrites the record in place, in the blocks
+// it already has. That is not atomic, but it is what lets `urun stop`,
+// `rm -f` and a container's end be recorded when the disk is full and
+// the user is freeing space.
+func writeRecord(path string, st State) error {
+	err := atomicfile.WriteJSON(path, st)
+	if err == nil || !nospace.Is(err) {
+		return err
+	}
+	data, merr := json.MarshalIndent(st, "", "  ")
+	if merr != nil {
+		return err
+	}
+	f, oerr := os.OpenFile(path, os.O_WRONLY|unix.O_CLOEXEC, 0)
+	if oerr != nil {
+		return err
+	}
+	defer f.Close()
+	if _, werr := f.WriteAt(data, 0); werr != nil {
+		return err
+	}
+	if terr := f.Truncate(int64(len(data))); terr != nil {
+		return err
+	}
+	return nil
 }
 
 // Update changes a container's record under its state lock, so that

@@ -5,8 +5,10 @@
 # As root (CI runs `bash .ci/run` as root on a fresh Debian 12): installs
 # what is missing, creates the user uruntest (with subordinate ids; for
 # "test" also urunnosub, without), prepares /dev/fuse, /dev/net/tun and the
-# user-namespace sysctls, and checks that uruntest can create and map user
-# namespaces. "bench" adds the tools the benchmark compares urun with.
+# user-namespace sysctls, checks that uruntest can create and map user
+# namespaces, and for "test" mounts a small tmpfs of uruntest's own on
+# /var/lib/urun-test/small-fs, which the full-disk test fills. "bench"
+# adds the tools the benchmark compares urun with.
 #
 # As an ordinary user: changes nothing; lists what is missing and exits 1,
 # or exits 0 when the host is ready for that user.
@@ -129,6 +131,25 @@ set_sysctl() {
 	fi
 }
 
+# SMALL_FS is a small file system of uruntest's own, for the tests that
+# fill a store's file system to the last byte (test/full_disk_test.go):
+# the suite's user cannot mount one. A tmpfs (user xattrs, so the kernel's
+# overlay works on it from a user namespace), mode 0700, owned by uruntest.
+SMALL_FS=/var/lib/urun-test/small-fs
+SMALL_FS_SIZE=256m
+
+ensure_small_fs() {
+	log "small file system $SMALL_FS"
+	mkdir -p "$SMALL_FS"
+	if ! mountpoint -q "$SMALL_FS"; then
+		mount -t tmpfs -o "size=$SMALL_FS_SIZE,mode=0700,uid=$(id -u "$TEST_USER"),gid=$(id -g "$TEST_USER")" urun-small-fs "$SMALL_FS"
+		echo "mounted a $SMALL_FS_SIZE tmpfs on $SMALL_FS"
+	fi
+	chown "$TEST_USER:" "$SMALL_FS"
+	chmod 0700 "$SMALL_FS"
+	findmnt -n -o FSTYPE,SIZE,OPTIONS "$SMALL_FS"
+}
+
 setup_root() {
 	log "host packages"
 	local wanted=("${PACKAGES[@]}") missing=() p
@@ -179,6 +200,10 @@ setup_root() {
 	runuser -u "$TEST_USER" -- unshare --map-root-user --map-auto true ||
 		die "$TEST_USER cannot map its subordinate ids with newuidmap/newgidmap"
 	echo "ok"
+
+	if [ "$purpose" = test ]; then
+		ensure_small_fs
+	fi
 
 	# A stale run directory (urun's fallback without XDG_RUNTIME_DIR) from an
 	# earlier run would carry state into this one.

@@ -53,6 +53,7 @@ func Prune(ctx context.Context, store storage.Store, o PruneOptions) (Pruned, er
 		for _, n := range references(store, img) {
 			p.Lines = append(p.Lines, "untagged: "+n)
 		}
+		makeRoomToDelete(store, img.ID)
 		layers, err := store.DeleteImage(img.ID, true)
 		if err != nil {
 			return p, fmt.Errorf("delete image %s: %w", shortID(img.ID), err)

@@ -77,6 +77,9 @@ func removeOne(store storage.Store, ref string, o RemoveOptions) error {
 			return fmt.Errorf("conflict: unable to delete %s (must be forced) - image is referenced in multiple repositories (%s): remove it by name, or pass -f", short, strings.Join(repos, ", "))
 		}
 	}
+	if len(users) == 0 {
+		makeRoomToDelete(store, img.ID)
+	}
 	if err := untagNames(store, img, untag, o.Out); err != nil {
 		return err
 	}

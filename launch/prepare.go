@@ -97,21 +97,16 @@ func (c *container) start(io streams) (*userns.Process, error) {
 }
 
 // makeStateDir creates and locks the run state directory. The state
-// directory and its lock come before the layer: see
-// orphanedTransientLayers. Mkdir fails on the (2^-48) chance that the
-// short id is taken.
+// directory and its lock come before the layer (see
+// orphanedTransientLayers), and no other urun sees it before it is locked
+// (containers.CreateStateDir).
 func (c *container) makeStateDir() error {
-	if err := os.MkdirAll(filepath.Dir(c.stateDir), 0o700); err != nil {
-		return fmt.Errorf("create run state: %w", err)
-	}
-	if err := os.Mkdir(c.stateDir, 0o700); err != nil {
-		return fmt.Errorf("create run state: %w", err)
+	lock, err := containers.CreateStateDir(c.stateDir)
+	if err != nil {
+		return err
 	}
 	c.ownsStateDir = true
-	var err error
-	if c.lock, err = containers.Lock(c.stateDir); err != nil {
-		return fmt.Errorf("lock run state %s: %w", c.stateDir, err)
-	}
+	c.lock = lock
 	return nil
 }
 

@@ -2,14 +2,12 @@ package rootfscopy
 
 import (
 	"errors"
-	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
-	"time"
 
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
+	"github.com/urun/urun/atomicfile"
 	"github.com/urun/urun/config"
 )
 
@@ -29,14 +27,14 @@ func Export(cfg *config.Config, ref, out string) error {
 		return err
 	}
 	dest := os.Stdout
+	var file *atomicfile.File
 	if out != "" {
-		if dest, err = createBeside(out); err != nil {
+		// Unnamed until whole: a urun killed meanwhile leaves nothing.
+		if file, err = atomicfile.Create(out, 0o666&^currentUmask()); err != nil {
 			return err
 		}
-		defer func() {
-			dest.Close()
-			os.Remove(dest.Name()) // gone already when renamed
-		}()
+		defer file.Abort()
+		dest = file.File
 	}
 	s, err := startStage(opts, request{Op: opExport, View: v}, nil, dest)
 	if err != nil {
@@ -45,31 +43,15 @@ func Export(cfg *config.Config, ref, out string) error {
 	if err := s.finish(ref); err != nil {
 		return err
 	}
-	if out == "" {
+	if file == nil {
 		return nil
 	}
-	if err := dest.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", out, err)
-	}
-	if err := os.Rename(dest.Name(), out); err != nil {
-		return fmt.Errorf("write %s: %w", out, err)
-	}
-	return nil
+	return file.Commit()
 }
 
-// createBeside creates a new temporary file in path's directory, with the
-// mode a new file gets (0666 less the umask).
-func createBeside(path string) (*os.File, error) {
-	dir, base := filepath.Split(path)
-	for i := 0; ; i++ {
-		tmp := filepath.Join(dir, "."+base+".urun-"+strconv.Itoa(os.Getpid())+"-"+strconv.FormatInt(time.Now().UnixNano(), 36))
-		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-		if errors.Is(err, os.ErrExist) && i < 10 {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("create %s: %w", path, err)
-		}
-		return f, nil
-	}
+// currentUmask is the process's umask, which a new file's mode obeys.
+func currentUmask() os.FileMode {
+	mask := unix.Umask(0)
+	unix.Umask(mask)
+	return os.FileMode(mask)
 }

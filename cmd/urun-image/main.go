@@ -28,6 +28,7 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/idmap"
+	"github.com/urun/urun/nospace"
 	"github.com/urun/urun/userns"
 )
 
@@ -84,7 +85,7 @@ func run(args []string) int {
 		if errors.As(err, &exit) {
 			return int(exit)
 		}
-		fmt.Fprintf(os.Stderr, "urun: %v\n", err)
+		fmt.Fprintf(os.Stderr, "urun: %v\n", nospace.Explain(err, ""))
 		return exitError
 	}
 	return 0

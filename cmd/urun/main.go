@@ -16,6 +16,7 @@ import (
 	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/inside"
 	"github.com/urun/urun/launch"
+	"github.com/urun/urun/nospace"
 	"github.com/urun/urun/rootfscopy"
 	"github.com/urun/urun/slirp"
 	"github.com/urun/urun/trace"
@@ -84,11 +85,11 @@ func execute(args []string) int {
 	var exitErr *launch.ExitError
 	if errors.As(err, &exitErr) {
 		if exitErr.Err != nil && exitErr.Err.Error() != "" {
-			fmt.Fprintln(os.Stderr, "urun:", exitErr.Err)
+			fmt.Fprintln(os.Stderr, "urun:", nospace.Explain(exitErr.Err, ""))
 		}
 		return exitErr.Code
 	}
-	fmt.Fprintln(os.Stderr, "urun:", err)
+	fmt.Fprintln(os.Stderr, "urun:", nospace.Explain(err, ""))
 	return 125
 }
 
