@@ -47,6 +47,9 @@ run_suite() {
 	shift
 	home=$(getent passwd "$user" | cut -d: -f6)
 	local envs=(env -i "HOME=$home" "USER=$user" "LOGNAME=$user" "PATH=$CLEAN_PATH" "URUN_BIN_DIR=$work/bin")
+	if [ -n "$smallfs" ]; then
+		envs+=("URUN_TEST_SMALLFS=$smallfs")
+	fi
 	local cmd=("$work/integration.test" -test.v -test.count=1 -test.timeout="$SUITE_TIMEOUT" "$@")
 	if [ "$(id -u)" = 0 ]; then
 		(cd "$work" && runuser -u "$user" -- "${envs[@]}" "${cmd[@]}" </dev/null)
@@ -70,8 +73,17 @@ fi
 
 log "compile the integration suite"
 work=$(mktemp -d /tmp/urun-test.XXXXXX)
-trap 'rm -rf --one-file-system "$work"' EXIT
+smallfs=
+trap 'if [ -n "$smallfs" ]; then umount "$smallfs"; fi; rm -rf --one-file-system "$work"' EXIT
 mkdir "$work/bin"
+if [ "$(id -u)" = 0 ]; then
+	# A small file system for the tests of a full disk
+	# (TestSpoolingOntoAFullFileSystem...).
+	mkdir "$work/smallfs"
+	if mount -t tmpfs -o size=32m,mode=0700,uid="$(id -u "$TEST_USER")" urun-smallfs "$work/smallfs"; then
+		smallfs=$work/smallfs
+	fi
+fi
 make suite SUITE_BINARY="$work/integration.test"
 install -m 0755 bin/urun bin/urun-image "$work/bin/"
 chmod -R a+rX "$work"
