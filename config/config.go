@@ -33,6 +33,15 @@ type Config struct {
 	// LockTimeout bounds how long a urun command waits for a lock another
 	// urun holds (a Go duration such as "30s"; default DefaultLockTimeout).
 	LockTimeout string `toml:"lock_timeout"`
+	// TmpDir holds the image commands' temporary files (archives being
+	// spooled or decompressed, blobs being downloaded); "" is
+	// GRAPHROOT/urun-tmp. Whatever a killed command left there is removed
+	// by the next image command.
+	TmpDir string `toml:"tmp_dir"`
+	// PullStallTimeout is how long a pull waits for the next byte of a
+	// blob before it gives up (a Go duration, "90s"); "" is
+	// DefaultPullStallTimeout. $URUN_PULL_STALL_TIMEOUT overrides it.
+	PullStallTimeout string `toml:"pull_stall_timeout"`
 
 	// Source is the configuration file that was read, if any.
 	Source string `toml:"-"`
@@ -121,12 +130,47 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("lock_timeout %q: want a duration above zero such as \"30s\" or \"2m\"", c.LockTimeout)
 		}
 	}
+	if c.TmpDir != "" && !filepath.IsAbs(c.TmpDir) {
+		return fmt.Errorf("tmp_dir %q: give an absolute path", c.TmpDir)
+	}
+	if _, err := c.StallTimeout(); err != nil {
+		return err
+	}
 	for _, d := range RootfsDrivers {
 		if c.RootfsDriver == d {
 			return nil
 		}
 	}
 	return fmt.Errorf("rootfs driver %q: want one of auto, native, fuse-overlayfs", c.RootfsDriver)
+}
+
+// DefaultPullStallTimeout is how long a pull waits, by default, for a
+// registry that stopped sending a blob.
+const DefaultPullStallTimeout = 60 * time.Second
+
+// StallTimeout is how long a pull waits for the next byte of a blob:
+// $URUN_PULL_STALL_TIMEOUT, else pull_stall_timeout, else the default.
+func (c *Config) StallTimeout() (time.Duration, error) {
+	s, what := os.Getenv("URUN_PULL_STALL_TIMEOUT"), "$URUN_PULL_STALL_TIMEOUT"
+	if s == "" {
+		s, what = c.PullStallTimeout, "pull_stall_timeout"
+	}
+	if s == "" {
+		return DefaultPullStallTimeout, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s %q: want a positive duration such as 45s or 2m", what, s)
+	}
+	return d, nil
+}
+
+// ImageTempDir is where image commands keep their temporary files.
+func (c *Config) ImageTempDir() string {
+	if c.TmpDir != "" {
+		return c.TmpDir
+	}
+	return filepath.Join(c.GraphRoot, "urun-tmp")
 }
 
 // ContainersDir holds each container's writable layer (upper and work

@@ -313,3 +313,39 @@ func TestUnsafeTmpRuntimeDirIsRefused(t *testing.T) {
 		})
 	}
 }
+
+func TestTmpDirAndPullStallTimeout(t *testing.T) {
+	h := setTestHome(t)
+	t.Setenv("URUN_PULL_STALL_TIMEOUT", "")
+	c, err := Load("")
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(h.data, "urun", "storage", "urun-tmp"), c.ImageTempDir())
+	d, err := c.StallTimeout()
+	require.NoError(t, err)
+	assert.Equal(t, DefaultPullStallTimeout, d)
+
+	writeConf(t, Path(), "tmp_dir = \"/big/tmp\"\npull_stall_timeout = \"2m\"\n")
+	c, err = Load("")
+	require.NoError(t, err)
+	assert.Equal(t, "/big/tmp", c.ImageTempDir())
+	d, err = c.StallTimeout()
+	require.NoError(t, err)
+	assert.Equal(t, "2m0s", d.String())
+
+	t.Setenv("URUN_PULL_STALL_TIMEOUT", "3s")
+	d, err = c.StallTimeout()
+	require.NoError(t, err)
+	assert.Equal(t, "3s", d.String(), "the environment overrides urun.conf")
+
+	for _, tc := range []struct{ conf, env, want string }{
+		{"tmp_dir = \"relative\"\n", "", "tmp_dir \"relative\": give an absolute path"},
+		{"pull_stall_timeout = \"soon\"\n", "", "pull_stall_timeout \"soon\": want a positive duration"},
+		{"", "-1s", "$URUN_PULL_STALL_TIMEOUT \"-1s\": want a positive duration"},
+	} {
+		writeConf(t, Path(), tc.conf)
+		t.Setenv("URUN_PULL_STALL_TIMEOUT", tc.env)
+		_, err := Load("")
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), tc.want)
+	}
+}

@@ -63,14 +63,15 @@ func Import(ctx context.Context, store storage.Store, opts ImportOptions) (*loca
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(tempDirFor(""), ".urun-import-")
+	tmp, err := commandTempDir(store.GraphRoot(), "import")
 	if err != nil {
-		return nil, fmt.Errorf("import: create a temporary directory: %w", err)
+		return nil, fmt.Errorf("import: %w", err)
 	}
-	defer os.RemoveAll(dir)
+	defer tmp.Remove()
+	dir := tmp.Path
 	layer, err := writeImportLayer(ctx, dir, opts)
 	if err != nil {
-		return nil, err
+		return nil, explainNoSpace(err, dir)
 	}
 	cfg.RootFS = imgspecv1.RootFS{Type: "layers", DiffIDs: []digest.Digest{layer.Digest}}
 	configDigest, err := writeImportLayout(dir, cfg, layer)
@@ -159,6 +160,7 @@ func writeImportLayer(ctx context.Context, dir string, opts ImportOptions) (imgs
 	if err != nil {
 		return imgspecv1.Descriptor{}, fmt.Errorf("import: read %s: %w", what, err)
 	}
+	format := ""
 	if decompress != nil {
 		rc, err := decompress(stream)
 		if err != nil {
@@ -166,10 +168,18 @@ func writeImportLayer(ctx context.Context, dir string, opts ImportOptions) (imgs
 		}
 		defer rc.Close()
 		stream = rc
+		format = algo.Name() + "-compressed "
 	}
 	// A failing decompressor says more than the tar reader it starves.
 	decompressed := &readErrors{r: stream}
-	stream = decompressed
+	tarStream := bufio.NewReaderSize(decompressed, 64<<10)
+	if err := checkTarStart(tarStream, "import: "+what, format, importHint, false); err != nil {
+		if decompress != nil && decompressed.err != nil {
+			return imgspecv1.Descriptor{}, fmt.Errorf("import: %s is truncated or damaged: its %s data: %w", what, algo.Name(), decompressed.err)
+		}
+		return imgspecv1.Descriptor{}, err
+	}
+	stream = tarStream
 	blobs := filepath.Join(dir, "blobs", "sha256")
 	if err := os.MkdirAll(blobs, 0o700); err != nil {
 		return imgspecv1.Descriptor{}, err
@@ -182,19 +192,31 @@ func writeImportLayer(ctx context.Context, dir string, opts ImportOptions) (imgs
 	defer f.Close()
 	digester := digest.Canonical.Digester()
 	counter := &countingWriter{}
-	tee := io.TeeReader(stream, io.MultiWriter(f, digester.Hash(), counter))
+	spool := &writeErrors{w: f}
+	tee := io.TeeReader(stream, io.MultiWriter(spool, digester.Hash(), counter))
 	if err := checkTarStream(tee, what); err != nil {
-		if decompress != nil && decompressed.err != nil {
+		switch {
+		case spool.err != nil:
+			return imgspecv1.Descriptor{}, fmt.Errorf("import: spool %s to %s: %w", what, tmp, spool.err)
+		case decompress != nil && decompressed.err != nil:
 			return imgspecv1.Descriptor{}, fmt.Errorf("import: %s is truncated or damaged: its %s data: %w", what, algo.Name(), decompressed.err)
 		}
 		return imgspecv1.Descriptor{}, err
 	}
-	// The zero blocks after the last entry belong to the tar too.
-	if _, err := io.Copy(io.Discard, tee); err != nil {
+	// The zero blocks after the last entry belong to the tar too, up to
+	// a bound: an endless stream of them is no tarball.
+	n, err := io.CopyN(io.Discard, tee, maxTarTrailer+1)
+	if err != nil && !errors.Is(err, io.EOF) {
+		if spool.err != nil {
+			return imgspecv1.Descriptor{}, fmt.Errorf("import: spool %s to %s: %w", what, tmp, spool.err)
+		}
 		return imgspecv1.Descriptor{}, fmt.Errorf("import: read %s: %w", what, err)
 	}
+	if n > maxTarTrailer {
+		return imgspecv1.Descriptor{}, fmt.Errorf("import: %s goes on for more than %d MiB after the end of its tar archive: it is no tarball; %s", what, maxTarTrailer>>20, importHint)
+	}
 	if err := f.Close(); err != nil {
-		return imgspecv1.Descriptor{}, err
+		return imgspecv1.Descriptor{}, fmt.Errorf("import: spool %s to %s: %w", what, tmp, err)
 	}
 	d := digester.Digest()
 	if err := os.Rename(tmp, filepath.Join(blobs, d.Encoded())); err != nil {
@@ -202,6 +224,9 @@ func writeImportLayer(ctx context.Context, dir string, opts ImportOptions) (imgs
 	}
 	return imgspecv1.Descriptor{MediaType: imgspecv1.MediaTypeImageLayer, Digest: d, Size: counter.n}, nil
 }
+
+// importHint is what `urun import` takes.
+const importHint = "give a tar of a root file system, plain or compressed with gzip, bzip2, xz or zstd"
 
 // readErrors remembers the first error other than io.EOF its reader gave.
 type readErrors struct {
@@ -237,7 +262,7 @@ func checkTarStream(r io.Reader, what string) error {
 		if err != nil {
 			switch {
 			case n == 0 && !headerOK:
-				return fmt.Errorf("import: %s is not a tar archive%s: give a tar of a root file system, plain or compressed with gzip, bzip2, xz or zstd", what, tarDetail(err))
+				return fmt.Errorf("import: %s is not a tar archive%s: %s", what, tarDetail(err), importHint)
 			case errors.Is(err, io.ErrUnexpectedEOF):
 				return fmt.Errorf("import: %s is truncated: the tar archive ends in the middle of an entry", what)
 			}

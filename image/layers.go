@@ -76,7 +76,8 @@ type fastLayer struct {
 }
 
 // fetchLayers downloads and stores the layers of the image src names (see
-// above). It returns an error only when ctx is cancelled.
+// above). It returns an error only when ctx is cancelled or the registry
+// sent a blob longer than its descriptor or stalled (pullguard.go).
 func fetchLayers(ctx context.Context, store storage.Store, srcRef types.ImageReference, sys *types.SystemContext, policy *signature.PolicyContext, progress io.Writer) error {
 	layers, src, err := planLayers(ctx, store, srcRef, sys, policy)
 	if err != nil {
@@ -151,6 +152,12 @@ func fetchLayers(ctx context.Context, store storage.Store, srcRef types.ImageRef
 		return ctx.Err()
 	}
 	rememberLayers(sys, layers)
+	var fault *registryFaultError
+	if errors.As(failed, &fault) {
+		// Fetching it again would meet the same registry. The fault
+		// names the layer.
+		return fault
+	}
 	if failed != nil {
 		// copy.Image fetches it again and says what is wrong.
 		logrus.Debugf("fetch layers of %s ahead of the copy: %v", srcRef.StringWithinTransport(), failed)

@@ -44,6 +44,9 @@ func stageLayer(ctx context.Context, store storage.Store, src types.ImageSource,
 		if out != nil {
 			cleanupStaged(store, out)
 		}
+		if fault := guardFault(body); fault != nil {
+			return nil, fault
+		}
 		return nil, err
 	}
 	trace.Mark("pull", fmt.Sprintf("layer%d-unpacked", l.index+1))

@@ -5,7 +5,6 @@ package image
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 
@@ -31,37 +30,30 @@ type LayerWrites struct {
 	store  storage.Store
 	lock   *lockfile.LockFile
 	before map[string]bool // ids of the layers stored when it began
-	tmpDir string
+	tmp    *TempDir
 }
 
 // BeginLayerWrites takes the shared lock and notes the stored layers. It
-// points sys's temporary files (blobs being downloaded) at
-// GRAPHROOT/urun-tmp rather than /var/tmp, and, when no other pull runs,
-// empties that directory of what a killed pull left there.
+// points sys's temporary files (blobs being downloaded or copied) at a
+// temporary directory of this command (tempfiles.go), which a later image
+// command removes if this one is killed.
 func BeginLayerWrites(store storage.Store, sys *types.SystemContext) (*LayerWrites, error) {
 	root := store.GraphRoot()
 	lock, err := lockfile.GetLockFile(filepath.Join(root, "urun-layer-writes.lock"))
 	if err != nil {
 		return nil, fmt.Errorf("lock the store's layer writes: %w", err)
 	}
-	w := &LayerWrites{store: store, lock: lock, tmpDir: filepath.Join(root, "urun-tmp")}
-	if lock.TryLock() == nil {
-		// No pull runs: whatever is in urun-tmp is a killed pull's.
-		err := os.RemoveAll(w.tmpDir)
-		lock.Unlock()
-		if err != nil {
-			return nil, fmt.Errorf("remove the temporary files of an interrupted pull: %w", err)
-		}
+	tmp, err := commandTempDir(root, "copy")
+	if err != nil {
+		return nil, err
 	}
+	w := &LayerWrites{store: store, lock: lock, tmp: tmp}
 	lock.RLock()
-	if err := os.MkdirAll(w.tmpDir, 0o700); err != nil {
-		lock.Unlock()
-		return nil, fmt.Errorf("create the pull's temporary directory: %w", err)
-	}
-	sys.BigFilesTemporaryDir = w.tmpDir
+	sys.BigFilesTemporaryDir = tmp.Path
 	layers, err := store.Layers()
 	if err != nil {
 		lock.Unlock()
+		tmp.Remove()
 		return nil, fmt.Errorf("list stored layers: %w", err)
 	}
 	w.before = make(map[string]bool, len(layers))
@@ -73,6 +65,7 @@ func BeginLayerWrites(store storage.Store, sys *types.SystemContext) (*LayerWrit
 
 // Done releases the lock; after Discard it does nothing.
 func (w *LayerWrites) Done() {
+	w.tmp.Remove()
 	if w.lock != nil {
 		w.lock.Unlock()
 		w.lock = nil
@@ -89,29 +82,37 @@ func (w *LayerWrites) Discard() error {
 		return nil
 	}
 	w.lock = nil
+	w.tmp.Remove()
 	lock.Unlock()
 	if err := lock.TryLock(); err != nil {
 		return nil // another pull runs
 	}
 	defer lock.Unlock()
+	return deleteUnusedLayers(w.store, w.before)
+}
+
+// deleteUnusedLayers deletes the stored layers, other than those in keep,
+// that no image, container or other layer uses. The caller holds the
+// layer-writes lock exclusively.
+func deleteUnusedLayers(store storage.Store, keep map[string]bool) error {
 	var errs []error
 	// Delete from the top down: a layer with children cannot go first.
 	for progress := true; progress; {
 		progress = false
-		layers, err := w.store.Layers()
+		layers, err := store.Layers()
 		if err != nil {
 			return fmt.Errorf("list stored layers: %w", err)
 		}
-		images, err := w.store.Images()
+		images, err := store.Images()
 		if err != nil {
 			return fmt.Errorf("list stored images: %w", err)
 		}
 		errs = errs[:0]
 		for _, l := range layers {
-			if w.before[l.ID] || hasChild(layers, l.ID) || usedByImage(images, l.ID) {
+			if keep[l.ID] || hasChild(layers, l.ID) || usedByImage(images, l.ID) {
 				continue
 			}
-			err := w.store.DeleteLayer(l.ID)
+			err := store.DeleteLayer(l.ID)
 			switch {
 			case err == nil:
 				progress = true
@@ -122,6 +123,23 @@ func (w *LayerWrites) Discard() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// SweepOrphanLayers deletes the layers that belong to no image: those a
+// pull, load or import killed before it stored its image left behind (a
+// pull commits each layer as soon as it is unpacked). It does so only
+// while no such command runs (the layer-writes lock is free): a running
+// one's layers have no image yet.
+func SweepOrphanLayers(store storage.Store) error {
+	lock, err := lockfile.GetLockFile(filepath.Join(store.GraphRoot(), "urun-layer-writes.lock"))
+	if err != nil {
+		return fmt.Errorf("lock the store's layer writes: %w", err)
+	}
+	if lock.TryLock() != nil {
+		return nil
+	}
+	defer lock.Unlock()
+	return deleteUnusedLayers(store, nil)
 }
 
 func hasChild(layers []storage.Layer, id string) bool {

@@ -56,23 +56,19 @@ func Load(ctx context.Context, store storage.Store, opts LoadOptions) ([]Loaded,
 			return loadLayout(ctx, store, opts, opts.Input, what)
 		}
 	}
-	tmp, err := os.MkdirTemp(tempDirFor(""), ".urun-load-")
+	tmp, err := commandTempDir(store.GraphRoot(), "load")
 	if err != nil {
-		return nil, fmt.Errorf("load: create a temporary directory: %w", err)
+		return nil, fmt.Errorf("load: %w", err)
 	}
-	defer os.RemoveAll(tmp)
-	plain, err := plainArchive(opts.Input, opts.Stdin, tmp, what)
-	if err != nil {
-		return nil, err
-	}
-	contents, err := scanArchive(plain, what)
+	defer tmp.Remove()
+	plain, contents, err := readArchive(opts.Input, opts.Stdin, tmp.Path, what)
 	if err != nil {
 		return nil, err
 	}
 	if contents.kind == ociArchive {
-		dir := filepath.Join(tmp, "layout")
+		dir := filepath.Join(tmp.Path, "layout")
 		if err := extractLayout(plain, dir, what); err != nil {
-			return nil, err
+			return nil, explainNoSpace(err, tmp.Path)
 		}
 		return loadLayout(ctx, store, opts, dir, what)
 	}
@@ -237,7 +233,7 @@ func copyIntoStore(ctx context.Context, store storage.Store, src, dst types.Imag
 		return err
 	}
 	defer pc.Destroy()
-	sys := &types.SystemContext{}
+	sys := localSystemContext(store, "")
 	writes, err := BeginLayerWrites(store, sys)
 	if err != nil {
 		return err

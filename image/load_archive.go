@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	digest "github.com/opencontainers/go-digest"
@@ -42,16 +43,29 @@ type dockerManifestItem struct {
 	Layers   []string
 }
 
-// plainArchive returns the path of the archive as an uncompressed tar:
-// input itself when it already is one, else a copy in tmp (of stdin, or
+// maxTarTrailer bounds what may follow the end of a tar archive (its two
+// zero blocks): tar pads to its record size (10 KiB by default, 1 MiB with
+// -b 2048), but a stream that goes on past that is no archive.
+const maxTarTrailer = 4 << 20
+
+// loadHint is what `urun load` takes.
+const loadHint = "give an archive written by urun save, docker save, podman save or skopeo (docker-archive or oci-archive)"
+
+// readArchive opens the archive (the file input, else stdin), recognises
+// its format from its first bytes (gzip, bzip2, xz, zstd or a tar header
+// with a valid checksum) and scans it whole (scanTar). It returns the path
+// of the archive as an uncompressed tar: input itself when it already is
+// one, else a copy spooled in tmp while it is scanned (of stdin, or
 // decompressed: docker load also takes gzip, and bzip2, xz and zstd are
-// as easy). what names the input in messages.
-func plainArchive(input string, stdin io.Reader, tmp, what string) (string, error) {
+// as easy). Junk is refused after its first block; a spool that fills its
+// file system stops with a message naming it. what names the input in
+// messages.
+func readArchive(input string, stdin io.Reader, tmp, what string) (string, *archiveContents, error) {
 	var r io.Reader = stdin
 	if input != "" {
 		f, err := os.Open(input)
 		if err != nil {
-			return "", fmt.Errorf("open %s: %w", input, err)
+			return "", nil, fmt.Errorf("open %s: %w", input, err)
 		}
 		defer f.Close()
 		r = f
@@ -59,55 +73,163 @@ func plainArchive(input string, stdin io.Reader, tmp, what string) (string, erro
 	br := bufio.NewReaderSize(r, 64<<10)
 	if head, err := br.Peek(1); len(head) == 0 {
 		if err != nil && !errors.Is(err, io.EOF) {
-			return "", fmt.Errorf("read %s: %w", what, err)
+			return "", nil, fmt.Errorf("read %s: %w", what, err)
 		}
-		return "", fmt.Errorf("%s is empty: give an archive written by urun save, docker save, podman save or skopeo (docker-archive or oci-archive)", what)
+		return "", nil, fmt.Errorf("%s is empty: %s", what, loadHint)
 	}
 	algo, decompress, stream, err := compression.DetectCompressionFormat(br)
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", what, err)
+		return "", nil, fmt.Errorf("read %s: %w", what, err)
 	}
-	if decompress == nil && input != "" {
-		return input, nil
-	}
+	format := ""
+	var decompressed *readErrors
 	if decompress != nil {
 		rc, err := decompress(stream)
 		if err != nil {
-			return "", fmt.Errorf("%s: %s data is damaged: %w", what, algo.Name(), err)
+			return "", nil, fmt.Errorf("%s: %s data is damaged: %w", what, algo.Name(), err)
 		}
 		defer rc.Close()
-		stream = rc
+		decompressed = &readErrors{r: rc}
+		stream = decompressed
+		format = algo.Name() + "-compressed "
 	}
+	tarStream := bufio.NewReaderSize(stream, 64<<10)
+	truncated := func() error {
+		return fmt.Errorf("%s is truncated: its %s data ends early (copy the whole file again)", what, algo.Name())
+	}
+	if err := checkTarStart(tarStream, what, format, loadHint, true); err != nil {
+		if decompressed != nil && decompressed.err != nil {
+			return "", nil, truncated()
+		}
+		return "", nil, err
+	}
+	if decompress == nil && input != "" {
+		c, err := scanArchive(input, what)
+		return input, c, err
+	}
+
 	out := filepath.Join(tmp, "input.tar")
 	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return "", err
+		return "", nil, explainNoSpace(fmt.Errorf("spool %s: %w", what, err), tmp)
 	}
-	_, err = io.Copy(f, stream)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		if decompress != nil && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)) {
-			return "", fmt.Errorf("%s is truncated: its %s data ends early (copy the whole file again)", what, algo.Name())
+	defer f.Close()
+	spool := &writeErrors{w: f}
+	tee := io.TeeReader(tarStream, spool)
+	c, err := scanTar(tee, what)
+	if err == nil {
+		// The zero blocks after the last entry belong to the tar too.
+		var n int64
+		n, err = io.CopyN(io.Discard, tee, maxTarTrailer+1)
+		if errors.Is(err, io.EOF) {
+			err = nil
 		}
-		return "", fmt.Errorf("read %s: %w", what, err)
+		if err == nil && n > maxTarTrailer {
+			err = fmt.Errorf("%s goes on for more than %d MiB after the end of its tar archive: it is no image archive; %s", what, maxTarTrailer>>20, loadHint)
+		}
 	}
-	return out, nil
+	if cerr := f.Close(); spool.err == nil && cerr != nil {
+		spool.err = cerr
+	}
+	switch {
+	case spool.err != nil:
+		return "", nil, explainNoSpace(fmt.Errorf("spool %s to %s: %w", what, out, spool.err), tmp)
+	case err != nil && decompressed != nil && decompressed.err != nil:
+		return "", nil, truncated()
+	case err != nil:
+		return "", nil, err
+	}
+	return out, c, nil
 }
 
-// scanArchive reads every header of the tar file at p (skipping file
-// data), so that a file that is no tar, or is cut short, is refused before
-// anything reaches the store, and tells which kind of archive it is.
+// writeErrors remembers the first error its writer gave.
+type writeErrors struct {
+	w   io.Writer
+	err error
+}
+
+func (e *writeErrors) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
+// checkTarStart checks that r starts with a tar header (a 512-byte block
+// whose checksum is right), so that junk is refused after one block
+// rather than spooled. format says what compression the input had ("" for
+// none); hint tells the user what to give instead. With emptyFails, an
+// archive that starts with its end (a block of zeros) is refused too.
+func checkTarStart(r *bufio.Reader, what, format, hint string, emptyFails bool) error {
+	block, err := r.Peek(tarBlockSize)
+	if len(block) < tarBlockSize {
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("read %s: %w", what, err)
+		}
+		return fmt.Errorf("%s is not a %star archive (it ends after %d bytes): %s", what, format, len(block), hint)
+	}
+	if isZeroBlock(block) {
+		if emptyFails {
+			return fmt.Errorf("%s is an empty tar archive, or no archive (it starts with a block of zeros): %s", what, hint)
+		}
+		return nil
+	}
+	if !tarChecksumOK(block) {
+		return fmt.Errorf("%s is not a %star archive, nor a gzip, bzip2, xz or zstd compressed one (its first bytes are no tar header): %s", what, format, hint)
+	}
+	return nil
+}
+
+const tarBlockSize = 512
+
+func isZeroBlock(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// tarChecksumOK checks a tar header block's checksum: the sum of its bytes
+// with the checksum field (148-155) counted as spaces, stored in octal.
+// Old tars summed signed bytes; both sums are accepted, as tar(1) does.
+func tarChecksumOK(b []byte) bool {
+	field := strings.Trim(string(b[148:156]), " \x00")
+	want, err := strconv.ParseInt(field, 8, 64)
+	if err != nil {
+		return false
+	}
+	var unsigned, signed int64
+	for i, c := range b[:tarBlockSize] {
+		if i >= 148 && i < 156 {
+			c = ' '
+		}
+		unsigned += int64(c)
+		signed += int64(int8(c))
+	}
+	return want == unsigned || want == signed
+}
+
+// scanArchive is scanTar of the file at p.
 func scanArchive(p, what string) (*archiveContents, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	return scanTar(f, what)
+}
+
+// scanTar reads every header of the tar stream r (skipping file data),
+// so that a file that is no tar, or is cut short, is refused before
+// anything reaches the store, and tells which kind of archive it is. It
+// stops at the tar's end blocks.
+func scanTar(r io.Reader, what string) (*archiveContents, error) {
 	c := &archiveContents{files: map[string]bool{}}
 	var manifestJSON []byte
-	tr := tar.NewReader(f)
+	tr := tar.NewReader(r)
 	for n := 0; ; n++ {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -116,7 +238,7 @@ func scanArchive(p, what string) (*archiveContents, error) {
 		if err != nil {
 			switch {
 			case n == 0:
-				return nil, fmt.Errorf("%s is not a tar archive%s: give an archive written by urun save, docker save, podman save or skopeo", what, tarDetail(err))
+				return nil, fmt.Errorf("%s is not a tar archive%s: %s", what, tarDetail(err), loadHint)
 			case errors.Is(err, io.ErrUnexpectedEOF):
 				return nil, fmt.Errorf("%s is truncated: the tar archive ends in the middle of an entry (copy the whole file again)", what)
 			}

@@ -6,6 +6,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -75,11 +76,7 @@ func TestLoadChecksTheArchiveBeforeStoringAnything(t *testing.T) {
 			dir := t.TempDir()
 			in := filepath.Join(dir, "in")
 			require.NoError(t, os.WriteFile(in, tc.input, 0o600))
-			plain, err := plainArchive(in, nil, dir, "ARCHIVE")
-			var c *archiveContents
-			if err == nil {
-				c, err = scanArchive(plain, "ARCHIVE")
-			}
+			_, c, err := readArchive(in, nil, dir, "ARCHIVE")
 			if tc.want == "" {
 				require.NoError(t, err)
 				assert.Equal(t, tc.kind, c.kind)
@@ -136,3 +133,57 @@ func TestLoadChecksTheBlobsOfAnOCILayout(t *testing.T) {
 func sha256Hex(s string) string { return digest.FromString(s).Encoded() }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestJunkIsRefusedFromItsFirstBlock(t *testing.T) {
+	good := makeTar(t,
+		tarFile{"manifest.json", `[{"Config":"c.json","RepoTags":["busybox:latest"],"Layers":[]}]`},
+		tarFile{"c.json", `{}`},
+	)
+	for _, tc := range []struct {
+		name  string
+		input io.Reader
+		want  string
+	}{
+		{"endless zeros", endlessByte(0), "is an empty tar archive, or no archive"},
+		{"endless junk", endlessByte('j'), "is not a tar archive"},
+		{"short junk", strings.NewReader("junk"), "it ends after 4 bytes"},
+		{"an archive followed by endless zeros", io.MultiReader(bytes.NewReader(good), endlessByte(0)), "goes on for more than 4 MiB after the end of its tar archive"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := &countReader{r: tc.input}
+			_, _, err := readArchive("", in, t.TempDir(), "ARCHIVE")
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Less(t, in.n, int64(maxTarTrailer+1<<20), "bytes read")
+		})
+	}
+}
+
+func TestTarChecksum(t *testing.T) {
+	block := makeTar(t, tarFile{"a", "b"})[:512]
+	assert.True(t, tarChecksumOK(block))
+	spoiled := bytes.Clone(block)
+	spoiled[0] ^= 1
+	assert.False(t, tarChecksumOK(spoiled))
+	assert.False(t, tarChecksumOK(make([]byte, 512)), "a zero block has no checksum")
+}
+
+type endlessByte byte
+
+func (b endlessByte) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(b)
+	}
+	return len(p), nil
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 
 	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker"
@@ -19,6 +20,7 @@ import (
 	"go.podman.io/storage/pkg/configfile"
 	"go.podman.io/storage/pkg/lockfile"
 
+	"github.com/urun/urun/config"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/trace"
 )
@@ -34,6 +36,9 @@ type PullOptions struct {
 	// Platform chooses the image of an index (--platform); zero is the
 	// host's.
 	Platform Platform
+	// StallTimeout ends a blob download that received (almost) nothing
+	// for that long; zero is config.DefaultPullStallTimeout.
+	StallTimeout time.Duration
 }
 
 // Pull copies ref from its registry into store and writes urun's record
@@ -53,6 +58,11 @@ func Pull(ctx context.Context, store storage.Store, ref string, opts PullOptions
 	if err != nil {
 		return nil, fmt.Errorf("pull %s: %w", name, err)
 	}
+	stall := opts.StallTimeout
+	if stall <= 0 {
+		stall = config.DefaultPullStallTimeout
+	}
+	src = guardReference(src, reference.Domain(named), stall)
 	dst, err := istorage.Transport.NewStoreReference(store, named, "")
 	if err != nil {
 		return nil, fmt.Errorf("pull %s: %w", name, err)
@@ -133,6 +143,21 @@ func writeRecord(ctx context.Context, store storage.Store, img *storage.Image, e
 	return rec, nil
 }
 
+// localSystemContext is the image library's configuration for copies
+// between urun's store and files: its blob info cache lives with urun's
+// store rather than beside podman's in ~/.local/share/containers, and
+// its big temporary files in tmp (a command's TempDir).
+func localSystemContext(store storage.Store, tmp string) *types.SystemContext {
+	return &types.SystemContext{
+		BlobInfoCacheDir:     blobInfoCacheDir(store),
+		BigFilesTemporaryDir: tmp,
+	}
+}
+
+func blobInfoCacheDir(store storage.Store) string {
+	return filepath.Join(store.GraphRoot(), "urun-cache")
+}
+
 // systemContext is the image library's configuration for a pull: the
 // defaults (registries.conf, auth.json, ~/.docker/config.json) plus urun's
 // overrides.
@@ -141,7 +166,7 @@ func systemContext(store storage.Store, opts PullOptions) *types.SystemContext {
 		DockerRegistryUserAgent: "urun",
 		// Keep the blob cache with urun's store rather than beside
 		// podman's in ~/.local/share/containers.
-		BlobInfoCacheDir: filepath.Join(store.GraphRoot(), "urun-cache"),
+		BlobInfoCacheDir: blobInfoCacheDir(store),
 		// $REGISTRY_AUTH_FILE, as `urun login` writes it; else the
 		// image library's files.
 		AuthFilePath: AuthFilePath(""),

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -81,7 +80,14 @@ func Push(ctx context.Context, store storage.Store, src, dest string, opts PushO
 		return nil, fmt.Errorf("push %s: %w", src, err)
 	}
 	sys := accessSystemContext(opts.Access)
-	sys.BlobInfoCacheDir = filepath.Join(store.GraphRoot(), "urun-cache")
+	sys.BlobInfoCacheDir = blobInfoCacheDir(store)
+	// The image library compresses layers into temporary files.
+	tmp, err := commandTempDir(store.GraphRoot(), "push")
+	if err != nil {
+		return nil, fmt.Errorf("push %s: %w", src, err)
+	}
+	defer tmp.Remove()
+	sys.BigFilesTemporaryDir = tmp.Path
 	policy, err := loadPolicy(sys)
 	if err != nil {
 		return nil, fmt.Errorf("push %s: %w", src, err)

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker/archive"
@@ -59,34 +61,54 @@ func Save(ctx context.Context, store storage.Store, opts SaveOptions) error {
 	if target == "" {
 		target = "the archive"
 	}
-	tmp, err := os.MkdirTemp(tempDirFor(opts.Output), ".urun-save-")
+	tmp, err := commandTempDir(store.GraphRoot(), "save")
 	if err != nil {
-		return fmt.Errorf("save to %s: create a temporary directory: %w", target, err)
+		return fmt.Errorf("save to %s: %w", target, err)
 	}
-	defer os.RemoveAll(tmp)
+	defer tmp.Remove()
+	// The archive is written beside Output, so that the rename is on one
+	// file system; the temporary directory names it, so that if this
+	// command is killed the next image command removes it.
+	work, full := tmp.Path, func(err error) error { return explainNoSpace(err, tmp.Path) }
+	if opts.Output != "" {
+		dir, err := filepath.Abs(filepath.Dir(opts.Output))
+		if err != nil {
+			return fmt.Errorf("save to %s: %w", target, err)
+		}
+		// .urun-save-PID-RANDOM, as the temporary directory is named.
+		work = filepath.Join(dir, outsidePrefix+strings.TrimPrefix(filepath.Base(tmp.Path), tempPrefix+"save-"))
+		full = func(err error) error { return explainFull(err, dir, "save to another directory") }
+		if err := tmp.Outside(work); err != nil {
+			return fmt.Errorf("save to %s: %w", target, explainNoSpace(err, tmp.Path))
+		}
+		if err := os.Mkdir(work, 0o700); err != nil {
+			return fmt.Errorf("save to %s: create a temporary directory: %w", target, full(err))
+		}
+	}
+	sys := localSystemContext(store, tmp.Path)
 	policyContext, err := insecureAcceptAnything()
 	if err != nil {
 		return err
 	}
 	defer policyContext.Destroy()
 
-	var written string // the complete archive in tmp
+	var written string // the complete archive in work
 	switch opts.Format {
 	case FormatDockerArchive:
-		written = filepath.Join(tmp, "archive.tar")
-		err = saveDockerArchive(ctx, store, policyContext, written, items)
+		written = filepath.Join(work, "archive.tar")
+		err = saveDockerArchive(ctx, store, policyContext, sys, written, items)
 	case FormatOCIArchive, FormatOCIDir:
-		written = filepath.Join(tmp, "layout")
-		err = saveOCILayout(ctx, store, policyContext, written, items)
+		written = filepath.Join(work, "layout")
+		err = saveOCILayout(ctx, store, policyContext, sys, written, items)
 		if err == nil && opts.Format == FormatOCIArchive {
-			err = tarDirectory(written, filepath.Join(tmp, "archive.tar"))
-			written = filepath.Join(tmp, "archive.tar")
+			err = tarDirectory(written, filepath.Join(work, "archive.tar"))
+			written = filepath.Join(work, "archive.tar")
 		}
 	default:
 		return fmt.Errorf("unknown format %q: use docker-archive, oci-archive or oci-dir", opts.Format)
 	}
 	if err != nil {
-		return fmt.Errorf("save to %s: %w", target, err)
+		return fmt.Errorf("save to %s: %w", target, full(err))
 	}
 	if opts.Output == "" {
 		return copyFileTo(opts.Stdout, written)
@@ -107,50 +129,47 @@ func Save(ctx context.Context, store storage.Store, opts SaveOptions) error {
 	return nil
 }
 
-// saveItem is one image to save and the name to save it under (nil: by
-// id, untagged, as Docker does for `docker save ID`).
+// saveItem is one image to save and the names to save it under (none:
+// by id, untagged, as Docker does for `docker save ID`).
 type saveItem struct {
-	img  *storage.Image
-	name reference.NamedTagged
+	img   *storage.Image
+	names []reference.NamedTagged
 }
 
 // resolveForSave finds each image as Resolve does: by name, id or
-// unique id prefix.
+// unique id prefix. An image named several times is one item with all
+// those names, as an archive holds each image once.
 func resolveForSave(store storage.Store, refs []string) ([]saveItem, error) {
 	if len(refs) == 0 {
 		return nil, errors.New("name at least one image to save")
 	}
 	var items []saveItem
+	byID := map[string]int{}
 	for _, ref := range refs {
 		img, name, err := Resolve(store, ref)
 		if err != nil {
 			return nil, fmt.Errorf("%w (see urun images)", err)
 		}
-		it := saveItem{img: img}
-		if name != "" {
-			named, err := reference.ParseNormalizedNamed(name)
-			if err != nil {
-				return nil, fmt.Errorf("image %q: %w", ref, err)
-			}
-			// A name by digest has no tag to keep: saved untagged.
-			it.name, _ = named.(reference.NamedTagged)
+		i, seen := byID[img.ID]
+		if !seen {
+			i = len(items)
+			byID[img.ID] = i
+			items = append(items, saveItem{img: img})
 		}
-		items = append(items, it)
+		if name == "" {
+			continue
+		}
+		named, err := reference.ParseNormalizedNamed(name)
+		if err != nil {
+			return nil, fmt.Errorf("image %q: %w", ref, err)
+		}
+		// A name by digest has no tag to keep: saved untagged.
+		tagged, ok := named.(reference.NamedTagged)
+		if ok && !slices.ContainsFunc(items[i].names, func(n reference.NamedTagged) bool { return n.String() == tagged.String() }) {
+			items[i].names = append(items[i].names, tagged)
+		}
 	}
 	return items, nil
-}
-
-// tempDirFor is where the archive is written before it is renamed: beside
-// the output (same file system), else where the image library puts big
-// temporary files.
-func tempDirFor(output string) string {
-	if output != "" {
-		return filepath.Dir(output)
-	}
-	if d := os.Getenv("TMPDIR"); d != "" {
-		return d
-	}
-	return "/var/tmp"
 }
 
 func insecureAcceptAnything() (*signature.PolicyContext, error) {
@@ -163,15 +182,25 @@ func insecureAcceptAnything() (*signature.PolicyContext, error) {
 	return pc, nil
 }
 
-func saveDockerArchive(ctx context.Context, store storage.Store, pc *signature.PolicyContext, path string, items []saveItem) error {
-	w, err := archive.NewWriter(nil, path)
+// saveDockerArchive writes each image once, with all its names in
+// RepoTags: a second copy of one image into the archive would find its
+// config written already, and the image library then fails to write its
+// manifest.
+func saveDockerArchive(ctx context.Context, store storage.Store, pc *signature.PolicyContext, sys *types.SystemContext, path string, items []saveItem) error {
+	w, err := archive.NewWriter(sys, path)
 	if err != nil {
 		return err
 	}
 	for _, it := range items {
-		dst, err := w.NewReference(it.name)
+		var first reference.NamedTagged
+		dstSys := *sys
+		if len(it.names) > 0 {
+			first = it.names[0]
+			dstSys.DockerArchiveAdditionalTags = it.names[1:]
+		}
+		dst, err := w.NewReference(first)
 		if err == nil {
-			err = copyFromStore(ctx, store, pc, dst, it)
+			err = copyFromStore(ctx, store, pc, sys, &dstSys, dst, it)
 		}
 		if err != nil {
 			w.Close()
@@ -183,35 +212,40 @@ func saveDockerArchive(ctx context.Context, store storage.Store, pc *signature.P
 
 // saveOCILayout writes every image into one OCI layout directory, each
 // named in index.json by its full name (untagged: by nothing).
-func saveOCILayout(ctx context.Context, store storage.Store, pc *signature.PolicyContext, dir string, items []saveItem) error {
+func saveOCILayout(ctx context.Context, store storage.Store, pc *signature.PolicyContext, sys *types.SystemContext, dir string, items []saveItem) error {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return err
 	}
 	for _, it := range items {
-		name := ""
-		if it.name != nil {
-			name = it.name.String()
+		names := []string{""}
+		if len(it.names) > 0 {
+			names = names[:0]
+			for _, n := range it.names {
+				names = append(names, n.String())
+			}
 		}
-		dst, err := layout.NewReference(dir, name)
-		if err != nil {
-			return err
-		}
-		if err := copyFromStore(ctx, store, pc, dst, it); err != nil {
-			return err
+		for _, name := range names {
+			dst, err := layout.NewReference(dir, name)
+			if err != nil {
+				return err
+			}
+			if err := copyFromStore(ctx, store, pc, sys, sys, dst, it); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-func copyFromStore(ctx context.Context, store storage.Store, pc *signature.PolicyContext, dst types.ImageReference, it saveItem) error {
+func copyFromStore(ctx context.Context, store storage.Store, pc *signature.PolicyContext, srcSys, dstSys *types.SystemContext, dst types.ImageReference, it saveItem) error {
 	src, err := istorage.Transport.NewStoreReference(store, nil, it.img.ID)
 	if err != nil {
 		return err
 	}
-	if _, err := copy.Image(ctx, pc, dst, src, &copy.Options{}); err != nil {
+	if _, err := copy.Image(ctx, pc, dst, src, &copy.Options{SourceCtx: srcSys, DestinationCtx: dstSys}); err != nil {
 		what := it.img.ID[:12]
-		if it.name != nil {
-			what = reference.FamiliarString(it.name)
+		if len(it.names) > 0 {
+			what = reference.FamiliarString(it.names[0])
 		}
 		return fmt.Errorf("copy image %s: %w", what, err)
 	}

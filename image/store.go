@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 
+	"github.com/sirupsen/logrus"
 	"go.podman.io/storage"
 	"go.podman.io/storage/drivers/overlay"
 	"go.podman.io/storage/types"
@@ -59,6 +60,13 @@ func Open(cfg *config.Config) (storage.Store, error) {
 	store, err := storage.GetStore(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open image store %s: %w", opts.GraphRoot, err)
+	}
+	// Every image command clears what killed ones left behind.
+	tempRoot = cfg.ImageTempDir()
+	// The default temporary root is urun's alone; a tmp_dir may be shared.
+	SweepTemp(tempRoot, cfg.TmpDir != "")
+	if err := SweepOrphanLayers(store); err != nil {
+		logrus.Warnf("removing the layers an interrupted pull left: %v", err)
 	}
 	return store, nil
 }

@@ -21,14 +21,7 @@ const smallFS = "/var/lib/urun-test/small-fs"
 // system, removed at the end.
 func smallFSEnv(t *testing.T) *env {
 	t.Helper()
-	var fs, parent unix.Stat_t
-	err := unix.Stat(smallFS, &fs)
-	if err == nil {
-		err = unix.Stat(filepath.Dir(smallFS), &parent)
-	}
-	if err != nil || fs.Dev == parent.Dev || int(fs.Uid) != os.Getuid() {
-		t.Fatalf("%s is not a file system of uid %d's own (%v): run `hack/setup-host.sh test` as root, which mounts one for the suite's user uruntest (as another user, mount a small tmpfs there owned by you)", smallFS, os.Getuid(), err)
-	}
+	requireSmallFS(t)
 	dir, err := os.MkdirTemp(smallFS, "store-")
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -164,4 +157,18 @@ func TestOnAFullStoreStopKillRmRmiAndPruneFreeSpaceWhileRunPullAndLoadFail(t *te
 	require.NoError(t, os.Remove(filler))
 	e.urun(t, "pull", "-q", busyboxRef).ok(t)
 	e.urun(t, "run", "--rm", busyboxRef, "true").ok(t)
+}
+
+// requireSmallFS fails the test unless smallFS is a file system of the
+// test user's own.
+func requireSmallFS(t *testing.T) {
+	t.Helper()
+	var fs, parent unix.Stat_t
+	err := unix.Stat(smallFS, &fs)
+	if err == nil {
+		err = unix.Stat(filepath.Dir(smallFS), &parent)
+	}
+	if err != nil || fs.Dev == parent.Dev || int(fs.Uid) != os.Getuid() {
+		t.Fatalf("%s is not a file system of uid %d's own (%v): run `hack/setup-host.sh test` as root, which mounts one for the suite's user uruntest (as another user, mount a small tmpfs there owned by you)", smallFS, os.Getuid(), err)
+	}
 }

@@ -52,7 +52,11 @@ func pull(cfg *config.Config, ref string, quiet bool, tlsVerify *bool, platform 
 	if err != nil {
 		return err
 	}
-	opts := image.PullOptions{TLSVerify: tlsVerify, Platform: platform}
+	stall, err := cfg.StallTimeout()
+	if err != nil {
+		return err
+	}
+	opts := image.PullOptions{TLSVerify: tlsVerify, Platform: platform, StallTimeout: stall}
 	if !quiet && isTerminal(os.Stderr) {
 		opts.Progress = os.Stderr
 	}

@@ -29,6 +29,13 @@ const (
 	// Stall sends half of the blob, then holds the connection open until
 	// Release or until the client goes away.
 	Stall
+	// Endless announces a Content-Length of 1 TiB and sends the blob
+	// followed by zeros, without end, until the client goes away: a
+	// registry that lies about the size.
+	Endless
+	// Trickle announces the full length and sends the blob one byte a
+	// second, until the client goes away.
+	Trickle
 )
 
 func (f Fault) String() string {
@@ -41,6 +48,10 @@ func (f Fault) String() string {
 		return "short"
 	case Stall:
 		return "stall"
+	case Endless:
+		return "endless"
+	case Trickle:
+		return "trickle"
 	}
 	return fmt.Sprintf("Fault(%d)", int(f))
 }
@@ -60,6 +71,7 @@ type FaultProxy struct {
 	release chan struct{}    // closed by Release: every stall ends
 	blobRel map[string]chan struct{}
 	stalled chan string
+	sent    map[string]int64 // bytes of the body sent by Endless and Trickle, by digest
 }
 
 // StartFaultProxy listens on a free port of 127.0.0.1 and forwards to the
@@ -80,6 +92,7 @@ func StartFaultProxy(upstream string) (*FaultProxy, error) {
 		release:  make(chan struct{}),
 		blobRel:  map[string]chan struct{}{},
 		stalled:  make(chan string, 16),
+		sent:     map[string]int64{},
 	}
 	p.srv = &http.Server{Handler: p}
 	go p.srv.Serve(l)
@@ -109,6 +122,21 @@ func (p *FaultProxy) Served(digest string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.served[digest]
+}
+
+// Sent is how many body bytes the Endless and Trickle downloads of the
+// blob digest sent (to the kernel's socket buffers: the client may have
+// read less).
+func (p *FaultProxy) Sent(digest string) int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sent[digest]
+}
+
+func (p *FaultProxy) addSent(digest string, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sent[digest] += int64(n)
 }
 
 // Stalled receives a blob's digest each time a Stall download has sent
@@ -250,8 +278,60 @@ func (p *FaultProxy) serveFault(w http.ResponseWriter, r *http.Request, digest s
 			case <-r.Context().Done():
 			}
 		})
+	case Endless:
+		return p.stream(w, resp, digest, 1<<40, func(write func([]byte) error) error {
+			if err := write(body); err != nil {
+				return err
+			}
+			zeros := make([]byte, 64<<10)
+			for {
+				if err := write(zeros); err != nil {
+					return err
+				}
+			}
+		})
+	case Trickle:
+		return p.stream(w, resp, digest, len(body), func(write func([]byte) error) error {
+			for i := range body {
+				if err := write(body[i : i+1]); err != nil {
+					return err
+				}
+				select {
+				case <-time.After(time.Second):
+				case <-r.Context().Done():
+					return r.Context().Err()
+				}
+			}
+			return nil
+		})
 	}
 	return fmt.Errorf("fault proxy: unknown fault %v", f)
+}
+
+// stream answers with resp's status and headers announcing length bytes
+// and a body that send writes, each write flushed at once, until send
+// ends or a write fails (the client went away).
+func (p *FaultProxy) stream(w http.ResponseWriter, resp *http.Response, digest string, length int, send func(write func([]byte) error) error) error {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		return errors.New("fault proxy: cannot take over the connection")
+	}
+	conn, buf, err := hj.Hijack()
+	if err != nil {
+		return fmt.Errorf("fault proxy: take over the connection: %w", err)
+	}
+	defer conn.Close()
+	writeHead(buf, resp, length)
+	if err := buf.Flush(); err != nil {
+		return nil
+	}
+	send(func(b []byte) error {
+		conn.SetWriteDeadline(time.Now().Add(time.Minute))
+		n, err := conn.Write(b)
+		p.addSent(digest, n)
+		return err
+	})
+	return nil
 }
 
 // cut writes resp's status and headers announcing length bytes, then
