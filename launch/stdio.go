@@ -1,0 +1,224 @@
+package launch
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// A container run in the foreground (and `urun exec`) gets pipes for its
+// stdio, as with Docker and podman, never the caller's own descriptors:
+// with those it could reopen /proc/self/fd/1 and read or truncate the
+// file the caller's stdout is, or reach whatever else the caller's
+// descriptors lead to. urun copies between the pipes and the caller's
+// descriptors, with splice(2) where the kernel can (a pipe on one side),
+// so the data does not pass through urun's memory.
+
+// Descriptors of the caller that the relays use, by number: going
+// through os.Stdout would make them blocking for every process sharing
+// them.
+const (
+	callerStdin  = 0
+	callerStdout = 1
+	callerStderr = 2
+)
+
+// relayChunk is what one splice or read moves at most.
+const relayChunk = 1 << 20
+
+// stdioRelay copies a container's output pipes to the caller's stdout
+// and stderr, and the caller's stdin to its input pipe.
+type stdioRelay struct {
+	// stageEnds are the container's ends of the output pipes, closed once
+	// the stage holds its copies.
+	stageEnds []*os.File
+	// outputs are the read ends of the output pipes with the caller's
+	// descriptor each is copied to; copying starts with start.
+	outputs []outputPipe
+	copying sync.WaitGroup
+}
+
+type outputPipe struct {
+	r  *os.File
+	fd int
+}
+
+// newOutputRelay makes the container's stdout and stderr pipes. When the
+// caller's stdout and stderr are one file (2>&1, or one terminal), the
+// container gets one pipe for both, so that what it writes to each comes
+// out in the order it wrote it. A stream whose caller's descriptor is not
+// open is nil: the stage gets /dev/null there.
+func newOutputRelay() (stdout, stderr *os.File, r *stdioRelay, err error) {
+	r = &stdioRelay{}
+	var out, errOut *os.File
+	if isOpen(callerStdout) {
+		if out, err = r.pipeTo(callerStdout); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	switch {
+	case out != nil && sameFile(callerStdout, callerStderr):
+		errOut = out
+	case isOpen(callerStderr):
+		if errOut, err = r.pipeTo(callerStderr); err != nil {
+			r.closeAll()
+			return nil, nil, nil, err
+		}
+	}
+	return out, errOut, r, nil
+}
+
+func (r *stdioRelay) pipeTo(fd int) (*os.File, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("create the container's output pipe: %w", err)
+	}
+	r.stageEnds = append(r.stageEnds, pw)
+	r.outputs = append(r.outputs, outputPipe{r: pr, fd: fd})
+	return pw, nil
+}
+
+// start closes this process's copies of the container's ends (the stage
+// holds its own by now, or failed to start) and starts copying.
+func (r *stdioRelay) start() {
+	for _, f := range r.stageEnds {
+		f.Close()
+	}
+	r.stageEnds = nil
+	for _, o := range r.outputs {
+		r.copying.Add(1)
+		go func() {
+			defer r.copying.Done()
+			// A failed copy (the reader of the caller's pipe went away)
+			// closes the container's pipe: its next write fails with
+			// EPIPE, as it would have on the caller's own pipe.
+			relayFD(o.fd, int(o.r.Fd()), o.fd, unix.POLLOUT)
+			o.r.Close()
+		}()
+	}
+	r.outputs = nil
+}
+
+// wait returns once everything the container wrote is copied: once the
+// last holder of each output pipe is gone.
+func (r *stdioRelay) wait() {
+	r.copying.Wait()
+}
+
+func (r *stdioRelay) closeAll() {
+	for _, f := range r.stageEnds {
+		f.Close()
+	}
+	for _, o := range r.outputs {
+		o.r.Close()
+	}
+	r.stageEnds, r.outputs = nil, nil
+}
+
+// inputPipe is the container's stdin pipe, fed from the caller's stdin;
+// when that ends, the pipe's write end is closed and the container reads
+// its end. One pipe serves every start of a foreground container
+// (--restart): what one start left unread, the next one reads.
+type inputPipe struct {
+	stageEnd *os.File
+	once     sync.Once
+	w        *os.File
+}
+
+func newInputPipe() (*inputPipe, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("create the container's input pipe: %w", err)
+	}
+	return &inputPipe{stageEnd: pr, w: pw}, nil
+}
+
+// start copies the caller's stdin into the pipe, once.
+func (p *inputPipe) start() {
+	p.once.Do(func() {
+		go func() {
+			relayFD(callerStdin, callerStdin, int(p.w.Fd()), unix.POLLIN)
+			p.w.Close()
+		}()
+	})
+}
+
+// relayFD copies from src to dst until src ends or either fails. caller
+// is the one of them that belongs to the caller, which may be
+// non-blocking: on EAGAIN relayFD polls it for event.
+func relayFD(caller, src, dst int, event int16) error {
+	spliced := true
+	buf := []byte(nil)
+	for {
+		var n int
+		var err error
+		if spliced {
+			moved, serr := unix.Splice(src, nil, dst, nil, relayChunk, unix.SPLICE_F_MOVE)
+			n, err = int(moved), serr
+			if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
+				// Neither end can splice here (a terminal, a file opened
+				// with O_APPEND): copy through a buffer.
+				spliced = false
+				continue
+			}
+		} else {
+			if buf == nil {
+				buf = make([]byte, 256<<10)
+			}
+			n, err = unix.Read(src, buf)
+			if n > 0 {
+				if werr := writeAll(caller, dst, buf[:n], event); werr != nil {
+					return werr
+				}
+			}
+		}
+		switch {
+		case err == nil && n == 0:
+			return nil
+		case err == nil:
+		case errors.Is(err, unix.EINTR):
+		case errors.Is(err, unix.EAGAIN):
+			unix.Poll([]unix.PollFd{{Fd: int32(caller), Events: event}}, -1)
+		default:
+			return err
+		}
+	}
+}
+
+// writeAll writes data to dst, waiting on a non-blocking caller's
+// descriptor as relayFD does.
+func writeAll(caller, dst int, data []byte, event int16) error {
+	for len(data) > 0 {
+		n, err := unix.Write(dst, data)
+		if n > 0 {
+			data = data[n:]
+		}
+		switch {
+		case err == nil:
+		case errors.Is(err, unix.EINTR):
+		case errors.Is(err, unix.EAGAIN):
+			unix.Poll([]unix.PollFd{{Fd: int32(caller), Events: event}}, -1)
+		default:
+			return err
+		}
+	}
+	return nil
+}
+
+func isOpen(fd int) bool {
+	_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	return err == nil
+}
+
+// sameFile reports whether two descriptors lead to one file (or pipe, or
+// terminal).
+func sameFile(a, b int) bool {
+	var sa, sb unix.Stat_t
+	if unix.Fstat(a, &sa) != nil || unix.Fstat(b, &sb) != nil {
+		return false
+	}
+	return sa.Dev == sb.Dev && sa.Ino == sb.Ino
+}
