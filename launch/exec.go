@@ -53,8 +53,10 @@ func Exec(o ExecOptions) (int, error) {
 	trace.Mark("host", "container found")
 	p, output, err := startExec(o, ec, target)
 	if output != nil {
-		// Everything the process wrote is out before urun exits.
-		defer output.wait()
+		// Everything the process wrote is out before urun exits; what
+		// its children left in the container write later is not waited
+		// for.
+		defer output.drain()
 	}
 	if err != nil {
 		return 0, err

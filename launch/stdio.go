@@ -30,19 +30,23 @@ const (
 const relayChunk = 1 << 20
 
 // stdioRelay copies a container's output pipes to the caller's stdout
-// and stderr, and the caller's stdin to its input pipe.
+// and stderr.
 type stdioRelay struct {
 	// stageEnds are the container's ends of the output pipes, closed once
 	// the stage holds its copies.
 	stageEnds []*os.File
-	// outputs are the read ends of the output pipes with the caller's
-	// descriptor each is copied to; copying starts with start.
+	// outputs are the read ends of the output pipes (non-blocking) with
+	// the caller's descriptor each is copied to; copying starts with
+	// start.
 	outputs []outputPipe
 	copying sync.WaitGroup
+	// stopR reads as ended once stopW is closed (drain): the copies then
+	// end once their pipes are empty, whoever still holds them.
+	stopR, stopW *os.File
 }
 
 type outputPipe struct {
-	r  *os.File
+	r  int
 	fd int
 }
 
@@ -53,9 +57,13 @@ type outputPipe struct {
 // open is nil: the stage gets /dev/null there.
 func newOutputRelay() (stdout, stderr *os.File, r *stdioRelay, err error) {
 	r = &stdioRelay{}
+	if r.stopR, r.stopW, err = os.Pipe(); err != nil {
+		return nil, nil, nil, fmt.Errorf("create the output relay's pipe: %w", err)
+	}
 	var out, errOut *os.File
 	if isOpen(callerStdout) {
 		if out, err = r.pipeTo(callerStdout); err != nil {
+			r.closeAll()
 			return nil, nil, nil, err
 		}
 	}
@@ -72,13 +80,21 @@ func newOutputRelay() (stdout, stderr *os.File, r *stdioRelay, err error) {
 }
 
 func (r *stdioRelay) pipeTo(fd int) (*os.File, error) {
-	pr, pw, err := os.Pipe()
-	if err != nil {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
 		return nil, fmt.Errorf("create the container's output pipe: %w", err)
 	}
-	r.stageEnds = append(r.stageEnds, pw)
-	r.outputs = append(r.outputs, outputPipe{r: pr, fd: fd})
-	return pw, nil
+	// Only this process reads the pipe: non-blocking, so that a drain
+	// can stop at its end.
+	if err := unix.SetNonblock(p[0], true); err != nil {
+		unix.Close(p[0])
+		unix.Close(p[1])
+		return nil, fmt.Errorf("create the container's output pipe: %w", err)
+	}
+	w := os.NewFile(uintptr(p[1]), "container-output")
+	r.stageEnds = append(r.stageEnds, w)
+	r.outputs = append(r.outputs, outputPipe{r: p[0], fd: fd})
+	return w, nil
 }
 
 // start closes this process's copies of the container's ends (the stage
@@ -95,8 +111,8 @@ func (r *stdioRelay) start() {
 			// A failed copy (the reader of the caller's pipe went away)
 			// closes the container's pipe: its next write fails with
 			// EPIPE, as it would have on the caller's own pipe.
-			relayFD(o.fd, int(o.r.Fd()), o.fd, unix.POLLOUT)
-			o.r.Close()
+			relayOutput(o.r, o.fd, int(r.stopR.Fd()))
+			unix.Close(o.r)
 		}()
 	}
 	r.outputs = nil
@@ -106,6 +122,16 @@ func (r *stdioRelay) start() {
 // last holder of each output pipe is gone.
 func (r *stdioRelay) wait() {
 	r.copying.Wait()
+	r.stopR.Close()
+	r.stopW.Close()
+}
+
+// drain returns once what is in the pipes now is copied, even if a
+// process still holds them: the background children of an exec'd
+// command outlive it in the container.
+func (r *stdioRelay) drain() {
+	r.stopW.Close()
+	r.wait()
 }
 
 func (r *stdioRelay) closeAll() {
@@ -113,9 +139,81 @@ func (r *stdioRelay) closeAll() {
 		f.Close()
 	}
 	for _, o := range r.outputs {
-		o.r.Close()
+		unix.Close(o.r)
 	}
 	r.stageEnds, r.outputs = nil, nil
+	if r.stopR != nil {
+		r.stopR.Close()
+		r.stopW.Close()
+	}
+}
+
+// relayOutput copies the non-blocking pipe src to the caller's dst (which
+// may be non-blocking too) until every writer of src is gone, or, once
+// stop reads as ended, until src is empty.
+func relayOutput(src, dst, stop int) error {
+	spliced, stopping := true, false
+	var buf []byte
+	for {
+		var n int
+		var err error
+		if spliced {
+			moved, serr := unix.Splice(src, nil, dst, nil, relayChunk, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+			n, err = int(moved), serr
+			if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
+				// dst cannot take a splice (a terminal, a file opened
+				// with O_APPEND): copy through a buffer.
+				spliced = false
+				continue
+			}
+		} else {
+			if buf == nil {
+				buf = make([]byte, 256<<10)
+			}
+			if n, err = unix.Read(src, buf); n > 0 {
+				if werr := writeAll(dst, buf[:n]); werr != nil {
+					return werr
+				}
+			}
+		}
+		switch {
+		case err == nil && n == 0:
+			return nil
+		case err == nil, errors.Is(err, unix.EINTR):
+		case errors.Is(err, unix.EAGAIN):
+			if queued, _ := unix.IoctlGetInt(src, unix.TIOCINQ); queued > 0 {
+				// The pipe has data: dst is what is full.
+				unix.Poll([]unix.PollFd{{Fd: int32(dst), Events: unix.POLLOUT}}, -1)
+				continue
+			}
+			if stopping {
+				return nil
+			}
+			fds := []unix.PollFd{{Fd: int32(src), Events: unix.POLLIN}, {Fd: int32(stop), Events: unix.POLLIN}}
+			unix.Poll(fds, -1)
+			stopping = fds[1].Revents != 0
+		default:
+			return err
+		}
+	}
+}
+
+// writeAll writes data to dst, waiting while a non-blocking dst is full.
+func writeAll(dst int, data []byte) error {
+	for len(data) > 0 {
+		n, err := unix.Write(dst, data)
+		if n > 0 {
+			data = data[n:]
+		}
+		switch {
+		case err == nil, errors.Is(err, unix.EINTR):
+		case errors.Is(err, unix.EAGAIN):
+			unix.Poll([]unix.PollFd{{Fd: int32(dst), Events: unix.POLLOUT}}, -1)
+		default:
+			return err
+		}
+	}
+	return nil
 }
 
 // inputPipe is the container's stdin pipe, fed from the caller's stdin;
@@ -140,27 +238,24 @@ func newInputPipe() (*inputPipe, error) {
 func (p *inputPipe) start() {
 	p.once.Do(func() {
 		go func() {
-			relayFD(callerStdin, callerStdin, int(p.w.Fd()), unix.POLLIN)
+			relayInput(callerStdin, int(p.w.Fd()))
 			p.w.Close()
 		}()
 	})
 }
 
-// relayFD copies from src to dst until src ends or either fails. caller
-// is the one of them that belongs to the caller, which may be
-// non-blocking: on EAGAIN relayFD polls it for event.
-func relayFD(caller, src, dst int, event int16) error {
+// relayInput copies the caller's src (which may be non-blocking) to the
+// blocking pipe dst until src ends or either fails.
+func relayInput(src, dst int) error {
 	spliced := true
-	buf := []byte(nil)
+	var buf []byte
 	for {
 		var n int
 		var err error
 		if spliced {
-			moved, serr := unix.Splice(src, nil, dst, nil, relayChunk, unix.SPLICE_F_MOVE)
+			moved, serr := unix.Splice(src, nil, dst, nil, relayChunk, 0)
 			n, err = int(moved), serr
 			if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
-				// Neither end can splice here (a terminal, a file opened
-				// with O_APPEND): copy through a buffer.
 				spliced = false
 				continue
 			}
@@ -168,9 +263,8 @@ func relayFD(caller, src, dst int, event int16) error {
 			if buf == nil {
 				buf = make([]byte, 256<<10)
 			}
-			n, err = unix.Read(src, buf)
-			if n > 0 {
-				if werr := writeAll(caller, dst, buf[:n], event); werr != nil {
+			if n, err = unix.Read(src, buf); n > 0 {
+				if werr := writeAll(dst, buf[:n]); werr != nil {
 					return werr
 				}
 			}
@@ -178,34 +272,13 @@ func relayFD(caller, src, dst int, event int16) error {
 		switch {
 		case err == nil && n == 0:
 			return nil
-		case err == nil:
-		case errors.Is(err, unix.EINTR):
+		case err == nil, errors.Is(err, unix.EINTR):
 		case errors.Is(err, unix.EAGAIN):
-			unix.Poll([]unix.PollFd{{Fd: int32(caller), Events: event}}, -1)
+			unix.Poll([]unix.PollFd{{Fd: int32(src), Events: unix.POLLIN}}, -1)
 		default:
 			return err
 		}
 	}
-}
-
-// writeAll writes data to dst, waiting on a non-blocking caller's
-// descriptor as relayFD does.
-func writeAll(caller, dst int, data []byte, event int16) error {
-	for len(data) > 0 {
-		n, err := unix.Write(dst, data)
-		if n > 0 {
-			data = data[n:]
-		}
-		switch {
-		case err == nil:
-		case errors.Is(err, unix.EINTR):
-		case errors.Is(err, unix.EAGAIN):
-			unix.Poll([]unix.PollFd{{Fd: int32(caller), Events: event}}, -1)
-		default:
-			return err
-		}
-	}
-	return nil
 }
 
 func isOpen(fd int) bool {
