@@ -226,7 +226,7 @@ func startExec(o ExecOptions, ec inside.ExecConfig, target execTarget) (*userns.
 		// Pipes that urun relays, as for urun run (stdio.go); with -t the
 		// process gets a pty, and the pipes carry only what the stage
 		// says before.
-		if cmd.Stdout, cmd.Stderr, output, err = newOutputRelay(); err != nil {
+		if cmd.Stdout, cmd.Stderr, output, err = newOutputRelay(true); err != nil {
 			return nil, nil, err
 		}
 		if o.Interactive && !o.Terminal {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,19 +30,34 @@ const (
 // relayChunk is what one splice or read moves at most.
 const relayChunk = 1 << 20
 
+// After moving less than a pipe's default capacity, a relay pauses for
+// relayPause before it waits for more: a command that writes a page at a
+// time (busybox head, stdio's buffers) would otherwise wake urun for
+// every page, which costs more than the copy itself (a 1 GiB stdout took
+// half as long again as through the caller's descriptor). Waking once per
+// pause moves tens of pages at once; what a command writes is late by at
+// most the pause, and a pipe that fills is copied at once.
+const (
+	relayPause      = 500 * time.Microsecond
+	relayPauseBelow = 64 << 10
+)
+
 // stdioRelay copies a container's output pipes to the caller's stdout
 // and stderr.
 type stdioRelay struct {
 	// stageEnds are the container's ends of the output pipes, closed once
 	// the stage holds its copies.
 	stageEnds []*os.File
-	// outputs are the read ends of the output pipes (non-blocking) with
-	// the caller's descriptor each is copied to; copying starts with
-	// start.
+	// outputs are the read ends of the output pipes with the caller's
+	// descriptor each is copied to; copying starts with start.
 	outputs []outputPipe
 	copying sync.WaitGroup
-	// stopR reads as ended once stopW is closed (drain): the copies then
-	// end once their pipes are empty, whoever still holds them.
+	// With drainable, the read ends are non-blocking and stopR reads as
+	// ended once stopW is closed (drain): the copies then end once their
+	// pipes are empty, whoever still holds them. That costs a poll per
+	// chunk; without it, each copy is a blocking splice and ends when
+	// the last writer is gone.
+	drainable    bool
 	stopR, stopW *os.File
 }
 
@@ -54,11 +70,14 @@ type outputPipe struct {
 // caller's stdout and stderr are one file (2>&1, or one terminal), the
 // container gets one pipe for both, so that what it writes to each comes
 // out in the order it wrote it. A stream whose caller's descriptor is not
-// open is nil: the stage gets /dev/null there.
-func newOutputRelay() (stdout, stderr *os.File, r *stdioRelay, err error) {
-	r = &stdioRelay{}
-	if r.stopR, r.stopW, err = os.Pipe(); err != nil {
-		return nil, nil, nil, fmt.Errorf("create the output relay's pipe: %w", err)
+// open is nil: the stage gets /dev/null there. drainable is for
+// processes whose children may outlive them holding the pipes (exec).
+func newOutputRelay(drainable bool) (stdout, stderr *os.File, r *stdioRelay, err error) {
+	r = &stdioRelay{drainable: drainable}
+	if drainable {
+		if r.stopR, r.stopW, err = os.Pipe(); err != nil {
+			return nil, nil, nil, fmt.Errorf("create the output relay's pipe: %w", err)
+		}
 	}
 	var out, errOut *os.File
 	if isOpen(callerStdout) {
@@ -86,10 +105,12 @@ func (r *stdioRelay) pipeTo(fd int) (*os.File, error) {
 	}
 	// Only this process reads the pipe: non-blocking, so that a drain
 	// can stop at its end.
-	if err := unix.SetNonblock(p[0], true); err != nil {
-		unix.Close(p[0])
-		unix.Close(p[1])
-		return nil, fmt.Errorf("create the container's output pipe: %w", err)
+	if r.drainable {
+		if err := unix.SetNonblock(p[0], true); err != nil {
+			unix.Close(p[0])
+			unix.Close(p[1])
+			return nil, fmt.Errorf("create the container's output pipe: %w", err)
+		}
 	}
 	w := os.NewFile(uintptr(p[1]), "container-output")
 	r.stageEnds = append(r.stageEnds, w)
@@ -111,7 +132,11 @@ func (r *stdioRelay) start() {
 			// A failed copy (the reader of the caller's pipe went away)
 			// closes the container's pipe: its next write fails with
 			// EPIPE, as it would have on the caller's own pipe.
-			relayOutput(o.r, o.fd, int(r.stopR.Fd()))
+			stop := -1
+			if r.drainable {
+				stop = int(r.stopR.Fd())
+			}
+			relayOutput(o.r, o.fd, stop)
 			unix.Close(o.r)
 		}()
 	}
@@ -122,13 +147,15 @@ func (r *stdioRelay) start() {
 // last holder of each output pipe is gone.
 func (r *stdioRelay) wait() {
 	r.copying.Wait()
-	r.stopR.Close()
-	r.stopW.Close()
+	if r.drainable {
+		r.stopR.Close()
+		r.stopW.Close()
+	}
 }
 
-// drain returns once what is in the pipes now is copied, even if a
-// process still holds them: the background children of an exec'd
-// command outlive it in the container.
+// drain (drainable only) returns once what is in the pipes now is
+// copied, even if a process still holds them: the background children of
+// an exec'd command outlive it in the container.
 func (r *stdioRelay) drain() {
 	r.stopW.Close()
 	r.wait()
@@ -148,17 +175,22 @@ func (r *stdioRelay) closeAll() {
 	}
 }
 
-// relayOutput copies the non-blocking pipe src to the caller's dst (which
-// may be non-blocking too) until every writer of src is gone, or, once
-// stop reads as ended, until src is empty.
+// relayOutput copies the pipe src to the caller's dst (which may be
+// non-blocking) until every writer of src is gone. With a stop
+// descriptor, src is non-blocking and the copy also ends once stop reads
+// as ended and src is empty.
 func relayOutput(src, dst, stop int) error {
 	spliced, stopping := true, false
+	flags := unix.SPLICE_F_MOVE
+	if stop >= 0 {
+		flags |= unix.SPLICE_F_NONBLOCK
+	}
 	var buf []byte
 	for {
 		var n int
 		var err error
 		if spliced {
-			moved, serr := unix.Splice(src, nil, dst, nil, relayChunk, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+			moved, serr := unix.Splice(src, nil, dst, nil, relayChunk, flags)
 			n, err = int(moved), serr
 			if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
 				// dst cannot take a splice (a terminal, a file opened
@@ -179,10 +211,12 @@ func relayOutput(src, dst, stop int) error {
 		switch {
 		case err == nil && n == 0:
 			return nil
+		case err == nil && n < relayPauseBelow:
+			time.Sleep(relayPause)
 		case err == nil, errors.Is(err, unix.EINTR):
 		case errors.Is(err, unix.EAGAIN):
-			if queued, _ := unix.IoctlGetInt(src, unix.TIOCINQ); queued > 0 {
-				// The pipe has data: dst is what is full.
+			if stop < 0 || pipeHasData(src) {
+				// A blocking src has waited for data: dst is what is full.
 				unix.Poll([]unix.PollFd{{Fd: int32(dst), Events: unix.POLLOUT}}, -1)
 				continue
 			}
@@ -196,6 +230,11 @@ func relayOutput(src, dst, stop int) error {
 			return err
 		}
 	}
+}
+
+func pipeHasData(fd int) bool {
+	queued, err := unix.IoctlGetInt(fd, unix.TIOCINQ)
+	return err == nil && queued > 0
 }
 
 // writeAll writes data to dst, waiting while a non-blocking dst is full.

@@ -44,7 +44,7 @@ func (s *callerStreams) files() (*os.File, *os.File, *os.File) {
 			stdin = s.input.stageEnd
 		}
 	}
-	stdout, stderr, output, err := newOutputRelay()
+	stdout, stderr, output, err := newOutputRelay(false)
 	if err != nil {
 		// Out of descriptors: the container's output goes nowhere rather
 		// than to the caller's descriptors.
