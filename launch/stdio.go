@@ -212,7 +212,7 @@ func relayOutput(src, dst, stop int) error {
 		case err == nil && n == 0:
 			return nil
 		case err == nil && n < relayPauseBelow:
-			time.Sleep(relayPause)
+			pauseUnlessEnded(src)
 		case err == nil, errors.Is(err, unix.EINTR):
 		case errors.Is(err, unix.EAGAIN):
 			if stop < 0 || pipeHasData(src) {
@@ -230,6 +230,13 @@ func relayOutput(src, dst, stop int) error {
 			return err
 		}
 	}
+}
+
+// pauseUnlessEnded waits relayPause, or less if every writer of the pipe
+// is gone: the pause must not delay urun's exit.
+func pauseUnlessEnded(src int) {
+	ts := unix.NsecToTimespec(relayPause.Nanoseconds())
+	unix.Ppoll([]unix.PollFd{{Fd: int32(src), Events: 0}}, &ts, nil)
 }
 
 func pipeHasData(fd int) bool {
