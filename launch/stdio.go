@@ -30,16 +30,18 @@ const (
 // relayChunk is what one splice or read moves at most.
 const relayChunk = 1 << 20
 
-// After moving less than a pipe's default capacity, a relay pauses for
+// A relay that moved less than half its pipe's capacity pauses for
 // relayPause before it waits for more: a command that writes a page at a
-// time (busybox head, stdio's buffers) would otherwise wake urun for
-// every page, which costs more than the copy itself (a 1 GiB stdout took
-// half as long again as through the caller's descriptor). Waking once per
-// pause moves tens of pages at once; what a command writes is late by at
-// most the pause, and a pipe that fills is copied at once.
+// time (busybox head, stdio's buffers) would otherwise wake urun for every
+// page, which costs more than the copy itself (a 1 GiB stdout took half
+// as long again as through the caller's descriptor). Waking once per pause
+// moves tens of pages at once. The pipe holds outputPipeSize, so that the
+// command does not wait for room during a pause unless it writes faster
+// than outputPipeSize per pause (1 GB/s); then the relay copies without
+// pausing. What a command writes is late by at most the pause.
 const (
-	relayPause      = 500 * time.Microsecond
-	relayPauseBelow = 64 << 10
+	relayPause     = 250 * time.Microsecond
+	outputPipeSize = 256 << 10
 )
 
 // stdioRelay copies a container's output pipes to the caller's stdout
@@ -64,6 +66,8 @@ type stdioRelay struct {
 type outputPipe struct {
 	r  int
 	fd int
+	// size is the pipe's capacity.
+	size int
 }
 
 // newOutputRelay makes the container's stdout and stderr pipes. When the
@@ -112,9 +116,14 @@ func (r *stdioRelay) pipeTo(fd int) (*os.File, error) {
 			return nil, fmt.Errorf("create the container's output pipe: %w", err)
 		}
 	}
+	// A user past fs.pipe-user-pages-soft keeps the default size.
+	size, err := unix.FcntlInt(uintptr(p[0]), unix.F_SETPIPE_SZ, outputPipeSize)
+	if err != nil {
+		size, _ = unix.FcntlInt(uintptr(p[0]), unix.F_GETPIPE_SZ, 0)
+	}
 	w := os.NewFile(uintptr(p[1]), "container-output")
 	r.stageEnds = append(r.stageEnds, w)
-	r.outputs = append(r.outputs, outputPipe{r: p[0], fd: fd})
+	r.outputs = append(r.outputs, outputPipe{r: p[0], fd: fd, size: size})
 	return w, nil
 }
 
@@ -136,7 +145,7 @@ func (r *stdioRelay) start() {
 			if r.drainable {
 				stop = int(r.stopR.Fd())
 			}
-			relayOutput(o.r, o.fd, stop)
+			relayOutput(o.r, o.fd, stop, o.size/2)
 			unix.Close(o.r)
 		}()
 	}
@@ -178,8 +187,9 @@ func (r *stdioRelay) closeAll() {
 // relayOutput copies the pipe src to the caller's dst (which may be
 // non-blocking) until every writer of src is gone. With a stop
 // descriptor, src is non-blocking and the copy also ends once stop reads
-// as ended and src is empty.
-func relayOutput(src, dst, stop int) error {
+// as ended and src is empty. After moving less than pauseBelow it pauses
+// (relayPause).
+func relayOutput(src, dst, stop, pauseBelow int) error {
 	spliced, stopping := true, false
 	flags := unix.SPLICE_F_MOVE
 	if stop >= 0 {
@@ -211,7 +221,7 @@ func relayOutput(src, dst, stop int) error {
 		switch {
 		case err == nil && n == 0:
 			return nil
-		case err == nil && n < relayPauseBelow:
+		case err == nil && n < pauseBelow:
 			pauseUnlessEnded(src)
 		case err == nil, errors.Is(err, unix.EINTR):
 		case errors.Is(err, unix.EAGAIN):

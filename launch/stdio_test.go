@@ -99,7 +99,7 @@ func TestRelayOutputCopiesWholeToEveryKindOfDestination(t *testing.T) {
 			if c.name == "a non-blocking pipe read slowly" {
 				require.NoError(t, unix.SetNonblock(dstFD, true))
 			}
-			require.NoError(t, relayOutput(src, dstFD, stop))
+			require.NoError(t, relayOutput(src, dstFD, stop, 32<<10))
 			unix.Close(dstFD)
 			dst.Close()
 			assert.True(t, bytes.Equal(data, read()), "the destination holds the %d bytes written", len(data))
@@ -124,7 +124,7 @@ func TestDrainReturnsWhileAWriterStillHoldsThePipe(t *testing.T) {
 	r.copying.Add(1)
 	go func() {
 		defer r.copying.Done()
-		relayOutput(p[0], int(out.Fd()), int(r.stopR.Fd()))
+		relayOutput(p[0], int(out.Fd()), int(r.stopR.Fd()), 32<<10)
 		unix.Close(p[0])
 	}()
 	_, err = held.Write([]byte("written before the end\n"))
