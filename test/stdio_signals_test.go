@@ -27,7 +27,7 @@ import (
 // network helpers away.
 
 // `timeout 20 urun run -p …` (or kill -TERM -- -PGID, or ^C on a
-// terminal without -t) sends SIGTERM to urun's whole process group. urun
+// terminal without -t) sends a signal to urun's whole process group. urun
 // passes it on to the container; the container handles it and keeps
 // serving on its published port until it ends, and then nothing of it is
 // left.
@@ -37,10 +37,13 @@ func TestSIGTERMToTheCallersProcessGroupKeepsThePublishedPortServing(t *testing.
 		name    string
 		network []string
 		needs   string // a program the mode needs
+		signal  syscall.Signal
 	}{
-		{"default network and port driver", nil, ""},
-		{"slirp4netns publishing the port", []string{"--network", "slirp4netns:port_handler=slirp4netns"}, ""},
-		{"pasta", []string{"--network", "pasta"}, "pasta"},
+		{"SIGTERM as timeout sends it, default network and port driver", nil, "", syscall.SIGTERM},
+		{"SIGTERM, slirp4netns publishing the port", []string{"--network", "slirp4netns:port_handler=slirp4netns"}, "", syscall.SIGTERM},
+		{"SIGTERM, pasta", []string{"--network", "pasta"}, "pasta", syscall.SIGTERM},
+		{"SIGINT as ctrl-c sends it", nil, "", syscall.SIGINT},
+		{"SIGUSR1 sent with kill -- -PGID", nil, "", syscall.SIGUSR1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.needs != "" {
@@ -49,22 +52,25 @@ func TestSIGTERMToTheCallersProcessGroupKeepsThePublishedPortServing(t *testing.
 				}
 			}
 			token := "still-serving-" + strconv.Itoa(os.Getpid())
+			name := strings.TrimPrefix(unix.SignalName(c.signal), "SIG")
 			// The trap is the container's handler: it says it got the
 			// signal, then serves on until its stdin ends.
 			script := fmt.Sprintf(`set -e
-mkdir -p /www && echo %s > /www/index.html
+mkdir -p /www && echo %[1]s > /www/index.html
 httpd -p 80 -h /www
-trap 'echo "got TERM"; cat >/dev/null; echo bye; exit 7' TERM
+trap 'echo "got %[2]s"; cat >/dev/null; echo bye; exit 7' %[2]s
 echo "ready $(hostname)"
-while :; do sleep 0.1; done`, token)
+while :; do sleep 0.1; done`, token, name)
 			flags := append(append([]string{}, c.network...), "-p", "127.0.0.1::80")
 			r := startContainer(t, e, flags, 1, busyboxRef, "sh", "-c", script)
 			url := "http://" + r.published()[0].addr() + "/index.html"
-			require.Equal(t, token+"\n", httpGet(t, url), "the port serves before the signal")
+			if !assert.Equal(t, token+"\n", httpGet(t, url), "the port serves before the signal") {
+				t.Fatalf("urun: %s", r.describe())
+			}
 
 			// As timeout(1) does: the signal goes to urun's process group.
-			require.NoError(t, syscall.Kill(-r.cmd.Process.Pid, syscall.SIGTERM))
-			require.Eventually(t, func() bool { return strings.Contains(r.stdout.String(), "got TERM") }, 20*time.Second, 20*time.Millisecond,
+			require.NoError(t, syscall.Kill(-r.cmd.Process.Pid, c.signal))
+			require.Eventually(t, func() bool { return strings.Contains(r.stdout.String(), "got "+name) }, 20*time.Second, 20*time.Millisecond,
 				"the container's handler ran: %s", r.describe())
 			for i := 0; i < 3; i++ {
 				time.Sleep(300 * time.Millisecond)
@@ -76,7 +82,7 @@ while :; do sleep 0.1; done`, token)
 			default:
 			}
 			assert.Equal(t, 7, r.stop(t), "urun exits with the container's code once the handler ends it")
-			assert.Equal(t, 1, strings.Count(r.stdout.String(), "got TERM"), "the container heard the signal once, from urun: %s", r.stdout.String())
+			assert.Equal(t, 1, strings.Count(r.stdout.String(), "got "+name), "the container heard the signal once, from urun: %s", r.stdout.String())
 			assert.Contains(t, r.stdout.String(), "bye\n")
 		})
 	}
