@@ -37,7 +37,8 @@
 # 1), BENCH_PULL_TRACE_RUNS (5), BENCH_PULL=0 (skip the pull),
 # BENCH_ONLY=pull (only the pull), BENCH_LOGS_MB (1024: the log's size)
 # and BENCH_LOGS_RUNS (10) for `urun logs --tail 3`, BENCH_LOGS=0 (skip
-# it), BENCH_ONLY=logs (only it).
+# it), BENCH_ONLY=logs (only it), BENCH_STDOUT_RUNS (5 runs of each
+# 1 GiB stdout), BENCH_STDOUT=0 (skip it), BENCH_ONLY=stdout (only it).
 #
 # The pull: urun-testbed also pushes test/big:latest (testbed.BuildBig: the
 # busybox fixture plus four generated layers, the same bytes every time:
@@ -60,6 +61,8 @@ PULL=${BENCH_PULL:-1}
 PULL_RUNS=${BENCH_PULL_RUNS:-10}
 PULL_WARMUP=${BENCH_PULL_WARMUP:-1}
 PULL_TRACE_RUNS=${BENCH_PULL_TRACE_RUNS:-5}
+STDOUT=${BENCH_STDOUT:-1}
+STDOUT_RUNS=${BENCH_STDOUT_RUNS:-5}
 ONLY=${BENCH_ONLY:-}
 LOGS=${BENCH_LOGS:-1}
 LOGS_MB=${BENCH_LOGS_MB:-1024}
@@ -83,6 +86,9 @@ TARGET_C2H_GBITS=8
 TARGET_H2C_GBITS=10
 # The pull's target: podman's median at least this many times urun's.
 TARGET_PULL_VS_PODMAN=1.5
+# 1 GiB of a container's stdout through urun's pipes: at most this many
+# times as long as through bwrap, which passes its own descriptor on.
+TARGET_STDOUT_VS_DIRECT=1.5
 # What the default confinement (seccomp, capabilities, masked paths,
 # no_new_privs) may add to a start: "urun --network none" against
 # "urun unconfined".
@@ -136,7 +142,8 @@ prepare_and_run() {
 		"BENCH_NET_RUNS=$NET_RUNS" "BENCH_NET_SECONDS=$NET_SECONDS" "BENCH_NET=$NET"
 		"BENCH_PULL=$PULL" "BENCH_PULL_RUNS=$PULL_RUNS" "BENCH_PULL_WARMUP=$PULL_WARMUP"
 		"BENCH_PULL_TRACE_RUNS=$PULL_TRACE_RUNS" "BENCH_ONLY=$ONLY"
-		"BENCH_LOGS=$LOGS" "BENCH_LOGS_MB=$LOGS_MB" "BENCH_LOGS_RUNS=$LOGS_RUNS")
+		"BENCH_LOGS=$LOGS" "BENCH_LOGS_MB=$LOGS_MB" "BENCH_LOGS_RUNS=$LOGS_RUNS"
+		"BENCH_STDOUT=$STDOUT" "BENCH_STDOUT_RUNS=$STDOUT_RUNS")
 	local rc=0
 	if [ "$(id -u)" = 0 ]; then
 		(cd "$work" && runuser -u "$user" -- "${envs[@]}" bash "$work/bench.sh" --measure "$work" </dev/null) || rc=$?
@@ -195,6 +202,11 @@ measure() {
 		log "measurements took $((SECONDS - started)) s"
 		return 0
 	fi
+	if [ "$ONLY" = stdout ]; then
+		measure_stdout
+		log "measurements took $((SECONDS - started)) s"
+		return 0
+	fi
 
 	log "pull and check each command once"
 	"$bin/urun" pull -q "$image" >/dev/null || die "urun pull $image failed"
@@ -226,6 +238,11 @@ measure() {
 	settle_podman
 	print_trace
 	measure_exec
+	if [ "$STDOUT" = 0 ]; then
+		log "stdout: skipped (BENCH_STDOUT=0)"
+	else
+		measure_stdout
+	fi
 	if [ "$NET" = 0 ]; then
 		log "network throughput: skipped (BENCH_NET=0)"
 	else
@@ -943,6 +960,37 @@ pull_wipe_script() {
 
 # mb BYTES: megabytes, one decimal.
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }'; }
+
+# measure_stdout: what it costs that a container run in the foreground
+# writes to a pipe that urun relays (splice(2) to urun's own stdout,
+# launch/stdio.go) rather than to the caller's descriptor itself. hyperfine
+# times 1 GiB of `head -c` to /dev/null and to a file, through urun and
+# through bwrap on the same root file system, which passes its stdout on
+# as urun did before. Both include their start (urun's some 10 ms more).
+measure_stdout() {
+	local size=1073741824 target row urun_ms bwrap_ms
+	local urun_cmd="$bin/urun run --rm --network none $image head -c $size /dev/zero"
+	local bwrap_cmd
+	bwrap_cmd="$(command -v bwrap) --unshare-all --die-with-parent --bind $rootfs / --proc /proc --dev /dev /bin/head -c $size /dev/zero"
+	log "stdout: 1 GiB written by the container (head -c $size /dev/zero), $STDOUT_RUNS runs of each after 1 warm-up run"
+	"$bin/urun" pull -q "$image" >/dev/null || die "urun pull $image failed"
+	local rows=()
+	for target in /dev/null "$tmp/stdout.bin"; do
+		hyperfine -N --warmup 1 --runs "$STDOUT_RUNS" --time-unit millisecond --output "$target" \
+			--export-json "$tmp/hyperfine-stdout.json" -n urun "$urun_cmd" -n bwrap "$bwrap_cmd" </dev/null ||
+			die "hyperfine failed on the stdout benchmark"
+		rm -f "$tmp/stdout.bin"
+		urun_ms=$(median_of urun "$tmp/hyperfine-stdout.json")
+		bwrap_ms=$(median_of bwrap "$tmp/hyperfine-stdout.json")
+		row=$(ratio "$urun_ms" "$bwrap_ms")
+		rows+=("$(printf '  %-18s urun %8.1f ms (%5.2f GB/s)   bwrap %8.1f ms (%5.2f GB/s)   urun/bwrap %sx (target <= %sx: %s)' \
+			"${target/#$tmp\//a file }" "$urun_ms" "$(awk -v s=$size -v m="$urun_ms" 'BEGIN { print s / m / 1e6 }')" \
+			"$bwrap_ms" "$(awk -v s=$size -v m="$bwrap_ms" 'BEGIN { print s / m / 1e6 }')" \
+			"$row" "$TARGET_STDOUT_VS_DIRECT" "$(verdict "$row" '<=' "$TARGET_STDOUT_VS_DIRECT")")")
+	done
+	log "stdout: 1 GiB, median of $STDOUT_RUNS runs; urun relays a pipe, bwrap passes its descriptor on"
+	printf '%s\n' "${rows[@]}"
+}
 
 measure_pull() {
 	log "pull: $big_layers layers, $(mb "${big_compressed:-0}") MB compressed, $(mb "${big_unpacked:-0}") MB of generated files; cold store every run"

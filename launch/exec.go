@@ -51,7 +51,13 @@ func Exec(o ExecOptions) (int, error) {
 		return 0, err
 	}
 	trace.Mark("host", "container found")
-	p, err := startExec(o, ec, target)
+	p, output, err := startExec(o, ec, target)
+	if output != nil {
+		// Everything the process wrote is out before urun exits; what
+		// its children left in the container write later is not waited
+		// for.
+		defer output.drain()
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -197,14 +203,14 @@ func readProcess(path string) (execProcess, string, error) {
 // that a key the caller's terminal turns into a signal reaches the
 // process once, through urun; detached, in a session of its own with no
 // stdio.
-func startExec(o ExecOptions, ec inside.ExecConfig, target execTarget) (*userns.Process, error) {
+func startExec(o ExecOptions, ec inside.ExecConfig, target execTarget) (*userns.Process, *stdioRelay, error) {
 	data, err := json.Marshal(ec)
 	if err != nil {
-		return nil, fmt.Errorf("encode the exec configuration: %w", err)
+		return nil, nil, fmt.Errorf("encode the exec configuration: %w", err)
 	}
 	self, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("find urun's own binary: %w", err)
+		return nil, nil, fmt.Errorf("find urun's own binary: %w", err)
 	}
 	cmd := exec.Command(self)
 	cmd.Args = []string{inside.ExecStageName}
@@ -213,16 +219,29 @@ func startExec(o ExecOptions, ec inside.ExecConfig, target execTarget) (*userns.
 		cmd.Env = append(cmd.Env, trace.Env+"=1")
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	switch {
-	case o.Detach:
+	var output *stdioRelay
+	if o.Detach {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	case o.Terminal:
-		cmd.Stderr = os.Stderr
-	default:
-		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-		if o.Interactive {
-			cmd.Stdin = os.Stdin
+	} else {
+		// Pipes that urun relays, as for urun run (stdio.go); with -t the
+		// process gets a pty, and the pipes carry only what the stage
+		// says before.
+		if cmd.Stdout, cmd.Stderr, output, err = newOutputRelay(true); err != nil {
+			return nil, nil, err
 		}
+		if o.Interactive && !o.Terminal {
+			input, err := newInputPipe()
+			if err != nil {
+				output.closeAll()
+				return nil, nil, err
+			}
+			cmd.Stdin = input.stageEnd
+			defer func() {
+				input.stageEnd.Close()
+				input.start()
+			}()
+		}
+		defer output.start()
 	}
 	// The exec'd process starts in the container's cgroup, under its
 	// limits: started right there where urun may put it there
@@ -241,17 +260,17 @@ func startExec(o ExecOptions, ec inside.ExecConfig, target execTarget) (*userns.
 	}
 	p, err := userns.Start(cmd, opts)
 	if err != nil {
-		return nil, err
+		return nil, output, err
 	}
 	if unit != nil {
 		if err := unit.Attach(p.Cmd.Process.Pid); err != nil {
 			p.Abort()
-			return nil, fmt.Errorf("put the process into container %s's cgroup, under its limits: %w", o.Container, err)
+			return nil, output, fmt.Errorf("put the process into container %s's cgroup, under its limits: %w", o.Container, err)
 		}
 		trace.Mark("host", "moved into the container's cgroup by systemd")
 	}
 	if err := p.Continue(); err != nil {
-		return nil, err
+		return nil, output, err
 	}
-	return p, nil
+	return p, output, nil
 }

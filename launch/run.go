@@ -147,6 +147,9 @@ func Run(o Options) (int, error) {
 func (c *container) runOnce(io streams, started func(error)) (int, error) {
 	fail := func(err error) (int, error) {
 		c.abandon(err)
+		// The stage is gone: what it wrote before it failed is out once
+		// the pipes are drained.
+		io.wait()
 		if started != nil {
 			started(err)
 		}

@@ -21,21 +21,47 @@ type streams interface {
 	wait()
 }
 
-// callerStreams pass the caller's stdio through, or relay a terminal.
+// callerStreams relay the caller's stdio through pipes (stdio.go), or
+// a terminal.
 type callerStreams struct {
 	interactive, tty bool
 	relay            *relay
+	// input is the container's stdin pipe (-i without -t), output this
+	// start's output pipes.
+	input  *inputPipe
+	output *stdioRelay
 }
 
 func (s *callerStreams) files() (*os.File, *os.File, *os.File) {
 	var stdin *os.File
 	if s.interactive && !s.tty {
-		stdin = os.Stdin
+		if s.input == nil {
+			// Without a pipe the container reads /dev/null, not the
+			// caller's stdin.
+			s.input, _ = newInputPipe()
+		}
+		if s.input != nil {
+			stdin = s.input.stageEnd
+		}
 	}
-	return stdin, os.Stdout, os.Stderr
+	stdout, stderr, output, err := newOutputRelay(false)
+	if err != nil {
+		// Out of descriptors: the container's output goes nowhere rather
+		// than to the caller's descriptors.
+		return stdin, nil, nil
+	}
+	s.output = output
+	return stdin, stdout, stderr
 }
 
-func (s *callerStreams) spawned() {}
+func (s *callerStreams) spawned() {
+	if s.output != nil {
+		s.output.start()
+	}
+	if s.input != nil {
+		s.input.start()
+	}
+}
 
 func (s *callerStreams) terminal(master *os.File) {
 	s.relay = startRelay(master, s.interactive)
@@ -45,6 +71,10 @@ func (s *callerStreams) wait() {
 	if s.relay != nil {
 		s.relay.wait()
 		s.relay = nil
+	}
+	if s.output != nil {
+		s.output.wait()
+		s.output = nil
 	}
 }
 

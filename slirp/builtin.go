@@ -129,7 +129,7 @@ func (b *builtinPorts) stop() error {
 // RunPortChild is the port child's main: in the container's user and
 // network namespaces, it runs rootlesskit's builtin child driver, which
 // connects to the container's ports for the parent in urun, until it is
-// killed or gets SIGTERM. It returns the exit code.
+// killed. It returns the exit code.
 func RunPortChild() int {
 	raw := os.Getenv(PortChildEnvVar)
 	os.Unsetenv(PortChildEnvVar)
@@ -138,18 +138,13 @@ func RunPortChild() int {
 		fmt.Fprintf(os.Stderr, "urun: port child: bad %s %q\n", PortChildEnvVar, raw)
 		return 125
 	}
-	// ^C at the terminal goes to urun's whole process group, this child
-	// included; urun forwards it to the container, and the container's
-	// published ports must keep working while it handles it. The child
-	// dies with the namespace stage.
-	signal.Ignore(unix.SIGINT, unix.SIGQUIT, unix.SIGHUP)
+	// The child is in the container's session, not the caller's process
+	// group; still, no signal meant for the container may end it (the
+	// container's published ports must keep working while it handles
+	// one): it ends with the namespace stage, which kills it once the
+	// container ended.
+	signal.Ignore(unix.SIGINT, unix.SIGQUIT, unix.SIGHUP, unix.SIGTERM)
 	quit := make(chan struct{})
-	term := make(chan os.Signal, 1)
-	signal.Notify(term, unix.SIGTERM)
-	go func() {
-		<-term
-		close(quit)
-	}()
 	if err := builtin.NewChildDriver(os.Stderr).RunChildDriver(o, quit, ""); err != nil {
 		fmt.Fprintf(os.Stderr, "urun: port child: %s\n", strings.TrimSpace(err.Error()))
 		return 125

@@ -83,7 +83,10 @@ func checkDevice(src, perms string) error {
 // UserDevices are --privileged's devices: every device node at the top
 // of the host's /dev (and /dev/net/tun) that you can read and write,
 // besides the default ones and the terminals, which are the container's
-// own.
+// own. Only the nodes themselves count: /dev/stdout, /dev/fd and the like
+// are symlinks that lead, through the caller's own descriptors, to
+// whatever its stdio is (a device too, when it is /dev/null or a
+// terminal), and the container has its own links of those names.
 func UserDevices() []specs.Mount {
 	var out []specs.Mount
 	entries, _ := os.ReadDir("/dev")
@@ -96,10 +99,20 @@ func UserDevices() []specs.Mount {
 		if slices.Contains(defaultDeviceNames, name) || name == "console" || name == "ptmx" || strings.HasPrefix(name, "tty") {
 			continue
 		}
-		if checkDevice(src, "rw") != nil {
+		if !isDeviceNode(src) || checkDevice(src, "rw") != nil {
 			continue
 		}
 		out = append(out, specs.Mount{Destination: src, Type: "bind", Source: src, Options: []string{"bind", "nosuid", "noexec"}})
 	}
 	return out
+}
+
+// isDeviceNode reports whether path itself, not what a symlink there
+// leads to, is a character or block device.
+func isDeviceNode(path string) bool {
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		return false
+	}
+	return st.Mode&unix.S_IFMT == unix.S_IFCHR || st.Mode&unix.S_IFMT == unix.S_IFBLK
 }

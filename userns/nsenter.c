@@ -398,6 +398,15 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 		return;
 	}
 
+	// The container and urun's helpers for it (this monitor, the port
+	// child) get a session of their own. A signal sent to the caller's
+	// process group (a terminal's ^C without -t, `timeout`, kill -- -PGID)
+	// then reaches urun alone, which passes it on to the container as
+	// Docker's sig-proxy does: the helpers live as long as the container,
+	// not as long as the caller's group, and the container hears it once.
+	if (setsid() < 0)
+		fail("start a session for the container");
+
 	// The mount namespace is init's alone: pivot_root must not move the
 	// monitor's root, which keeps the host's view of the store. The PID
 	// namespace comes after the port child, which must not be in it: init's
