@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -157,6 +158,9 @@ func TestRelayInputEndsWithItsSource(t *testing.T) {
 	}()
 	go func() {
 		relayInput(int(srcR.Fd()), int(dstW.Fd()))
+		// Else the collector may close srcR, which nothing else uses,
+		// while the relay reads it.
+		runtime.KeepAlive(srcR)
 		dstW.Close()
 	}()
 	got, err := io.ReadAll(dstR)
