@@ -75,7 +75,7 @@ func TestBadLimitValuesNameTheFlag(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{[]string{"--cpus", "lots"}, "--cpus lots: give a positive number of CPUs"},
+		{[]string{"--cpus", "lots"}, `invalid argument "lots" for "--cpus" flag: give a positive number of CPUs`}, // Docker's form for a typed flag
 		{[]string{"-m", "1k"}, "--memory 1k: the smallest memory limit is 6MB"},
 		{[]string{"--cgroup-manager", "cgmanager"}, "--cgroup-manager cgmanager: want systemd, cgroupfs or none"},
 		{[]string{"--cgroupns", "shared"}, "--cgroupns shared: want private or host"},
