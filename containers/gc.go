@@ -101,7 +101,7 @@ func reapAbandoned(cfg *config.Config, names []string) {
 		found := false
 		for _, parent := range []string{cfg.TransientDir(), cfg.ContainersDir()} {
 			if layer := layerOf(parent, name); layer != "" {
-				if _, err := ReadState(layer); errors.Is(err, os.ErrNotExist) {
+				if _, err := ReadState(layer); errors.Is(err, os.ErrNotExist) && !LayerHeld(layer) {
 					layers = append(layers, layer)
 					found = true
 				}

@@ -26,6 +26,10 @@ type Container struct {
 	Running bool
 	// Started: its command has started (its init's pid is recorded).
 	Started bool
+	// RunStateLost: it runs, but the run state its urun holds is gone (a
+	// reboot, or the end of the login session, removed the run root while
+	// it ran): its urun still holds its writable layer (HoldLayer).
+	RunStateLost bool
 }
 
 // ErrNotFound is returned by Find when no container matches.
@@ -63,6 +67,11 @@ func List(cfg *config.Config) ([]Container, error) {
 		if c.Running {
 			_, err := os.Stat(filepath.Join(dir, InitPIDFile))
 			c.Started = err == nil
+		} else if st.Status == StatusRunning || st.Status == StatusRestarting {
+			// Its run state was restored from the copy beside its layer:
+			// the one it ran with is gone, but it may run still.
+			c.RunStateLost = LayerHeld(LayerDir(cfg, st))
+			c.Running, c.Started = c.RunStateLost, c.RunStateLost
 		}
 		list = append(list, c)
 	}

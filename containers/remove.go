@@ -31,6 +31,33 @@ func (e *RunningError) Error() string {
 	return fmt.Sprintf("cannot remove running container %s: stop it first or use -f", e.Ref)
 }
 
+// RunStateLostError refuses to start or remove a container that runs
+// though the run state its urun holds is gone (see HoldLayer): urun can
+// neither reach it through its run state nor start a second copy.
+type RunStateLostError struct {
+	Ref, Holder string
+}
+
+func (e *RunStateLostError) Error() string {
+	return fmt.Sprintf("container %s still runs, but the run state its urun keeps was removed while it ran (a reboot, or the end of your login session, removes $XDG_RUNTIME_DIR): urun cannot reach it; end %s, the urun that runs it, with kill, then try again", e.Ref, e.Holder)
+}
+
+// CheckRunStateKept returns a RunStateLostError if the container of
+// record st runs under a urun whose run state is gone. The caller holds
+// the container's run state lock.
+func CheckRunStateKept(cfg *config.Config, st State, ref string) error {
+	layer := LayerDir(cfg, st)
+	if !LayerHeld(layer) {
+		return nil
+	}
+	holder := "the process"
+	if f, err := os.Open(layer); err == nil {
+		holder = lockwait.Holders(f)
+		f.Close()
+	}
+	return &RunStateLostError{Ref: ref, Holder: holder}
+}
+
 // Remove deletes container c (which the user called ref): its writable
 // layer, from inside a user namespace, then its run state. A running one
 // is refused unless force; then it is stopped with SIGKILL first.
@@ -62,6 +89,9 @@ func Remove(cfg *config.Config, c Container, ref string, force bool) error {
 		return nil
 	}
 	layer := LayerDir(cfg, c.State)
+	if err := CheckRunStateKept(cfg, c.State, ref); err != nil {
+		return err
+	}
 	if err := dropRecords(cfg, c, layer); err != nil {
 		return fmt.Errorf("remove container %s: %w", ref, err)
 	}
@@ -151,9 +181,10 @@ func Prune(cfg *config.Config) (Pruned, error) {
 	for _, parent := range []string{cfg.ContainersDir(), cfg.TransientDir()} {
 		entries, _ := os.ReadDir(parent)
 		for _, e := range entries {
-			if _, err := os.Lstat(cfg.ContainerStateDir(e.Name())); validID(e.Name()) && errors.Is(err, os.ErrNotExist) {
+			layer := filepath.Join(parent, e.Name())
+			if _, err := os.Lstat(cfg.ContainerStateDir(e.Name())); validID(e.Name()) && errors.Is(err, os.ErrNotExist) && !LayerHeld(layer) {
 				orphans = append(orphans, e.Name())
-				dirs = append(dirs, filepath.Join(parent, e.Name()))
+				dirs = append(dirs, layer)
 			}
 		}
 	}

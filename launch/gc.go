@@ -44,7 +44,11 @@ func orphanedTransientLayers(cfg *config.Config) []string {
 		case !errors.Is(err, os.ErrNotExist):
 			continue
 		}
-		orphans = append(orphans, filepath.Join(cfg.TransientDir(), e.Name()))
+		layer := filepath.Join(cfg.TransientDir(), e.Name())
+		if containers.LayerHeld(layer) {
+			continue // it runs, though its run state is gone (see containers.HoldLayer)
+		}
+		orphans = append(orphans, layer)
 	}
 	return orphans
 }

@@ -156,10 +156,11 @@ func loadContainer(cfg *config.Config, id string, lock *os.File) (*container, er
 	if err != nil {
 		return nil, fmt.Errorf("the container's image %s (%s): %w", st.Image, st.ImageID, err)
 	}
+	layerDir := containers.LayerDir(cfg, st)
 	return &container{
-		cfg: cfg, id: st.ID, stateDir: stateDir, layerDir: containers.LayerDir(cfg, st),
+		cfg: cfg, id: st.ID, stateDir: stateDir, layerDir: layerDir,
 		image: img, settings: settings, spec: settings.Spec, state: st, stderr: io.Discard,
-		registered: true, lock: lock,
+		registered: true, lock: lock, layerLock: containers.HoldLayer(layerDir),
 	}, nil
 }
 

@@ -136,6 +136,7 @@ func (c *container) register(status string) error {
 	c.state.Status = status
 	if status == containers.StatusRunning {
 		c.state.StartedAt = time.Now().UTC()
+		c.layerLock = containers.HoldLayer(c.layerDir)
 	}
 	err := containers.Register(c.cfg, c.stateDir, &c.state)
 	// From here rmi sees the container's use of its image.

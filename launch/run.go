@@ -214,6 +214,10 @@ type container struct {
 	ownsStateDir bool
 	// lock is held on stateDir while this urun lives.
 	lock *os.File
+	// layerLock is held on layerDir while this urun runs the container,
+	// which outlives a run state that is removed meanwhile (see
+	// containers.HoldLayer). It ends with the process.
+	layerLock *os.File
 	// imageUse is Options.ImageUse until the record is written.
 	imageUse io.Closer
 	// net is the container's network when it has its own connected one.

@@ -407,6 +407,22 @@ func rotated(path string, f *os.File) bool {
 	return a.Ino != b.Ino || a.Dev != b.Dev
 }
 
+// ParseTail reads --tail as Docker does: "all" (or any negative number,
+// as Docker's API takes it) for every line, else a number of lines.
+func ParseTail(s string) (int, error) {
+	if s == "all" {
+		return -1, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("--tail %q: want a number of lines or \"all\"", s)
+	}
+	if n < 0 {
+		return -1, nil
+	}
+	return n, nil
+}
+
 // ParseTime reads --since and --until: an RFC 3339 time, a Unix time
 // (seconds, with an optional fraction) or a duration before now; "" is
 // no bound.

@@ -183,6 +183,10 @@ func startContainer(cfg *config.Config, c containers.Container, ref string, atta
 	if err != nil {
 		return 0, fmt.Errorf("lock container %s: %w", ref, err)
 	}
+	if err := containers.CheckRunStateKept(cfg, c.State, ref); err != nil {
+		lock.Close()
+		return 0, err
+	}
 	if _, err := containers.Update(cfg, c.Dir, func(st *containers.State) error {
 		st.StoppedByUser, st.RestartCount, st.Detached = false, 0, true
 		return nil

@@ -14,7 +14,7 @@ import (
 
 func newLogsCommand(g *globals) *cobra.Command {
 	var o logs.ReadOptions
-	var since, until string
+	var since, until, tail string
 	cmd := &cobra.Command{
 		Use:   "logs [OPTIONS] CONTAINER",
 		Short: "Show a detached container's output",
@@ -28,6 +28,9 @@ RFC 3339 times (2026-12-02T10:00:00Z), Unix times or durations before now
 		RunE: func(cmd *cobra.Command, args []string) error {
 			now := time.Now()
 			var err error
+			if o.Tail, err = logs.ParseTail(tail); err != nil {
+				return err
+			}
 			if o.Since, err = logs.ParseTime(since, now); err != nil {
 				return err
 			}
@@ -51,6 +54,6 @@ RFC 3339 times (2026-12-02T10:00:00Z), Unix times or durations before now
 	fl.StringVar(&since, "since", "", "show output since a time or a duration before now")
 	fl.StringVar(&until, "until", "", "show output before a time or a duration before now")
 	fl.BoolVarP(&o.Timestamps, "timestamps", "t", false, "show each line's time")
-	fl.IntVarP(&o.Tail, "tail", "n", -1, "show only the last N lines (-1: all)")
+	fl.StringVarP(&tail, "tail", "n", "all", "show only the last N lines (all: every line)")
 	return cmd
 }
