@@ -43,13 +43,5 @@ func HoldLayer(layer string) *os.File {
 }
 
 // LayerHeld reports whether a urun holds the lock on the writable layer
-// directory layer, so that its container runs. It tries a shared lock, so
-// that two urun commands looking never see each other as a holder.
-func LayerHeld(layer string) bool {
-	f, err := os.OpenFile(layer, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	return errors.Is(unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB), unix.EWOULDBLOCK)
-}
+// directory layer, so that its container runs (see locked).
+func LayerHeld(layer string) bool { return locked(layer) }
