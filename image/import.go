@@ -92,9 +92,11 @@ func Import(ctx context.Context, store storage.Store, opts ImportOptions) (*loca
 	if err != nil {
 		return nil, err
 	}
-	if err := copyIntoStore(ctx, store, src, dst, opts.Progress); err != nil {
+	done, err := copyIntoStore(ctx, store, src, dst, opts.Progress)
+	if err != nil {
 		return nil, fmt.Errorf("import: store the image: %w", err)
 	}
+	defer done()
 	img, err := istorage.Transport.GetStoreImage(store, dst)
 	if err != nil {
 		return nil, fmt.Errorf("import: find the stored image: %w", err)

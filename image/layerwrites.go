@@ -12,6 +12,8 @@ import (
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
 	"go.podman.io/storage/pkg/lockfile"
+
+	"github.com/urun/urun/image/local"
 )
 
 // LayerWrites covers one command that adds layers to the store (pull,
@@ -139,7 +141,35 @@ func SweepOrphanLayers(store storage.Store) error {
 		return nil
 	}
 	defer lock.Unlock()
+	if err := deleteHalfMadeImages(store); err != nil {
+		return err
+	}
 	return deleteUnusedLayers(store, nil)
+}
+
+// deleteHalfMadeImages deletes the images that have neither a name nor
+// urun's record: a pull, load or import killed after the storage library
+// created the image and before it named it (urun writes its record after
+// the names, under the layer-writes lock the caller holds). An image
+// left without a name by a later tag or rmi -f keeps its record.
+func deleteHalfMadeImages(store storage.Store) error {
+	images, err := store.Images()
+	if err != nil {
+		return fmt.Errorf("list stored images: %w", err)
+	}
+	var errs []error
+	for _, img := range images {
+		if len(img.Names) > 0 {
+			continue
+		}
+		if _, err := local.Read(store.GraphRoot(), img.ID); !errors.Is(err, local.ErrNotFound) {
+			continue
+		}
+		if _, err := store.DeleteImage(img.ID, true); err != nil && !errors.Is(err, storage.ErrImageUnknown) {
+			errs = append(errs, fmt.Errorf("delete the image %s an interrupted command left: %w", img.ID, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func hasChild(layers []storage.Layer, id string) bool {

@@ -167,10 +167,11 @@ func loadOne(ctx context.Context, store storage.Store, opts LoadOptions, src typ
 	if err != nil {
 		return nil, err
 	}
-	err = copyIntoStore(ctx, store, src, dst, opts.Progress)
+	done, err := copyIntoStore(ctx, store, src, dst, opts.Progress)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	img, err := istorage.Transport.GetStoreImage(store, dst)
 	if err != nil {
 		return nil, fmt.Errorf("find the loaded image: %w", err)
@@ -226,30 +227,33 @@ func configDigest(ctx context.Context, ref types.ImageReference) (digest.Digest,
 
 // copyIntoStore copies src into the store as dst. Like a pull, it holds
 // the store's layer-writes lock (LayerWrites) meanwhile, and on failure
-// deletes the layers it committed before failing.
-func copyIntoStore(ctx context.Context, store storage.Store, src, dst types.ImageReference, progress io.Writer) error {
+// deletes the layers it committed before failing. On success the caller
+// calls done once the image's names and record are written: until then
+// the lock keeps SweepOrphanLayers from taking the new image, which may
+// have no name yet, for one a killed command left.
+func copyIntoStore(ctx context.Context, store storage.Store, src, dst types.ImageReference, progress io.Writer) (done func(), err error) {
 	pc, err := insecureAcceptAnything()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer pc.Destroy()
 	sys := localSystemContext(store, "")
 	writes, err := BeginLayerWrites(store, sys)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer writes.Done()
 	_, err = copy.Image(ctx, pc, dst, src, &copy.Options{ReportWriter: progress, SourceCtx: sys, DestinationCtx: sys})
 	if err == nil {
-		return nil
+		return writes.Done, nil
 	}
+	defer writes.Done()
 	if derr := writes.Discard(); derr != nil {
 		logrus.Warnf("deleting the layers the failed copy had stored: %v", derr)
 	}
 	if errors.Is(err, context.Canceled) {
-		return errors.New("interrupted")
+		return nil, errors.New("interrupted")
 	}
-	return explainDamagedBlob(err)
+	return nil, explainDamagedBlob(err)
 }
 
 // explainDamagedBlob says so when a copy failed because a blob's bytes
