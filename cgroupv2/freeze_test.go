@@ -23,7 +23,11 @@ func TestPauseWritesCgroupFreezeAndWaitsForCgroupEvents(t *testing.T) {
 	// The kernel says frozen a moment after the write.
 	go func() {
 		time.Sleep(50 * time.Millisecond)
-		os.WriteFile(filepath.Join(dir, "cgroup.events"), []byte("populated 1\nfrozen 1\n"), 0o644)
+		// Replaced whole, as the kernel's file reads: a truncating write
+		// could be read empty in between.
+		tmp := filepath.Join(dir, ".cgroup.events")
+		os.WriteFile(tmp, []byte("populated 1\nfrozen 1\n"), 0o644)
+		os.Rename(tmp, filepath.Join(dir, "cgroup.events"))
 	}()
 	start := time.Now()
 	require.NoError(t, SetFrozen(dir, true))
