@@ -86,10 +86,19 @@ func List(cfg *config.Config) ([]Container, error) {
 // container that has a record beside its writable layer but none in the
 // run root. Nothing can be running without a run state directory, so the
 // restored record is not locked and shows what its urun last wrote.
+//
+// Restoring takes the run root's restore lock, which every listing takes
+// too: urun commands started together at boot (a unit's `urun start -a`
+// and urun-restart.service's `urun start --all`) would otherwise see a
+// container another one is restoring as locked, so running, or as having
+// no record yet, and skip it.
 func restoreRunState(cfg *config.Config) {
 	entries, err := os.ReadDir(cfg.ContainersDir())
 	if err != nil {
 		return
+	}
+	if unlock := lockRestore(cfg); unlock != nil {
+		defer unlock()
 	}
 	for _, e := range entries {
 		dir := cfg.ContainerStateDir(e.Name())
@@ -113,6 +122,29 @@ func restoreRunState(cfg *config.Config) {
 			os.Remove(dir)
 		}
 		lock.Close()
+	}
+}
+
+// lockRestore takes the run root's restore lock (see restoreRunState) and
+// returns its release, or nil where it cannot be had (a run root that
+// cannot be written: then nothing can be restored either).
+func lockRestore(cfg *config.Config) func() {
+	if os.MkdirAll(cfg.StateRoot(), 0o700) != nil {
+		return nil
+	}
+	f, err := os.OpenFile(filepath.Join(cfg.RunRoot, "restore.lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil
+	}
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if err == nil {
+			return func() { f.Close() }
+		}
+		if !errors.Is(err, unix.EINTR) {
+			f.Close()
+			return nil
+		}
 	}
 }
 
