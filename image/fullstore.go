@@ -1,3 +1,5 @@
+//go:build containers_image_openpgp && exclude_graphdriver_btrfs
+
 package image
 
 import (
