@@ -190,34 +190,14 @@ func (r *stdioRelay) closeAll() {
 // as ended and src is empty. After moving less than pauseBelow it pauses
 // (relayPause).
 func relayOutput(src, dst, stop, pauseBelow int) error {
-	spliced, stopping := true, false
 	flags := unix.SPLICE_F_MOVE
 	if stop >= 0 {
 		flags |= unix.SPLICE_F_NONBLOCK
 	}
-	var buf []byte
+	c := chunkCopier{src: src, dst: dst, flags: flags}
+	stopping := false
 	for {
-		var n int
-		var err error
-		if spliced {
-			moved, serr := unix.Splice(src, nil, dst, nil, relayChunk, flags)
-			n, err = int(moved), serr
-			if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
-				// dst cannot take a splice (a terminal, a file opened
-				// with O_APPEND): copy through a buffer.
-				spliced = false
-				continue
-			}
-		} else {
-			if buf == nil {
-				buf = make([]byte, 256<<10)
-			}
-			if n, err = unix.Read(src, buf); n > 0 {
-				if werr := writeAll(dst, buf[:n]); werr != nil {
-					return werr
-				}
-			}
-		}
+		n, err := c.move()
 		switch {
 		case err == nil && n == 0:
 			return nil
@@ -300,31 +280,41 @@ func (p *inputPipe) start() {
 	})
 }
 
+// chunkCopier moves a chunk at a time from src to dst: with splice(2)
+// while dst takes it, else through a buffer (a terminal, a file opened
+// with O_APPEND). A failed write is returned as move's error.
+type chunkCopier struct {
+	src, dst, flags int
+	noSplice        bool
+	buf             []byte
+}
+
+func (c *chunkCopier) move() (int, error) {
+	if !c.noSplice {
+		moved, err := unix.Splice(c.src, nil, c.dst, nil, relayChunk, c.flags)
+		if !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOSYS) {
+			return int(moved), err
+		}
+		c.noSplice = true
+	}
+	if c.buf == nil {
+		c.buf = make([]byte, 256<<10)
+	}
+	n, err := unix.Read(c.src, c.buf)
+	if n > 0 {
+		if werr := writeAll(c.dst, c.buf[:n]); werr != nil {
+			return n, werr
+		}
+	}
+	return n, err
+}
+
 // relayInput copies the caller's src (which may be non-blocking) to the
 // blocking pipe dst until src ends or either fails.
 func relayInput(src, dst int) error {
-	spliced := true
-	var buf []byte
+	c := chunkCopier{src: src, dst: dst}
 	for {
-		var n int
-		var err error
-		if spliced {
-			moved, serr := unix.Splice(src, nil, dst, nil, relayChunk, 0)
-			n, err = int(moved), serr
-			if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
-				spliced = false
-				continue
-			}
-		} else {
-			if buf == nil {
-				buf = make([]byte, 256<<10)
-			}
-			if n, err = unix.Read(src, buf); n > 0 {
-				if werr := writeAll(dst, buf[:n]); werr != nil {
-					return werr
-				}
-			}
-		}
+		n, err := c.move()
 		switch {
 		case err == nil && n == 0:
 			return nil
