@@ -46,7 +46,7 @@ integration:
 # Host set-up (as root), build, and the benchmark, run as uruntest: urun
 # run next to bwrap and podman. A report: exits 0 whenever it measured.
 bench:
-	bash hack/bench.sh
+	bash hack/bench/run.sh
 
 clean:
 	rm -rf bin
