@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # hack/setup-host.sh test|bench: the host set-up shared by hack/test.sh
-# (`make test`, `make integration`) and hack/bench.sh (`make bench`).
+# (`make test`, `make integration`) and hack/bench/ (`make bench`).
 #
 # As root (CI runs `bash .ci/run` as root on a fresh Debian 12): installs
 # what is missing, creates the user uruntest (with subordinate ids; for
@@ -36,7 +36,7 @@ PACKAGES=(
 	bubblewrap skopeo ca-certificates util-linux bsdutils procps libc-bin time
 	make gcc libc6-dev libseccomp-dev git debootstrap qemu-system-x86 qemu-utils
 )
-# What hack/bench.sh measures urun against and reads its results with.
+# What hack/bench/ measures urun against and reads its results with.
 # runc: Debian 12's crun (podman's default runtime) refuses to start on a
 # cgroup v1/v2 hybrid host whose v2 hierarchy holds a controller ("cgroups
 # in hybrid mode not supported"); runc does not, so the bench falls back to

@@ -1,5 +1,5 @@
 // Package testbed is what urun's integration suite (test/) and benchmark
-// (hack/bench.sh, through cmd/urun-testbed) run against: Debian's
+// (hack/bench/, through cmd/urun-testbed) run against: Debian's
 // docker-registry on 127.0.0.1 (StartRegistry), the fixture images built
 // from the host's static /bin/busybox (BuildFixtures), pushed with the
 // registry's HTTP API (Registry.Push), images derived from them with host

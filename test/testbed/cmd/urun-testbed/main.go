@@ -1,4 +1,4 @@
-// Command urun-testbed starts what hack/bench.sh measures against: a local
+// Command urun-testbed starts what hack/bench/ measures against: a local
 // registry on 127.0.0.1 holding the integration suite's fixture images, and
 // optionally the busybox fixture unpacked into a directory (for bwrap) and
 // an image holding the host's iperf3 (for the network benchmark).
