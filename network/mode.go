@@ -1,4 +1,4 @@
-// Package slirp gives a rootless container its network on the host side:
+// Package network gives a rootless container its network on the host side:
 // it parses --network, -p/--publish, --dns and --add-host the way `docker
 // run` does, writes the container's /etc/resolv.conf and /etc/hosts, and
 // runs slirp4netns (the default) or pasta for the container's network
@@ -10,7 +10,7 @@
 // (helpers installed, host ports free and allowed), Attach connects the
 // running namespace and publishes the ports, Close stops what Attach
 // started.
-package slirp
+package network
 
 import (
 	"fmt"

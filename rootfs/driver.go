@@ -1,8 +1,8 @@
-// Package fuseoverlay assembles a container's root file system from image
+// Package rootfs assembles a container's root file system from image
 // layers inside the container's user and mount namespaces: with the
 // kernel's overlay file system where the kernel allows it in a user
 // namespace, else with fuse-overlayfs.
-package fuseoverlay
+package rootfs
 
 import (
 	"errors"
