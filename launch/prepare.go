@@ -19,6 +19,7 @@ import (
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/inside"
 	"github.com/urun/urun/network"
+	"github.com/urun/urun/network/namefiles"
 	"github.com/urun/urun/spec"
 	"github.com/urun/urun/trace"
 	"github.com/urun/urun/userns"
@@ -173,11 +174,11 @@ func (c *container) writeRunState() (err error) {
 		return fmt.Errorf("create container directory: %w", err)
 	}
 	hostResolv, _ := os.ReadFile("/etc/resolv.conf")
-	resolv, err := network.ResolvConf(c.settings.Network, hostResolv, c.settings.Names)
+	resolv, err := namefiles.ResolvConf(c.settings.Network, hostResolv, c.settings.Names)
 	if err != nil {
 		return err
 	}
-	hosts, err := network.Hosts(c.settings.Network, s.Hostname, c.settings.Names)
+	hosts, err := namefiles.Hosts(c.settings.Network, s.Hostname, c.settings.Names)
 	if err != nil {
 		return err
 	}

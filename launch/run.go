@@ -23,6 +23,7 @@ import (
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/logs"
 	"github.com/urun/urun/network"
+	"github.com/urun/urun/network/namefiles"
 	"github.com/urun/urun/spec"
 	"github.com/urun/urun/trace"
 )
@@ -48,7 +49,7 @@ type Options struct {
 	// the --dns and --add-host options.
 	Network network.Mode
 	Ports   []network.PortMapping
-	Names   network.NameOptions
+	Names   namefiles.Options
 	// Init runs urun's small init as PID 1 (--init).
 	Init bool
 	// Restart is the --restart policy.
@@ -75,7 +76,7 @@ type Settings struct {
 	Spec        *specs.Spec           `json:"spec"`
 	Network     network.Mode          `json:"network"`
 	Ports       []network.PortMapping `json:"ports,omitempty"`
-	Names       network.NameOptions   `json:"names"`
+	Names       namefiles.Options     `json:"names"`
 	Interactive bool                  `json:"interactive,omitempty"`
 	Init        bool                  `json:"init,omitempty"`
 	Restart     RestartPolicy         `json:"restart"`
@@ -251,7 +252,7 @@ func Check(o Options) error {
 	}
 	// --dns and --add-host are written into the container's files only
 	// once it starts: a bad one must fail before anything is made.
-	if err := network.CheckNames(o.Network, o.Names); err != nil {
+	if err := namefiles.Check(o.Network, o.Names); err != nil {
 		return err
 	}
 	if _, err := o.Resources.Files(); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/urun/urun/launch"
 	"github.com/urun/urun/logs"
 	"github.com/urun/urun/network"
+	"github.com/urun/urun/network/namefiles"
 	"github.com/urun/urun/spec"
 )
 
@@ -191,7 +192,7 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 		Config: cfg, Spec: opts, CreateCommand: os.Args,
 		Name: f.name, Remove: f.remove, Interactive: f.interactive, Init: f.init,
 		Network: mode, Ports: ports,
-		Names:   network.NameOptions{DNS: f.dns, DNSSearch: f.dnsSearch, DNSOptions: f.dnsOptions, AddHosts: f.addHosts},
+		Names:   namefiles.Options{DNS: f.dns, DNSSearch: f.dnsSearch, DNSOptions: f.dnsOptions, AddHosts: f.addHosts},
 		Restart: restart, Log: logOpts, StopSignal: f.stopSignal, StopTimeout: f.stopTimeout,
 		Resources: limits, Cgroups: cgroups,
 	}
