@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/urun/urun/fuseoverlay"
+	"github.com/urun/urun/rootfs"
 	"github.com/urun/urun/trace"
 	"github.com/urun/urun/userns"
 )
@@ -82,18 +82,18 @@ func run(sync *os.File) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
 	}
-	driver, err := fuseoverlay.ForName(c.Rootfs.Driver)
+	driver, err := rootfs.ForName(c.Rootfs.Driver)
 	if err != nil {
 		return err
 	}
-	rootfs := s.Root.Path
-	layers := fuseoverlay.Layers{Lower: c.Rootfs.Lower, Dir: c.Rootfs.LinkDir, Upper: c.Rootfs.Upper, Work: c.Rootfs.Work, Volatile: c.Rootfs.Volatile}
-	if err := driver.Mount(layers, rootfs); err != nil {
+	root := s.Root.Path
+	layers := rootfs.Layers{Lower: c.Rootfs.Lower, Dir: c.Rootfs.LinkDir, Upper: c.Rootfs.Upper, Work: c.Rootfs.Work, Volatile: c.Rootfs.Volatile}
+	if err := driver.Mount(layers, root); err != nil {
 		return fmt.Errorf("assemble rootfs: %w", err)
 	}
 
 	trace.Mark("init", "rootfs assembled")
-	if err := mountAll(rootfs, s.Mounts); err != nil {
+	if err := mountAll(root, s.Mounts); err != nil {
 		return err
 	}
 	if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
@@ -101,7 +101,7 @@ func run(sync *os.File) error {
 	}
 
 	trace.Mark("init", "mounts done")
-	if err := pivotRoot(rootfs); err != nil {
+	if err := pivotRoot(root); err != nil {
 		return err
 	}
 	if err := bringUpLoopback(); err != nil {

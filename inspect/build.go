@@ -16,7 +16,7 @@ import (
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/launch"
 	"github.com/urun/urun/logs"
-	"github.com/urun/urun/slirp"
+	"github.com/urun/urun/network"
 	"github.com/urun/urun/spec"
 )
 
@@ -98,13 +98,13 @@ func settings(cfg *config.Config, c containers.Container) (launch.Settings, erro
 	own := func(m specs.Mount) bool { return strings.HasPrefix(m.Source, c.Dir+"/") }
 	cc.Spec.Mounts = slices.DeleteFunc(slices.Clone(cc.Spec.Mounts), own)
 	// Which network an own namespace was given is not in the spec.
-	var network slirp.Mode
+	var mode network.Mode
 	if cc.Spec.Linux != nil && !slices.ContainsFunc(cc.Spec.Linux.Namespaces, func(ns specs.LinuxNamespace) bool {
 		return ns.Type == specs.NetworkNamespace
 	}) {
-		network.Kind = slirp.KindHost
+		mode.Kind = network.KindHost
 	}
-	return launch.Settings{Spec: cc.Spec, Network: network, StopTimeout: -1}, nil
+	return launch.Settings{Spec: cc.Spec, Network: mode, StopTimeout: -1}, nil
 }
 
 // zeroTime is how Docker shows a time that never was.

@@ -19,7 +19,7 @@ import (
 	"github.com/urun/urun/image/imagedoc"
 	"github.com/urun/urun/launch"
 	"github.com/urun/urun/logs"
-	"github.com/urun/urun/slirp"
+	"github.com/urun/urun/network"
 	"github.com/urun/urun/spec"
 )
 
@@ -56,8 +56,8 @@ func exitedContainer() (containers.State, launch.Settings) {
 				specs.Mount{Destination: "/cache", Type: "bind", Source: "/home/u/cache", Options: []string{"rbind", "rshared"}},
 				specs.Mount{Destination: "/run", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "noexec"}}),
 		},
-		Network:     slirp.Mode{Kind: slirp.KindSlirp4netns},
-		Ports:       []slirp.PortMapping{{HostIP: "127.0.0.1", ContainerPort: 80, Proto: "tcp"}, {HostPort: 8000, HostPortEnd: 8010, ContainerPort: 53, Proto: "udp"}},
+		Network:     network.Mode{Kind: network.KindSlirp4netns},
+		Ports:       []network.PortMapping{{HostIP: "127.0.0.1", ContainerPort: 80, Proto: "tcp"}, {HostPort: 8000, HostPortEnd: 8010, ContainerPort: 53, Proto: "udp"}},
 		Restart:     launch.RestartPolicy{Name: launch.RestartOnFailure, MaxRetries: 5},
 		Log:         logs.Options{MaxSize: 10 << 20, MaxFiles: 3},
 		StopSignal:  "SIGQUIT",

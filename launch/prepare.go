@@ -18,7 +18,8 @@ import (
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/inside"
-	"github.com/urun/urun/slirp"
+	"github.com/urun/urun/network"
+	"github.com/urun/urun/network/namefiles"
 	"github.com/urun/urun/spec"
 	"github.com/urun/urun/trace"
 	"github.com/urun/urun/userns"
@@ -38,7 +39,7 @@ func (c *container) start(io streams) (*userns.Process, error) {
 		if err != nil {
 			return nil, err
 		}
-		if c.net, err = slirp.New(c.settings.Network, netDir, c.settings.Ports); err != nil {
+		if c.net, err = network.New(c.settings.Network, netDir, c.settings.Ports); err != nil {
 			return nil, err
 		}
 	}
@@ -173,11 +174,11 @@ func (c *container) writeRunState() (err error) {
 		return fmt.Errorf("create container directory: %w", err)
 	}
 	hostResolv, _ := os.ReadFile("/etc/resolv.conf")
-	resolv, err := slirp.ResolvConf(c.settings.Network, hostResolv, c.settings.Names)
+	resolv, err := namefiles.ResolvConf(c.settings.Network, hostResolv, c.settings.Names)
 	if err != nil {
 		return err
 	}
-	hosts, err := slirp.Hosts(c.settings.Network, s.Hostname, c.settings.Names)
+	hosts, err := namefiles.Hosts(c.settings.Network, s.Hostname, c.settings.Names)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,8 @@ import (
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/logs"
-	"github.com/urun/urun/slirp"
+	"github.com/urun/urun/network"
+	"github.com/urun/urun/network/namefiles"
 	"github.com/urun/urun/spec"
 	"github.com/urun/urun/trace"
 )
@@ -46,9 +47,9 @@ type Options struct {
 	Interactive   bool
 	// Network is the --network mode, Ports the published ports and Names
 	// the --dns and --add-host options.
-	Network slirp.Mode
-	Ports   []slirp.PortMapping
-	Names   slirp.NameOptions
+	Network network.Mode
+	Ports   []network.PortMapping
+	Names   namefiles.Options
 	// Init runs urun's small init as PID 1 (--init).
 	Init bool
 	// Restart is the --restart policy.
@@ -72,16 +73,16 @@ type Options struct {
 // (`urun start`, a restart policy, a detached container's monitor):
 // SettingsFile beside its writable layer.
 type Settings struct {
-	Spec        *specs.Spec         `json:"spec"`
-	Network     slirp.Mode          `json:"network"`
-	Ports       []slirp.PortMapping `json:"ports,omitempty"`
-	Names       slirp.NameOptions   `json:"names"`
-	Interactive bool                `json:"interactive,omitempty"`
-	Init        bool                `json:"init,omitempty"`
-	Restart     RestartPolicy       `json:"restart"`
-	Log         logs.Options        `json:"log"`
-	StopSignal  string              `json:"stop_signal,omitempty"`
-	StopTimeout int                 `json:"stop_timeout"`
+	Spec        *specs.Spec           `json:"spec"`
+	Network     network.Mode          `json:"network"`
+	Ports       []network.PortMapping `json:"ports,omitempty"`
+	Names       namefiles.Options     `json:"names"`
+	Interactive bool                  `json:"interactive,omitempty"`
+	Init        bool                  `json:"init,omitempty"`
+	Restart     RestartPolicy         `json:"restart"`
+	Log         logs.Options          `json:"log"`
+	StopSignal  string                `json:"stop_signal,omitempty"`
+	StopTimeout int                   `json:"stop_timeout"`
 	// Entrypoint and Cmd split the spec's command as Docker's config
 	// does, for `urun inspect`.
 	Entrypoint []string `json:"entrypoint,omitempty"`
@@ -221,7 +222,7 @@ type container struct {
 	// imageUse is Options.ImageUse until the record is written.
 	imageUse io.Closer
 	// net is the container's network when it has its own connected one.
-	net *slirp.Network
+	net *network.Network
 	// monitorPID is the namespace stage urun started, which stays in the
 	// container's user and network namespaces until the container ends.
 	monitorPID int
@@ -251,7 +252,7 @@ func Check(o Options) error {
 	}
 	// --dns and --add-host are written into the container's files only
 	// once it starts: a bad one must fail before anything is made.
-	if err := slirp.CheckNames(o.Network, o.Names); err != nil {
+	if err := namefiles.Check(o.Network, o.Names); err != nil {
 		return err
 	}
 	if _, err := o.Resources.Files(); err != nil {

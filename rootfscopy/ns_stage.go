@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/urun/urun/fuseoverlay"
+	"github.com/urun/urun/rootfs"
 	"github.com/urun/urun/userns"
 )
 
@@ -74,11 +74,11 @@ func enterRootfs(v *view) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
 	}
-	driver, err := fuseoverlay.ForName(v.Driver)
+	driver, err := rootfs.ForName(v.Driver)
 	if err != nil {
 		return err
 	}
-	layers := fuseoverlay.Layers{Lower: v.Lower, Dir: v.LinkDir}
+	layers := rootfs.Layers{Lower: v.Lower, Dir: v.LinkDir}
 	if v.Writable {
 		layers.Upper, layers.Work = v.Upper, v.Work
 	} else {

@@ -26,7 +26,8 @@ const (
 //	urun-test-helper udp-echo PORT
 //
 // listens on UDP port PORT of every address, prints "ready HOSTNAME" on
-// stdout, and answers each datagram with "echo PAYLOAD from PEER-IP". It
+// stdout, and answers each datagram with "echo PAYLOAD from PEER-IP",
+// after printing "got PAYLOAD from PEER-IP" on stdout. It
 // exits 0 when its stdin ends (run it with urun run -i; closing urun's
 // stdin ends the container).
 func helperMain(args []string) int {
@@ -138,6 +139,7 @@ func udpEcho(port string) error {
 		if a, ok := peer.(*net.UDPAddr); ok {
 			ip = a.IP.String()
 		}
+		fmt.Printf("got %s from %s\n", buf[:n], ip)
 		if _, err := pc.WriteTo(fmt.Appendf(nil, "echo %s from %s", buf[:n], ip), peer); err != nil {
 			fmt.Fprintf(os.Stderr, "%s udp-echo: reply to %s: %v\n", helperName, peer, err)
 		}

@@ -1,47 +1,14 @@
 package test
 
 import (
-	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
-
-// netView runs a container that prints its network namespace and
-// /proc/net/dev.
-func netView(t *testing.T, e *env, flags ...string) (ns string, ifaces []string) {
-	t.Helper()
-	args := append(append([]string{"run", "--rm"}, flags...), busyboxRef, "sh", "-c", "readlink /proc/self/ns/net && cat /proc/net/dev")
-	ls := lines(e.urun(t, args...).ok(t))
-	require.NotEmpty(t, ls)
-	return ls[0], netDevNames(strings.Join(ls[1:], "\n"))
-}
-
-func TestRunNetworkNoneHasOnlyLoopback(t *testing.T) {
-	e := sharedStore(t)
-	ns, ifaces := netView(t, e, "--network", "none")
-	assert.Equal(t, []string{"lo"}, ifaces)
-	assert.NotEqual(t, hostNetNS(t), ns, "the container has its own network namespace")
-}
-
-func TestRunNetworkHostSeesHostInterfaces(t *testing.T) {
-	e := sharedStore(t)
-	hostDev, err := os.ReadFile("/proc/net/dev")
-	require.NoError(t, err)
-	want := netDevNames(string(hostDev))
-	slices.Sort(want)
-	ns, ifaces := netView(t, e, "--network", "host")
-	slices.Sort(ifaces)
-	assert.Equal(t, hostNetNS(t), ns, "the container shares the host's network namespace")
-	assert.Equal(t, want, ifaces)
-}
 
 // netInfo is what a container sees of its network.
 type netInfo struct {
@@ -53,6 +20,7 @@ type netInfo struct {
 	addrs                 map[string][]string // interface -> IPv4 addresses with prefix length
 	defaultVia            string
 	netNS                 string
+	netDev                []string // interfaces in /proc/net/dev
 }
 
 // nonLoopback returns the container's interfaces other than lo.
@@ -74,13 +42,23 @@ echo "== hosts"; cat /etc/hosts
 echo "== links"; ip -o link show
 echo "== addrs"; ip -4 -o addr show
 echo "== routes"; ip -4 route show
-echo "== netns"; readlink /proc/self/ns/net`
+echo "== netns"; readlink /proc/self/ns/net
+echo "== netdev"; cat /proc/net/dev`
 
 // runNetInfo runs a container with flags that prints its network set-up,
 // and checks that nothing of it remains once it exited.
 func runNetInfo(t *testing.T, e *env, flags ...string) netInfo {
 	t.Helper()
-	args := append(append([]string{"run", "--rm"}, flags...), busyboxRef, "sh", "-c", netInfoScript)
+	n, _ := runNetInfoAnd(t, e, "", flags...)
+	return n
+}
+
+// runNetInfoAnd is runNetInfo with more script after netInfoScript; it
+// also returns the output's sections (see sections), the script's own
+// among them.
+func runNetInfoAnd(t *testing.T, e *env, more string, flags ...string) (netInfo, map[string]string) {
+	t.Helper()
+	args := append(append([]string{"run", "--rm"}, flags...), busyboxRef, "sh", "-c", netInfoScript+"\n"+more)
 	out := e.urunLeavingNothing(t, args...).ok(t)
 	s := sections(out)
 	n := netInfo{
@@ -93,6 +71,7 @@ func runNetInfo(t *testing.T, e *env, flags ...string) netInfo {
 		links:       map[string]int{},
 		addrs:       map[string][]string{},
 		netNS:       strings.TrimSpace(s["netns"]),
+		netDev:      netDevNames(s["netdev"]),
 	}
 	// "2: tap0: <BROADCAST,UP,LOWER_UP> mtu 65520 qdisc ..."
 	for _, l := range lines(s["links"]) {
@@ -126,48 +105,12 @@ func runNetInfo(t *testing.T, e *env, flags ...string) netInfo {
 		}
 	}
 	t.Logf("the container's network: links %v, addresses %v, default via %q\n/etc/resolv.conf:\n%s/etc/hosts:\n%s", n.links, n.addrs, n.defaultVia, n.resolvText, n.hostsText)
-	return n
+	return n, s
 }
 
 func isLoopbackIP(s string) bool {
 	ip := net.ParseIP(s)
 	return ip != nil && ip.IsLoopback()
-}
-
-// A user runs a container without --network: it gets slirp4netns's
-// network, 10.0.2.100/24 behind the gateway 10.0.2.2 with slirp4netns's
-// name server 10.0.2.3, and /etc/hosts, /etc/hostname to match.
-func TestRunDefaultNetworkIsSlirp4netns(t *testing.T) {
-	e := sharedStore(t)
-	for _, c := range []struct {
-		name  string
-		flags []string
-	}{
-		{"no --network", nil},
-		{"--network slirp4netns", []string{"--network", "slirp4netns"}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			n := runNetInfo(t, e, c.flags...)
-			assert.NotEqual(t, hostNetNS(t), n.netNS, "the container has its own network namespace")
-			if assert.Len(t, n.nonLoopback(), 1, "lo and slirp4netns's interface") {
-				assert.Equal(t, []string{"10.0.2.100/24"}, n.addrs[n.nonLoopback()[0]])
-			}
-			assert.Contains(t, n.links, "lo")
-			assert.Equal(t, "10.0.2.2", n.defaultVia, "the default route goes through slirp4netns's gateway")
-
-			if assert.NotEmpty(t, n.resolv.nameservers) {
-				assert.Equal(t, "10.0.2.3", n.resolv.nameservers[0], "slirp4netns's DNS forwarder comes first")
-			}
-			for _, ns := range n.resolv.nameservers {
-				assert.False(t, isLoopbackIP(ns), "a loopback name server (%s) cannot answer in the container's own network namespace", ns)
-			}
-
-			assert.Equal(t, n.hostname, n.etcHostname, "/etc/hostname holds the host name")
-			assert.Contains(t, n.hosts["localhost"], "127.0.0.1")
-			assert.Equal(t, []string{"10.0.2.100"}, n.hosts[n.hostname], "/etc/hosts maps the host name to the container's address")
-			assert.NotContains(t, n.hosts, "host.containers.internal", "the host's loopback is not reachable by default, so no name for it")
-		})
-	}
 }
 
 // slirp4netns's options: mtu=N sets the interface's MTU, cidr=CIDR moves
@@ -198,45 +141,6 @@ func TestRunSlirp4netnsOptions(t *testing.T) {
 		}
 		assert.Equal(t, []string{"10.0.2.2"}, n.hosts["host.containers.internal"])
 	})
-}
-
-// The container reaches a server on the host's 127.0.0.1 through the
-// gateway 10.0.2.2 (and by the name host.containers.internal) only when
-// the user allows it with allow_host_loopback=true.
-func TestRunReachesHostLoopbackOnlyWhenAllowed(t *testing.T) {
-	e := sharedStore(t)
-	for _, c := range []struct {
-		name    string
-		network string
-		allowed bool
-	}{
-		{"allow_host_loopback=true", "slirp4netns:allow_host_loopback=true", true},
-		{"default", "", false},
-		{"allow_host_loopback=false", "slirp4netns:allow_host_loopback=false", false},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			srv := startHostServer(t, "token-from-the-host-"+strconv.Itoa(os.Getpid()))
-			args := []string{"run", "--rm"}
-			if c.network != "" {
-				args = append(args, "--network", c.network)
-			}
-			args = append(args, busyboxRef, "sh", "-c", fmt.Sprintf(`echo "== hosts"; cat /etc/hosts
-echo "== nc"; timeout 20 nc -w 5 10.0.2.2 %d </dev/null; echo "rc=$?"`, srv.port))
-			out := e.urunLeavingNothing(t, args...).ok(t)
-			s := sections(out)
-			hosts := hostsEntries(s["hosts"])
-			if c.allowed {
-				assert.Contains(t, s["nc"], srv.token+"\n", "the container read the host server's token through 10.0.2.2")
-				assert.EqualValues(t, 1, srv.accepted.Load(), "the host server accepted the container's connection")
-				assert.Equal(t, []string{"10.0.2.2"}, hosts["host.containers.internal"])
-			} else {
-				assert.NotContains(t, s["nc"], srv.token, "the host's loopback must not be reachable")
-				assert.NotContains(t, s["nc"], "rc=0")
-				assert.EqualValues(t, 0, srv.accepted.Load(), "the host server saw no connection")
-				assert.NotContains(t, hosts, "host.containers.internal")
-			}
-		})
-	}
 }
 
 // --dns, --dns-search, --dns-option and --add-host write the container's
@@ -277,34 +181,4 @@ echo "== etc-hostname"; cat /etc/hostname`).ok(t)
 	n := runNetInfo(t, e)
 	assert.NotContains(t, n.hosts, "edited.example", "an earlier container's edit")
 	assert.NotContains(t, n.resolv.nameservers, "192.0.2.98")
-}
-
-// --network pasta: a published port works, and the container's name
-// servers are addresses it can use (pasta copies the host's set-up).
-func TestRunNetworkPasta(t *testing.T) {
-	if _, err := exec.LookPath("pasta"); err != nil {
-		t.Fatalf("pasta is not installed: hack/setup-host.sh installs Debian's package passt (%v)", err)
-	}
-	e := sharedStore(t)
-	t.Run("published port", func(t *testing.T) {
-		r := startContainer(t, e, []string{"--network", "pasta", "-p", "127.0.0.1::80"}, 1, busyboxRef, webServer(80, "via-pasta")...)
-		p := r.published()[0]
-		assert.Equal(t, 80, p.ContainerPort)
-		assert.Equal(t, "via-pasta\n", httpGet(t, "http://"+p.addr()+"/"))
-		assert.Equal(t, 0, r.stop(t))
-	})
-	t.Run("network files", func(t *testing.T) {
-		n := runNetInfo(t, e, "--network", "pasta")
-		assert.NotEqual(t, hostNetNS(t), n.netNS, "the container has its own network namespace")
-		assert.NotEmpty(t, n.nonLoopback(), "pasta gives the container an interface besides lo")
-		if assert.NotEmpty(t, n.resolv.nameservers, "/etc/resolv.conf names a name server:\n%s", n.resolvText) {
-			for _, ns := range n.resolv.nameservers {
-				assert.NotNil(t, net.ParseIP(ns), "name server %q is an IP address", ns)
-				assert.False(t, isLoopbackIP(ns), "a loopback name server (%s) cannot answer in the container's own network namespace", ns)
-			}
-		}
-		assert.Equal(t, n.hostname, n.etcHostname)
-		assert.Contains(t, n.hosts["localhost"], "127.0.0.1")
-		assert.NotEmpty(t, n.hosts[n.hostname], "/etc/hosts maps the host name")
-	})
 }

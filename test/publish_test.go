@@ -5,7 +5,6 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,8 +12,9 @@ import (
 )
 
 // Publishing ports, with urun's default network (slirp4netns) and port
-// driver (rootlesskit's builtin one, in urun). Every server the tests run
-// on the host listens on 127.0.0.1, and every client connects to it.
+// driver (rootlesskit's builtin one, in urun); TestPublishWithEachPortDriver
+// (network_drivers_test.go) runs every port driver. Every server the tests
+// run on the host listens on 127.0.0.1, and every client connects to it.
 
 // A user serves a directory with busybox httpd in a container and fetches
 // a file from the host, with the host port picked by urun or by the user.
@@ -54,29 +54,6 @@ func TestPublishServesAFileOverHTTP(t *testing.T) {
 			}
 		})
 	}
-}
-
-// With the default port driver the server sees the client's address: a
-// CGI script of busybox httpd prints REMOTE_ADDR, and the client connects
-// from 127.0.0.1. With port_handler=slirp4netns publishing works too.
-func TestPublishedPortShowsTheClientAddress(t *testing.T) {
-	e := sharedStore(t)
-	t.Run("default port driver", func(t *testing.T) {
-		r := startContainer(t, e, []string{"-p", "127.0.0.1::80"}, 1, busyboxRef, webServer(80, "peer-test")...)
-		p := r.published()[0]
-		assert.Equal(t, "peer-test\n", httpGet(t, "http://"+p.addr()+"/"))
-		peer := httpGet(t, "http://"+p.addr()+"/cgi-bin/peer")
-		assert.Equal(t, "127.0.0.1", peerAddress(peer), "REMOTE_ADDR in the container (raw %q)", peer)
-		assert.Equal(t, 0, r.stop(t))
-	})
-	t.Run("port_handler=slirp4netns", func(t *testing.T) {
-		r := startContainer(t, e, []string{"--network", "slirp4netns:port_handler=slirp4netns", "-p", "127.0.0.1::80"}, 1,
-			busyboxRef, webServer(80, "slirp-handler")...)
-		p := r.published()[0]
-		assert.Equal(t, "slirp-handler\n", httpGet(t, "http://"+p.addr()+"/"))
-		t.Logf("REMOTE_ADDR with slirp4netns's port handler: %q", httpGet(t, "http://"+p.addr()+"/cgi-bin/peer"))
-		assert.Equal(t, 0, r.stop(t))
-	})
 }
 
 // A user with a run root deep in the file system (as the suite's own
@@ -122,20 +99,6 @@ func TestPublishAllExposedPorts(t *testing.T) {
 	assert.Equal(t, 80, p.ContainerPort)
 	assert.Equal(t, "tcp", p.Proto)
 	assert.Equal(t, "exposed\n", httpGet(t, "http://"+p.addr()+"/"))
-	assert.Equal(t, 0, r.stop(t))
-}
-
-// A UDP server in the container (the helper's echo server; busybox nc has
-// no UDP) answers datagrams sent to the published port.
-func TestPublishUDP(t *testing.T) {
-	e, img := helperStore(t)
-	r := startContainer(t, e, []string{"-p", "127.0.0.1::53/udp"}, 1, img, helperName, "udp-echo", "53")
-	p := r.published()[0]
-	assert.Equal(t, 53, p.ContainerPort)
-	assert.Equal(t, "udp", p.Proto)
-	answer := udpExchange(t, p.addr(), "hello-udp")
-	assert.True(t, strings.HasPrefix(answer, "echo hello-udp from "), "the container's echo server answered: %q", answer)
-	t.Logf("the UDP server saw the datagram come from %s", strings.TrimPrefix(answer, "echo hello-udp from "))
 	assert.Equal(t, 0, r.stop(t))
 }
 

@@ -16,9 +16,9 @@ import (
 	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/inside"
 	"github.com/urun/urun/launch"
+	"github.com/urun/urun/network"
 	"github.com/urun/urun/nospace"
 	"github.com/urun/urun/rootfscopy"
-	"github.com/urun/urun/slirp"
 	"github.com/urun/urun/trace"
 	"github.com/urun/urun/userns"
 )
@@ -45,7 +45,7 @@ func main() {
 	case userns.Child:
 		os.Exit(childMain(os.Args))
 	case userns.Ports:
-		os.Exit(slirp.RunPortChild())
+		os.Exit(network.RunPortChild())
 	}
 	if os.Args[0] == launch.MonitorName {
 		os.Exit(launch.MonitorMain(os.Args[1:]))

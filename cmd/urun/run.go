@@ -16,7 +16,8 @@ import (
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/launch"
 	"github.com/urun/urun/logs"
-	"github.com/urun/urun/slirp"
+	"github.com/urun/urun/network"
+	"github.com/urun/urun/network/namefiles"
 	"github.com/urun/urun/spec"
 )
 
@@ -148,17 +149,17 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 	if err != nil {
 		return o, err
 	}
-	network := f.network
-	if network == "" {
-		network = cfg.Network
+	networkFlag := f.network
+	if networkFlag == "" {
+		networkFlag = cfg.Network
 	}
-	mode, err := slirp.ParseMode(network)
+	mode, err := network.ParseMode(networkFlag)
 	if err != nil {
 		return o, err
 	}
-	var ports []slirp.PortMapping
+	var ports []network.PortMapping
 	for _, p := range f.publish {
-		m, err := slirp.ParsePublish(p)
+		m, err := network.ParsePublish(p)
 		if err != nil {
 			return o, err
 		}
@@ -191,7 +192,7 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 		Config: cfg, Spec: opts, CreateCommand: os.Args,
 		Name: f.name, Remove: f.remove, Interactive: f.interactive, Init: f.init,
 		Network: mode, Ports: ports,
-		Names:   slirp.NameOptions{DNS: f.dns, DNSSearch: f.dnsSearch, DNSOptions: f.dnsOptions, AddHosts: f.addHosts},
+		Names:   namefiles.Options{DNS: f.dns, DNSSearch: f.dnsSearch, DNSOptions: f.dnsOptions, AddHosts: f.addHosts},
 		Restart: restart, Log: logOpts, StopSignal: f.stopSignal, StopTimeout: f.stopTimeout,
 		Resources: limits, Cgroups: cgroups,
 	}
@@ -204,7 +205,7 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 		return o, err
 	}
 	if f.publishAll {
-		o.Ports = append(o.Ports, slirp.PublishAll(o.Image.Config.Config.ExposedPorts)...)
+		o.Ports = append(o.Ports, network.PublishAll(o.Image.Config.Config.ExposedPorts)...)
 	}
 	return o, nil
 }

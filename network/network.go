@@ -1,4 +1,19 @@
-package slirp
+// Package network gives a rootless container its network on the host
+// side. A driver for each --network kind connects the container's network
+// namespace to the host's: slirp4netns (the default, slirp4netns.go),
+// pasta (pasta.go), none (none.go) and host (host.go). Ports published
+// with -p go through a port publisher: rootlesskit's builtin port driver
+// (ports_builtin.go, with its port child in portchild.go) or slirp4netns's
+// own API (ports_slirp4netns.go); pasta forwards them itself. --network is
+// parsed in mode.go, -p/-P in publish.go. The container's
+// /etc/resolv.conf and /etc/hosts are written by the subpackage namefiles.
+//
+// A Network is set up in two steps around the start of the namespace
+// stage: New checks everything that can be checked before anything starts
+// (helpers installed, host ports free and allowed), Attach connects the
+// running namespace and publishes the ports, Close stops what Attach
+// started.
+package network
 
 import (
 	"errors"
@@ -6,7 +21,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,23 +37,22 @@ const readyTimeout = 10 * time.Second
 // before its error is reported.
 const exitTimeout = 2 * time.Second
 
-// netDriver is a user-mode network stack serving one container's
-// network namespace.
-type netDriver interface {
-	// start runs it for the user and network namespaces of pid and
-	// returns once the namespace's interface is configured. ports are
-	// the mappings with their host ports chosen; a driver that forwards
-	// ports itself (pasta) publishes them, others leave them to a
-	// portPublisher.
+// driver connects one container's network namespace to the host's
+// network, one for each --network kind.
+type driver interface {
+	// start connects the network namespace of pid and returns once the
+	// namespace's interface is configured. ports are the mappings with
+	// their host ports chosen; a driver that forwards ports itself
+	// (pasta) publishes them, others leave them to a portPublisher.
 	start(pid int, ports []PortMapping) error
-	// stop asks it to end without waiting: when it closes the namespace's
-	// tap device the kernel takes some 25 ms to tear the device down,
-	// which nobody needs to wait for. It may be called after a failed
-	// start, or none, and more than once.
+	// stop asks it to end without waiting: when slirp4netns or pasta
+	// closes the namespace's tap device the kernel takes some 25 ms to
+	// tear the device down, which nobody needs to wait for. It may be
+	// called after a failed start, or none, and more than once.
 	stop() error
 }
 
-// portPublisher publishes ports into a namespace whose netDriver runs.
+// portPublisher publishes ports into a namespace whose driver runs.
 type portPublisher interface {
 	// publish publishes each mapping (host ports chosen).
 	publish(ports []PortMapping) error
@@ -54,7 +67,7 @@ type Network struct {
 	stateDir string
 	ports    []PortMapping
 
-	driver    netDriver
+	driver    driver
 	publisher portPublisher
 	// builtin is the publisher when rootlesskit's builtin driver is used,
 	// which needs a port child in the container's namespaces.
@@ -73,9 +86,17 @@ type Network struct {
 // Modes without a helper (none, host) need nothing; their ports are not
 // published.
 func New(m Mode, stateDir string, ports []PortMapping) (*Network, error) {
-	n := &Network{mode: m, stateDir: stateDir, ports: ports}
-	if !m.Connected() {
+	n := &Network{mode: m, stateDir: stateDir}
+	switch m.Kind {
+	case KindNone:
+		n.driver = noNetwork{}
 		return n, nil
+	case KindHost:
+		n.driver = hostNetwork{}
+		return n, nil
+	case KindSlirp4netns, KindPasta:
+	default:
+		return nil, fmt.Errorf("--network %q: unknown network mode", m.Kind)
 	}
 	path, err := findHelper(m.Kind)
 	if err != nil {
@@ -84,32 +105,43 @@ func New(m Mode, stateDir string, ports []PortMapping) (*Network, error) {
 	if err := checkPorts(m, ports, currentPortLimits()); err != nil {
 		return nil, err
 	}
-	switch m.Kind {
-	case KindPasta:
+	n.ports = ports
+	if m.Kind == KindPasta {
 		n.driver = newPasta(path, stateDir, m.PastaArgs)
-	case KindSlirp4netns:
-		s := newSlirp4netns(path, stateDir, m.Slirp)
-		n.driver = s
-		if len(ports) == 0 {
-			break
-		}
-		if m.Slirp.PortHandler == PortHandlerSlirp4netns {
-			s.apiSocket = filepath.Join(stateDir, "slirp4netns.sock")
-			if err := checkSocketPath(s.apiSocket); err != nil {
-				return nil, err
-			}
-			n.publisher = &slirpAPI{socket: s.apiSocket, guestIP: m.Slirp.ContainerIP().String()}
-			break
-		}
-		// The port child connects to the container on 127.0.0.1, as
-		// rootlesskit does by default: the container then sees a local
-		// client's own address, not slirp4netns's.
-		if n.builtin, err = newBuiltinPorts(stateDir, "127.0.0.1"); err != nil {
+		return n, nil
+	}
+	s := newSlirp4netns(path, stateDir, m.Slirp)
+	n.driver = s
+	if len(ports) > 0 {
+		if err := n.choosePortPublisher(s); err != nil {
 			return nil, err
 		}
-		n.publisher = n.builtin
 	}
 	return n, nil
+}
+
+// choosePortPublisher decides how ports reach slirp4netns's namespace:
+// through slirp4netns's API (port_handler=slirp4netns) or rootlesskit's
+// builtin port driver (the default).
+func (n *Network) choosePortPublisher(s *slirp4netns) error {
+	if n.mode.Slirp.PortHandler == PortHandlerSlirp4netns {
+		api, err := newSlirpAPI(n.stateDir, n.mode.Slirp.ContainerIP().String())
+		if err != nil {
+			return err
+		}
+		s.apiSocket = api.socket
+		n.publisher = api
+		return nil
+	}
+	// The port child connects to the container on 127.0.0.1, as
+	// rootlesskit does by default: the container then sees a local
+	// client's own address, not slirp4netns's.
+	b, err := newBuiltinPorts(n.stateDir, "127.0.0.1")
+	if err != nil {
+		return err
+	}
+	n.builtin, n.publisher = b, b
+	return nil
 }
 
 // findHelper finds slirp4netns or pasta in PATH, or says what to install.
@@ -273,28 +305,13 @@ func boundPort(c interface{ Close() error }) int {
 	return 0
 }
 
-// PortChildEnv is the environment of the port child, the process the
-// namespace stage forks in the container's user and network namespaces
-// (but the host's mount namespace) when rootlesskit's builtin port
-// driver publishes the ports; nil when no port child is needed. The
-// child runs RunPortChild.
-func (n *Network) PortChildEnv() []string {
-	if n.builtin == nil {
-		return nil
-	}
-	return []string{PortChildEnvVar + "=" + n.builtin.childOpaque()}
-}
-
 // Attach connects the container's network namespace: pid is a process in
 // the container's user and network namespaces for as long as the
-// container lives. It starts slirp4netns or pasta, waits until the
-// namespace's interface is up, publishes the ports and returns the
-// mappings with the host ports chosen. On failure it stops what it
-// started.
+// container lives. It starts the mode's driver (slirp4netns or pasta;
+// none and host start nothing), waits until the namespace's interface is
+// up, publishes the ports and returns the mappings with the host ports
+// chosen. On failure it stops what it started.
 func (n *Network) Attach(pid int) ([]PortMapping, error) {
-	if n.driver == nil {
-		return nil, nil
-	}
 	ports, err := pickHostPorts(n.ports)
 	if err != nil {
 		return nil, err
@@ -326,69 +343,7 @@ func (n *Network) Close() error {
 	if n.publisher != nil {
 		errs = append(errs, n.publisher.stop())
 	}
-	if n.driver != nil {
-		errs = append(errs, n.driver.stop())
-	}
+	errs = append(errs, n.driver.stop())
 	n.closeErr = errors.Join(errs...)
 	return n.closeErr
-}
-
-// helperProcess is a started slirp4netns or pasta.
-type helperProcess struct {
-	name    string
-	cmd     *exec.Cmd
-	logPath string
-	done    chan struct{}
-	asked   sync.Once
-}
-
-// startHelper starts a helper in its own process group, so that the
-// terminal's ^C, which urun forwards to the container, does not take the
-// container's network away while the container handles it; it is killed
-// when urun's thread that started it dies. Its stderr (and stdout, with
-// withStdout) goes to logPath.
-func startHelper(name string, cmd *exec.Cmd, logPath string, withStdout bool) (*helperProcess, error) {
-	log, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("create %s's log: %w", name, err)
-	}
-	defer log.Close()
-	cmd.Stderr = log
-	if withStdout {
-		cmd.Stdout = log
-	}
-	cmd.SysProcAttr = &unix.SysProcAttr{Setpgid: true, Pdeathsig: unix.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	h := &helperProcess{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
-	go func() {
-		cmd.Wait()
-		close(h.done)
-	}()
-	return h, nil
-}
-
-// exited says why the helper ended, with the end of its log.
-func (h *helperProcess) exited() error {
-	return fmt.Errorf("%s exited (%v)%s", h.name, h.cmd.ProcessState, h.logTail())
-}
-
-// logTail is the last lines of the helper's log, to explain a failure.
-func (h *helperProcess) logTail() string {
-	data, _ := os.ReadFile(h.logPath)
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	if len(lines) > 5 {
-		lines = lines[len(lines)-5:]
-	}
-	text := strings.TrimSpace(strings.Join(lines, "\n"))
-	if text == "" {
-		return ""
-	}
-	return ": " + text
-}
-
-// stop asks the helper to end with ask, once however often it is called.
-func (h *helperProcess) stop(ask func()) {
-	h.asked.Do(ask)
 }

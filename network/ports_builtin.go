@@ -1,27 +1,18 @@
-package slirp
+package network
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/rootless-containers/rootlesskit/v3/pkg/port"
 	"github.com/rootless-containers/rootlesskit/v3/pkg/port/builtin"
-	"github.com/rootless-containers/rootlesskit/v3/pkg/port/builtin/opaque"
 	"golang.org/x/sys/unix"
 )
-
-// PortChildEnvVar carries the port child's instructions: rootlesskit's
-// "opaque" of its builtin driver (paths of its socket and ready pipe), as
-// JSON.
-const PortChildEnvVar = "_URUN_PORT_CHILD"
 
 // builtinPorts publishes ports with rootlesskit's builtin port driver:
 // urun listens on the host ports and, for each connection, asks the port
@@ -58,12 +49,6 @@ func newBuiltinPorts(stateDir, childIP string) (*builtinPorts, error) {
 	}
 	b.driver = d
 	return b, nil
-}
-
-// childOpaque is the JSON the port child gets in PortChildEnvVar.
-func (b *builtinPorts) childOpaque() string {
-	data, _ := json.Marshal(b.driver.OpaqueForChild())
-	return string(data)
 }
 
 // publish waits for the port child (the parent driver's handshake with
@@ -124,30 +109,4 @@ func (b *builtinPorts) stop() error {
 		return fmt.Errorf("unpublish ports: %w", err)
 	}
 	return nil
-}
-
-// RunPortChild is the port child's main: in the container's user and
-// network namespaces, it runs rootlesskit's builtin child driver, which
-// connects to the container's ports for the parent in urun, until it is
-// killed. It returns the exit code.
-func RunPortChild() int {
-	raw := os.Getenv(PortChildEnvVar)
-	os.Unsetenv(PortChildEnvVar)
-	var o map[string]string
-	if err := json.Unmarshal([]byte(raw), &o); err != nil || o[opaque.SocketPath] == "" {
-		fmt.Fprintf(os.Stderr, "urun: port child: bad %s %q\n", PortChildEnvVar, raw)
-		return 125
-	}
-	// The child is in the container's session, not the caller's process
-	// group; still, no signal meant for the container may end it (the
-	// container's published ports must keep working while it handles
-	// one): it ends with the namespace stage, which kills it once the
-	// container ended.
-	signal.Ignore(unix.SIGINT, unix.SIGQUIT, unix.SIGHUP, unix.SIGTERM)
-	quit := make(chan struct{})
-	if err := builtin.NewChildDriver(os.Stderr).RunChildDriver(o, quit, ""); err != nil {
-		fmt.Fprintf(os.Stderr, "urun: port child: %s\n", strings.TrimSpace(err.Error()))
-		return 125
-	}
-	return 0
 }

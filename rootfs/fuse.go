@@ -1,4 +1,4 @@
-package fuseoverlay
+package rootfs
 
 import (
 	"errors"

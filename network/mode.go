@@ -1,16 +1,4 @@
-// Package slirp gives a rootless container its network on the host side:
-// it parses --network, -p/--publish, --dns and --add-host the way `docker
-// run` does, writes the container's /etc/resolv.conf and /etc/hosts, and
-// runs slirp4netns (the default) or pasta for the container's network
-// namespace, publishing ports with rootlesskit's builtin port driver,
-// slirp4netns's own API or pasta's own forwarding.
-//
-// A Network is set up in two steps around the start of the namespace
-// stage: New checks everything that can be checked before anything starts
-// (helpers installed, host ports free and allowed), Attach connects the
-// running namespace and publishes the ports, Close stops what Attach
-// started.
-package slirp
+package network
 
 import (
 	"fmt"
@@ -224,58 +212,3 @@ func (m Mode) OwnNetNS() bool { return m.Kind != KindHost }
 // host's network by a helper (slirp4netns or pasta) that New and Attach
 // start.
 func (m Mode) Connected() bool { return m.Kind == KindSlirp4netns || m.Kind == KindPasta }
-
-// slirpNet is the parsed CIDR of slirp4netns networking.
-func (o SlirpOptions) slirpNet() *net.IPNet {
-	cidr := o.CIDR
-	if cidr == "" {
-		cidr = DefaultCIDR
-	}
-	_, n, err := net.ParseCIDR(cidr)
-	if err != nil {
-		_, n, _ = net.ParseCIDR(DefaultCIDR)
-	}
-	return n
-}
-
-// nth is the address n after the network's address.
-func nth(n *net.IPNet, i byte) net.IP {
-	ip := append(net.IP(nil), n.IP.To4()...)
-	ip[3] += i
-	return ip
-}
-
-// GatewayIP is the host as the container sees it (.2 of the CIDR).
-func (o SlirpOptions) GatewayIP() net.IP { return nth(o.slirpNet(), 2) }
-
-// DNSIP is slirp4netns's built-in DNS forwarder (.3 of the CIDR).
-func (o SlirpOptions) DNSIP() net.IP { return nth(o.slirpNet(), 3) }
-
-// ContainerIP is the address of the container's tap0 (.100 of the CIDR).
-func (o SlirpOptions) ContainerIP() net.IP { return nth(o.slirpNet(), 100) }
-
-// slirpDNS6 is slirp4netns's IPv6 DNS forwarder, fixed in slirp4netns.
-const slirpDNS6 = "fd00::3"
-
-// pastaArg returns the value of a pasta option given as "-x", "VALUE" or
-// "--long", "VALUE" or "--long=VALUE" in args.
-func pastaArg(args []string, short, long string) string {
-	for i, a := range args {
-		if (a == short || a == long) && i+1 < len(args) {
-			return args[i+1]
-		}
-		if v, ok := strings.CutPrefix(a, long+"="); ok {
-			return v
-		}
-	}
-	return ""
-}
-
-func hasArg(args []string, name string) bool {
-	for _, a := range args {
-		if a == name {
-			return true
-		}
-	}
-	return false
-}

@@ -1,4 +1,4 @@
-package fuseoverlay
+package rootfs
 
 import (
 	"strings"
@@ -94,40 +94,4 @@ func TestNativeOverlayRefusesBadLayersBeforeMounting(t *testing.T) {
 	err := Native{}.Mount(Layers{Upper: "/c/diff", Work: "/c/work"}, t.TempDir())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no lower layers")
-}
-
-func TestRootfsDriverByName(t *testing.T) {
-	tests := []struct {
-		name string
-		want Driver
-	}{
-		{"native", Native{}},
-		{"fuse-overlayfs", FuseOverlayfs{}},
-		{"auto", Auto{}},
-		{"", Auto{}},
-	}
-	for _, tt := range tests {
-		t.Run("name "+tt.name, func(t *testing.T) {
-			got, err := ForName(tt.name)
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
-			wantName := tt.name
-			if wantName == "" {
-				wantName = "auto"
-			}
-			assert.Equal(t, wantName, got.Name())
-		})
-	}
-}
-
-func TestUnknownRootfsDriverIsAnError(t *testing.T) {
-	for _, name := range []string{"overlay", "vfs", "Native", "fuse"} {
-		t.Run(name, func(t *testing.T) {
-			got, err := ForName(name)
-			require.Error(t, err)
-			assert.Nil(t, got)
-			assert.Contains(t, err.Error(), `rootfs driver "`+name+`"`)
-			assert.Contains(t, err.Error(), "want auto, native or fuse-overlayfs")
-		})
-	}
 }

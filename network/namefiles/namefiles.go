@@ -1,4 +1,7 @@
-package slirp
+// Package namefiles writes a container's /etc/resolv.conf and /etc/hosts
+// for its --network mode, --dns, --dns-search, --dns-option and
+// --add-host, the way `docker run` does.
+package namefiles
 
 import (
 	"bufio"
@@ -12,11 +15,13 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/urun/urun/network"
 )
 
-// NameOptions are the options for the container's /etc/resolv.conf and
+// Options are the options for the container's /etc/resolv.conf and
 // /etc/hosts.
-type NameOptions struct {
+type Options struct {
 	// DNS replaces the name servers, DNSSearch the search domains ("."
 	// alone: none) and DNSOptions the options, each only when given.
 	DNS, DNSSearch, DNSOptions []string
@@ -24,12 +29,6 @@ type NameOptions struct {
 	// "host-gateway", the host as the container reaches it.
 	AddHosts []string
 }
-
-// PastaDNSForward is the address urun asks pasta to forward DNS queries
-// from (to the host's first name server), used in the container's
-// resolv.conf when the host has only loopback name servers (such as
-// systemd-resolved's 127.0.0.53), which the container cannot reach.
-const PastaDNSForward = "169.254.1.1"
 
 // hostView is what names need to know about the host; tests fake it.
 type hostView interface {
@@ -50,10 +49,10 @@ func badNameRune(r rune) bool {
 // domainName is Docker's check of a --dns-search domain.
 var domainName = regexp.MustCompile(`^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9_-]*[a-zA-Z0-9])\.)*([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9_-]*[a-zA-Z0-9])\.?$`)
 
-// CheckNames refuses --dns, --dns-search, --dns-option and --add-host
+// Check refuses --dns, --dns-search, --dns-option and --add-host
 // values that ResolvConf or Hosts would refuse or write wrongly, before
 // anything of the container is made.
-func CheckNames(m Mode, o NameOptions) error {
+func Check(m network.Mode, o Options) error {
 	for _, s := range o.DNS {
 		if net.ParseIP(s) == nil {
 			return fmt.Errorf("--dns %q: not an IP address", s)
@@ -84,30 +83,30 @@ func CheckNames(m Mode, o NameOptions) error {
 // forwarding address when only loopback ones are left. none: the host's
 // but loopback ones. host: the host's file as it is. --dns, --dns-search
 // and --dns-option replace their parts, as with Docker.
-func ResolvConf(m Mode, host []byte, o NameOptions) ([]byte, error) {
+func ResolvConf(m network.Mode, host []byte, o Options) ([]byte, error) {
 	for _, s := range o.DNS {
 		if net.ParseIP(s) == nil {
 			return nil, fmt.Errorf("--dns %q: not an IP address", s)
 		}
 	}
-	if m.Kind == KindHost && len(o.DNS) == 0 && len(o.DNSSearch) == 0 && len(o.DNSOptions) == 0 {
+	if m.Kind == network.KindHost && len(o.DNS) == 0 && len(o.DNSSearch) == 0 && len(o.DNSOptions) == 0 {
 		return host, nil
 	}
 	h := parseResolvConf(host)
 	servers := o.DNS
 	if len(servers) == 0 {
 		switch m.Kind {
-		case KindSlirp4netns:
+		case network.KindSlirp4netns:
 			servers = []string{m.Slirp.DNSIP().String()}
 			if m.Slirp.EnableIPv6 {
-				servers = append(servers, slirpDNS6)
+				servers = append(servers, network.SlirpDNS6)
 			}
-		case KindPasta:
+		case network.KindPasta:
 			servers = withoutLoopback(h.servers)
 			if len(servers) == 0 {
-				servers = []string{pastaDNSForward(m.PastaArgs)}
+				servers = []string{m.PastaDNSForward()}
 			}
-		case KindNone:
+		case network.KindNone:
 			servers = withoutLoopback(h.servers)
 		default:
 			servers = h.servers
@@ -177,31 +176,22 @@ func withoutLoopback(servers []string) []string {
 	return out
 }
 
-// pastaDNSForward is the DNS forwarding address pasta is started with:
-// urun's, or the user's own --dns-forward.
-func pastaDNSForward(args []string) string {
-	if v := pastaArg(args, "--dns-forward", "--dns-forward"); v != "" {
-		return v
-	}
-	return PastaDNSForward
-}
-
 // Hosts is the container's /etc/hosts: the localhost lines, the --add-host
 // entries, host.containers.internal (and host.docker.internal) when the
 // container may reach the host, and the container's own address with its
 // host name. With the host's network it is the host's file plus the
 // --add-host entries.
-func Hosts(m Mode, hostname string, o NameOptions) ([]byte, error) {
+func Hosts(m network.Mode, hostname string, o Options) ([]byte, error) {
 	return hosts(m, hostname, o, realHost{})
 }
 
-func hosts(m Mode, hostname string, o NameOptions, hv hostView) ([]byte, error) {
+func hosts(m network.Mode, hostname string, o Options, hv hostView) ([]byte, error) {
 	entries, err := parseAddHosts(m, o.AddHosts, hv)
 	if err != nil {
 		return nil, err
 	}
 	var b bytes.Buffer
-	if m.Kind == KindHost {
+	if m.Kind == network.KindHost {
 		data, err := hv.hostsFile()
 		if err != nil {
 			return nil, fmt.Errorf("read the host's /etc/hosts: %w", err)
@@ -240,7 +230,7 @@ type hostEntry struct{ name, ip string }
 // parseAddHosts checks --add-host entries, Docker's "NAME:IP" (split at
 // the first colon, as IPv6 addresses have their own) or "NAME=IP", and
 // resolves host-gateway.
-func parseAddHosts(m Mode, specs []string, hv hostView) ([]hostEntry, error) {
+func parseAddHosts(m network.Mode, specs []string, hv hostView) ([]hostEntry, error) {
 	var out []hostEntry
 	for _, s := range specs {
 		name, ip, ok := strings.Cut(s, "=")
@@ -270,11 +260,11 @@ func parseAddHosts(m Mode, specs []string, hv hostView) ([]hostEntry, error) {
 // hostLoopbackGateway is the address through which the container reaches
 // the host's loopback, when its mode allows that: slirp4netns's gateway
 // with allow_host_loopback=true, pasta's gateway with --map-gw.
-func hostLoopbackGateway(m Mode, hv hostView) (string, bool, error) {
+func hostLoopbackGateway(m network.Mode, hv hostView) (string, bool, error) {
 	switch {
-	case m.Kind == KindSlirp4netns && m.Slirp.AllowHostLoopback:
+	case m.Kind == network.KindSlirp4netns && m.Slirp.AllowHostLoopback:
 		return m.Slirp.GatewayIP().String(), true, nil
-	case m.Kind == KindPasta && hasArg(m.PastaArgs, "--map-gw"):
+	case m.Kind == network.KindPasta && m.PastaMapsGateway():
 		if gw := pastaIPv4Arg(m.PastaArgs, "-g", "--gateway"); gw != "" {
 			return gw, true, nil
 		}
@@ -289,14 +279,14 @@ func hostLoopbackGateway(m Mode, hv hostView) (string, bool, error) {
 
 // hostGateway is Docker's host-gateway: the host as seen from the
 // container.
-func hostGateway(m Mode, hv hostView) (string, error) {
+func hostGateway(m network.Mode, hv hostView) (string, error) {
 	if gw, ok, err := hostLoopbackGateway(m, hv); ok || err != nil {
 		return gw, err
 	}
 	switch m.Kind {
-	case KindHost:
+	case network.KindHost:
 		return "127.0.0.1", nil
-	case KindSlirp4netns:
+	case network.KindSlirp4netns:
 		// slirp4netns connects out from the host, so the host's own
 		// address reaches it (but not its loopback-only services).
 		_, addr, err := hv.defaultRoute()
@@ -304,18 +294,18 @@ func hostGateway(m Mode, hv hostView) (string, error) {
 			return "", fmt.Errorf("host-gateway: the host has no address the container can reach (%v): use --network slirp4netns:allow_host_loopback=true", err)
 		}
 		return addr.String(), nil
-	case KindPasta:
+	case network.KindPasta:
 		return "", errors.New("host-gateway: with pasta the container shares the host's address and cannot reach the host unless pasta maps the gateway to it: use --network pasta:--map-gw")
 	}
 	return "", errors.New("host-gateway: --network none has no way to the host")
 }
 
 // containerIP is the container's own address, for its host name.
-func containerIP(m Mode, hv hostView) (string, error) {
+func containerIP(m network.Mode, hv hostView) (string, error) {
 	switch m.Kind {
-	case KindSlirp4netns:
+	case network.KindSlirp4netns:
 		return m.Slirp.ContainerIP().String(), nil
-	case KindPasta:
+	case network.KindPasta:
 		// pasta copies the host's address unless told one.
 		if a := pastaIPv4Arg(m.PastaArgs, "-a", "--address"); a != "" {
 			return a, nil

@@ -1,19 +1,15 @@
-package slirp
+package network
 
 import (
-	"bufio"
 	"encoding/json"
-	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rootless-containers/rootlesskit/v3/pkg/port/builtin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -91,6 +87,25 @@ func TestCheckPortsRejectsWhatCannotBePublished(t *testing.T) {
 			assert.NoError(t, err)
 		})
 	}
+}
+
+func TestPickHostPortsFillsInFreePorts(t *testing.T) {
+	busy := busyPort(t)
+	got, err := pickHostPorts([]PortMapping{
+		{HostIP: "127.0.0.1", ContainerPort: 80, Proto: "tcp"},
+		{HostIP: "127.0.0.1", ContainerPort: 53, Proto: "udp"},
+		{HostIP: "127.0.0.1", HostPort: busy, HostPortEnd: busy + 1, ContainerPort: 81, Proto: "tcp"},
+		{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 82, Proto: "tcp"},
+	})
+	require.NoError(t, err)
+	assert.NotZero(t, got[0].HostPort)
+	assert.NotZero(t, got[1].HostPort)
+	// The range's first port is taken: its next one is picked.
+	assert.Equal(t, PortMapping{HostIP: "127.0.0.1", HostPort: busy + 1, ContainerPort: 81, Proto: "tcp"}, got[2])
+	assert.Equal(t, 8080, got[3].HostPort, "a given port stays")
+
+	_, err = pickHostPorts([]PortMapping{{HostIP: "127.0.0.1", HostPort: busy, HostPortEnd: busy, ContainerPort: 80, Proto: "tcp"}})
+	assert.ErrorContains(t, err, "every host port of")
 }
 
 func TestNewSaysWhichPackageIsMissing(t *testing.T) {
@@ -179,182 +194,6 @@ func TestAttachReportsAHelperThatFails(t *testing.T) {
 		assert.Contains(t, err.Error(), mode+" exited (exit status 1)")
 		assert.NoError(t, n.Close())
 	}
-}
-
-func TestPickHostPortsFillsInFreePorts(t *testing.T) {
-	busy := busyPort(t)
-	got, err := pickHostPorts([]PortMapping{
-		{HostIP: "127.0.0.1", ContainerPort: 80, Proto: "tcp"},
-		{HostIP: "127.0.0.1", ContainerPort: 53, Proto: "udp"},
-		{HostIP: "127.0.0.1", HostPort: busy, HostPortEnd: busy + 1, ContainerPort: 81, Proto: "tcp"},
-		{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 82, Proto: "tcp"},
-	})
-	require.NoError(t, err)
-	assert.NotZero(t, got[0].HostPort)
-	assert.NotZero(t, got[1].HostPort)
-	// The range's first port is taken: its next one is picked.
-	assert.Equal(t, PortMapping{HostIP: "127.0.0.1", HostPort: busy + 1, ContainerPort: 81, Proto: "tcp"}, got[2])
-	assert.Equal(t, 8080, got[3].HostPort, "a given port stays")
-
-	_, err = pickHostPorts([]PortMapping{{HostIP: "127.0.0.1", HostPort: busy, HostPortEnd: busy, ContainerPort: 80, Proto: "tcp"}})
-	assert.ErrorContains(t, err, "every host port of")
-}
-
-func TestSlirp4netnsFlags(t *testing.T) {
-	tests := []struct {
-		name    string
-		mode    string
-		api     string
-		sandbox bool
-		want    string
-	}{
-		{"default", "slirp4netns", "", true,
-			"--configure --mtu=65520 --disable-host-loopback --enable-sandbox --enable-seccomp --ready-fd=3 --exit-fd=4 4242 tap0"},
-		{"every option", "slirp4netns:allow_host_loopback=true,mtu=1500,cidr=10.9.0.0/16,outbound_addr=eth0,outbound_addr6=eth1,enable_ipv6=true,port_handler=slirp4netns", "/run/s.sock", true,
-			"--configure --mtu=1500 --enable-sandbox --enable-seccomp --ready-fd=3 --exit-fd=4 --api-socket /run/s.sock --cidr=10.9.0.0/16 --outbound-addr=eth0 --outbound-addr6=eth1 --enable-ipv6 4242 tap0"},
-		{"without the sandbox", "slirp4netns", "", false,
-			"--configure --mtu=65520 --disable-host-loopback --ready-fd=3 --exit-fd=4 4242 tap0"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := slirp4netnsArgs(mustMode(t, tt.mode).Slirp, 4242, tt.api, tt.sandbox)
-			assert.Equal(t, tt.want, strings.Join(got, " "))
-		})
-	}
-}
-
-func TestPastaFlags(t *testing.T) {
-	const ns = "--userns /proc/4242/ns/user --netns /proc/4242/ns/net"
-	const fixed = "--config-net --foreground --quiet --pid /s/pasta.pid"
-	tests := []struct {
-		name  string
-		mode  string
-		ports []PortMapping
-		want  string
-	}{
-		{"no ports", "pasta", nil,
-			fixed + " -t none -u none -T none -U none --no-map-gw --dns-forward 169.254.1.1 " + ns},
-		{"ports", "pasta", []PortMapping{
-			{HostPort: 8080, ContainerPort: 80, Proto: "tcp"},
-			{HostIP: "127.0.0.1", HostPort: 8443, ContainerPort: 443, Proto: "tcp"},
-			{HostIP: "::1", HostPort: 5353, ContainerPort: 53, Proto: "udp"},
-		}, fixed + " -t 8080:80 -t 127.0.0.1/8443:443 -u ::1/5353:53 -T none -U none --no-map-gw --dns-forward 169.254.1.1 " + ns},
-		{"the user's own choices", "pasta:--map-gw,-T,5432,--dns-forward,10.9.9.9,-t,9000", nil,
-			fixed + " -u none -U none -T 5432 --dns-forward 10.9.9.9 -t 9000 " + ns},
-		{"the user's --no-map-gw", "pasta:--no-map-gw", nil,
-			fixed + " -t none -u none -T none -U none --dns-forward 169.254.1.1 --no-map-gw " + ns},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := pastaArgs(mustMode(t, tt.mode).PastaArgs, 4242, tt.ports, "/s/pasta.pid")
-			assert.Equal(t, tt.want, strings.Join(got, " "))
-		})
-	}
-}
-
-func TestPastasFailureIsFoundInItsNoise(t *testing.T) {
-	dir := t.TempDir()
-	log := filepath.Join(dir, "pasta.log")
-	cmd := exec.Command("false")
-	require.Error(t, cmd.Run())
-	p := &pasta{proc: &helperProcess{name: "pasta", cmd: cmd, logPath: log}}
-	for _, tt := range []struct{ log, want string }{
-		{"pasta: unrecognized option '--bogus'\nFailed to send 51 bytes to syslog\nUsage: pasta [OPTION]...\nFailed to send 35 bytes to syslog\n       pasta [OPTION]... PID\n",
-			"pasta exited (exit status 1): pasta: unrecognized option '--bogus'"},
-		{"Failed to send 57 bytes to syslog\nFailed to bind any port for '-t 8080:80', exiting\n",
-			"pasta exited (exit status 1): Failed to bind any port for '-t 8080:80', exiting"},
-		{"", "pasta exited (exit status 1)"},
-	} {
-		require.NoError(t, os.WriteFile(log, []byte(tt.log), 0o600))
-		assert.EqualError(t, p.failure(), tt.want)
-	}
-}
-
-// fakeSlirpAPI answers each request on a unix socket with reply and
-// records the requests.
-func fakeSlirpAPI(t *testing.T, reply string) (string, chan map[string]any) {
-	sock := filepath.Join(t.TempDir(), "api.sock")
-	ln, err := net.Listen("unix", sock)
-	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
-	got := make(chan map[string]any, 8)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			data, _ := io.ReadAll(c)
-			var req map[string]any
-			json.Unmarshal(data, &req)
-			got <- req
-			c.Write([]byte(reply))
-			c.Close()
-		}
-	}()
-	return sock, got
-}
-
-func TestSlirpAPIPublishesThroughSlirp4netns(t *testing.T) {
-	sock, got := fakeSlirpAPI(t, `{"return": {"id": 1}}`)
-	a := &slirpAPI{socket: sock, guestIP: "10.0.2.100"}
-	require.NoError(t, a.publish([]PortMapping{{HostPort: 8080, ContainerPort: 80, Proto: "tcp"}, {HostIP: "127.0.0.1", HostPort: 5353, ContainerPort: 53, Proto: "udp"}}))
-	assert.Equal(t, map[string]any{"execute": "add_hostfwd", "arguments": map[string]any{
-		"proto": "tcp", "host_addr": "0.0.0.0", "host_port": 8080.0, "guest_addr": "10.0.2.100", "guest_port": 80.0,
-	}}, <-got)
-	assert.Equal(t, "127.0.0.1", (<-got)["arguments"].(map[string]any)["host_addr"])
-
-	sock, _ = fakeSlirpAPI(t, `{"error": {"desc": "bad request: add_hostfwd: slirp_add_hostfwd failed"}}`)
-	a = &slirpAPI{socket: sock, guestIP: "10.0.2.100"}
-	err := a.publish([]PortMapping{{HostPort: 8080, ContainerPort: 80, Proto: "tcp"}})
-	assert.EqualError(t, err, "publish 0.0.0.0:8080->80/tcp through slirp4netns: slirp4netns: bad request: add_hostfwd: slirp_add_hostfwd failed")
-}
-
-// TestBuiltinPortsForwardThroughTheChildDriver runs the port child's
-// driver in this process and namespace: the parent listens on the host
-// port, the child connects to the "container's" port and passes the
-// connection back.
-func TestBuiltinPortsForwardThroughTheChildDriver(t *testing.T) {
-	server, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer server.Close()
-	go func() {
-		for {
-			c, err := server.Accept()
-			if err != nil {
-				return
-			}
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			c.Write([]byte("echo " + line))
-			c.Close()
-		}
-	}()
-
-	dir := t.TempDir()
-	b, err := newBuiltinPorts(dir, "127.0.0.1")
-	require.NoError(t, err)
-	var opaque map[string]string
-	require.NoError(t, json.Unmarshal([]byte(b.childOpaque()), &opaque))
-	quit := make(chan struct{})
-	childDone := make(chan error, 1)
-	go func() { childDone <- builtin.NewChildDriver(io.Discard).RunChildDriver(opaque, quit, "") }()
-
-	ports, err := pickHostPorts([]PortMapping{{HostIP: "127.0.0.1", ContainerPort: server.Addr().(*net.TCPAddr).Port, Proto: "tcp"}})
-	require.NoError(t, err)
-	require.NoError(t, b.publish(ports))
-
-	c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0].HostPort)))
-	require.NoError(t, err)
-	c.Write([]byte("hi\n"))
-	reply, _ := io.ReadAll(c)
-	c.Close()
-	assert.Equal(t, "echo hi\n", string(reply))
-
-	require.NoError(t, b.stop())
-	close(quit)
-	assert.NoError(t, <-childDone)
-	_, err = net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0].HostPort)))
-	assert.Error(t, err, "the host port is closed after stop")
 }
 
 // workingHelpers puts scripts first in PATH that behave as slirp4netns

@@ -1,4 +1,4 @@
-package slirp
+package network
 
 import (
 	"bufio"
@@ -76,7 +76,7 @@ func pastaArgs(user []string, pid int, ports []PortMapping, pidFile string) []st
 		args = append(args, "--no-map-gw")
 	}
 	if !has("--dns-forward") {
-		args = append(args, "--dns-forward", PastaDNSForward)
+		args = append(args, "--dns-forward", defaultPastaDNSForward)
 	}
 	for _, a := range user {
 		// --map-gw is urun's: pasta maps the gateway unless told not to.
@@ -160,4 +160,47 @@ func (p *pasta) stop() error {
 	proc := p.proc
 	proc.stop(func() { proc.cmd.Process.Signal(unix.SIGTERM) })
 	return nil
+}
+
+// defaultPastaDNSForward is the address urun asks pasta to forward DNS
+// queries from (to the host's first name server), used in the container's
+// resolv.conf when the host has only loopback name servers (such as
+// systemd-resolved's 127.0.0.53), which the container cannot reach.
+const defaultPastaDNSForward = "169.254.1.1"
+
+// PastaDNSForward is the DNS forwarding address pasta is started with:
+// urun's, or the user's own --dns-forward.
+func (m Mode) PastaDNSForward() string {
+	if v := pastaArg(m.PastaArgs, "--dns-forward", "--dns-forward"); v != "" {
+		return v
+	}
+	return defaultPastaDNSForward
+}
+
+// PastaMapsGateway reports whether pasta maps the gateway address to the
+// host's loopback (pasta:--map-gw), so that the container reaches the
+// host's loopback services.
+func (m Mode) PastaMapsGateway() bool { return hasArg(m.PastaArgs, "--map-gw") }
+
+// pastaArg returns the value of a pasta option given as "-x", "VALUE" or
+// "--long", "VALUE" or "--long=VALUE" in args.
+func pastaArg(args []string, short, long string) string {
+	for i, a := range args {
+		if (a == short || a == long) && i+1 < len(args) {
+			return args[i+1]
+		}
+		if v, ok := strings.CutPrefix(a, long+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func hasArg(args []string, name string) bool {
+	for _, a := range args {
+		if a == name {
+			return true
+		}
+	}
+	return false
 }

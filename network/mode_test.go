@@ -1,4 +1,4 @@
-package slirp
+package network
 
 import (
 	"testing"
@@ -86,15 +86,9 @@ func TestModesSayWhetherTheyHaveTheirOwnConnectedNetwork(t *testing.T) {
 	}
 }
 
-func TestSlirpAddressesFollowTheCIDR(t *testing.T) {
-	for _, tt := range []struct{ cidr, gw, dns, own string }{
-		{DefaultCIDR, "10.0.2.2", "10.0.2.3", "10.0.2.100"},
-		{"192.168.7.0/24", "192.168.7.2", "192.168.7.3", "192.168.7.100"},
-		{"", "10.0.2.2", "10.0.2.3", "10.0.2.100"},
-	} {
-		o := SlirpOptions{CIDR: tt.cidr}
-		assert.Equal(t, tt.gw, o.GatewayIP().String(), tt.cidr)
-		assert.Equal(t, tt.dns, o.DNSIP().String(), tt.cidr)
-		assert.Equal(t, tt.own, o.ContainerIP().String(), tt.cidr)
-	}
+func mustMode(t *testing.T, s string) Mode {
+	t.Helper()
+	m, err := ParseMode(s)
+	require.NoError(t, err)
+	return m
 }

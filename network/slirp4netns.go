@@ -1,9 +1,7 @@
-package slirp
+package network
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -154,73 +152,34 @@ func (s *slirp4netns) stop() error {
 	return nil
 }
 
-// slirpAPI publishes ports through slirp4netns's API socket
-// (port_handler=slirp4netns): slirp4netns itself listens on the host.
-type slirpAPI struct {
-	socket  string
-	guestIP string
+// slirpNet is the parsed CIDR of slirp4netns networking.
+func (o SlirpOptions) slirpNet() *net.IPNet {
+	cidr := o.CIDR
+	if cidr == "" {
+		cidr = DefaultCIDR
+	}
+	_, n, err := net.ParseCIDR(cidr)
+	if err != nil {
+		_, n, _ = net.ParseCIDR(DefaultCIDR)
+	}
+	return n
 }
 
-func (a *slirpAPI) publish(ports []PortMapping) error {
-	for _, p := range ports {
-		hostAddr := p.HostIP
-		if hostAddr == "" {
-			hostAddr = "0.0.0.0"
-		}
-		req := map[string]any{
-			"execute": "add_hostfwd",
-			"arguments": map[string]any{
-				"proto": p.Proto, "host_addr": hostAddr, "host_port": p.HostPort,
-				"guest_addr": a.guestIP, "guest_port": p.ContainerPort,
-			},
-		}
-		if err := a.call(req); err != nil {
-			return fmt.Errorf("publish %s through slirp4netns: %w", p, err)
-		}
-	}
-	return nil
+// nth is the address n after the network's address.
+func nth(n *net.IPNet, i byte) net.IP {
+	ip := append(net.IP(nil), n.IP.To4()...)
+	ip[3] += i
+	return ip
 }
 
-// call sends one request; slirp4netns answers after the client shuts its
-// side down, with {"return": ...} or {"error": {"desc": ...}}.
-func (a *slirpAPI) call(req any) error {
-	conn, err := net.DialTimeout("unix", a.socket, readyTimeout)
-	if err != nil {
-		return fmt.Errorf("connect to slirp4netns's API socket: %w", err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(readyTimeout))
-	data, err := json.Marshal(req)
-	if err != nil {
-		return err
-	}
-	if _, err := conn.Write(data); err != nil {
-		return fmt.Errorf("send to slirp4netns: %w", err)
-	}
-	if err := conn.(*net.UnixConn).CloseWrite(); err != nil {
-		return fmt.Errorf("send to slirp4netns: %w", err)
-	}
-	reply, err := io.ReadAll(conn)
-	if err != nil {
-		return fmt.Errorf("read slirp4netns's answer: %w", err)
-	}
-	var r struct {
-		Return json.RawMessage `json:"return"`
-		Error  *struct {
-			Desc string `json:"desc"`
-		} `json:"error"`
-	}
-	if err := json.Unmarshal(reply, &r); err != nil {
-		return fmt.Errorf("slirp4netns answered %q: %w", reply, err)
-	}
-	if r.Error != nil {
-		return fmt.Errorf("slirp4netns: %s", r.Error.Desc)
-	}
-	if r.Return == nil {
-		return fmt.Errorf("slirp4netns answered %q", reply)
-	}
-	return nil
-}
+// GatewayIP is the host as the container sees it (.2 of the CIDR).
+func (o SlirpOptions) GatewayIP() net.IP { return nth(o.slirpNet(), 2) }
 
-// stop leaves the forwards to slirp4netns, which drops them as it ends.
-func (a *slirpAPI) stop() error { return nil }
+// DNSIP is slirp4netns's built-in DNS forwarder (.3 of the CIDR).
+func (o SlirpOptions) DNSIP() net.IP { return nth(o.slirpNet(), 3) }
+
+// ContainerIP is the address of the container's tap0 (.100 of the CIDR).
+func (o SlirpOptions) ContainerIP() net.IP { return nth(o.slirpNet(), 100) }
+
+// SlirpDNS6 is slirp4netns's IPv6 DNS forwarder, fixed in slirp4netns.
+const SlirpDNS6 = "fd00::3"

@@ -1,4 +1,4 @@
-package slirp
+package namefiles
 
 import (
 	"encoding/binary"
@@ -8,11 +8,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/urun/urun/network"
 )
 
-func mustMode(t *testing.T, s string) Mode {
+func mustMode(t *testing.T, s string) network.Mode {
 	t.Helper()
-	m, err := ParseMode(s)
+	m, err := network.ParseMode(s)
 	require.NoError(t, err)
 	return m
 }
@@ -24,7 +25,7 @@ func TestResolvConfPointsAtWhatTheContainerCanReach(t *testing.T) {
 		name    string
 		mode    string
 		host    string
-		o       NameOptions
+		o       Options
 		want    string
 		wantErr string
 	}{
@@ -45,15 +46,15 @@ func TestResolvConfPointsAtWhatTheContainerCanReach(t *testing.T) {
 		{name: "host is the host's file", mode: "host", host: hostPublic, want: hostPublic},
 		{name: "the last search or domain wins", mode: "none", host: "domain a.example\nsearch b.example c.example\nnameserver 192.0.2.1\n",
 			want: "search b.example c.example\nnameserver 192.0.2.1\n"},
-		{name: "--dns replaces the servers", mode: "slirp4netns", host: hostPublic, o: NameOptions{DNS: []string{"1.1.1.1", "2606:4700:4700::1111"}},
+		{name: "--dns replaces the servers", mode: "slirp4netns", host: hostPublic, o: Options{DNS: []string{"1.1.1.1", "2606:4700:4700::1111"}},
 			want: "search example.com lan\nnameserver 1.1.1.1\nnameserver 2606:4700:4700::1111\noptions edns0 trust-ad\n"},
-		{name: "--dns-search and --dns-option replace theirs", mode: "pasta", host: hostPublic, o: NameOptions{DNSSearch: []string{"corp.example"}, DNSOptions: []string{"ndots:2"}},
+		{name: "--dns-search and --dns-option replace theirs", mode: "pasta", host: hostPublic, o: Options{DNSSearch: []string{"corp.example"}, DNSOptions: []string{"ndots:2"}},
 			want: "search corp.example\nnameserver 192.0.2.53\noptions ndots:2\n"},
-		{name: "--dns-search . clears the search list", mode: "slirp4netns", host: hostPublic, o: NameOptions{DNSSearch: []string{"."}},
+		{name: "--dns-search . clears the search list", mode: "slirp4netns", host: hostPublic, o: Options{DNSSearch: []string{"."}},
 			want: "nameserver 10.0.2.3\noptions edns0 trust-ad\n"},
-		{name: "host with --dns is rebuilt", mode: "host", host: hostPublic, o: NameOptions{DNS: []string{"192.0.2.9"}},
+		{name: "host with --dns is rebuilt", mode: "host", host: hostPublic, o: Options{DNS: []string{"192.0.2.9"}},
 			want: "search example.com lan\nnameserver 192.0.2.9\noptions edns0 trust-ad\n"},
-		{name: "--dns must be an address", mode: "slirp4netns", o: NameOptions{DNS: []string{"dns.example"}},
+		{name: "--dns must be an address", mode: "slirp4netns", o: Options{DNS: []string{"dns.example"}},
 			wantErr: `--dns "dns.example": not an IP address`},
 	}
 	for _, tt := range tests {
@@ -91,7 +92,7 @@ func TestHostsNamesTheContainerAndWhatItMayReach(t *testing.T) {
 		name    string
 		mode    string
 		host    fakeHost
-		o       NameOptions
+		o       Options
 		want    string
 		wantErr string
 	}{
@@ -102,34 +103,34 @@ func TestHostsNamesTheContainerAndWhatItMayReach(t *testing.T) {
 		{name: "slirp4netns allowing the host's loopback", mode: "slirp4netns:allow_host_loopback=true",
 			want: local + "10.0.2.2\thost.containers.internal host.docker.internal\n10.0.2.100\tweb\n"},
 		{name: "add-host entries come before the container", mode: "slirp4netns",
-			o:    NameOptions{AddHosts: []string{"db:192.0.2.10", "v6:2001:db8::1", "br:[2001:db8::2]", "eq=192.0.2.11"}},
+			o:    Options{AddHosts: []string{"db:192.0.2.10", "v6:2001:db8::1", "br:[2001:db8::2]", "eq=192.0.2.11"}},
 			want: local + "192.0.2.10\tdb\n2001:db8::1\tv6\n2001:db8::2\tbr\n192.0.2.11\teq\n10.0.2.100\tweb\n"},
 		{name: "host-gateway with host loopback allowed", mode: "slirp4netns:allow_host_loopback=true",
-			o:    NameOptions{AddHosts: []string{"gw:host-gateway"}},
+			o:    Options{AddHosts: []string{"gw:host-gateway"}},
 			want: local + "10.0.2.2\tgw\n10.0.2.2\thost.containers.internal host.docker.internal\n10.0.2.100\tweb\n"},
 		{name: "host-gateway without host loopback is the host's address", mode: "slirp4netns",
-			o:    NameOptions{AddHosts: []string{"gw:host-gateway"}},
+			o:    Options{AddHosts: []string{"gw:host-gateway"}},
 			want: local + "192.0.2.2\tgw\n10.0.2.100\tweb\n"},
 		{name: "host-gateway without any host address", mode: "slirp4netns", host: fakeHost{noRoute: true},
-			o: NameOptions{AddHosts: []string{"gw:host-gateway"}}, wantErr: "allow_host_loopback=true"},
+			o: Options{AddHosts: []string{"gw:host-gateway"}}, wantErr: "allow_host_loopback=true"},
 		{name: "pasta shares the host's address", mode: "pasta",
 			want: local + "192.0.2.2\tweb\n"},
 		{name: "pasta with its own address", mode: "pasta:-a,10.0.2.5,-a,fd00::5",
 			want: local + "10.0.2.5\tweb\n"},
-		{name: "pasta mapping the gateway", mode: "pasta:--map-gw", o: NameOptions{AddHosts: []string{"gw:host-gateway"}},
+		{name: "pasta mapping the gateway", mode: "pasta:--map-gw", o: Options{AddHosts: []string{"gw:host-gateway"}},
 			want: local + "192.0.2.1\tgw\n192.0.2.1\thost.containers.internal host.docker.internal\n192.0.2.2\tweb\n"},
-		{name: "pasta host-gateway without --map-gw", mode: "pasta", o: NameOptions{AddHosts: []string{"gw:host-gateway"}},
+		{name: "pasta host-gateway without --map-gw", mode: "pasta", o: Options{AddHosts: []string{"gw:host-gateway"}},
 			wantErr: "pasta:--map-gw"},
 		{name: "none", mode: "none",
 			want: local + "127.0.1.1\tweb\n"},
-		{name: "none has no host-gateway", mode: "none", o: NameOptions{AddHosts: []string{"gw:host-gateway"}},
+		{name: "none has no host-gateway", mode: "none", o: Options{AddHosts: []string{"gw:host-gateway"}},
 			wantErr: "--network none has no way to the host"},
 		{name: "host is the host's file and the add-hosts", mode: "host", host: fakeHost{hosts: "127.0.0.1 localhost\n127.0.1.1 box"},
-			o:    NameOptions{AddHosts: []string{"db:192.0.2.10", "gw:host-gateway"}},
+			o:    Options{AddHosts: []string{"db:192.0.2.10", "gw:host-gateway"}},
 			want: "127.0.0.1 localhost\n127.0.1.1 box\n192.0.2.10\tdb\n127.0.0.1\tgw\n"},
-		{name: "add-host without an address", mode: "slirp4netns", o: NameOptions{AddHosts: []string{"db"}}, wantErr: `--add-host "db": want NAME:IP`},
-		{name: "add-host without a name", mode: "slirp4netns", o: NameOptions{AddHosts: []string{":192.0.2.1"}}, wantErr: "want NAME:IP"},
-		{name: "add-host with a bad address", mode: "slirp4netns", o: NameOptions{AddHosts: []string{"db:somewhere"}}, wantErr: "\"somewhere\" is not an IP address"},
+		{name: "add-host without an address", mode: "slirp4netns", o: Options{AddHosts: []string{"db"}}, wantErr: `--add-host "db": want NAME:IP`},
+		{name: "add-host without a name", mode: "slirp4netns", o: Options{AddHosts: []string{":192.0.2.1"}}, wantErr: "want NAME:IP"},
+		{name: "add-host with a bad address", mode: "slirp4netns", o: Options{AddHosts: []string{"db:somewhere"}}, wantErr: "\"somewhere\" is not an IP address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,23 +163,23 @@ func TestTheDefaultRouteIsReadInTheHostsByteOrder(t *testing.T) {
 
 func isLittleEndian() bool { return binary.NativeEndian.Uint16([]byte{1, 0}) == 1 }
 
-func TestCheckNamesRefusesWhatWouldBreakTheFiles(t *testing.T) {
+func TestCheckRefusesWhatWouldBreakTheFiles(t *testing.T) {
 	m := mustMode(t, "slirp4netns")
 	tests := []struct {
-		o       NameOptions
+		o       Options
 		wantErr string
 	}{
-		{NameOptions{DNS: []string{"999.1.1.1"}}, `--dns "999.1.1.1"`},
-		{NameOptions{DNSSearch: []string{"a\nnameserver 6.6.6.6"}}, "--dns-search"},
-		{NameOptions{DNSSearch: []string{"bad..domain"}}, "--dns-search"},
-		{NameOptions{DNSOptions: []string{"ndots:1 x"}}, "--dns-option"},
-		{NameOptions{AddHosts: []string{"bogus"}}, `--add-host "bogus"`},
-		{NameOptions{AddHosts: []string{"db\nevil:1.2.3.4"}}, "--add-host"},
-		{NameOptions{AddHosts: []string{"db:1.2.3.4\n"}}, "not an IP address"},
-		{NameOptions{DNS: []string{"1.1.1.1"}, DNSSearch: []string{".", "corp.example"}, DNSOptions: []string{"ndots:2"}, AddHosts: []string{"db:10.0.0.1", "v6=[::1]"}}, ""},
+		{Options{DNS: []string{"999.1.1.1"}}, `--dns "999.1.1.1"`},
+		{Options{DNSSearch: []string{"a\nnameserver 6.6.6.6"}}, "--dns-search"},
+		{Options{DNSSearch: []string{"bad..domain"}}, "--dns-search"},
+		{Options{DNSOptions: []string{"ndots:1 x"}}, "--dns-option"},
+		{Options{AddHosts: []string{"bogus"}}, `--add-host "bogus"`},
+		{Options{AddHosts: []string{"db\nevil:1.2.3.4"}}, "--add-host"},
+		{Options{AddHosts: []string{"db:1.2.3.4\n"}}, "not an IP address"},
+		{Options{DNS: []string{"1.1.1.1"}, DNSSearch: []string{".", "corp.example"}, DNSOptions: []string{"ndots:2"}, AddHosts: []string{"db:10.0.0.1", "v6=[::1]"}}, ""},
 	}
 	for _, tt := range tests {
-		err := CheckNames(m, tt.o)
+		err := Check(m, tt.o)
 		if tt.wantErr == "" {
 			assert.NoError(t, err)
 			continue
