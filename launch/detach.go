@@ -14,6 +14,7 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/exitcode"
 )
 
 // MonitorName is argv[0] of a detached container's monitor: urun's main
@@ -179,7 +180,7 @@ func monitorFailure(msg string, err error) error {
 		if cerr != nil {
 			code = 125
 		}
-		return &ExitError{Code: code, Err: errors.New(why)}
+		return exitcode.New(code, errors.New(why))
 	}
 	if err != nil {
 		return fmt.Errorf("the container's monitor exited before the container started (%v)", err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/logs"
 )
@@ -128,7 +129,7 @@ func MonitorMain(args []string) int {
 	streams := &monitorStreams{log: log, attach: attach, interactive: c.settings.Interactive, tty: c.spec.Process.Terminal, trim: trim}
 	started := func(err error) {
 		if err != nil {
-			say(fmt.Sprintf("%c%d %s", readyFailed, exitCode(err), err))
+			say(fmt.Sprintf("%c%d %s", readyFailed, exitcode.Of(err), err))
 		} else {
 			say(string(readyStarted))
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/urun/urun/cgroupv2"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/logs"
 	"github.com/urun/urun/slirp"
@@ -98,25 +99,6 @@ type Settings struct {
 // directory.
 const SettingsFile = "settings.json"
 
-// ExitError carries an exit status for urun to end with.
-type ExitError struct {
-	Code int
-	Err  error
-}
-
-func (e *ExitError) Error() string { return e.Err.Error() }
-func (e *ExitError) Unwrap() error { return e.Err }
-
-// exitCode is the exit status err stands for: an ExitError's, else urun's
-// own 125.
-func exitCode(err error) int {
-	var exitErr *ExitError
-	if errors.As(err, &exitErr) {
-		return exitErr.Code
-	}
-	return 125
-}
-
 // Run runs a new container to its end (and, with a restart policy, its
 // restarts) in this process, and returns its exit status.
 func Run(o Options) (int, error) {
@@ -153,7 +135,7 @@ func (c *container) runOnce(io streams, started func(error)) (int, error) {
 		if started != nil {
 			started(err)
 		}
-		return exitCode(err), err
+		return exitcode.Of(err), err
 	}
 	p, err := c.start(io)
 	io.spawned()
@@ -370,7 +352,7 @@ func (c *container) abandon(why error) {
 	c.closeCgroup()
 	c.removeNetDir()
 	if c.registered {
-		code := exitCode(why)
+		code := exitcode.Of(why)
 		st, err := containers.Update(c.cfg, c.stateDir, func(st *containers.State) error {
 			st.Status, st.ExitCode, st.Error, st.FinishedAt = containers.StatusExited, code, why.Error(), time.Now().UTC()
 			return nil

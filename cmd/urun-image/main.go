@@ -19,7 +19,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"strconv"
-	"syscall"
 
 	"github.com/sirupsen/logrus"
 	flag "github.com/spf13/pflag"
@@ -27,6 +26,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/config"
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/nospace"
 	"github.com/urun/urun/userns"
@@ -50,9 +50,6 @@ Usage:
   urun-image [GLOBAL FLAGS] load [-i FILE|DIR] [-q]
   urun-image [GLOBAL FLAGS] import [-c INSTRUCTION]... [-m MESSAGE] [--platform OS/ARCH[/VARIANT]] FILE|URL|- [REPOSITORY[:TAG]]
 `
-
-// exitError is the exit status for every failure, as with `urun`.
-const exitError = 125
 
 func main() {
 	// The storage library unpacks layers in a chrooted copy of this
@@ -81,20 +78,17 @@ func leaveNamespaceStage() {
 
 func run(args []string) int {
 	if err := dispatch(args); err != nil {
-		var exit exitCode
-		if errors.As(err, &exit) {
-			return int(exit)
+		// A silent one was reported already (by the namespaced child,
+		// or for each of several images).
+		var exit *exitcode.Error
+		if errors.As(err, &exit) && exit.Silent() {
+			return exit.Code
 		}
 		fmt.Fprintf(os.Stderr, "urun: %v\n", nospace.Explain(err, ""))
-		return exitError
+		return exitcode.Of(err)
 	}
 	return 0
 }
-
-// exitCode passes on the exit status of the namespaced child.
-type exitCode int
-
-func (e exitCode) Error() string { return "exit status " + strconv.Itoa(int(e)) }
 
 type globals struct {
 	root, runRoot, driver, configFile string
@@ -223,17 +217,15 @@ func enterNamespace(args []string) error {
 		case sig := <-sigs:
 			cmd.Process.Signal(sig)
 		case err := <-done:
-			if err == nil {
-				return nil
-			}
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) {
+			code, err := exitcode.FromWait(err)
+			if err != nil {
 				return fmt.Errorf("wait for the namespaced helper: %w", err)
 			}
-			if st, ok := exit.Sys().(syscall.WaitStatus); ok && st.Signaled() {
-				return exitCode(128 + int(st.Signal()))
+			if code != 0 {
+				// The child said why.
+				return exitcode.New(code, nil)
 			}
-			return exitCode(exit.ExitCode())
+			return nil
 		}
 	}
 }

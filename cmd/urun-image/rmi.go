@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/urun/urun/config"
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/image"
 )
 
@@ -51,5 +52,5 @@ func combineErrors(refs int, errs []error) error {
 	for _, err := range errs {
 		fmt.Fprintln(os.Stderr, "urun:", err)
 	}
-	return exitCode(1)
+	return exitcode.New(1, nil)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/launch"
 )
 
@@ -91,7 +92,7 @@ func combineErrors(n int, errs []error) error {
 	for _, err := range errs {
 		fmt.Fprintln(os.Stderr, "urun:", err)
 	}
-	return &launch.ExitError{Code: 1, Err: errors.New("")}
+	return exitcode.New(1, nil)
 }
 
 func newStartCommand(g *globals) *cobra.Command {
@@ -212,7 +213,7 @@ func attachExit(code int, err error) error {
 		return err
 	}
 	if code != 0 {
-		return &launch.ExitError{Code: code, Err: errors.New("")}
+		return exitcode.New(code, nil)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/launch"
@@ -122,7 +123,7 @@ func runContainer(cmd *cobra.Command, g *globals, f *runFlags, args []string) er
 		return err
 	}
 	if code != 0 {
-		return &launch.ExitError{Code: code, Err: errors.New("")}
+		return exitcode.New(code, nil)
 	}
 	return nil
 }

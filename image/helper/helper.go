@@ -5,7 +5,6 @@
 package helper
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"github.com/urun/urun/exitcode"
 )
 
 // Name is the helper's file name.
@@ -58,20 +59,6 @@ func (o Options) args() []string {
 	}
 	return a
 }
-
-// ExitError is the helper's failure. The helper has already printed the
-// reason on stderr ("urun: ..."), so the caller should exit with Code and
-// print nothing more.
-type ExitError struct {
-	Code int
-}
-
-func (e *ExitError) Error() string {
-	return Name + " exited with status " + strconv.Itoa(e.Code)
-}
-
-// ExitCode is the status urun should exit with.
-func (e *ExitError) ExitCode() int { return e.Code }
 
 // Path finds urun-image: next to the running executable (symlinks
 // resolved), then in ../libexec/urun/ relative to it, then in $PATH.
@@ -151,7 +138,9 @@ func Images(opts Options, args ...string) error {
 
 // Run runs `urun-image SUBCOMMAND ARGS...` (args starts with the
 // subcommand) with urun's global settings, its stdio and signals passed
-// on. A failure the helper reported itself is an *ExitError.
+// on. A failure the helper reported itself is a silent *exitcode.Error:
+// the helper has printed the reason ("urun: ..."), urun ends with its
+// status and says nothing more.
 func Run(opts Options, args ...string) error {
 	path, err := Path()
 	if err != nil {
@@ -182,15 +171,12 @@ func Run(opts Options, args ...string) error {
 			waiting = false
 		}
 	}
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		if st, ok := exit.Sys().(syscall.WaitStatus); ok && st.Signaled() {
-			return &ExitError{Code: 128 + int(st.Signal())}
-		}
-		return &ExitError{Code: exit.ExitCode()}
-	}
+	code, err := exitcode.FromWait(err)
 	if err != nil {
 		return fmt.Errorf("run %s: %w", path, err)
+	}
+	if code != 0 {
+		return exitcode.New(code, nil)
 	}
 	return nil
 }

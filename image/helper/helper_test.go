@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/urun/urun/exitcode"
 )
 
 // fakeHelper puts a urun-image in a fresh $PATH that records its
@@ -68,10 +70,10 @@ func TestUrunImagesPassesItsFlags(t *testing.T) {
 func TestHelperFailureCarriesItsExitCode(t *testing.T) {
 	fakeHelper(t, 7)
 	err := Images(Options{})
-	var exit *ExitError
+	var exit *exitcode.Error
 	require.True(t, errors.As(err, &exit), "got %v", err)
-	assert.Equal(t, 7, exit.ExitCode())
-	assert.Contains(t, err.Error(), "exited with status 7")
+	assert.Equal(t, 7, exit.Code)
+	assert.True(t, exit.Silent(), "the helper has said why")
 }
 
 func TestMissingHelperNamesWhereItLooked(t *testing.T) {
