@@ -14,6 +14,7 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/image/imagedoc"
 	"github.com/urun/urun/launch"
 	"github.com/urun/urun/logs"
 	"github.com/urun/urun/slirp"
@@ -45,7 +46,7 @@ func Build(cfg *config.Config, c containers.Container, labels *containers.LabelS
 		Platform:       "linux",
 		HostConfig:     hostConfig(c, s),
 		Mounts:         mounts(s.Spec.Mounts),
-		Config: Config{
+		Config: imagedoc.Config{
 			Hostname: s.Spec.Hostname, User: p.User.Username,
 			AttachStdin: s.Interactive && !c.Detached, AttachStdout: !c.Detached, AttachStderr: !c.Detached,
 			Tty: p.Terminal, OpenStdin: s.Interactive, StdinOnce: s.Interactive && !c.Detached,
