@@ -1,8 +1,7 @@
 // Package inspect builds the document `urun inspect` shows of a
 // container, shaped as `docker container inspect`'s, from the container's
-// record (package containers) and the settings it was created with
-// (package launch). It is its own package because launch imports
-// containers.
+// record and the settings it was created with (both package containers'),
+// and renders it beside images' (package imagedoc) for `urun inspect`.
 package inspect
 
 import "github.com/urun/urun/image/imagedoc"

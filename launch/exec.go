@@ -129,7 +129,7 @@ func prepareExec(o ExecOptions) (inside.ExecConfig, execTarget, error) {
 	if err != nil {
 		return ec, none, err
 	}
-	proc, filter, err := readProcess(filepath.Join(c.Dir, "config.json"))
+	proc, filter, err := readProcess(containers.RunConfigPath(c.Dir))
 	if err != nil {
 		return ec, none, fmt.Errorf("read container %s's configuration: %w", o.Container, err)
 	}

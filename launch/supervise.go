@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -42,7 +40,7 @@ func (c *container) supervise(p *userns.Process, attachErr error, io streams, st
 		// For `urun stop`, `exec` and `rm -f`, written after the start so
 		// that it costs the start nothing. Without it they cannot reach
 		// the container; the container itself does not mind.
-		writeFile(filepath.Join(c.stateDir, containers.InitPIDFile), []byte(strconv.Itoa(p.InitPID)))
+		containers.RecordInitPID(c.stateDir, p.InitPID)
 		notifyReady()
 	}
 	if started != nil {
@@ -56,7 +54,7 @@ func (c *container) supervise(p *userns.Process, attachErr error, io streams, st
 		p.Ended.Close()
 	}
 	waitErr := p.Cmd.Wait()
-	os.Remove(filepath.Join(c.stateDir, containers.InitPIDFile))
+	containers.ForgetInitPID(c.stateDir)
 	if c.net != nil {
 		c.net.Close()
 	}

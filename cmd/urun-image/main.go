@@ -26,6 +26,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/config"
+	"github.com/urun/urun/containers"
 	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/nospace"
@@ -156,7 +157,7 @@ func dispatch(args []string) error {
 		return fmt.Errorf("%s: %w", cmd, err)
 	}
 
-	cfg, err := config.LoadWith(g.configFile, config.Overrides{GraphRoot: g.root, RunRoot: g.runRoot, RootfsDriver: g.driver})
+	cfg, err := config.LoadWith(g.configFile, config.Overrides{GraphRoot: g.root, RunRoot: g.runRoot, RootfsDriver: g.driver, RunningContainers: containers.RunningIn})
 	if err != nil {
 		return err
 	}

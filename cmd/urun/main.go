@@ -33,7 +33,7 @@ type globals struct {
 
 // load returns the configuration with the global flags applied.
 func (g *globals) load() (*config.Config, error) {
-	return config.LoadWith(g.configFile, config.Overrides{GraphRoot: g.root, RunRoot: g.runRoot, RootfsDriver: g.rootfsDriver})
+	return config.LoadWith(g.configFile, config.Overrides{GraphRoot: g.root, RunRoot: g.runRoot, RootfsDriver: g.rootfsDriver, RunningContainers: containers.RunningIn})
 }
 
 func main() {

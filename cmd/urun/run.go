@@ -134,7 +134,7 @@ func addLifecycleFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.StringVar(&f.restart, "restart", "no", "restart policy: no, on-failure[:MAX-RETRIES], always or unless-stopped ('urun stop' ends it for good)")
 	fl.StringArrayVar(&f.logOpts, "log-opt", nil, "log option of a detached container: max-size=SIZE (rotate past it), max-file=N (files kept)")
 	fl.StringVar(&f.stopSignal, "stop-signal", "", "signal 'urun stop' sends first (default: the image's StopSignal, else SIGTERM)")
-	fl.IntVar(&f.stopTimeout, "stop-timeout", defaultStopTimeout, "seconds 'urun stop' waits before SIGKILL")
+	fl.IntVar(&f.stopTimeout, "stop-timeout", containers.DefaultStopTimeout, "seconds 'urun stop' waits before SIGKILL")
 }
 
 // launchOptions checks the flags of `urun run` or `urun create` and finds
@@ -165,7 +165,7 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 		}
 		ports = append(ports, m...)
 	}
-	restart, err := launch.ParseRestartPolicy(f.restart)
+	restart, err := containers.ParseRestartPolicy(f.restart)
 	if err != nil {
 		return o, err
 	}
