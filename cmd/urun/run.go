@@ -15,6 +15,7 @@ import (
 	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/image/local"
+	"github.com/urun/urun/image/request"
 	"github.com/urun/urun/launch"
 	"github.com/urun/urun/logs"
 	"github.com/urun/urun/slirp"
@@ -277,13 +278,12 @@ func findOrPull(cfg *config.Config, g *globals, ref string, quiet bool, tlsVerif
 		fmt.Fprintf(os.Stderr, "Unable to find image '%s' locally\n", ref)
 	}
 	// The pulled image's id must not mix with the container's output.
-	pullOpts := g.helperOptions()
-	pullOpts.Stdout = os.Stderr
-	pullOpts.Platform = platform
+	var idOut io.Writer = os.Stderr
 	if quiet {
-		pullOpts.Stdout = io.Discard
+		idOut = io.Discard
 	}
-	if err := helper.Pull(pullOpts, name, quiet, tlsVerify); err != nil {
+	pull := request.Pull{Ref: name, Quiet: quiet, TLSVerify: tlsVerify, Platform: platform}
+	if err := helper.RunTo(request.Request{Store: g.store(), Pull: &pull}, idOut); err != nil {
 		return nil, "", nil, err
 	}
 	if use, err = local.LockUse(cfg.GraphRoot, false, cfg.LockWait()); err != nil {
