@@ -53,6 +53,12 @@ type Config struct {
 // configuration's value.
 type Overrides struct {
 	GraphRoot, RunRoot, RootfsDriver string
+	// RunningContainers lists the short ids of the store's containers
+	// running in a run root: package containers, which owns their
+	// records, knows (containers.RunningIn). An explicit run root other
+	// than the store's is refused while there are any; nil takes none
+	// for running.
+	RunningContainers func(runRoot, graphRoot string) []string
 }
 
 // LoadWith loads the configuration file at path (see Load) and applies the
@@ -80,7 +86,7 @@ func LoadWith(path string, o Overrides) (*Config, error) {
 	if c.RunRoot, err = filepath.Abs(c.RunRoot); err != nil {
 		return nil, fmt.Errorf("run root: %w", err)
 	}
-	if err := c.pairRunRoot(o.RunRoot != "" || c.runRootSet); err != nil {
+	if err := c.pairRunRoot(o.RunRoot != "" || c.runRootSet, o.RunningContainers); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -173,39 +179,9 @@ func (c *Config) ImageTempDir() string {
 	return filepath.Join(c.GraphRoot, "urun-tmp")
 }
 
-// ContainersDir holds each container's writable layer (upper and work
-// directories), beside the storage library's own directories.
-func (c *Config) ContainersDir() string {
-	return filepath.Join(c.GraphRoot, "urun-containers")
-}
-
-// TransientDir holds the writable layers of --rm containers, so that any
-// urun can tell an orphaned one from a kept container's.
-func (c *Config) TransientDir() string {
-	return filepath.Join(c.GraphRoot, "urun-transient")
-}
-
 // StorageRunRoot is the storage library's run root.
 func (c *Config) StorageRunRoot() string {
 	return filepath.Join(c.RunRoot, "storage")
-}
-
-// ShortIDLength is how much of a container id names it for short.
-const ShortIDLength = 12
-
-// StateRoot holds the containers' run state directories.
-func (c *Config) StateRoot() string {
-	return filepath.Join(c.RunRoot, "containers")
-}
-
-// ContainerStateDir holds one container's run state. It is named by the
-// short id: unix sockets live in it, and their paths may not pass 107
-// bytes.
-func (c *Config) ContainerStateDir(id string) string {
-	if len(id) > ShortIDLength {
-		id = id[:ShortIDLength]
-	}
-	return filepath.Join(c.RunRoot, "containers", id)
 }
 
 func dataHome() string {

@@ -190,11 +190,9 @@ func TestExplicitConfigFileMustExist(t *testing.T) {
 	assert.Contains(t, err.Error(), missing)
 }
 
-func TestContainerDirectoriesDeriveFromTheRoots(t *testing.T) {
+func TestStorageRunRootDerivesFromTheRunRoot(t *testing.T) {
 	c := &Config{GraphRoot: "/g", RunRoot: "/r"}
-	assert.Equal(t, "/g/urun-containers", c.ContainersDir())
 	assert.Equal(t, "/r/storage", c.StorageRunRoot())
-	assert.Equal(t, "/r/containers/abc", c.ContainerStateDir("abc"))
 }
 
 // privateTmp unsets XDG_RUNTIME_DIR and points the temporary directory (and

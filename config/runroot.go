@@ -1,15 +1,12 @@
 package config
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // RunRootRecord is the file in the graph root that names the run root the
@@ -44,12 +41,13 @@ func (e *RunRootInUseError) Error() string {
 //     the end of the login session removed it) nothing can run there, and
 //     the store is paired with the default.
 //   - An explicit run root replaces the recorded one unless containers of
-//     the store run there: those would be lost from sight, so it is
-//     refused with both directories named.
+//     the store run there (runningContainers lists them; nil: none): those
+//     would be lost from sight, so it is refused with both directories
+//     named.
 //
 // A record that cannot be written (a read-only or full file system) is no
 // error: this urun uses its run root, and cannot create containers anyway.
-func (c *Config) pairRunRoot(explicit bool) error {
+func (c *Config) pairRunRoot(explicit bool, runningContainers func(runRoot, graphRoot string) []string) error {
 	record := filepath.Join(c.GraphRoot, RunRootRecord)
 	for attempt := 0; attempt < 2; attempt++ {
 		paired, err := readRunRootRecord(record)
@@ -68,8 +66,10 @@ func (c *Config) pairRunRoot(explicit bool) error {
 			c.RunRoot = paired
 			return nil
 		}
-		if running := runningContainers(paired, c.GraphRoot); len(running) > 0 {
-			return &RunRootInUseError{GraphRoot: c.GraphRoot, Paired: paired, Requested: c.RunRoot, Running: running}
+		if runningContainers != nil {
+			if running := runningContainers(paired, c.GraphRoot); len(running) > 0 {
+				return &RunRootInUseError{GraphRoot: c.GraphRoot, Paired: paired, Requested: c.RunRoot, Running: running}
+			}
 		}
 		replaceRunRootRecord(record, c.RunRoot)
 		return nil
@@ -138,47 +138,4 @@ func runRootUsable(dir string) bool {
 		return true
 	}
 	return err == nil && st.IsDir() && ownedByCaller(st)
-}
-
-// runningContainers lists the short ids of the containers of the store at
-// graphRoot whose urun holds their run state's lock in runRoot. (The record
-// and the lock are package containers'; config cannot import it.)
-func runningContainers(runRoot, graphRoot string) []string {
-	stateRoot := filepath.Join(runRoot, "containers")
-	entries, err := os.ReadDir(stateRoot)
-	if err != nil {
-		return nil
-	}
-	var running []string
-	for _, e := range entries {
-		dir := filepath.Join(stateRoot, e.Name())
-		if !e.IsDir() || !ofStore(dir, graphRoot) || !lockHeld(dir) {
-			continue
-		}
-		running = append(running, e.Name())
-	}
-	return running
-}
-
-func ofStore(stateDir, graphRoot string) bool {
-	b, err := os.ReadFile(filepath.Join(stateDir, "state.json"))
-	if err != nil {
-		return false
-	}
-	var st struct {
-		GraphRoot string `json:"graph_root"`
-	}
-	if json.Unmarshal(b, &st) != nil {
-		return false
-	}
-	return st.GraphRoot == "" || st.GraphRoot == graphRoot
-}
-
-func lockHeld(dir string) bool {
-	f, err := os.Open(dir)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	return errors.Is(unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB), unix.EWOULDBLOCK)
 }

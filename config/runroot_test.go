@@ -7,7 +7,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 )
 
 // pairingHome is one user's directories with two run directories: the
@@ -32,18 +31,15 @@ func (h pairingHome) recorded(t *testing.T) string {
 	return string(b)
 }
 
-// runningIn makes a container of the store look running in runRoot: its
-// state directory with a record naming the store, locked as its urun
-// holds it.
-func (h pairingHome) runningIn(t *testing.T, runRoot, shortID string) {
-	t.Helper()
-	dir := filepath.Join(runRoot, "containers", shortID)
-	require.NoError(t, os.MkdirAll(dir, 0o700))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "state.json"), []byte(`{"graph_root":"`+h.graphRoot()+`"}`), 0o600))
-	f, err := os.Open(dir)
-	require.NoError(t, err)
-	t.Cleanup(func() { f.Close() })
-	require.NoError(t, unix.Flock(int(f.Fd()), unix.LOCK_EX))
+// runningIn stands for package containers (config cannot import it):
+// shortIDs are the store's containers running in runRoot.
+func runningIn(runRoot string, shortIDs ...string) func(string, string) []string {
+	return func(root, graphRoot string) []string {
+		if root != runRoot {
+			return nil
+		}
+		return shortIDs
+	}
 }
 
 func TestTheFirstCommandPairsTheStoreWithItsRunRoot(t *testing.T) {
@@ -95,12 +91,13 @@ func TestAnExplicitRunRoot(t *testing.T) {
 			h := setPairingHome(t)
 			_, err := LoadWith("", Overrides{})
 			require.NoError(t, err)
+			var running []string
 			if tt.running {
-				h.runningIn(t, filepath.Join(h.runtime, "urun"), "0123456789ab")
+				running = []string{"0123456789ab"}
 			}
 			requested := filepath.Join(h.other, "run")
 
-			c, err := LoadWith("", Overrides{RunRoot: requested})
+			c, err := LoadWith("", Overrides{RunRoot: requested, RunningContainers: runningIn(filepath.Join(h.runtime, "urun"), running...)})
 			if tt.wantErr {
 				require.Error(t, err)
 				var inUse *RunRootInUseError
@@ -115,22 +112,6 @@ func TestAnExplicitRunRoot(t *testing.T) {
 			assert.Equal(t, tt.wantRecord(h)+"\n", h.recorded(t))
 		})
 	}
-}
-
-func TestAContainerOfAnotherStoreInTheRunRootDoesNotBlockAnExplicitOne(t *testing.T) {
-	h := setPairingHome(t)
-	_, err := LoadWith("", Overrides{})
-	require.NoError(t, err)
-	dir := filepath.Join(h.runtime, "urun", "containers", "0123456789ab")
-	require.NoError(t, os.MkdirAll(dir, 0o700))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "state.json"), []byte(`{"graph_root":"/elsewhere"}`), 0o600))
-	f, err := os.Open(dir)
-	require.NoError(t, err)
-	defer f.Close()
-	require.NoError(t, unix.Flock(int(f.Fd()), unix.LOCK_EX))
-
-	_, err = LoadWith("", Overrides{RunRoot: filepath.Join(h.other, "run")})
-	assert.NoError(t, err)
 }
 
 func TestAStoreWhosePairingCannotBeWrittenStillLoads(t *testing.T) {

@@ -152,13 +152,13 @@ func TestGeneratedNamesAreUniqueEvenWhenAllPairsAreTaken(t *testing.T) {
 func newConfig(t *testing.T) *config.Config {
 	t.Helper()
 	cfg := &config.Config{GraphRoot: filepath.Join(t.TempDir(), "graph"), RunRoot: t.TempDir()}
-	require.NoError(t, os.MkdirAll(cfg.StateRoot(), 0o700))
+	require.NoError(t, os.MkdirAll(StateRoot(cfg), 0o700))
 	return cfg
 }
 
 // register makes a container's state directory and registers st in it.
 func register(cfg *config.Config, st *State) error {
-	dir := cfg.ContainerStateDir(st.ID)
+	dir := StateDir(cfg, st.ID)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return err
 	}
@@ -168,8 +168,8 @@ func register(cfg *config.Config, st *State) error {
 func TestRunRegistersTheContainerName(t *testing.T) {
 	cfg := newConfig(t)
 	require.NoError(t, register(cfg, &State{ID: id("a1"), Name: "web"}))
-	require.NoError(t, os.Mkdir(filepath.Join(cfg.StateRoot(), "damaged"), 0o700))
-	require.NoError(t, os.WriteFile(filepath.Join(cfg.StateRoot(), "damaged", StateFile), []byte(`{"name":`), 0o600))
+	require.NoError(t, os.Mkdir(filepath.Join(StateRoot(cfg), "damaged"), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(StateRoot(cfg), "damaged", stateFile), []byte(`{"name":`), 0o600))
 
 	tests := []struct {
 		name, id, want string
@@ -189,7 +189,7 @@ func TestRunRegistersTheContainerName(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			got, err := ReadState(cfg.ContainerStateDir(tt.id))
+			got, err := ReadState(StateDir(cfg, tt.id))
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got.Name)
 		})
@@ -223,8 +223,8 @@ func TestPsListsNewestFirstAndSkipsHalfMadeState(t *testing.T) {
 	old := time.Now().Add(-time.Hour)
 	require.NoError(t, register(cfg, &State{ID: id("01"), Name: "old", Status: "exited", Created: old}))
 	require.NoError(t, register(cfg, &State{ID: id("02"), Name: "new", Status: "exited", Created: old.Add(time.Minute)}))
-	require.NoError(t, os.Mkdir(filepath.Join(cfg.StateRoot(), "030000000000"), 0o700)) // being created
-	lock, err := Lock(cfg.ContainerStateDir(id("02")))
+	require.NoError(t, os.Mkdir(filepath.Join(StateRoot(cfg), "030000000000"), 0o700)) // being created
+	lock, err := Lock(StateDir(cfg, id("02")))
 	require.NoError(t, err)
 
 	list, err := List(cfg)
@@ -247,11 +247,11 @@ func TestPsListsNewestFirstAndSkipsHalfMadeState(t *testing.T) {
 
 func TestRemoveRefusesDirectoriesThatAreNoWritableLayer(t *testing.T) {
 	cfg := newConfig(t)
-	for _, dir := range []string{cfg.GraphRoot, filepath.Join(cfg.ContainersDir(), ".."), filepath.Join(cfg.ContainersDir(), "not-an-id"), filepath.Join(t.TempDir(), id("aa"))} {
+	for _, dir := range []string{cfg.GraphRoot, filepath.Join(KeptLayersDir(cfg), ".."), filepath.Join(KeptLayersDir(cfg), "not-an-id"), filepath.Join(t.TempDir(), id("aa"))} {
 		_, err := removeLayers(cfg, []string{dir})
 		assert.Error(t, err, dir)
 	}
-	results, err := removeLayers(cfg, []string{filepath.Join(cfg.ContainersDir(), id("aa"))})
+	results, err := removeLayers(cfg, []string{filepath.Join(KeptLayersDir(cfg), id("aa"))})
 	require.NoError(t, err, "an absent layer needs no user namespace")
 	assert.Equal(t, "", results[0].Err)
 }
@@ -285,7 +285,7 @@ func TestNamesIndexFollowsTheContainers(t *testing.T) {
 	assert.Equal(t, web.ID, target, "registering links the name to the id")
 
 	t.Run("a name whose container is gone is free again", func(t *testing.T) {
-		require.NoError(t, os.RemoveAll(cfg.ContainerStateDir(web.ID))) // as a killed urun leaves it
+		require.NoError(t, os.RemoveAll(StateDir(cfg, web.ID))) // as a killed urun leaves it
 		again := State{ID: id("c2"), Name: "web"}
 		require.NoError(t, register(cfg, &again))
 		target, _ := os.Readlink(link)
@@ -315,7 +315,7 @@ func TestNamesIndexFollowsTheContainers(t *testing.T) {
 
 func TestNamesIndexIsBuiltFromRecordsMadeBeforeIt(t *testing.T) {
 	cfg := newConfig(t)
-	dir := cfg.ContainerStateDir(id("d1"))
+	dir := StateDir(cfg, id("d1"))
 	require.NoError(t, os.Mkdir(dir, 0o700))
 	require.NoError(t, WriteState(cfg, dir, State{ID: id("d1"), Name: "old"}))
 
@@ -327,7 +327,7 @@ func TestNamesIndexIsBuiltFromRecordsMadeBeforeIt(t *testing.T) {
 
 func TestListRemovesWhatAKilledUrunLeft(t *testing.T) {
 	cfg := newConfig(t)
-	root := cfg.StateRoot()
+	root := StateRoot(cfg)
 	mkdir := func(name string) string {
 		dir := filepath.Join(root, name)
 		require.NoError(t, os.Mkdir(dir, 0o700))
@@ -352,10 +352,10 @@ func TestListRemovesWhatAKilledUrunLeft(t *testing.T) {
 		names = append(names, c.Name)
 	}
 	assert.Equal(t, []string{"created-rm"}, names, "a killed --rm container is gone; a created one waits for its start")
-	for _, gone := range []string{noRecord, cfg.ContainerStateDir(id("06")), staleNew} {
+	for _, gone := range []string{noRecord, StateDir(cfg, id("06")), staleNew} {
 		assert.NoDirExists(t, gone)
 	}
-	for _, kept := range []string{beingMade, freshNew, cfg.ContainerStateDir(id("07"))} {
+	for _, kept := range []string{beingMade, freshNew, StateDir(cfg, id("07"))} {
 		assert.DirExists(t, kept)
 	}
 	n, err := lockNames(cfg)
@@ -366,14 +366,14 @@ func TestListRemovesWhatAKilledUrunLeft(t *testing.T) {
 
 func TestCreateStateDirIsNeverSeenUnlocked(t *testing.T) {
 	cfg := newConfig(t)
-	dir := cfg.ContainerStateDir(id("0a"))
+	dir := StateDir(cfg, id("0a"))
 	lock, err := CreateStateDir(dir)
 	require.NoError(t, err)
 	defer lock.Close()
 	assert.True(t, locked(dir), "it is locked under its own name")
 	_, err = CreateStateDir(dir)
 	assert.Error(t, err, "a short id that is taken")
-	entries, err := os.ReadDir(cfg.StateRoot())
+	entries, err := os.ReadDir(StateRoot(cfg))
 	require.NoError(t, err)
 	assert.Len(t, entries, 1, "no temporary directory is left")
 }

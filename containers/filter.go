@@ -83,7 +83,7 @@ func (f Filters) Match(c Container, labels *LabelSource) bool {
 		matchAny(f.id, func(p string) bool { return strings.HasPrefix(c.ID, p) }) &&
 		matchAny(f.ancestor, func(a string) bool { return isAncestor(c, a) }) &&
 		matchAny(f.exited, func(code int) bool { return c.StateName() == "exited" && c.ExitStatus() == code }) &&
-		matchAny(f.restart, func(p string) bool { return p == c.RestartPolicy || p == "no" && c.RestartPolicy == "" }) &&
+		matchAny(f.restart, func(p string) bool { return p == c.RestartPolicy || p == RestartNo && c.RestartPolicy == "" }) &&
 		matchAll(f.label, func(l string) bool { return hasLabel(labels.Of(c), l) })
 }
 

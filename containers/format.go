@@ -62,7 +62,7 @@ func Print(w io.Writer, list []Container, o PrintOptions, now time.Time) error {
 		if o.NoTrunc {
 			return c.ID
 		}
-		return c.ID[:config.ShortIDLength]
+		return ShortID(c.ID)
 	}
 	switch {
 	case o.Format == "json":

@@ -70,7 +70,7 @@ func CreateStateDir(dir string) (*os.File, error) {
 // user namespace, which costs a process, only when there are some.
 func reapAbandoned(cfg *config.Config, names []string) {
 	var layers, dirs []string
-	root := cfg.StateRoot()
+	root := StateRoot(cfg)
 	for _, name := range names {
 		dir := filepath.Join(root, name)
 		if strings.HasPrefix(name, newStatePrefix) {
@@ -92,14 +92,14 @@ func reapAbandoned(cfg *config.Config, names []string) {
 		}
 		if err == nil {
 			// The commit point: from here on it is no container.
-			if os.Remove(filepath.Join(dir, StateFile)) != nil {
+			if os.Remove(filepath.Join(dir, stateFile)) != nil {
 				lock.Close()
 				continue
 			}
 			ReleaseName(cfg, st.Name, st.ID)
 		}
 		found := false
-		for _, parent := range []string{cfg.TransientDir(), cfg.ContainersDir()} {
+		for _, parent := range []string{TransientLayersDir(cfg), KeptLayersDir(cfg)} {
 			if layer := layerOf(parent, name); layer != "" {
 				if _, err := ReadState(layer); errors.Is(err, os.ErrNotExist) && !LayerHeld(layer) {
 					layers = append(layers, layer)
@@ -126,7 +126,7 @@ func reapAbandoned(cfg *config.Config, names []string) {
 	failed := map[string]bool{}
 	for _, r := range results {
 		if r.Err != "" {
-			failed[filepath.Base(r.Dir)[:config.ShortIDLength]] = true
+			failed[ShortID(filepath.Base(r.Dir))] = true
 		}
 	}
 	for _, dir := range dirs {
@@ -134,7 +134,7 @@ func reapAbandoned(cfg *config.Config, names []string) {
 			continue
 		}
 		if lock, err := Lock(dir); err == nil {
-			if _, err := os.Stat(filepath.Join(dir, StateFile)); errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(filepath.Join(dir, stateFile)); errors.Is(err, os.ErrNotExist) {
 				os.RemoveAll(dir)
 			}
 			lock.Close()
@@ -151,7 +151,7 @@ func mayBeAbandoned(cfg *config.Config, e os.DirEntry, st State, readErr error) 
 		info, err := e.Info()
 		return err == nil && time.Since(info.ModTime()) > abandonedNewAge
 	}
-	if len(name) != config.ShortIDLength || !validID(name+strings.Repeat("0", 64-len(name))) {
+	if len(name) != ShortIDLength || !validID(name+strings.Repeat("0", 64-len(name))) {
 		return false
 	}
 	return abandoned(cfg, st, readErr)
@@ -178,4 +178,46 @@ func layerOf(parent, short string) string {
 		}
 	}
 	return ""
+}
+
+// OrphanedTransientLayers finds --rm containers' writable layers whose
+// urun died before removing them (SIGKILL, a crash, a reboot clearing the
+// run root) and drops their run state. The layers hold files of
+// subordinate ids, so they are returned for the monitor to delete inside
+// the user namespace. A run state directory is locked before its layer is
+// created, so a layer without a locked state directory is garbage.
+func OrphanedTransientLayers(cfg *config.Config) []string {
+	entries, err := os.ReadDir(TransientLayersDir(cfg))
+	if err != nil {
+		return nil
+	}
+	var orphans []string
+	for _, e := range entries {
+		stateDir := StateDir(cfg, e.Name())
+		lock, err := Lock(stateDir)
+		switch {
+		case errors.Is(err, unix.EWOULDBLOCK):
+			continue // its urun is alive
+		case err == nil:
+			// `urun create --rm` makes a layer that waits for its start.
+			st, err := ReadState(stateDir)
+			if err == nil && st.Status == StatusCreated {
+				lock.Close()
+				continue
+			}
+			if err == nil {
+				ReleaseName(cfg, st.Name, st.ID)
+			}
+			os.RemoveAll(stateDir)
+			lock.Close()
+		case !errors.Is(err, os.ErrNotExist):
+			continue
+		}
+		layer := filepath.Join(TransientLayersDir(cfg), e.Name())
+		if LayerHeld(layer) {
+			continue // it runs, though its run state is gone (see HoldLayer)
+		}
+		orphans = append(orphans, layer)
+	}
+	return orphans
 }

@@ -14,7 +14,7 @@ import (
 // container's init is: the number of an ended process may have been
 // reused.
 func InitPID(dir string) (int, error) {
-	pid, err := readPIDFile(filepath.Join(dir, InitPIDFile))
+	pid, err := readPIDFile(filepath.Join(dir, initPIDFile))
 	if err != nil {
 		return 0, err
 	}
@@ -56,6 +56,37 @@ func NamespacePID(pid int) (int, error) {
 		return 0, fmt.Errorf("read the children of the container's init (pid %d): %q", pid, children)
 	}
 	return child, nil
+}
+
+// RecordInitPID writes the host pid of the container's init into its run
+// state directory dir, once its command has started: `urun stop`, `exec`
+// and `rm -f` reach the container through it. ForgetInitPID removes it
+// when the container ends.
+func RecordInitPID(dir string, pid int) error {
+	return writePIDFile(filepath.Join(dir, initPIDFile), pid)
+}
+
+// ForgetInitPID removes what RecordInitPID wrote.
+func ForgetInitPID(dir string) {
+	os.Remove(filepath.Join(dir, initPIDFile))
+}
+
+// RecordMonitorPID writes this process's pid into the run state directory
+// dir as the container's monitor's, for `urun stop` between restarts;
+// forget removes it.
+func RecordMonitorPID(dir string) (forget func(), err error) {
+	path := filepath.Join(dir, monitorPIDFile)
+	if err := writePIDFile(path, os.Getpid()); err != nil {
+		return nil, err
+	}
+	return func() { os.Remove(path) }, nil
+}
+
+func writePIDFile(path string, pid int) error {
+	if err := os.WriteFile(path, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 // readPIDFile reads a pid that urun wrote into path.

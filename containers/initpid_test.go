@@ -23,7 +23,7 @@ func TestInitPIDRefusesWhatIsNoContainersInit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			require.NoError(t, os.WriteFile(filepath.Join(dir, InitPIDFile), []byte(tt.content), 0o600))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, initPIDFile), []byte(tt.content), 0o600))
 			_, err := InitPID(dir)
 			assert.ErrorContains(t, err, tt.err)
 		})

@@ -42,7 +42,7 @@ var ErrNotFound = errors.New("no such container")
 // (a reboot cleared the run root) get it back from the copy of their
 // record beside their writable layer, as exited containers.
 func List(cfg *config.Config) ([]Container, error) {
-	root := cfg.StateRoot()
+	root := StateRoot(cfg)
 	restoreRunState(cfg)
 	entries, err := os.ReadDir(root)
 	if errors.Is(err, os.ErrNotExist) {
@@ -65,7 +65,7 @@ func List(cfg *config.Config) ([]Container, error) {
 		}
 		c := Container{State: st, Dir: dir, Running: locked(dir)}
 		if c.Running {
-			_, err := os.Stat(filepath.Join(dir, InitPIDFile))
+			_, err := os.Stat(filepath.Join(dir, initPIDFile))
 			c.Started = err == nil
 		} else if st.Status == StatusRunning || st.Status == StatusRestarting {
 			// Its run state was restored from the copy beside its layer:
@@ -93,7 +93,7 @@ func List(cfg *config.Config) ([]Container, error) {
 // container another one is restoring as locked, so running, or as having
 // no record yet, and skip it.
 func restoreRunState(cfg *config.Config) {
-	entries, err := os.ReadDir(cfg.ContainersDir())
+	entries, err := os.ReadDir(KeptLayersDir(cfg))
 	if err != nil {
 		return
 	}
@@ -101,14 +101,14 @@ func restoreRunState(cfg *config.Config) {
 		defer unlock()
 	}
 	for _, e := range entries {
-		dir := cfg.ContainerStateDir(e.Name())
+		dir := StateDir(cfg, e.Name())
 		if !validID(e.Name()) {
 			continue
 		}
 		if _, err := os.Lstat(dir); !errors.Is(err, os.ErrNotExist) {
 			continue
 		}
-		st, err := ReadState(filepath.Join(cfg.ContainersDir(), e.Name()))
+		st, err := ReadState(filepath.Join(KeptLayersDir(cfg), e.Name()))
 		if err != nil || st.ID != e.Name() {
 			continue
 		}
@@ -118,7 +118,7 @@ func restoreRunState(cfg *config.Config) {
 		if err != nil {
 			continue // another urun restores it
 		}
-		if err := atomicfile.WriteJSON(filepath.Join(dir, StateFile), st); err != nil {
+		if err := atomicfile.WriteJSON(filepath.Join(dir, stateFile), st); err != nil {
 			os.Remove(dir)
 		}
 		lock.Close()
@@ -129,7 +129,7 @@ func restoreRunState(cfg *config.Config) {
 // returns its release, or nil where it cannot be had (a run root that
 // cannot be written: then nothing can be restored either).
 func lockRestore(cfg *config.Config) func() {
-	if os.MkdirAll(cfg.StateRoot(), 0o700) != nil {
+	if os.MkdirAll(StateRoot(cfg), 0o700) != nil {
 		return nil
 	}
 	f, err := os.OpenFile(filepath.Join(cfg.RunRoot, "restore.lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
@@ -192,7 +192,7 @@ func Find(list []Container, ref string) (Container, error) {
 	}
 	var candidates []string
 	for _, c := range matches {
-		candidates = append(candidates, c.ID[:config.ShortIDLength]+" ("+c.Name+")")
+		candidates = append(candidates, ShortID(c.ID)+" ("+c.Name+")")
 	}
 	return Container{}, fmt.Errorf("%q matches several containers: %s; give more of the id or the name", ref, strings.Join(candidates, ", "))
 }

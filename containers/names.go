@@ -95,7 +95,7 @@ func (n *names) unlock() { n.lock.Close() }
 // index links the names of the store's containers made before the index
 // existed.
 func (n *names) index() {
-	for _, root := range []string{n.cfg.StateRoot(), n.cfg.ContainersDir()} {
+	for _, root := range []string{StateRoot(n.cfg), KeptLayersDir(n.cfg)} {
 		entries, _ := os.ReadDir(root)
 		for _, e := range entries {
 			st, err := ReadState(filepath.Join(root, e.Name()))
@@ -112,7 +112,7 @@ func (n *names) taken(name string) bool {
 	if err != nil || !validID(id) {
 		return false
 	}
-	for _, dir := range []string{n.cfg.ContainerStateDir(id), filepath.Join(n.cfg.ContainersDir(), id)} {
+	for _, dir := range []string{StateDir(n.cfg, id), filepath.Join(KeptLayersDir(n.cfg), id)} {
 		if st, err := ReadState(dir); err == nil && st.ID == id && st.Name == name {
 			return true
 		}

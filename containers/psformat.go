@@ -10,8 +10,6 @@ import (
 	"time"
 
 	units "github.com/docker/go-units"
-
-	"github.com/urun/urun/config"
 )
 
 // psHeader titles `urun ps`'s template fields in a table, as Docker's.
@@ -34,7 +32,7 @@ func (r psRow) ID() string {
 	if r.noTrunc {
 		return r.c.ID
 	}
-	return r.c.ID[:config.ShortIDLength]
+	return ShortID(r.c.ID)
 }
 func (r psRow) Image() string   { return r.c.Image }
 func (r psRow) Command() string { return r.c.CommandText(r.noTrunc) }

@@ -85,7 +85,7 @@ func Remove(cfg *config.Config, c Container, ref string, force bool) error {
 		return fmt.Errorf("lock container %s: %w", ref, err)
 	}
 	defer lock.Close()
-	if _, err := os.Stat(filepath.Join(c.Dir, StateFile)); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(c.Dir, stateFile)); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	layer := LayerDir(cfg, c.State)
@@ -134,10 +134,10 @@ func lockEnded(dir string) (*os.File, error) {
 // next urun command removes with the layer (reapAbandoned); one killed
 // before leaves the container whole.
 func dropRecords(cfg *config.Config, c Container, layer string) error {
-	if err := os.Remove(filepath.Join(layer, StateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := os.Remove(filepath.Join(layer, stateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove its record: %w", err)
 	}
-	if err := os.Remove(filepath.Join(c.Dir, StateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := os.Remove(filepath.Join(c.Dir, stateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove its record: %w", err)
 	}
 	ReleaseName(cfg, c.Name, c.ID)
@@ -178,11 +178,11 @@ func Prune(cfg *config.Config) (Pruned, error) {
 		dirs = append(dirs, LayerDir(cfg, c.State))
 	}
 	var orphans []string
-	for _, parent := range []string{cfg.ContainersDir(), cfg.TransientDir()} {
+	for _, parent := range []string{KeptLayersDir(cfg), TransientLayersDir(cfg)} {
 		entries, _ := os.ReadDir(parent)
 		for _, e := range entries {
 			layer := filepath.Join(parent, e.Name())
-			if _, err := os.Lstat(cfg.ContainerStateDir(e.Name())); validID(e.Name()) && errors.Is(err, os.ErrNotExist) && !LayerHeld(layer) {
+			if _, err := os.Lstat(StateDir(cfg, e.Name())); validID(e.Name()) && errors.Is(err, os.ErrNotExist) && !LayerHeld(layer) {
 				orphans = append(orphans, e.Name())
 				dirs = append(dirs, layer)
 			}
@@ -204,7 +204,7 @@ func Prune(cfg *config.Config) (Pruned, error) {
 			continue
 		}
 		if err := os.RemoveAll(victims[i].Dir); err != nil {
-			errs = append(errs, fmt.Errorf("remove container %s's run state: %w", victims[i].ID[:config.ShortIDLength], err))
+			errs = append(errs, fmt.Errorf("remove container %s's run state: %w", ShortID(victims[i].ID), err))
 			continue
 		}
 		p.IDs = append(p.IDs, victims[i].ID)
@@ -229,7 +229,7 @@ func removeLayers(cfg *config.Config, dirs []string) ([]layerResult, error) {
 	for i, dir := range dirs {
 		results[i].Dir = dir
 		parent := filepath.Dir(dir)
-		if parent != cfg.ContainersDir() && parent != cfg.TransientDir() || !validID(filepath.Base(dir)) {
+		if parent != KeptLayersDir(cfg) && parent != TransientLayersDir(cfg) || !validID(filepath.Base(dir)) {
 			return nil, fmt.Errorf("refusing to delete %s: not a container's writable layer", dir)
 		}
 		if _, err := os.Lstat(dir); err == nil {

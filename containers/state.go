@@ -1,7 +1,10 @@
-// Package containers runs on the host side: it keeps each container's
-// record in the run root (written by package launch when the container is
-// created), lists containers, finds them by name or id prefix, and removes
-// them with their writable layers.
+// Package containers runs on the host side. It owns each container's
+// record: its State (state.go), the Settings it was created with and is
+// started again with (settings.go), its restart policy (restart.go), stop
+// signal and timeout, and where all of it lives, its log included
+// (paths.go); every other package reads and writes the record through its
+// functions. It also lists containers, finds them by name or id prefix,
+// and removes them with their writable layers.
 package containers
 
 import (
@@ -22,13 +25,6 @@ import (
 	"github.com/urun/urun/lockwait"
 	"github.com/urun/urun/nospace"
 )
-
-// StateFile is a container's record in its run state directory.
-const StateFile = "state.json"
-
-// InitPIDFile holds the host pid of a running container's init, written
-// once its command has started, for `urun rm -f`.
-const InitPIDFile = "init.pid"
 
 // The values of State.Status.
 const (
@@ -111,23 +107,15 @@ func (p Port) String() string {
 	return fmt.Sprintf("%s->%d/%s", net.JoinHostPort(ip, strconv.Itoa(p.HostPort)), p.ContainerPort, p.Proto)
 }
 
-// LayerDir is where the container's writable layer lives.
-func LayerDir(cfg *config.Config, st State) string {
-	if st.Remove {
-		return filepath.Join(cfg.TransientDir(), st.ID)
-	}
-	return filepath.Join(cfg.ContainersDir(), st.ID)
-}
-
 // ReadState reads the record in a run state directory.
 func ReadState(dir string) (State, error) {
 	var st State
-	data, err := os.ReadFile(filepath.Join(dir, StateFile))
+	data, err := os.ReadFile(filepath.Join(dir, stateFile))
 	if err != nil {
 		return st, err
 	}
 	if err := json.Unmarshal(data, &st); err != nil {
-		return st, fmt.Errorf("read %s: %w", filepath.Join(dir, StateFile), err)
+		return st, fmt.Errorf("read %s: %w", filepath.Join(dir, stateFile), err)
 	}
 	return st, nil
 }
@@ -137,14 +125,14 @@ func ReadState(dir string) (State, error) {
 // outlives the run root (a reboot clears $XDG_RUNTIME_DIR): List restores
 // the run state from that copy.
 func WriteState(cfg *config.Config, dir string, st State) error {
-	if err := writeRecord(filepath.Join(dir, StateFile), st); err != nil {
+	if err := writeRecord(filepath.Join(dir, stateFile), st); err != nil {
 		return err
 	}
 	layer := LayerDir(cfg, st)
 	if _, err := os.Stat(layer); st.Remove || err != nil {
 		return nil // nothing outlives the run state to restore it from
 	}
-	return writeRecord(filepath.Join(layer, StateFile), st)
+	return writeRecord(filepath.Join(layer, stateFile), st)
 }
 
 // writeRecord replaces a record at once; on a full file system, where a
@@ -180,7 +168,7 @@ func writeRecord(path string, st State) error {
 // never lose each other's change. change may return an error to write
 // nothing.
 func Update(cfg *config.Config, dir string, change func(*State) error) (State, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "state.lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, stateLockFile), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return State{}, fmt.Errorf("open the container's state lock: %w", err)
 	}

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	units "github.com/docker/go-units"
-
-	"github.com/urun/urun/config"
 )
 
 // StatsNote is said once on stderr by `urun stats` when it shows a
@@ -44,7 +42,7 @@ const DefaultStatsFormat = "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}
 // with Docker.
 func MakeStatsRow(c Container, ref string, before, now Usage, running bool) StatsRow {
 	r := StatsRow{
-		Container: ref, ID: c.ID[:config.ShortIDLength], Name: c.Name,
+		Container: ref, ID: ShortID(c.ID), Name: c.Name,
 		CPUPerc: "0.00%", MemUsage: "0B / --", MemPerc: "--", NetIO: "0B / 0B", BlockIO: "0B / 0B", PIDs: "0",
 	}
 	if !running {

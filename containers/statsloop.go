@@ -97,7 +97,7 @@ func statsTargets(list, named []Container, o StatsOptions) ([]Container, []strin
 	}
 	for _, c := range list {
 		if c.Running || o.All {
-			targets, refs = append(targets, c), append(refs, c.ID[:config.ShortIDLength])
+			targets, refs = append(targets, c), append(refs, ShortID(c.ID))
 		}
 	}
 	return targets, refs

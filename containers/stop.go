@@ -15,10 +15,6 @@ import (
 	"github.com/urun/urun/lockwait"
 )
 
-// MonitorPIDFile holds a detached container's monitor's pid in its run
-// state directory.
-const MonitorPIDFile = "monitor.pid"
-
 // killWait bounds how long Stop waits, after SIGKILL, for the container's
 // urun to record the end and let go of the lock.
 const killWait = 10 * time.Second
@@ -136,7 +132,7 @@ func lockHolders(dir string) string {
 // the process is a urun monitor: the number of an ended process may have
 // been reused.
 func monitorPID(dir string) (int, error) {
-	pid, err := readPIDFile(filepath.Join(dir, MonitorPIDFile))
+	pid, err := readPIDFile(filepath.Join(dir, monitorPIDFile))
 	if err != nil {
 		return 0, err
 	}

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/config"
+	"github.com/urun/urun/containers"
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/userns"
@@ -97,7 +98,7 @@ func Collect(cfg *config.Config, version, self string) Info {
 		info.Host.Kernel = unix.ByteSliceToString(uts.Release[:])
 	}
 	info.Host.OS, info.Host.Arch = osName(), runtime.GOARCH
-	info.Store = Store{GraphRoot: cfg.GraphRoot, RunRoot: cfg.RunRoot, ContainersDir: cfg.ContainersDir(), ConfigFile: cfg.Source, StorageDriver: "overlay"}
+	info.Store = Store{GraphRoot: cfg.GraphRoot, RunRoot: cfg.RunRoot, ContainersDir: containers.KeptLayersDir(cfg), ConfigFile: cfg.Source, StorageDriver: "overlay"}
 	if info.Store.ConfigFile == "" {
 		info.Store.ConfigFile = config.Path() + " (absent: defaults)"
 	}

@@ -14,18 +14,13 @@ import (
 	"go.podman.io/image/v5/types"
 
 	urunconfig "github.com/urun/urun/config"
+	"github.com/urun/urun/image/request"
 )
 
 // AccessOptions say where credentials are kept and how to reach
-// registries: what login, logout, push and search share.
-type AccessOptions struct {
-	// AuthFile is --authfile; "" means $REGISTRY_AUTH_FILE, else the
-	// image library's files (see AuthFilePath).
-	AuthFile string
-	// TLSVerify, when set, overrides registries.conf: false allows plain
-	// http and unverified certificates.
-	TLSVerify *bool
-}
+// registries (see AuthFilePath): what login, logout, push and search
+// share, as urun's requests carry it.
+type AccessOptions = request.Access
 
 // AuthFilePath is the auth file the user chose: --authfile, else
 // $REGISTRY_AUTH_FILE (as podman and skopeo read it), else "": the image

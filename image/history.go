@@ -15,6 +15,7 @@ import (
 	"go.podman.io/storage"
 
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/image/request"
 )
 
 // HistoryEntry is one step of an image's history, as the image's
@@ -78,15 +79,9 @@ func historyEntries(id string, cfg *rawConfig, sizes []int64) []HistoryEntry {
 	return out
 }
 
-// HistoryOptions are `urun history`'s output flags.
-type HistoryOptions struct {
-	Quiet, NoTrunc bool
-	// Human: sizes and times for people (Docker's -H, on by default).
-	Human bool
-	// Format: "" or "table", "json", or a Go template of the fields
-	// .ID .CreatedSince .CreatedAt .CreatedBy .Size .Comment.
-	Format string
-}
+// HistoryOptions are `urun history`'s request; WriteHistory reads its
+// output flags (Quiet, NoTrunc, Human, Format).
+type HistoryOptions = request.History
 
 // historyRow is one line of `urun history`, with Docker's template fields.
 type historyRow struct {

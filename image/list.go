@@ -15,6 +15,7 @@ import (
 
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/image/local"
+	"github.com/urun/urun/image/request"
 )
 
 // Summary is one stored image as `urun images` shows it.
@@ -62,16 +63,9 @@ func SortNewestFirst(list []Summary) {
 	})
 }
 
-// ListOptions are the output flags of `urun images`.
-type ListOptions struct {
-	Quiet   bool // IDs only
-	NoTrunc bool // full IDs
-	Digests bool // a DIGEST column
-	// Format is "" or "table", "json", or a Go template of Docker's
-	// fields (.ID .Repository .Tag .Digest .CreatedSince .CreatedAt .Size),
-	// with Docker's "table" prefix.
-	Format string
-}
+// ListOptions are `urun images`'s request; WriteList reads its output
+// flags (Quiet, NoTrunc, Digests, Format).
+type ListOptions = request.Images
 
 // imagesTable is the default table; with Digests, imagesDigestsTable.
 const (

@@ -17,17 +17,14 @@ import (
 
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/image/local"
+	"github.com/urun/urun/image/request"
 )
 
-// SearchOptions change what Search asks and how WriteSearch prints.
-type SearchOptions struct {
-	Access AccessOptions
-	Limit  int // results per registry
-	// NoTrunc prints whole descriptions; Format is "", "table", "json"
-	// or a Go template over SearchResult's fields, as with Docker.
-	NoTrunc bool
-	Format  string
-}
+// SearchOptions are `urun search`'s request: what Search asks (Access,
+// Limit) and how WriteSearch prints (NoTrunc, Format over SearchResult's
+// fields); Search takes the registries and term SearchRegistries made of
+// its Term.
+type SearchOptions = request.Search
 
 // DefaultSearchLimit is Docker's.
 const DefaultSearchLimit = 25

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/rootfs"
 	"github.com/urun/urun/trace"
 	"github.com/urun/urun/userns"
@@ -38,11 +39,7 @@ func Main() {
 // stderr when there is no host to tell) and returns the exit code: 125
 // for urun's own error, 126 or 127 for the command's.
 func report(sync *os.File, err error) int {
-	code := 125
-	var cmdErr *CommandError
-	if errors.As(err, &cmdErr) {
-		code = cmdErr.Code
-	}
+	code := exitcode.Of(err)
 	// The host prints the message; exiting with the code tells it the rest.
 	msg := fmt.Sprintf("X%d %s", code, err)
 	if sync == nil || unix.Send(int(sync.Fd()), []byte(msg), 0) != nil {

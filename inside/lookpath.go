@@ -7,21 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/urun/urun/exitcode"
 )
-
-// Exit codes Docker gives when the command cannot be run.
-const (
-	ExitCannotInvoke = 126
-	ExitNotFound     = 127
-)
-
-// CommandError is a failure to start the container's command.
-type CommandError struct {
-	Code int
-	Msg  string
-}
-
-func (e *CommandError) Error() string { return e.Msg }
 
 // lookPath finds the command as the container sees it: in the container's
 // PATH (not urun's), relative to its working directory when it has a '/'.
@@ -55,7 +43,7 @@ func lookPath(file string, env []string) (string, error) {
 	if denied != nil {
 		return "", commandError(file, denied)
 	}
-	return "", &CommandError{Code: ExitNotFound, Msg: fmt.Sprintf("exec: %q: executable file not found in $PATH", file)}
+	return "", exitcode.New(exitcode.NotFound, fmt.Errorf("exec: %q: executable file not found in $PATH", file))
 }
 
 func checkExecutable(path string) error {
@@ -74,15 +62,15 @@ func checkExecutable(path string) error {
 
 // commandError words a failure to run file with Docker's exit codes: not
 // there is 127, there but not runnable is 126.
-func commandError(file string, err error) *CommandError {
-	code := ExitCannotInvoke
+func commandError(file string, err error) *exitcode.Error {
+	code := exitcode.CannotExecute
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ENOTDIR) {
-		code = ExitNotFound
+		code = exitcode.NotFound
 	}
 	var errno syscall.Errno
 	msg := err.Error()
 	if errors.As(err, &errno) {
 		msg = errno.Error()
 	}
-	return &CommandError{Code: code, Msg: fmt.Sprintf("exec: %q: %s", file, msg)}
+	return exitcode.New(code, fmt.Errorf("exec: %q: %s", file, msg))
 }

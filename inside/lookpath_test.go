@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/urun/urun/exitcode"
 )
 
 // commandTree makes a temporary directory with:
@@ -72,23 +74,23 @@ func TestCommandThatCannotRunExitsLikeDocker(t *testing.T) {
 		wantCode   int
 		wantMsg    string
 	}{
-		{"not in PATH", "missing", []string{"PATH=" + bin + ":" + sbin}, ExitNotFound, `exec: "missing": executable file not found in $PATH`},
-		{"in the caller's PATH but not the container's", "tool", []string{"PATH=" + sbin}, ExitNotFound, `exec: "tool": executable file not found in $PATH`},
-		{"no PATH at all", "tool", []string{"HOME=/"}, ExitNotFound, `exec: "tool": executable file not found in $PATH`},
-		{"a directory in PATH is not a command", "subdir", []string{"PATH=" + bin}, ExitNotFound, `exec: "subdir": executable file not found in $PATH`},
-		{"only a non-executable file in PATH", "data", []string{"PATH=" + bin}, ExitCannotInvoke, `exec: "data": permission denied`},
-		{"explicit path that does not exist", filepath.Join(bin, "missing"), nil, ExitNotFound, `exec: "` + filepath.Join(bin, "missing") + `": no such file or directory`},
-		{"explicit path through a file", filepath.Join(bin, "tool", "x"), nil, ExitNotFound, "not a directory"},
-		{"explicit non-executable file", filepath.Join(bin, "data"), nil, ExitCannotInvoke, `exec: "` + filepath.Join(bin, "data") + `": permission denied`},
-		{"explicit directory", filepath.Join(bin, "subdir"), nil, ExitCannotInvoke, `exec: "` + filepath.Join(bin, "subdir") + `": is a directory`},
+		{"not in PATH", "missing", []string{"PATH=" + bin + ":" + sbin}, exitcode.NotFound, `exec: "missing": executable file not found in $PATH`},
+		{"in the caller's PATH but not the container's", "tool", []string{"PATH=" + sbin}, exitcode.NotFound, `exec: "tool": executable file not found in $PATH`},
+		{"no PATH at all", "tool", []string{"HOME=/"}, exitcode.NotFound, `exec: "tool": executable file not found in $PATH`},
+		{"a directory in PATH is not a command", "subdir", []string{"PATH=" + bin}, exitcode.NotFound, `exec: "subdir": executable file not found in $PATH`},
+		{"only a non-executable file in PATH", "data", []string{"PATH=" + bin}, exitcode.CannotExecute, `exec: "data": permission denied`},
+		{"explicit path that does not exist", filepath.Join(bin, "missing"), nil, exitcode.NotFound, `exec: "` + filepath.Join(bin, "missing") + `": no such file or directory`},
+		{"explicit path through a file", filepath.Join(bin, "tool", "x"), nil, exitcode.NotFound, "not a directory"},
+		{"explicit non-executable file", filepath.Join(bin, "data"), nil, exitcode.CannotExecute, `exec: "` + filepath.Join(bin, "data") + `": permission denied`},
+		{"explicit directory", filepath.Join(bin, "subdir"), nil, exitcode.CannotExecute, `exec: "` + filepath.Join(bin, "subdir") + `": is a directory`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := lookPath(tt.file, tt.env)
 			require.Error(t, err)
 			assert.Empty(t, got)
-			var cmdErr *CommandError
-			require.True(t, errors.As(err, &cmdErr), "error is a *CommandError: %v", err)
+			var cmdErr *exitcode.Error
+			require.True(t, errors.As(err, &cmdErr), "error is an *exitcode.Error: %v", err)
 			assert.Equal(t, tt.wantCode, cmdErr.Code)
 			assert.Contains(t, cmdErr.Error(), tt.wantMsg)
 		})
@@ -102,19 +104,18 @@ func TestFailedExecGetsDockersExitCode(t *testing.T) {
 		wantCode int
 		wantMsg  string
 	}{
-		{"no such file", syscall.ENOENT, ExitNotFound, `exec: "/app": no such file or directory`},
-		{"wrapped not-exist", &os.PathError{Op: "stat", Path: "/app", Err: syscall.ENOENT}, ExitNotFound, `exec: "/app": no such file or directory`},
-		{"not a directory", syscall.ENOTDIR, ExitNotFound, `exec: "/app": not a directory`},
-		{"permission denied", syscall.EACCES, ExitCannotInvoke, `exec: "/app": permission denied`},
-		{"bad executable format", syscall.ENOEXEC, ExitCannotInvoke, `exec: "/app": exec format error`},
-		{"is a directory", syscall.EISDIR, ExitCannotInvoke, `exec: "/app": is a directory`},
-		{"other error keeps its text", errors.New("odd failure"), ExitCannotInvoke, `exec: "/app": odd failure`},
+		{"no such file", syscall.ENOENT, exitcode.NotFound, `exec: "/app": no such file or directory`},
+		{"wrapped not-exist", &os.PathError{Op: "stat", Path: "/app", Err: syscall.ENOENT}, exitcode.NotFound, `exec: "/app": no such file or directory`},
+		{"not a directory", syscall.ENOTDIR, exitcode.NotFound, `exec: "/app": not a directory`},
+		{"permission denied", syscall.EACCES, exitcode.CannotExecute, `exec: "/app": permission denied`},
+		{"bad executable format", syscall.ENOEXEC, exitcode.CannotExecute, `exec: "/app": exec format error`},
+		{"is a directory", syscall.EISDIR, exitcode.CannotExecute, `exec: "/app": is a directory`},
+		{"other error keeps its text", errors.New("odd failure"), exitcode.CannotExecute, `exec: "/app": odd failure`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := commandError("/app", tt.err)
 			assert.Equal(t, tt.wantCode, got.Code)
-			assert.Equal(t, tt.wantMsg, got.Msg)
 			assert.Equal(t, tt.wantMsg, got.Error())
 		})
 	}

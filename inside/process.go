@@ -8,6 +8,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/trace"
 )
 
@@ -89,7 +90,7 @@ func startProcess(sync *os.File, p process) error {
 	}
 	if err := unix.Chdir(p.cwd); err != nil {
 		if !p.makeCwd {
-			return &CommandError{Code: ExitCannotInvoke, Msg: fmt.Sprintf("enter working directory %s: %v: create it first or give another -w", p.cwd, err)}
+			return exitcode.New(exitcode.CannotExecute, fmt.Errorf("enter working directory %s: %v: create it first or give another -w", p.cwd, err))
 		}
 		return fmt.Errorf("enter working directory %s: %w", p.cwd, err)
 	}
@@ -97,7 +98,7 @@ func startProcess(sync *os.File, p process) error {
 	// (/proc/self/fd/N) could lie outside the container's root, where the
 	// kernel cannot name it (the class of CVE-2024-21626).
 	if _, err := unix.Getwd(); err != nil {
-		return &CommandError{Code: ExitCannotInvoke, Msg: fmt.Sprintf("working directory %s is outside the container: give another -w", p.cwd)}
+		return exitcode.New(exitcode.CannotExecute, fmt.Errorf("working directory %s is outside the container: give another -w", p.cwd))
 	}
 	path, err := lookPath(p.args[0], env)
 	if err != nil {

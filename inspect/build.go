@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,7 +13,7 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
-	"github.com/urun/urun/launch"
+	"github.com/urun/urun/image/imagedoc"
 	"github.com/urun/urun/logs"
 	"github.com/urun/urun/network"
 	"github.com/urun/urun/spec"
@@ -36,16 +35,16 @@ func Build(cfg *config.Config, c containers.Container, labels *containers.LabelS
 		Created:        timeText(c.Created),
 		State:          state(c),
 		Image:          imageID(c.ImageID),
-		ResolvConfPath: filepath.Join(c.Dir, "resolv.conf"),
-		HostnamePath:   filepath.Join(c.Dir, "hostname"),
-		HostsPath:      filepath.Join(c.Dir, "hosts"),
+		ResolvConfPath: containers.EtcFilePath(c.Dir, "resolv.conf"),
+		HostnamePath:   containers.EtcFilePath(c.Dir, "hostname"),
+		HostsPath:      containers.EtcFilePath(c.Dir, "hosts"),
 		Name:           "/" + c.Name,
 		RestartCount:   c.RestartCount,
 		Driver:         "overlay",
 		Platform:       "linux",
 		HostConfig:     hostConfig(c, s),
 		Mounts:         mounts(s.Spec.Mounts),
-		Config: Config{
+		Config: imagedoc.Config{
 			Hostname: s.Spec.Hostname, User: p.User.Username,
 			AttachStdin: s.Interactive && !c.Detached, AttachStdout: !c.Detached, AttachStderr: !c.Detached,
 			Tty: p.Terminal, OpenStdin: s.Interactive, StdinOnce: s.Interactive && !c.Detached,
@@ -69,7 +68,7 @@ func Build(cfg *config.Config, c containers.Container, labels *containers.LabelS
 		d.Config.StopTimeout = &s.StopTimeout
 	}
 	if c.Detached {
-		d.LogPath = launch.LogPath(cfg, c.State)
+		d.LogPath = containers.LogPath(cfg, c.State)
 	}
 	for _, port := range c.PublishedPorts() {
 		ip := port.HostIP
@@ -84,12 +83,12 @@ func Build(cfg *config.Config, c containers.Container, labels *containers.LabelS
 // settings are the container's settings: those kept beside its writable
 // layer, or for a container run in the foreground with --rm, which keeps
 // none, what its run state's config.json tells.
-func settings(cfg *config.Config, c containers.Container) (launch.Settings, error) {
-	s, err := launch.ReadSettings(cfg, c.State)
+func settings(cfg *config.Config, c containers.Container) (containers.Settings, error) {
+	s, err := containers.ReadSettings(cfg, c.State)
 	if err == nil {
 		return s, nil
 	}
-	data, cerr := os.ReadFile(filepath.Join(c.Dir, "config.json"))
+	data, cerr := os.ReadFile(containers.RunConfigPath(c.Dir))
 	var cc spec.Container
 	if cerr != nil || json.Unmarshal(data, &cc) != nil || cc.Spec == nil || cc.Spec.Process == nil {
 		return s, fmt.Errorf("inspect container %s: %w", c.Name, err)
@@ -104,7 +103,7 @@ func settings(cfg *config.Config, c containers.Container) (launch.Settings, erro
 	}) {
 		mode.Kind = network.KindHost
 	}
-	return launch.Settings{Spec: cc.Spec, Network: mode, StopTimeout: -1}, nil
+	return containers.Settings{Spec: cc.Spec, Network: mode, StopTimeout: -1}, nil
 }
 
 // zeroTime is how Docker shows a time that never was.
@@ -148,7 +147,7 @@ func state(c containers.Container) State {
 	return st
 }
 
-func hostConfig(c containers.Container, s launch.Settings) HostConfig {
+func hostConfig(c containers.Container, s containers.Settings) HostConfig {
 	h := HostConfig{
 		LogConfig:     LogConfig{Type: LogDriver, Config: logConfig(s.Log)},
 		NetworkMode:   s.Network.Kind,
@@ -157,7 +156,7 @@ func hostConfig(c containers.Container, s launch.Settings) HostConfig {
 		AutoRemove:    c.Remove,
 	}
 	if h.RestartPolicy.Name == "" {
-		h.RestartPolicy.Name = launch.RestartNo
+		h.RestartPolicy.Name = containers.RestartNo
 	}
 	if s.Init {
 		h.Init = &s.Init

@@ -1,31 +1,35 @@
 // Package inspect builds the document `urun inspect` shows of a
 // container, shaped as `docker container inspect`'s, from the container's
-// record (package containers) and the settings it was created with
-// (package launch). It is its own package because launch imports
-// containers.
+// record and the settings it was created with (both package containers'),
+// and renders it beside images' (package imagedoc) for `urun inspect`.
 package inspect
+
+import "github.com/urun/urun/image/imagedoc"
 
 // Container is one element of `urun inspect`'s array. Field names are
 // Docker's Go names, so that templates such as {{.State.Pid}} work as
 // with Docker; the JSON keys are Docker's.
 type Container struct {
-	ID              string `json:"Id"`
-	Created         string
-	Path            string
-	Args            []string
-	State           State
-	Image           string
-	ResolvConfPath  string
-	HostnamePath    string
-	HostsPath       string
-	LogPath         string
-	Name            string
-	RestartCount    int
-	Driver          string
-	Platform        string
-	HostConfig      HostConfig
-	Mounts          []Mount
-	Config          Config
+	ID             string `json:"Id"`
+	Created        string
+	Path           string
+	Args           []string
+	State          State
+	Image          string
+	ResolvConfPath string
+	HostnamePath   string
+	HostsPath      string
+	LogPath        string
+	Name           string
+	RestartCount   int
+	Driver         string
+	Platform       string
+	HostConfig     HostConfig
+	Mounts         []Mount
+	// Config is the container's own configuration, the image's merged
+	// with the options of `urun run`: Docker's container configuration,
+	// as images show theirs.
+	Config          imagedoc.Config
 	NetworkSettings NetworkSettings
 }
 
@@ -86,28 +90,6 @@ type Mount struct {
 	Mode        string
 	RW          bool
 	Propagation string
-}
-
-// Config is the container's own configuration: the image's merged with
-// the options of `urun run`.
-type Config struct {
-	Hostname     string
-	Domainname   string
-	User         string
-	AttachStdin  bool
-	AttachStdout bool
-	AttachStderr bool
-	Tty          bool
-	OpenStdin    bool
-	StdinOnce    bool
-	Env          []string
-	Cmd          []string
-	Image        string
-	WorkingDir   string
-	Entrypoint   []string
-	Labels       map[string]string
-	StopSignal   string `json:",omitempty"`
-	StopTimeout  *int   `json:",omitempty"`
 }
 
 // NetworkSettings are the container's ports as published on the host

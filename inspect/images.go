@@ -7,15 +7,16 @@ import (
 
 	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/image/imagedoc"
+	"github.com/urun/urun/image/request"
 )
 
 // HelperImages looks refs up as images with the image helper (`urun`
 // does not link the store), for Options.Images.
-func HelperImages(opts helper.Options) func(refs []string) ([]imagedoc.Result, error) {
+func HelperImages(store request.Store) func(refs []string) ([]imagedoc.Result, error) {
 	return func(refs []string) ([]imagedoc.Result, error) {
 		var out bytes.Buffer
-		opts.Stdout = &out
-		if err := helper.Run(opts, append([]string{"inspect", "--raw", "--"}, refs...)...); err != nil {
+		r := request.Request{Store: store, Inspect: &request.Inspect{Images: refs, Raw: true}}
+		if err := helper.RunTo(r, &out); err != nil {
 			return nil, err
 		}
 		var results []imagedoc.Result

@@ -13,11 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/urun/urun/atomicfile"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/image/imagedoc"
-	"github.com/urun/urun/launch"
 	"github.com/urun/urun/logs"
 	"github.com/urun/urun/network"
 	"github.com/urun/urun/spec"
@@ -27,26 +25,26 @@ const containerID = "ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef5
 
 // storeWithContainer makes a store holding one exited container created
 // with settings s.
-func storeWithContainer(t *testing.T, st containers.State, s launch.Settings) *config.Config {
+func storeWithContainer(t *testing.T, st containers.State, s containers.Settings) *config.Config {
 	t.Helper()
 	cfg := &config.Config{GraphRoot: filepath.Join(t.TempDir(), "graph"), RunRoot: t.TempDir()}
-	dir := cfg.ContainerStateDir(st.ID)
+	dir := containers.StateDir(cfg, st.ID)
 	require.NoError(t, os.MkdirAll(dir, 0o700))
 	layer := containers.LayerDir(cfg, st)
 	require.NoError(t, os.MkdirAll(layer, 0o700))
-	require.NoError(t, atomicfile.WriteJSON(filepath.Join(layer, launch.SettingsFile), s))
+	require.NoError(t, containers.WriteSettings(cfg, st, s))
 	require.NoError(t, containers.Register(cfg, dir, &st))
 	return cfg
 }
 
-func exitedContainer() (containers.State, launch.Settings) {
+func exitedContainer() (containers.State, containers.Settings) {
 	created := time.Date(2026, 12, 2, 10, 0, 0, 123456789, time.UTC)
 	st := containers.State{
 		ID: containerID, Name: "web", Image: "busybox", ImageID: "feedbeef", Command: []string{"/entry", "httpd", "-f"},
 		Created: created, StartedAt: created.Add(time.Second), FinishedAt: created.Add(time.Minute),
 		Status: containers.StatusExited, ExitCode: 3, Detached: true, RestartCount: 2,
 	}
-	s := launch.Settings{
+	s := containers.Settings{
 		Spec: &specs.Spec{
 			Hostname: "ab12cd34ef56",
 			Process: &specs.Process{Args: []string{"/entry", "httpd", "-f"}, Env: []string{"PATH=/bin", "A=1"},
@@ -58,7 +56,7 @@ func exitedContainer() (containers.State, launch.Settings) {
 		},
 		Network:     network.Mode{Kind: network.KindSlirp4netns},
 		Ports:       []network.PortMapping{{HostIP: "127.0.0.1", ContainerPort: 80, Proto: "tcp"}, {HostPort: 8000, HostPortEnd: 8010, ContainerPort: 53, Proto: "udp"}},
-		Restart:     launch.RestartPolicy{Name: launch.RestartOnFailure, MaxRetries: 5},
+		Restart:     containers.RestartPolicy{Name: containers.RestartOnFailure, MaxRetries: 5},
 		Log:         logs.Options{MaxSize: 10 << 20, MaxFiles: 3},
 		StopSignal:  "SIGQUIT",
 		StopTimeout: 30,
@@ -91,7 +89,7 @@ func TestInspectShowsDockersDocument(t *testing.T) {
 	assert.Equal(t, "sha256:feedbeef", d["Image"])
 	assert.Equal(t, "/web", d["Name"])
 	assert.Equal(t, 2.0, d["RestartCount"])
-	assert.Equal(t, launch.LogPath(cfg, st), d["LogPath"])
+	assert.Equal(t, containers.LogPath(cfg, st), d["LogPath"])
 	assert.Equal(t, map[string]any{
 		"Status": "exited", "Running": false, "Paused": false, "Restarting": false, "OOMKilled": false, "Dead": false,
 		"Pid": 0.0, "ExitCode": 3.0, "Error": "", "StartedAt": "2026-12-02T10:00:01.123456789Z", "FinishedAt": "2026-12-02T10:01:00.123456789Z",

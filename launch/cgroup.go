@@ -13,45 +13,6 @@ import (
 	"github.com/urun/urun/userns"
 )
 
-// CgroupOptions say how a container gets a cgroup of its own.
-type CgroupOptions struct {
-	// Manager is --cgroup-manager: "" (choose), systemd, cgroupfs, none.
-	Manager string `json:"manager,omitempty"`
-	// Disabled is --cgroups=disabled.
-	Disabled bool `json:"disabled,omitempty"`
-	// HostNS is --cgroupns=host: the container sees the host's cgroup
-	// hierarchy instead of a cgroup namespace rooted at its own cgroup.
-	HostNS bool `json:"host_ns,omitempty"`
-	// Writable mounts /sys/fs/cgroup read-write inside (--privileged).
-	Writable bool `json:"writable,omitempty"`
-}
-
-// ParseCgroupOptions checks --cgroup-manager, --cgroups and --cgroupns.
-func ParseCgroupOptions(manager, cgroups, cgroupns string) (CgroupOptions, error) {
-	var o CgroupOptions
-	switch manager {
-	case "", cgroupv2.ManagerSystemd, cgroupv2.ManagerCgroupfs, cgroupv2.ManagerNone:
-		o.Manager = manager
-	default:
-		return o, fmt.Errorf("--cgroup-manager %s: want systemd, cgroupfs or none", manager)
-	}
-	switch cgroups {
-	case "", "enabled":
-	case "disabled":
-		o.Disabled = true
-	default:
-		return o, fmt.Errorf("--cgroups %s: want enabled or disabled", cgroups)
-	}
-	switch cgroupns {
-	case "", "private":
-	case "host":
-		o.HostNS = true
-	default:
-		return o, fmt.Errorf("--cgroupns %s: want private or host", cgroupns)
-	}
-	return o, nil
-}
-
 // cgroupPlan is what start does about the container's cgroup.
 type cgroupPlan struct {
 	manager cgroupv2.Manager
@@ -66,7 +27,7 @@ type cgroupPlan struct {
 // planCgroup turns the flags into files and picks the manager. It runs at
 // create time, to fail before anything is made, and at each start, since
 // the host may have changed (device numbers, a login without the bus).
-func planCgroup(res cgroupv2.Flags, o CgroupOptions) (cgroupPlan, error) {
+func planCgroup(res cgroupv2.Flags, o cgroupv2.Options) (cgroupPlan, error) {
 	files, err := res.Files()
 	if err != nil {
 		return cgroupPlan{}, err

@@ -5,34 +5,10 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/urun/urun/cgroupv2"
+	"github.com/urun/urun/containers"
 )
-
-func TestCgroupFlagsAreChecked(t *testing.T) {
-	for _, c := range []struct {
-		manager, cgroups, ns string
-		want                 CgroupOptions
-	}{
-		{"", "enabled", "private", CgroupOptions{}},
-		{"systemd", "", "", CgroupOptions{Manager: "systemd"}},
-		{"cgroupfs", "enabled", "host", CgroupOptions{Manager: "cgroupfs", HostNS: true}},
-		{"none", "disabled", "private", CgroupOptions{Manager: "none", Disabled: true}},
-	} {
-		got, err := ParseCgroupOptions(c.manager, c.cgroups, c.ns)
-		require.NoError(t, err)
-		assert.Equal(t, c.want, got)
-	}
-	for _, bad := range []struct{ manager, cgroups, ns, msg string }{
-		{"cgmanager", "", "", "--cgroup-manager cgmanager: want systemd, cgroupfs or none"},
-		{"", "split", "", "--cgroups split: want enabled or disabled"},
-		{"", "", "shared", "--cgroupns shared: want private or host"},
-	} {
-		_, err := ParseCgroupOptions(bad.manager, bad.cgroups, bad.ns)
-		assert.EqualError(t, err, bad.msg)
-	}
-}
 
 func TestTheContainersOwnCgroupIsMountedReadOnlyUnlessPrivileged(t *testing.T) {
 	cg := &cgroupv2.Cgroup{Dir: "/sys/fs/cgroup/user.slice/x.scope/container"}
@@ -42,20 +18,20 @@ func TestTheContainersOwnCgroupIsMountedReadOnlyUnlessPrivileged(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		cgroup *cgroupv2.Cgroup
-		opts   CgroupOptions
+		opts   cgroupv2.Options
 		mounts []specs.Mount
 		want   []string // types mounted at /sys/fs/cgroup
 		opt    []string // the cgroup2 mount's options
 	}{
-		{"no cgroup of its own", nil, CgroupOptions{}, sysfs, nil, nil},
-		{"--cgroupns host: the host's, bound", cg, CgroupOptions{HostNS: true}, sysfs, []string{"bind"}, nil},
-		{"--cgroupns host with the host's /sys", cg, CgroupOptions{HostNS: true}, hostSys, nil, nil},
-		{"private", cg, CgroupOptions{}, sysfs, []string{"cgroup2"}, ro},
-		{"--privileged", cg, CgroupOptions{Writable: true}, sysfs, []string{"cgroup2"}, []string{"nosuid", "noexec", "nodev"}},
-		{"the host's /sys: a tmpfs under it", cg, CgroupOptions{}, hostSys, []string{"tmpfs", "cgroup2"}, ro},
+		{"no cgroup of its own", nil, cgroupv2.Options{}, sysfs, nil, nil},
+		{"--cgroupns host: the host's, bound", cg, cgroupv2.Options{HostNS: true}, sysfs, []string{"bind"}, nil},
+		{"--cgroupns host with the host's /sys", cg, cgroupv2.Options{HostNS: true}, hostSys, nil, nil},
+		{"private", cg, cgroupv2.Options{}, sysfs, []string{"cgroup2"}, ro},
+		{"--privileged", cg, cgroupv2.Options{Writable: true}, sysfs, []string{"cgroup2"}, []string{"nosuid", "noexec", "nodev"}},
+		{"the host's /sys: a tmpfs under it", cg, cgroupv2.Options{}, hostSys, []string{"tmpfs", "cgroup2"}, ro},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			ct := &container{cgroup: c.cgroup, settings: Settings{Cgroups: c.opts}}
+			ct := &container{cgroup: c.cgroup, settings: containers.Settings{Cgroups: c.opts}}
 			var types []string
 			for _, m := range ct.cgroupMounts(c.mounts) {
 				assert.Equal(t, "/sys/fs/cgroup", m.Destination)

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/exitcode"
 )
 
 // MonitorName is argv[0] of a detached container's monitor: urun's main
@@ -81,7 +81,7 @@ func StartDetached(cfg *config.Config, dir string, lock *os.File, o StartOptions
 	if err != nil {
 		return 0, err
 	}
-	settings, err := ReadSettings(cfg, st)
+	settings, err := containers.ReadSettings(cfg, st)
 	if err != nil {
 		return 0, err
 	}
@@ -115,7 +115,7 @@ func StartDetached(cfg *config.Config, dir string, lock *os.File, o StartOptions
 	cmd.ExtraFiles = []*os.File{lock, readyW}
 	// What the monitor itself has to say (a crash, above all) is kept
 	// beside the container's log.
-	if f, err := os.OpenFile(filepath.Join(containers.LayerDir(cfg, st), MonitorLogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err == nil {
+	if f, err := os.OpenFile(containers.MonitorLogPath(cfg, st), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err == nil {
 		defer f.Close()
 		cmd.Stderr = f
 	}
@@ -179,27 +179,10 @@ func monitorFailure(msg string, err error) error {
 		if cerr != nil {
 			code = 125
 		}
-		return &ExitError{Code: code, Err: errors.New(why)}
+		return exitcode.New(code, errors.New(why))
 	}
 	if err != nil {
 		return fmt.Errorf("the container's monitor exited before the container started (%v)", err)
 	}
 	return fmt.Errorf("the container's monitor said %q", msg)
-}
-
-// ReadSettings reads what the container keeps of its options.
-func ReadSettings(cfg *config.Config, st containers.State) (Settings, error) {
-	var s Settings
-	path := filepath.Join(containers.LayerDir(cfg, st), SettingsFile)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return s, fmt.Errorf("container %s cannot be started again: it was run in the foreground with --rm", st.Name)
-	}
-	if err != nil {
-		return s, fmt.Errorf("read the container's settings: %w", err)
-	}
-	if err := json.Unmarshal(data, &s); err != nil || s.Spec == nil || s.Spec.Process == nil {
-		return s, fmt.Errorf("the container's settings %s are damaged (%v): remove the container and run it again", path, err)
-	}
-	return s, nil
 }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/urun/urun/cgroupv2"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
@@ -129,7 +130,7 @@ func prepareExec(o ExecOptions) (inside.ExecConfig, execTarget, error) {
 	if err != nil {
 		return ec, none, err
 	}
-	proc, filter, err := readProcess(filepath.Join(c.Dir, "config.json"))
+	proc, filter, err := readProcess(containers.RunConfigPath(c.Dir))
 	if err != nil {
 		return ec, none, fmt.Errorf("read container %s's configuration: %w", o.Container, err)
 	}

@@ -9,37 +9,20 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/logs"
 )
 
-// MonitorPIDFile holds a detached container's monitor's pid in its run
-// state directory: `urun stop` signals it between restarts.
-const MonitorPIDFile = "monitor.pid"
-
-// MonitorLogFile is where a detached container's monitor writes its own
-// errors, beside the container's writable layer.
-const MonitorLogFile = "monitor.log"
-
 // attachWait bounds how long a monitor started for `start -a` waits for
 // its caller to attach before starting the command.
 const attachWait = 10 * time.Second
-
-// LogFile is the name of a detached container's log beside its writable
-// layer.
-const LogFile = "ctr.log"
-
-// LogPath is where a container's log is.
-func LogPath(cfg *config.Config, st containers.State) string {
-	return filepath.Join(containers.LayerDir(cfg, st), LogFile)
-}
 
 // MonitorMain is a detached container's monitor, started by
 // StartDetached as "urun-monitor ID detach|attach" with the container's
@@ -75,7 +58,7 @@ func MonitorMain(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	log, err := logs.Create(LogPath(&cfg, c.state), c.settings.Log)
+	log, err := logs.Create(containers.LogPath(&cfg, c.state), c.settings.Log)
 	if err != nil {
 		return fail(err)
 	}
@@ -98,11 +81,11 @@ func MonitorMain(args []string) int {
 		}
 	}()
 	defer attach.close()
-	pidFile := filepath.Join(c.stateDir, MonitorPIDFile)
-	if err := writeFile(pidFile, []byte(strconv.Itoa(os.Getpid()))); err != nil {
+	forgetPID, err := containers.RecordMonitorPID(c.stateDir)
+	if err != nil {
 		return fail(err)
 	}
-	defer os.Remove(pidFile)
+	defer forgetPID()
 
 	// SIGTERM (urun stop between restarts, the system going down, systemd
 	// stopping the unit the monitor runs in) ends the restarts; runOnce
@@ -128,7 +111,7 @@ func MonitorMain(args []string) int {
 	streams := &monitorStreams{log: log, attach: attach, interactive: c.settings.Interactive, tty: c.spec.Process.Terminal, trim: trim}
 	started := func(err error) {
 		if err != nil {
-			say(fmt.Sprintf("%c%d %s", readyFailed, exitCode(err), err))
+			say(fmt.Sprintf("%c%d %s", readyFailed, exitcode.Of(err), err))
 		} else {
 			say(string(readyStarted))
 		}
@@ -143,12 +126,12 @@ func MonitorMain(args []string) int {
 // loadContainer reads a stored container for its monitor, which holds
 // its lock.
 func loadContainer(cfg *config.Config, id string, lock *os.File) (*container, error) {
-	stateDir := cfg.ContainerStateDir(id)
+	stateDir := containers.StateDir(cfg, id)
 	st, err := containers.ReadState(stateDir)
 	if err != nil {
 		return nil, fmt.Errorf("read the container's record: %w", err)
 	}
-	settings, err := ReadSettings(cfg, st)
+	settings, err := containers.ReadSettings(cfg, st)
 	if err != nil {
 		return nil, err
 	}
@@ -164,25 +147,17 @@ func loadContainer(cfg *config.Config, id string, lock *os.File) (*container, er
 	}, nil
 }
 
-// DefaultStopTimeout is Docker's: seconds between the stop signal and
-// SIGKILL.
-const DefaultStopTimeout = 10
-
 // stopOnTerm stops the running container as `urun stop` does, once the
 // monitor got SIGTERM (which runOnce passed on): its stop signal, when that
 // is another one, then SIGKILL after its stop timeout. The monitor exits
 // when the container does, which ends the wait.
 func (c *container) stopOnTerm() {
-	timeout := DefaultStopTimeout * time.Second
-	if c.settings.StopTimeout >= 0 {
-		timeout = time.Duration(c.settings.StopTimeout) * time.Second
-	}
-	if sig, err := containers.ParseSignal(c.settings.StopSignal); err == nil && sig != unix.SIGTERM {
+	if sig, err := c.settings.FirstStopSignal(""); err == nil && sig != unix.SIGTERM {
 		if pid, err := containers.InitPID(c.stateDir); err == nil {
 			unix.Kill(pid, sig)
 		}
 	}
-	time.Sleep(timeout)
+	time.Sleep(c.settings.StopWait())
 	if pid, err := containers.InitPID(c.stateDir); err == nil {
 		unix.Kill(pid, unix.SIGKILL)
 	}

@@ -12,7 +12,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/urun/urun/atomicfile"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/idmap"
@@ -56,7 +55,7 @@ func (c *container) start(io streams) (*userns.Process, error) {
 	cmd.Args = []string{"urun-init", c.id}
 	// The stages get nothing of the caller's environment but PATH (to find
 	// fuse-overlayfs); the container's environment is in the spec.
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), inside.ConfigEnv + "=" + filepath.Join(c.stateDir, "config.json")}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), inside.ConfigEnv + "=" + containers.RunConfigPath(c.stateDir)}
 	if trace.Enabled() {
 		cmd.Env = append(cmd.Env, trace.Env+"=1")
 	}
@@ -77,7 +76,7 @@ func (c *container) start(io streams) (*userns.Process, error) {
 	}
 	// The monitor deletes what earlier, killed --rm containers left while
 	// this one runs.
-	opts.RemoveNow = orphanedTransientLayers(c.cfg)
+	opts.RemoveNow = containers.OrphanedTransientLayers(c.cfg)
 	plan, done, err := c.prepareCgroup(cmd)
 	if err != nil {
 		return nil, err
@@ -99,7 +98,7 @@ func (c *container) start(io streams) (*userns.Process, error) {
 
 // makeStateDir creates and locks the run state directory. The state
 // directory and its lock come before the layer (see
-// orphanedTransientLayers), and no other urun sees it before it is locked
+// containers.OrphanedTransientLayers), and no other urun sees it before it is locked
 // (containers.CreateStateDir).
 func (c *container) makeStateDir() error {
 	lock, err := containers.CreateStateDir(c.stateDir)
@@ -130,7 +129,7 @@ func (c *container) register(status string) error {
 	}
 	// A --rm container run in the foreground is never started again.
 	if !c.state.Remove || c.state.Detached {
-		if err := atomicfile.WriteJSON(filepath.Join(c.layerDir, SettingsFile), c.settings); err != nil {
+		if err := containers.WriteSettings(c.cfg, c.state, c.settings); err != nil {
 			return err
 		}
 	}
@@ -185,7 +184,7 @@ func (c *container) writeRunState() (err error) {
 	s.Mounts = append(s.Mounts, c.cgroupMounts(s.Mounts)...)
 	files := map[string][]byte{"hostname": []byte(s.Hostname + "\n"), "hosts": hosts, "resolv.conf": resolv}
 	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
-		path := filepath.Join(c.stateDir, name)
+		path := containers.EtcFilePath(c.stateDir, name)
 		if err := writeFile(path, files[name]); err != nil {
 			return err
 		}
@@ -218,7 +217,7 @@ func (c *container) writeRunState() (err error) {
 	if err != nil {
 		return fmt.Errorf("encode container config: %w", err)
 	}
-	return writeFile(filepath.Join(c.stateDir, "config.json"), data)
+	return writeFile(containers.RunConfigPath(c.stateDir), data)
 }
 
 // longestSocketName is the longest name of a socket the network keeps in

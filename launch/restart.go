@@ -1,81 +1,10 @@
 package launch
 
 import (
-	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/urun/urun/containers"
 )
-
-// The --restart policies, as Docker names them.
-const (
-	RestartNo            = "no"
-	RestartOnFailure     = "on-failure"
-	RestartAlways        = "always"
-	RestartUnlessStopped = "unless-stopped"
-)
-
-// RestartPolicy is a parsed --restart.
-type RestartPolicy struct {
-	Name string `json:"name"`
-	// MaxRetries bounds on-failure's restarts; 0 is no bound.
-	MaxRetries int `json:"max_retries,omitempty"`
-}
-
-// String is the policy as --restart takes it.
-func (p RestartPolicy) String() string {
-	if p.Name == RestartOnFailure && p.MaxRetries > 0 {
-		return p.Name + ":" + strconv.Itoa(p.MaxRetries)
-	}
-	if p.Name == "" {
-		return RestartNo
-	}
-	return p.Name
-}
-
-// ParseRestartPolicy reads --restart: no, on-failure[:N], always,
-// unless-stopped.
-func ParseRestartPolicy(s string) (RestartPolicy, error) {
-	name, count, hasCount := strings.Cut(s, ":")
-	p := RestartPolicy{Name: name}
-	switch name {
-	case "", RestartNo, RestartAlways, RestartUnlessStopped:
-		if hasCount {
-			return p, fmt.Errorf("--restart %s: only on-failure takes a maximum retry count", s)
-		}
-		if name == "" {
-			p.Name = RestartNo
-		}
-	case RestartOnFailure:
-		if hasCount {
-			n, err := strconv.Atoi(count)
-			if err != nil || n < 0 {
-				return p, fmt.Errorf("--restart %s: the maximum retry count must be a whole number, 0 or more", s)
-			}
-			p.MaxRetries = n
-		}
-	default:
-		return p, fmt.Errorf("--restart %q: want no, on-failure[:MAX-RETRIES], always or unless-stopped", s)
-	}
-	return p, nil
-}
-
-// restarts says whether a container that ended with code is started
-// again, after restartCount restarts.
-func (p RestartPolicy) restarts(code, restartCount int, stoppedByUser bool) bool {
-	if stoppedByUser {
-		return false
-	}
-	switch p.Name {
-	case RestartAlways, RestartUnlessStopped:
-		return true
-	case RestartOnFailure:
-		return code != 0 && (p.MaxRetries == 0 || restartCount < p.MaxRetries)
-	}
-	return false
-}
 
 // Restart back-off, as Docker's: the first restart waits 100 ms, each
 // next one twice as long, at most a minute; a run of 10 s or more starts
@@ -102,7 +31,7 @@ func (c *container) runWithRestarts(io streams, started func(error), exited func
 			return code, err
 		}
 		st, rerr := containers.ReadState(c.stateDir)
-		if rerr != nil || !c.settings.Restart.restarts(code, st.RestartCount, st.StoppedByUser) {
+		if rerr != nil || !c.settings.Restart.Restarts(code, st.RestartCount, st.StoppedByUser) {
 			return code, err
 		}
 		if time.Since(begin) >= resetBackoffAfter {

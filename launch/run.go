@@ -20,6 +20,7 @@ import (
 	"github.com/urun/urun/cgroupv2"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/logs"
 	"github.com/urun/urun/network"
@@ -53,7 +54,7 @@ type Options struct {
 	// Init runs urun's small init as PID 1 (--init).
 	Init bool
 	// Restart is the --restart policy.
-	Restart RestartPolicy
+	Restart containers.RestartPolicy
 	// Log rotates a detached container's log (--log-opt).
 	Log logs.Options
 	// StopSignal and StopTimeout are what `urun stop` uses: --stop-signal
@@ -64,58 +65,9 @@ type Options struct {
 	// Resources are the resource limit flags, Cgroups how the container
 	// gets its cgroup (package cgroupv2).
 	Resources cgroupv2.Flags
-	Cgroups   CgroupOptions
+	Cgroups   cgroupv2.Options
 	// Stderr receives urun's notes, such as the published ports.
 	Stderr io.Writer
-}
-
-// Settings are what a container keeps of its Options to be started again
-// (`urun start`, a restart policy, a detached container's monitor):
-// SettingsFile beside its writable layer.
-type Settings struct {
-	Spec        *specs.Spec           `json:"spec"`
-	Network     network.Mode          `json:"network"`
-	Ports       []network.PortMapping `json:"ports,omitempty"`
-	Names       namefiles.Options     `json:"names"`
-	Interactive bool                  `json:"interactive,omitempty"`
-	Init        bool                  `json:"init,omitempty"`
-	Restart     RestartPolicy         `json:"restart"`
-	Log         logs.Options          `json:"log"`
-	StopSignal  string                `json:"stop_signal,omitempty"`
-	StopTimeout int                   `json:"stop_timeout"`
-	// Entrypoint and Cmd split the spec's command as Docker's config
-	// does, for `urun inspect`.
-	Entrypoint []string `json:"entrypoint,omitempty"`
-	Cmd        []string `json:"cmd,omitempty"`
-	// CreateCommand is the urun command line that made the container,
-	// for `urun generate systemd --new`.
-	CreateCommand []string `json:"create_command,omitempty"`
-	// Resources and Cgroups are applied again at each start.
-	Resources cgroupv2.Flags `json:"resources,omitzero"`
-	Cgroups   CgroupOptions  `json:"cgroups,omitzero"`
-}
-
-// SettingsFile is the name of a container's Settings in its layer
-// directory.
-const SettingsFile = "settings.json"
-
-// ExitError carries an exit status for urun to end with.
-type ExitError struct {
-	Code int
-	Err  error
-}
-
-func (e *ExitError) Error() string { return e.Err.Error() }
-func (e *ExitError) Unwrap() error { return e.Err }
-
-// exitCode is the exit status err stands for: an ExitError's, else urun's
-// own 125.
-func exitCode(err error) int {
-	var exitErr *ExitError
-	if errors.As(err, &exitErr) {
-		return exitErr.Code
-	}
-	return 125
 }
 
 // Run runs a new container to its end (and, with a restart policy, its
@@ -154,7 +106,7 @@ func (c *container) runOnce(io streams, started func(error)) (int, error) {
 		if started != nil {
 			started(err)
 		}
-		return exitCode(err), err
+		return exitcode.Of(err), err
 	}
 	p, err := c.start(io)
 	io.spawned()
@@ -199,7 +151,7 @@ type container struct {
 	stateDir string
 	layerDir string
 	image    *local.Image
-	settings Settings
+	settings containers.Settings
 	spec     *specs.Spec
 	state    containers.State
 	// stderr receives urun's notes.
@@ -244,7 +196,7 @@ func Check(o Options) error {
 	if o.Name != "" && !containers.ValidName(o.Name) {
 		return fmt.Errorf("--name %q: invalid container name: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
 	}
-	if o.Remove && o.Restart.Name != "" && o.Restart.Name != RestartNo {
+	if o.Remove && o.Restart.Name != "" && o.Restart.Name != containers.RestartNo {
 		return errors.New("conflicting options: --restart and --rm: a container removed when it exits cannot be restarted")
 	}
 	if !o.Network.Connected() && len(o.Ports) > 0 {
@@ -307,9 +259,9 @@ func newContainer(o Options) (*container, error) {
 		stopSignal = o.Image.Config.Config.StopSignal
 	}
 	c := &container{
-		cfg: cfg, id: id, stateDir: cfg.ContainerStateDir(id), image: o.Image, spec: s, stderr: stderr,
+		cfg: cfg, id: id, stateDir: containers.StateDir(cfg, id), image: o.Image, spec: s, stderr: stderr,
 		imageUse: o.ImageUse,
-		settings: Settings{
+		settings: containers.Settings{
 			Spec: s, Network: o.Network, Ports: o.Ports, Names: o.Names, Interactive: o.Interactive,
 			Init: o.Init, Restart: o.Restart, Log: o.Log, StopSignal: stopSignal, StopTimeout: o.StopTimeout,
 			Entrypoint: entrypoint, Cmd: cmd, Resources: o.Resources, Cgroups: o.Cgroups,
@@ -371,7 +323,7 @@ func (c *container) abandon(why error) {
 	c.closeCgroup()
 	c.removeNetDir()
 	if c.registered {
-		code := exitCode(why)
+		code := exitcode.Of(why)
 		st, err := containers.Update(c.cfg, c.stateDir, func(st *containers.State) error {
 			st.Status, st.ExitCode, st.Error, st.FinishedAt = containers.StatusExited, code, why.Error(), time.Now().UTC()
 			return nil

@@ -1,7 +1,6 @@
 package launch
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/config"
+	"github.com/urun/urun/exitcode"
 )
 
 // syncPair returns the host's end of a sync socket and init's end.
@@ -44,9 +44,7 @@ func TestCommandThatFailedToStartReportsItsExitCodeAndMessage(t *testing.T) {
 			r := readStart(host)
 			assert.Nil(t, r.master)
 			assert.Equal(t, tt.wantCode, r.code)
-			var exitErr *ExitError
-			require.True(t, errors.As(r.err, &exitErr))
-			assert.Equal(t, tt.wantCode, exitErr.Code)
+			assert.Equal(t, tt.wantCode, exitcode.Of(r.err))
 			assert.Equal(t, tt.wantErr, r.err.Error())
 		})
 	}
@@ -127,11 +125,4 @@ func TestStoreFilledByFuseOverlayfsForcesItsDriver(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
-}
-
-func TestExitErrorUnwrapsToItsCause(t *testing.T) {
-	cause := errors.New("boom")
-	err := &ExitError{Code: 3, Err: cause}
-	assert.ErrorIs(t, err, cause)
-	assert.Equal(t, "boom", err.Error())
 }

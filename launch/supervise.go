@@ -4,14 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/trace"
 	"github.com/urun/urun/userns"
 )
@@ -42,7 +40,7 @@ func (c *container) supervise(p *userns.Process, attachErr error, io streams, st
 		// For `urun stop`, `exec` and `rm -f`, written after the start so
 		// that it costs the start nothing. Without it they cannot reach
 		// the container; the container itself does not mind.
-		writeFile(filepath.Join(c.stateDir, containers.InitPIDFile), []byte(strconv.Itoa(p.InitPID)))
+		containers.RecordInitPID(c.stateDir, p.InitPID)
 		notifyReady()
 	}
 	if started != nil {
@@ -56,7 +54,7 @@ func (c *container) supervise(p *userns.Process, attachErr error, io streams, st
 		p.Ended.Close()
 	}
 	waitErr := p.Cmd.Wait()
-	os.Remove(filepath.Join(c.stateDir, containers.InitPIDFile))
+	containers.ForgetInitPID(c.stateDir)
 	if c.net != nil {
 		c.net.Close()
 	}
@@ -97,7 +95,7 @@ func readStart(sync *os.File) startReport {
 	case 'W':
 		return startReport{waiting: true}
 	case 'E': // init failed in nsenter.c, before Go
-		return startReport{code: 125, err: &ExitError{Code: 125, Err: userns.StageError(string(buf[1:n]))}}
+		return startReport{code: 125, err: exitcode.New(exitcode.Failed, userns.StageError(string(buf[1:n])))}
 	case 'X':
 		var code int
 		var msg string
@@ -105,7 +103,7 @@ func readStart(sync *os.File) startReport {
 		if _, rest, ok := strings.Cut(string(buf[1:n]), " "); ok {
 			msg = rest
 		}
-		return startReport{code: code, err: &ExitError{Code: code, Err: errors.New(msg)}}
+		return startReport{code: code, err: exitcode.New(code, errors.New(msg))}
 	}
 	return startReport{}
 }
@@ -124,18 +122,11 @@ func forwardSignals(signals chan os.Signal, pid int) {
 	}
 }
 
-// exitStatus turns how a stage process ended into urun's exit code: its
-// own, or 128+N when signal N killed it.
+// exitStatus turns how a stage process ended into urun's exit code.
 func exitStatus(waitErr error) (int, error) {
-	if waitErr == nil {
-		return 0, nil
+	code, err := exitcode.FromWait(waitErr)
+	if err != nil {
+		return 0, fmt.Errorf("wait for the namespace stage: %w", err)
 	}
-	var exitErr *exec.ExitError
-	if !errors.As(waitErr, &exitErr) {
-		return 0, fmt.Errorf("wait for the namespace stage: %w", waitErr)
-	}
-	if st, ok := exitErr.Sys().(unix.WaitStatus); ok && st.Signaled() {
-		return 128 + int(st.Signal()), nil
-	}
-	return exitErr.ExitCode(), nil
+	return code, nil
 }

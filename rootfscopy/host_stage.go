@@ -55,16 +55,16 @@ func readAccess(cfg *config.Config, ref string) (*view, userns.Options, error) {
 func readView(cfg *config.Config, c containers.Container) (*view, error) {
 	img, err := local.Read(cfg.GraphRoot, c.ImageID)
 	if err != nil {
-		return nil, fmt.Errorf("find the image of container %s: %w", c.ID[:config.ShortIDLength], err)
+		return nil, fmt.Errorf("find the image of container %s: %w", containers.ShortID(c.ID), err)
 	}
 	if len(img.Layers) == 0 {
-		return nil, fmt.Errorf("the image of container %s has no layers", c.ID[:config.ShortIDLength])
+		return nil, fmt.Errorf("the image of container %s has no layers", containers.ShortID(c.ID))
 	}
 	lower, linkDir := img.LowerDirs()
 	layer := containers.LayerDir(cfg, c.State)
 	target := filepath.Join(c.Dir, "rootfs")
 	if err := os.MkdirAll(target, 0o755); err != nil {
-		return nil, fmt.Errorf("create a mount point for container %s's files: %w", c.ID[:config.ShortIDLength], err)
+		return nil, fmt.Errorf("create a mount point for container %s's files: %w", containers.ShortID(c.ID), err)
 	}
 	return &view{
 		Driver: driverOf(cfg, c), Lower: lower, LinkDir: linkDir,
@@ -77,7 +77,7 @@ func readView(cfg *config.Config, c containers.Container) (*view, error) {
 // a new container would get.
 func driverOf(cfg *config.Config, c containers.Container) string {
 	var cc spec.Container
-	if data, err := os.ReadFile(filepath.Join(c.Dir, "config.json")); err == nil && json.Unmarshal(data, &cc) == nil && cc.Rootfs.Driver != "" {
+	if data, err := os.ReadFile(containers.RunConfigPath(c.Dir)); err == nil && json.Unmarshal(data, &cc) == nil && cc.Rootfs.Driver != "" {
 		return cc.Rootfs.Driver
 	}
 	if local.NeedsFuseOverlayfs(cfg.GraphRoot) {

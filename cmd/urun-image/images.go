@@ -3,35 +3,21 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"time"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
+	"github.com/urun/urun/image/request"
 )
 
-func parseImages(args []string) (func(*config.Config) error, error) {
-	var opts image.ListOptions
-	var filters []string
-	fs := newFlags("images")
-	fs.BoolVarP(&opts.Quiet, "quiet", "q", false, "print image IDs only")
-	fs.BoolVar(&opts.NoTrunc, "no-trunc", false, "print full image IDs")
-	fs.BoolVar(&opts.Digests, "digests", false, "show a DIGEST column")
-	fs.BoolP("all", "a", false, "all images (urun stores no intermediate images: the same list)")
-	fs.StringVar(&opts.Format, "format", "", "table, json or a Go template")
-	fs.StringArrayVarP(&filters, "filter", "f", nil, "KEY=VALUE")
-	if err := parseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 1 {
-		return nil, fmt.Errorf("unexpected argument %q\n%s", fs.Arg(1), usage)
-	}
-	if fs.NArg() == 1 {
+func prepareImages(r request.Images) (work, error) {
+	filters := r.Filters
+	if r.Repository != "" {
 		// docker images REPOSITORY[:TAG] is a reference filter.
-		filters = append(filters, "reference="+fs.Arg(0))
+		filters = append(filters, "reference="+r.Repository)
 	}
-	if err := image.ValidateListFormat(opts.Format); err != nil {
+	if err := image.ValidateListFormat(r.Format); err != nil {
 		return nil, err
 	}
 	f, err := image.ParseFilters(filters)
@@ -53,6 +39,6 @@ func parseImages(args []string) (func(*config.Config) error, error) {
 		if list, err = f.Apply(list); err != nil {
 			return err
 		}
-		return image.WriteList(os.Stdout, list, opts, time.Now())
+		return image.WriteList(os.Stdout, list, r, time.Now())
 	}, nil
 }

@@ -10,22 +10,13 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
+	"github.com/urun/urun/image/request"
 )
 
-func parseImport(args []string) (func(*config.Config) error, error) {
-	fs := newFlags("import")
-	changes := fs.StringArrayP("change", "c", nil, "apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR)")
-	message := fs.StringP("message", "m", "", "commit message of the image's history")
-	platform := fs.String("platform", "", "OS/ARCH[/VARIANT] the image is for (default: the host's)")
-	if err := parseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() < 1 || fs.NArg() > 2 {
-		return nil, fmt.Errorf("want FILE|URL|- [REPOSITORY[:TAG]], got %d arguments\n%s", fs.NArg(), usage)
-	}
-	opts := image.ImportOptions{Source: fs.Arg(0), Stdin: os.Stdin, Reference: fs.Arg(1), Changes: *changes, Message: *message}
+func prepareImport(r request.Import) (work, error) {
+	opts := image.ImportOptions{Source: r.Source, Stdin: os.Stdin, Reference: r.Reference, Changes: r.Changes, Message: r.Message}
 	var err error
-	if opts.Platform, err = image.ParsePlatform(*platform); err != nil {
+	if opts.Platform, err = image.ParsePlatform(r.Platform); err != nil {
 		return nil, err
 	}
 	// Refuse a bad --change before reading a possibly large tarball.

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 
@@ -14,29 +13,21 @@ import (
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/image"
 	"github.com/urun/urun/image/imagedoc"
+	"github.com/urun/urun/image/request"
 )
 
-// parseInspect is `urun image inspect`; with --raw it answers `urun
+// prepareInspect is `urun image inspect`; with Raw it answers `urun
 // inspect`, which renders containers and images together: a JSON array of
 // imagedoc.Result, one per ref.
-func parseInspect(args []string) (func(*config.Config) error, error) {
-	fs := newFlags("inspect")
-	format := fs.StringP("format", "f", "", "Go template")
-	raw := fs.Bool("raw", false, "results for urun inspect")
-	if err := parseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() == 0 {
-		return nil, fmt.Errorf("name at least one image\n%s", usage)
-	}
+func prepareInspect(r request.Inspect) (work, error) {
 	var tmpl *containers.Format
-	if *format != "" {
+	if r.Format != "" {
 		var err error
-		if tmpl, err = containers.ParseFormat(*format); err != nil {
+		if tmpl, err = containers.ParseFormat(r.Format); err != nil {
 			return nil, err
 		}
 	}
-	refs := fs.Args()
+	refs := r.Images
 	return func(cfg *config.Config) error {
 		store, err := image.Open(cfg)
 		if err != nil {
@@ -46,7 +37,7 @@ func parseInspect(args []string) (func(*config.Config) error, error) {
 		if err := image.Shutdown(store); err != nil {
 			return err
 		}
-		if *raw {
+		if r.Raw {
 			return json.NewEncoder(os.Stdout).Encode(results)
 		}
 		return writeInspected(os.Stdout, results, tmpl)

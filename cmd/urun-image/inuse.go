@@ -29,7 +29,7 @@ func lockImagesInUse(cfg *config.Config) (used map[string][]string, unlock func(
 	for _, c := range list {
 		name := c.Name
 		if name == "" {
-			name = c.ID[:config.ShortIDLength]
+			name = containers.ShortID(c.ID)
 		}
 		used[c.ImageID] = append(used[c.ImageID], name)
 	}

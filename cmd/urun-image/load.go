@@ -11,19 +11,11 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
+	"github.com/urun/urun/image/request"
 )
 
-func parseLoad(args []string) (func(*config.Config) error, error) {
-	fs := newFlags("load")
-	input := fs.StringP("input", "i", "", "read FILE (or an OCI layout directory) instead of stdin")
-	quiet := fs.BoolP("quiet", "q", false, "show no progress")
-	if err := parseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() != 0 {
-		return nil, fmt.Errorf("unexpected argument %q: name the archive with -i FILE\n%s", fs.Arg(0), usage)
-	}
-	if *input == "" && isTerminal(os.Stdin) {
+func prepareLoad(r request.Load) (work, error) {
+	if r.Input == "" && isTerminal(os.Stdin) {
 		return nil, fmt.Errorf("requested load from stdin, but stdin is empty: give -i FILE or pipe an archive in")
 	}
 	return func(cfg *config.Config) error {
@@ -33,8 +25,8 @@ func parseLoad(args []string) (func(*config.Config) error, error) {
 		if err != nil {
 			return err
 		}
-		opts := image.LoadOptions{Input: *input, Stdin: os.Stdin}
-		if !*quiet && isTerminal(os.Stderr) {
+		opts := image.LoadOptions{Input: r.Input, Stdin: os.Stdin}
+		if !r.Quiet && isTerminal(os.Stderr) {
 			opts.Progress = os.Stderr
 		}
 		loaded, err := image.Load(ctx, store, opts)

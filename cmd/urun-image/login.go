@@ -15,56 +15,23 @@ import (
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
 	"github.com/urun/urun/image/local"
+	"github.com/urun/urun/image/request"
 )
 
 // maxPassword bounds what is read as a password (registry tokens are a few
 // KiB).
 const maxPassword = 1 << 20
 
-// loginRequest is what `urun-image login` was asked. The password never
-// comes in the arguments: it is read from --password-fd (a pipe urun
-// passes for `urun login -p`), from stdin (--password-stdin), or asked on
-// the terminal.
-type loginRequest struct {
-	registry, username string
-	passwordFD         int
-	passwordStdin      bool
-	access             image.AccessOptions
-}
-
-func parseLogin(args []string) (func(*config.Config) error, error) {
-	var r loginRequest
-	fs := newFlags("login")
-	fs.StringVarP(&r.username, "username", "u", "", "user name")
-	fs.IntVar(&r.passwordFD, "password-fd", -1, "read the password from this file descriptor")
-	fs.BoolVar(&r.passwordStdin, "password-stdin", false, "read the password from stdin")
-	tlsVerify := fs.Bool("tls-verify", true, "require https with a verified certificate")
-	fs.StringVar(&r.access.AuthFile, "authfile", "", "credentials file")
-	if err := parseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	if fs.Changed("tls-verify") {
-		r.access.TLSVerify = tlsVerify
-	}
-	switch fs.NArg() {
-	case 0:
-		r.registry = local.DefaultRegistry
-	case 1:
-		r.registry = fs.Arg(0)
-	default:
-		return nil, fmt.Errorf("want at most one registry, got %d\n%s", fs.NArg(), usage)
-	}
-	if r.passwordStdin && r.passwordFD >= 0 {
-		return nil, errors.New("--password and --password-stdin are mutually exclusive")
-	}
-	if r.passwordStdin && r.username == "" {
-		return nil, errors.New("--password-stdin needs --username (-u)")
-	}
+func prepareLogin(r request.Login) (work, error) {
 	return func(*config.Config) error { return login(r) }, nil
 }
 
-func login(r loginRequest) error {
-	key, host, err := image.RegistryKey(r.registry)
+func login(r request.Login) error {
+	registry := r.Registry
+	if registry == "" {
+		registry = local.DefaultRegistry
+	}
+	key, host, err := image.RegistryKey(registry)
 	if err != nil {
 		return err
 	}
@@ -76,18 +43,18 @@ func login(r loginRequest) error {
 		// must die on Ctrl-C, not wait for a line.
 		ctx, cancel := signalContext()
 		defer cancel()
-		return image.CheckCredentials(ctx, key, host, username, password, r.access)
+		return image.CheckCredentials(ctx, key, host, username, password, r.Access)
 	}
 
 	password, havePassword, err := givenPassword(r)
 	if err != nil {
 		return err
 	}
-	username := r.username
+	username := r.Username
 	if username == "" && !havePassword {
 		// As Docker and podman: stored credentials that still work
 		// need no prompt.
-		stored, err := image.StoredCredentials(key, r.access)
+		stored, err := image.StoredCredentials(key, r.Access)
 		if err != nil {
 			return err
 		}
@@ -122,26 +89,21 @@ func login(r loginRequest) error {
 	if err := check(username, password); err != nil {
 		return err
 	}
-	if _, err := image.StoreCredentials(key, username, password, r.access); err != nil {
+	if _, err := image.StoreCredentials(key, username, password, r.Access); err != nil {
 		return err
 	}
 	fmt.Println("Login Succeeded!")
 	return nil
 }
 
-// givenPassword reads the password from the pipe urun passed or from
-// stdin; without either, havePassword is false.
-func givenPassword(r loginRequest) (password string, havePassword bool, err error) {
+// givenPassword is the password urun passed (-p) or stdin holds
+// (--password-stdin); without either, havePassword is false.
+func givenPassword(r request.Login) (password string, havePassword bool, err error) {
 	var src io.Reader
 	switch {
-	case r.passwordFD >= 0:
-		f := os.NewFile(uintptr(r.passwordFD), "password pipe")
-		if f == nil {
-			return "", false, fmt.Errorf("--password-fd %d is not open", r.passwordFD)
-		}
-		defer f.Close()
-		src = f
-	case r.passwordStdin:
+	case r.Password != "":
+		src = strings.NewReader(r.Password)
+	case r.PasswordStdin:
 		src = os.Stdin
 	default:
 		return "", false, nil
@@ -244,29 +206,20 @@ func readLine(f *os.File) (string, error) {
 	return "", errors.New("line too long")
 }
 
-func parseLogout(args []string) (func(*config.Config) error, error) {
-	var access image.AccessOptions
-	fs := newFlags("logout")
-	all := fs.BoolP("all", "a", false, "remove the credentials of every registry")
-	fs.StringVar(&access.AuthFile, "authfile", "", "credentials file")
-	if err := parseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 1 {
-		return nil, fmt.Errorf("want at most one registry, got %d\n%s", fs.NArg(), usage)
-	}
-	if *all && fs.NArg() == 1 {
+func prepareLogout(r request.Logout) (work, error) {
+	if r.All && r.Registry != "" {
 		return nil, errors.New("--all removes every registry's credentials: give no registry with it")
 	}
-	registry := local.DefaultRegistry
-	if fs.NArg() == 1 {
-		registry = fs.Arg(0)
+	registry := r.Registry
+	if registry == "" {
+		registry = local.DefaultRegistry
 	}
+	access := image.AccessOptions{AuthFile: r.AuthFile}
 	return func(*config.Config) error {
 		if err := image.UseRuntimeDir(); err != nil {
 			return err
 		}
-		if *all {
+		if r.All {
 			if err := image.LogoutAll(access); err != nil {
 				return err
 			}

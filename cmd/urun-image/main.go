@@ -1,58 +1,44 @@
 //go:build containers_image_openpgp && exclude_graphdriver_btrfs
 
-// Command urun-image is urun's internal image helper: it pulls images into
-// urun's store and lists them. It links the storage and image libraries,
-// whose initialisation would slow every `urun run`, so `urun` runs it as a
-// separate program (package image/helper) instead of linking them itself.
-// It is not meant to be run by hand; its arguments may change with urun.
+// Command urun-image is urun's internal image helper: it does urun's image
+// commands (pull, images, push...). It links the storage and image
+// libraries, whose initialisation would slow every `urun run`, so `urun`
+// runs it as a separate program (package image/helper) instead of linking
+// them itself, and hands it each command as a typed request (package
+// image/request). It is not meant to be run by hand.
 //
-// Started on the host, it re-executes itself in urun's user namespace
-// (0 → the caller, 1..N → the subordinate ids) with a mount namespace of
-// its own, and does the work there.
+// Started on the host, it checks the request and re-executes itself, with
+// the same request, in urun's user namespace (0 → the caller, 1..N → the
+// subordinate ids) with a mount namespace of its own, and does the work
+// there.
 package main
 
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"os/signal"
 	"strconv"
-	"syscall"
 
 	"github.com/sirupsen/logrus"
-	flag "github.com/spf13/pflag"
 	"go.podman.io/storage/pkg/reexec"
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/config"
+	"github.com/urun/urun/containers"
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/idmap"
+	"github.com/urun/urun/image/request"
 	"github.com/urun/urun/nospace"
 	"github.com/urun/urun/userns"
 )
 
-const usage = `urun-image is an internal helper of urun; run "urun pull" and "urun images" instead.
-
-Usage:
-  urun-image [--root DIR] [--runroot DIR] [--rootfs-driver D] [--config FILE] pull [--quiet] [--tls-verify=BOOL] [--platform OS/ARCH[/VARIANT]] REF
-  urun-image [--root DIR] [--runroot DIR] [--rootfs-driver D] [--config FILE] images [-a] [-q] [--no-trunc] [--digests] [--format table|json|TEMPLATE] [--filter KEY=VALUE]... [REPOSITORY[:TAG]]
-  urun-image [GLOBAL FLAGS] tag SOURCE_IMAGE TARGET_IMAGE
-  urun-image [GLOBAL FLAGS] rmi [-f] IMAGE...
-  urun-image [GLOBAL FLAGS] prune [-a]
-  urun-image [GLOBAL FLAGS] inspect [-f TEMPLATE] [--raw] IMAGE...
-  urun-image [GLOBAL FLAGS] history [-q] [--no-trunc] [-H=false] [--format table|json|TEMPLATE] IMAGE
-  urun-image [GLOBAL FLAGS] push [-q] [--tls-verify=BOOL] [--format oci|v2s2] [--digestfile FILE] [--authfile FILE] IMAGE [DEST]
-  urun-image login [-u USER] [--password-stdin | --password-fd FD] [--tls-verify=BOOL] [--authfile FILE] [REGISTRY]
-  urun-image logout [--all] [--authfile FILE] [REGISTRY]
-  urun-image search [--limit N] [--no-trunc] [--format F] [--tls-verify=BOOL] [--authfile FILE] [REGISTRY/]TERM
-  urun-image [GLOBAL FLAGS] save [-o FILE] [--format docker-archive|oci-archive|oci-dir] IMAGE...
-  urun-image [GLOBAL FLAGS] load [-i FILE|DIR] [-q]
-  urun-image [GLOBAL FLAGS] import [-c INSTRUCTION]... [-m MESSAGE] [--platform OS/ARCH[/VARIANT]] FILE|URL|- [REPOSITORY[:TAG]]
+const usage = `urun-image is an internal helper of urun: it does urun's image commands
+(pull, images, tag, rmi, image prune, inspect, history, push, save, load,
+import, login, logout, search), each handed over by urun as a typed
+request, never in arguments. Run those urun commands instead.
 `
-
-// exitError is the exit status for every failure, as with `urun`.
-const exitError = 125
 
 func main() {
 	// The storage library unpacks layers in a chrooted copy of this
@@ -81,107 +67,100 @@ func leaveNamespaceStage() {
 
 func run(args []string) int {
 	if err := dispatch(args); err != nil {
-		var exit exitCode
-		if errors.As(err, &exit) {
-			return int(exit)
+		// A silent one was reported already (by the namespaced child,
+		// or for each of several images).
+		var exit *exitcode.Error
+		if errors.As(err, &exit) && exit.Silent() {
+			return exit.Code
 		}
 		fmt.Fprintf(os.Stderr, "urun: %v\n", nospace.Explain(err, ""))
-		return exitError
+		return exitcode.Of(err)
 	}
 	return 0
 }
 
-// exitCode passes on the exit status of the namespaced child.
-type exitCode int
+// A command checks its request (on the host, and again in the user
+// namespace) and returns the work to do, which runs there with the
+// store's configuration.
+type work func(*config.Config) error
 
-func (e exitCode) Error() string { return "exit status " + strconv.Itoa(int(e)) }
-
-type globals struct {
-	root, runRoot, driver, configFile string
-	debug                             bool
+// prepare is the command r asks for; each has a file of its own.
+func prepare(r request.Request) (work, error) {
+	switch {
+	case r.Pull != nil:
+		return preparePull(*r.Pull)
+	case r.Images != nil:
+		return prepareImages(*r.Images)
+	case r.Tag != nil:
+		return prepareTag(*r.Tag)
+	case r.Rmi != nil:
+		return prepareRmi(*r.Rmi)
+	case r.Prune != nil:
+		return preparePrune(*r.Prune)
+	case r.Inspect != nil:
+		return prepareInspect(*r.Inspect)
+	case r.History != nil:
+		return prepareHistory(*r.History)
+	case r.Push != nil:
+		return preparePush(*r.Push)
+	case r.Save != nil:
+		return prepareSave(*r.Save)
+	case r.Load != nil:
+		return prepareLoad(*r.Load)
+	case r.Import != nil:
+		return prepareImport(*r.Import)
+	case r.Login != nil:
+		return prepareLogin(*r.Login)
+	case r.Logout != nil:
+		return prepareLogout(*r.Logout)
+	case r.Search != nil:
+		return prepareSearch(*r.Search)
+	}
+	return nil, errors.New("urun asked for no command urun-image knows: install urun and urun-image of one version")
 }
 
-// A subcommand parses its arguments on the host and returns the work to
-// do, which runs in the user namespace with the store's configuration.
-type subcommand func(args []string) (func(*config.Config) error, error)
-
-// subcommands are the helper's commands; each has a file of its own.
-var subcommands = map[string]subcommand{
-	"pull":    parsePull,
-	"images":  parseImages,
-	"tag":     parseTag,
-	"rmi":     parseRmi,
-	"prune":   parsePrune,
-	"inspect": parseInspect,
-	"history": parseHistory,
-	"push":    parsePush,
-	"login":   parseLogin,
-	"logout":  parseLogout,
-	"search":  parseSearch,
-	"save":    parseSave,
-	"load":    parseLoad,
-	"import":  parseImport,
-}
-
-// hostSubcommands need neither the store nor the user namespace: they
-// only talk to registries and write the auth file, which stays the user's.
-var hostSubcommands = map[string]bool{"login": true, "logout": true, "search": true}
+// hostCommands need neither the store nor the user namespace: they only
+// talk to registries and write the auth file, which stays the user's.
+var hostCommands = map[string]bool{"login": true, "logout": true, "search": true}
 
 func dispatch(args []string) error {
-	var g globals
-	fs := flag.NewFlagSet("urun-image", flag.ContinueOnError)
-	fs.SetInterspersed(false)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&g.root, "root", "", "image store root (default from urun.conf)")
-	fs.StringVar(&g.runRoot, "runroot", "", "run state root (default from urun.conf)")
-	fs.StringVar(&g.driver, "rootfs-driver", "", "auto, native or fuse-overlayfs")
-	fs.StringVar(&g.configFile, "config", "", "urun configuration file")
-	fs.BoolVar(&g.debug, "debug", false, "log the image library's debug messages")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	r, err := request.Receive()
+	if errors.Is(err, request.ErrNone) {
+		if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 			fmt.Print(usage)
 			return nil
 		}
-		return fmt.Errorf("%v\n%s", err, usage)
+		return errors.New("urun-image takes its requests from urun\n" + usage)
 	}
-	rest := fs.Args()
-	if len(rest) == 0 {
-		return errors.New("no subcommand\n" + usage)
-	}
-	cmd, cmdArgs := rest[0], rest[1:]
-	if cmd == "help" {
-		fmt.Print(usage)
-		return nil
-	}
-	parse, ok := subcommands[cmd]
-	if !ok {
-		return fmt.Errorf("unknown subcommand %q\n%s", cmd, usage)
-	}
-	work, err := parse(cmdArgs)
 	if err != nil {
-		return fmt.Errorf("%s: %w", cmd, err)
+		return err
+	}
+	name := r.Command()
+	work, err := prepare(r)
+	if err != nil {
+		if name == "" {
+			return err
+		}
+		return fmt.Errorf("%s: %w", name, err)
 	}
 
-	cfg, err := config.LoadWith(g.configFile, config.Overrides{GraphRoot: g.root, RunRoot: g.runRoot, RootfsDriver: g.driver})
+	cfg, err := config.LoadWith(r.Store.ConfigFile, config.Overrides{GraphRoot: r.Store.Root, RunRoot: r.Store.RunRoot, RootfsDriver: r.Store.RootfsDriver, RunningContainers: containers.RunningIn})
 	if err != nil {
 		return err
 	}
 
-	if userns.Current() == userns.Host && !hostSubcommands[cmd] {
-		return enterNamespace(args)
+	if userns.Current() == userns.Host && !hostCommands[name] {
+		return enterNamespace(r)
 	}
 	logrus.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true})
-	if g.debug {
-		logrus.SetLevel(logrus.DebugLevel)
-	} else {
-		logrus.SetLevel(logrus.WarnLevel)
-	}
+	logrus.SetLevel(logrus.WarnLevel)
 	return work(cfg)
 }
 
-// enterNamespace runs this program again as root of urun's user namespace, in a
-// mount namespace of its own, and returns its exit status.
-func enterNamespace(args []string) error {
+// enterNamespace runs this program again, with the same request, as root
+// of urun's user namespace, in a mount namespace of its own, and returns
+// its exit status.
+func enterNamespace(r request.Request) error {
 	caller, err := idmap.CurrentCaller()
 	if err != nil {
 		return err
@@ -194,7 +173,7 @@ func enterNamespace(args []string) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command("/proc/self/exe", args...)
+	cmd := exec.Command("/proc/self/exe")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(),
 		// The storage and image libraries then behave as they do under
@@ -211,7 +190,12 @@ func enterNamespace(args []string) error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
 	defer signal.Stop(sigs)
+	sent, err := request.Send(cmd, r)
+	if err != nil {
+		return err
+	}
 	p, err := userns.Run(cmd, userns.Options{Mappings: m, Flags: unix.CLONE_NEWNS})
+	sent.Close()
 	if err != nil {
 		return err
 	}
@@ -223,17 +207,15 @@ func enterNamespace(args []string) error {
 		case sig := <-sigs:
 			cmd.Process.Signal(sig)
 		case err := <-done:
-			if err == nil {
-				return nil
-			}
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) {
+			code, err := exitcode.FromWait(err)
+			if err != nil {
 				return fmt.Errorf("wait for the namespaced helper: %w", err)
 			}
-			if st, ok := exit.Sys().(syscall.WaitStatus); ok && st.Signaled() {
-				return exitCode(128 + int(st.Signal()))
+			if code != 0 {
+				// The child said why.
+				return exitcode.New(code, nil)
 			}
-			return exitCode(exit.ExitCode())
+			return nil
 		}
 	}
 }
@@ -241,21 +223,4 @@ func enterNamespace(args []string) error {
 func isTerminal(f *os.File) bool {
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
-}
-
-// newFlags is a subcommand's flag set: its errors are returned, with the
-// usage, not printed.
-func newFlags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	return fs
-}
-
-// parseFlags parses a subcommand's arguments; a bad flag's error carries
-// the usage.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%v\n%s", err, usage)
-	}
-	return nil
 }

@@ -4,22 +4,14 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
+	"github.com/urun/urun/image/request"
 )
 
-func parsePrune(args []string) (func(*config.Config) error, error) {
-	fs := newFlags("prune")
-	all := fs.BoolP("all", "a", false, "remove every image no container uses, not only those without a name")
-	if err := parseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() != 0 {
-		return nil, fmt.Errorf("unexpected argument %q\n%s", fs.Arg(0), usage)
-	}
+func preparePrune(r request.Prune) (work, error) {
 	return func(cfg *config.Config) error {
 		used, unlock, err := lockImagesInUse(cfg)
 		if err != nil {
@@ -30,7 +22,7 @@ func parsePrune(args []string) (func(*config.Config) error, error) {
 		if err != nil {
 			return err
 		}
-		p, err := image.Prune(context.Background(), store, image.PruneOptions{All: *all, InUse: used})
+		p, err := image.Prune(context.Background(), store, image.PruneOptions{All: r.All, InUse: used})
 		if shutErr := image.Shutdown(store); err == nil {
 			err = shutErr
 		}

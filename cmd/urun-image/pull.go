@@ -12,6 +12,7 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
+	"github.com/urun/urun/image/request"
 )
 
 // signalContext is cancelled by SIGINT or SIGTERM, so a pull stops
@@ -20,28 +21,13 @@ func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
 }
 
-func parsePull(args []string) (func(*config.Config) error, error) {
-	fs := newFlags("pull")
-	quiet := fs.BoolP("quiet", "q", false, "show no progress (the image id is still printed)")
-	tlsVerify := fs.Bool("tls-verify", true, "require https with a verified certificate (default: as registries.conf says)")
-	platform := fs.String("platform", "", "OS/ARCH[/VARIANT] to choose from an image index (default: the host's)")
-	if err := parseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() != 1 {
-		return nil, fmt.Errorf("want exactly one image reference, got %d\n%s", fs.NArg(), usage)
-	}
-	ref := fs.Arg(0)
-	plat, err := image.ParsePlatform(*platform)
+func preparePull(r request.Pull) (work, error) {
+	plat, err := image.ParsePlatform(r.Platform)
 	if err != nil {
 		return nil, err
 	}
-	var tls *bool
-	if fs.Changed("tls-verify") {
-		tls = tlsVerify
-	}
 	return func(cfg *config.Config) error {
-		return pull(cfg, ref, *quiet, tls, plat)
+		return pull(cfg, r.Ref, r.Quiet, r.TLSVerify, plat)
 	}, nil
 }
 

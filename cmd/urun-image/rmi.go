@@ -8,19 +8,13 @@ import (
 	"os"
 
 	"github.com/urun/urun/config"
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/image"
+	"github.com/urun/urun/image/request"
 )
 
-func parseRmi(args []string) (func(*config.Config) error, error) {
-	fs := newFlags("rmi")
-	force := fs.BoolP("force", "f", false, "untag images containers use, and images in several repositories")
-	if err := parseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() == 0 {
-		return nil, fmt.Errorf("name at least one image\n%s", usage)
-	}
-	refs := fs.Args()
+func prepareRmi(r request.Rmi) (work, error) {
+	refs := r.Images
 	return func(cfg *config.Config) error {
 		used, unlock, err := lockImagesInUse(cfg)
 		if err != nil {
@@ -31,7 +25,7 @@ func parseRmi(args []string) (func(*config.Config) error, error) {
 		if err != nil {
 			return err
 		}
-		errs := image.Remove(context.Background(), store, refs, image.RemoveOptions{Force: *force, InUse: used, Out: os.Stdout, Warn: os.Stderr})
+		errs := image.Remove(context.Background(), store, refs, image.RemoveOptions{Force: r.Force, InUse: used, Out: os.Stdout, Warn: os.Stderr})
 		if err := image.Shutdown(store); err != nil {
 			errs = append(errs, err)
 		}
@@ -51,5 +45,5 @@ func combineErrors(refs int, errs []error) error {
 	for _, err := range errs {
 		fmt.Fprintln(os.Stderr, "urun:", err)
 	}
-	return exitCode(1)
+	return exitcode.New(1, nil)
 }

@@ -9,28 +9,20 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
+	"github.com/urun/urun/image/request"
 )
 
-func parseSave(args []string) (func(*config.Config) error, error) {
-	fs := newFlags("save")
-	output := fs.StringP("output", "o", "", "write to FILE (a directory for oci-dir) instead of stdout")
-	format := fs.String("format", image.FormatDockerArchive, "docker-archive, oci-archive or oci-dir")
-	if err := parseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() == 0 {
-		return nil, fmt.Errorf("name at least one image to save\n%s", usage)
-	}
-	switch *format {
+func prepareSave(r request.Save) (work, error) {
+	switch r.Format {
 	case image.FormatDockerArchive, image.FormatOCIArchive, image.FormatOCIDir:
 	default:
-		return nil, fmt.Errorf("unknown --format %q: use docker-archive, oci-archive or oci-dir", *format)
+		return nil, fmt.Errorf("unknown --format %q: use docker-archive, oci-archive or oci-dir", r.Format)
 	}
-	if *output == "" && isTerminal(os.Stdout) {
+	if r.Output == "" && isTerminal(os.Stdout) {
 		// Docker's words.
 		return nil, errors.New("cowardly refusing to save to a terminal. Use the -o flag or redirect")
 	}
-	opts := image.SaveOptions{Format: *format, Output: *output, Stdout: os.Stdout, Images: fs.Args()}
+	opts := image.SaveOptions{Format: r.Format, Output: r.Output, Stdout: os.Stdout, Images: r.Images}
 	return func(cfg *config.Config) error {
 		ctx, cancel := signalContext()
 		defer cancel()

@@ -13,34 +13,18 @@ import (
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
 	"github.com/urun/urun/image/local"
+	"github.com/urun/urun/image/request"
 )
 
-func parseSearch(args []string) (func(*config.Config) error, error) {
-	var opts image.SearchOptions
-	fs := newFlags("search")
-	fs.IntVar(&opts.Limit, "limit", image.DefaultSearchLimit, "at most this many results per registry")
-	fs.BoolVar(&opts.NoTrunc, "no-trunc", false, "do not truncate descriptions")
-	fs.StringVar(&opts.Format, "format", "", "table, json or a Go template")
-	tlsVerify := fs.Bool("tls-verify", true, "require https with a verified certificate")
-	fs.StringVar(&opts.Access.AuthFile, "authfile", "", "credentials file")
-	if err := parseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() != 1 {
-		return nil, fmt.Errorf("want exactly one search term, got %d\n%s", fs.NArg(), usage)
-	}
+func prepareSearch(opts request.Search) (work, error) {
 	if opts.Limit < 1 {
 		return nil, fmt.Errorf("--limit %d: give a number of results of at least 1", opts.Limit)
 	}
-	if fs.Changed("tls-verify") {
-		opts.Access.TLSVerify = tlsVerify
-	}
-	arg := fs.Arg(0)
 	return func(*config.Config) error {
 		if err := image.UseRuntimeDir(); err != nil {
 			return err
 		}
-		registries, term, err := image.SearchRegistries(arg, opts.Access)
+		registries, term, err := image.SearchRegistries(opts.Term, opts.Access)
 		if err != nil {
 			return err
 		}

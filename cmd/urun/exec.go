@@ -1,10 +1,9 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/spf13/cobra"
 
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/launch"
 	"github.com/urun/urun/spec"
 )
@@ -67,7 +66,7 @@ func execInContainer(g *globals, f *execFlags, args []string) error {
 		return err
 	}
 	if code != 0 {
-		return &launch.ExitError{Code: code, Err: errors.New("")}
+		return exitcode.New(code, nil)
 	}
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/urun/urun/launch"
+	"github.com/urun/urun/containers"
 	"github.com/urun/urun/systemdunit"
 )
 
@@ -59,7 +59,7 @@ every container with restart policy always at boot ('urun start --all
 			if err != nil {
 				return err
 			}
-			settings, err := launch.ReadSettings(cfg, c.State)
+			settings, err := containers.ReadSettings(cfg, c.State)
 			if err != nil {
 				return err
 			}
@@ -92,7 +92,7 @@ every container with restart policy always at boot ('urun start --all
 	fl.BoolVar(&isNew, "new", false, "create the container at each start and remove it at each stop")
 	fl.BoolVarP(&files, "files", "f", false, "write container-NAME.service in the current directory instead of printing it")
 	fl.StringVar(&restart, "restart-policy", "", "systemd's Restart= (no, on-failure, always...; default: from the container's restart policy)")
-	fl.IntVarP(&stopTimeout, "time", "t", 10, "seconds urun stop waits before SIGKILL (default: the container's --stop-timeout)")
+	fl.IntVarP(&stopTimeout, "time", "t", containers.DefaultStopTimeout, "seconds urun stop waits before SIGKILL (default: the container's --stop-timeout)")
 	return cmd
 }
 
@@ -115,11 +115,11 @@ func writeUnit(unit, name string, files bool) error {
 }
 
 // systemdRestart is systemd's Restart= for a container's restart policy.
-func systemdRestart(p launch.RestartPolicy) string {
+func systemdRestart(p containers.RestartPolicy) string {
 	switch p.Name {
-	case "always", "unless-stopped":
+	case containers.RestartAlways, containers.RestartUnlessStopped:
 		return "always"
-	case "on-failure":
+	case containers.RestartOnFailure:
 		return "on-failure"
 	}
 	return "no"

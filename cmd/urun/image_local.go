@@ -7,6 +7,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/urun/urun/image/helper"
+	"github.com/urun/urun/image/request"
 )
 
 func newTagCommand(g *globals) *cobra.Command {
@@ -18,13 +19,13 @@ TARGET_IMAGE too, normalized as Docker does: myapp is
 docker.io/library/myapp:latest. A name another image had moves to this one.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return helper.Run(g.helperOptions(), "tag", "--", args[0], args[1])
+			return helper.Run(request.Request{Store: g.store(), Tag: &request.Tag{Source: args[0], Target: args[1]}})
 		},
 	}
 }
 
 func newRmiCommand(g *globals) *cobra.Command {
-	var force bool
+	var r request.Rmi
 	cmd := &cobra.Command{
 		Use:   "rmi [OPTIONS] IMAGE...",
 		Short: "Remove images",
@@ -36,20 +37,18 @@ container still starts. -f also deletes by id an image named in several
 repositories.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a := []string{"rmi"}
-			if force {
-				a = append(a, "--force")
-			}
-			return helper.Run(g.helperOptions(), append(append(a, "--"), args...)...)
+			r.Images = args
+			return helper.Run(request.Request{Store: g.store(), Rmi: &r})
 		},
 	}
-	cmd.Flags().BoolVarP(&force, "force", "f", false, "untag images containers use (keeping them), delete images named in several repositories")
+	cmd.Flags().BoolVarP(&r.Force, "force", "f", false, "untag images containers use (keeping them), delete images named in several repositories")
 	return cmd
 }
 
 // newImagePruneCommand is `urun image prune`.
 func newImagePruneCommand(g *globals) *cobra.Command {
-	var all, force bool
+	var r request.Prune
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "prune [OPTIONS]",
 		Short: "Remove images without a name",
@@ -59,27 +58,22 @@ space reclaimed. On a terminal it asks first unless -f.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			warning := "WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] "
-			if all {
+			if r.All {
 				warning = "WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue? [y/N] "
 			}
 			if !force && term.IsTerminal(int(os.Stdin.Fd())) && !confirm(warning) {
 				return nil
 			}
-			a := []string{"prune"}
-			if all {
-				a = append(a, "--all")
-			}
-			return helper.Run(g.helperOptions(), a...)
+			return helper.Run(request.Request{Store: g.store(), Prune: &r})
 		},
 	}
-	cmd.Flags().BoolVarP(&all, "all", "a", false, "remove every image no container uses")
+	cmd.Flags().BoolVarP(&r.All, "all", "a", false, "remove every image no container uses")
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
 	return cmd
 }
 
 func newHistoryCommand(g *globals) *cobra.Command {
-	var quiet, noTrunc, human bool
-	var format string
+	var r request.History
 	cmd := &cobra.Command{
 		Use:   "history [OPTIONS] IMAGE",
 		Short: "Show the history of an image",
@@ -90,29 +84,20 @@ as Docker), CREATED, CREATED BY, SIZE (of the layer the step made), COMMENT.
 .CreatedBy .Size .Comment.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a := []string{"history", "--human=" + boolText(human)}
-			if quiet {
-				a = append(a, "--quiet")
-			}
-			if noTrunc {
-				a = append(a, "--no-trunc")
-			}
-			if format != "" {
-				a = append(a, "--format", format)
-			}
-			return helper.Run(g.helperOptions(), append(a, "--", args[0])...)
+			r.Image = args[0]
+			return helper.Run(request.Request{Store: g.store(), History: &r})
 		},
 	}
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "show only image ids")
-	cmd.Flags().BoolVar(&noTrunc, "no-trunc", false, "do not truncate the output")
-	cmd.Flags().BoolVarP(&human, "human", "H", true, "print sizes and dates in human readable format")
-	cmd.Flags().StringVar(&format, "format", "", "table, json, or a Go template")
+	cmd.Flags().BoolVarP(&r.Quiet, "quiet", "q", false, "show only image ids")
+	cmd.Flags().BoolVar(&r.NoTrunc, "no-trunc", false, "do not truncate the output")
+	cmd.Flags().BoolVarP(&r.Human, "human", "H", true, "print sizes and dates in human readable format")
+	cmd.Flags().StringVar(&r.Format, "format", "", "table, json, or a Go template")
 	return cmd
 }
 
 // newImageInspectCommand is `urun image inspect`.
 func newImageInspectCommand(g *globals) *cobra.Command {
-	var format string
+	var r request.Inspect
 	cmd := &cobra.Command{
 		Use:   "inspect [OPTIONS] IMAGE...",
 		Short: "Show images' configuration as JSON",
@@ -121,24 +106,10 @@ RepoTags, RepoDigests, Created, Config, Architecture, Os, Size, RootFS...),
 or with -f a Go template applied to each: -f '{{.Id}}', -f '{{json .Config}}'.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return helper.Run(g.helperOptions(), imageInspectArgs(format, args)...)
+			r.Images = args
+			return helper.Run(request.Request{Store: g.store(), Inspect: &r})
 		},
 	}
-	cmd.Flags().StringVarP(&format, "format", "f", "", "format each image with a Go template")
+	cmd.Flags().StringVarP(&r.Format, "format", "f", "", "format each image with a Go template")
 	return cmd
-}
-
-func imageInspectArgs(format string, refs []string) []string {
-	a := []string{"inspect"}
-	if format != "" {
-		a = append(a, "--format", format)
-	}
-	return append(append(a, "--"), refs...)
-}
-
-func boolText(b bool) string {
-	if b {
-		return "true"
-	}
-	return "false"
 }

@@ -4,15 +4,17 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/urun/urun/image/helper"
+	"github.com/urun/urun/image/request"
 )
 
-func (g *globals) helperOptions() helper.Options {
-	return helper.Options{Root: g.root, RunRoot: g.runRoot, ConfigFile: g.configFile, RootfsDriver: g.rootfsDriver}
+// store is the store the global flags name, for the image helper.
+func (g *globals) store() request.Store {
+	return request.Store{Root: g.root, RunRoot: g.runRoot, ConfigFile: g.configFile, RootfsDriver: g.rootfsDriver}
 }
 
 func newPullCommand(g *globals) *cobra.Command {
-	var quiet, tlsVerify bool
-	var platform string
+	var r request.Pull
+	var tlsVerify bool
 	cmd := &cobra.Command{
 		Use:   "pull [OPTIONS] IMAGE",
 		Short: "Pull an image from a registry",
@@ -24,21 +26,19 @@ IMAGE is NAME[:TAG] or NAME@sha256:DIGEST. From an image index (a
 multi-platform image) the host's platform is pulled, or --platform's.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := g.helperOptions()
-			opts.Platform = platform
-			return helper.Pull(opts, args[0], quiet, tlsVerifyFlag(cmd, tlsVerify))
+			r.Ref, r.TLSVerify = args[0], tlsVerifyFlag(cmd, tlsVerify)
+			return helper.Run(request.Request{Store: g.store(), Pull: &r})
 		},
 	}
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "do not show progress")
+	cmd.Flags().BoolVarP(&r.Quiet, "quiet", "q", false, "do not show progress")
 	cmd.Flags().BoolVar(&tlsVerify, "tls-verify", true, "require HTTPS and verify certificates")
-	cmd.Flags().StringVar(&platform, "platform", "", "pull the image for OS/ARCH[/VARIANT] from a multi-platform image (default: the host's)")
+	cmd.Flags().StringVar(&r.Platform, "platform", "", "pull the image for OS/ARCH[/VARIANT] from a multi-platform image (default: the host's)")
 	return cmd
 }
 
 func newImagesCommand(g *globals) *cobra.Command {
-	var all, quiet, noTrunc, digests bool
-	var format string
-	var filters []string
+	var r request.Images
+	var all bool
 	cmd := &cobra.Command{
 		Use:   "images [OPTIONS] [REPOSITORY[:TAG]]",
 		Short: "List stored images",
@@ -55,29 +55,17 @@ label=KEY or label=KEY=VALUE, before=IMAGE and since=IMAGE (created before
 or after IMAGE). REPOSITORY[:TAG] is a reference filter.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var extra []string
-			for _, f := range []struct {
-				on   bool
-				flag string
-			}{{all, "--all"}, {quiet, "--quiet"}, {noTrunc, "--no-trunc"}, {digests, "--digests"}} {
-				if f.on {
-					extra = append(extra, f.flag)
-				}
+			if len(args) == 1 {
+				r.Repository = args[0]
 			}
-			if format != "" {
-				extra = append(extra, "--format", format)
-			}
-			for _, f := range filters {
-				extra = append(extra, "--filter", f)
-			}
-			return helper.Images(g.helperOptions(), append(extra, append([]string{"--"}, args...)...)...)
+			return helper.Run(request.Request{Store: g.store(), Images: &r})
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "show all images (urun keeps no intermediate images: the same list)")
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "show only image ids")
-	cmd.Flags().BoolVar(&noTrunc, "no-trunc", false, "do not truncate ids")
-	cmd.Flags().BoolVar(&digests, "digests", false, "show digests")
-	cmd.Flags().StringVar(&format, "format", "", "table, json, or a Go template (see above)")
-	cmd.Flags().StringArrayVarP(&filters, "filter", "f", nil, "filter: dangling=, reference=, label=, before=, since=")
+	cmd.Flags().BoolVarP(&r.Quiet, "quiet", "q", false, "show only image ids")
+	cmd.Flags().BoolVar(&r.NoTrunc, "no-trunc", false, "do not truncate ids")
+	cmd.Flags().BoolVar(&r.Digests, "digests", false, "show digests")
+	cmd.Flags().StringVar(&r.Format, "format", "", "table, json, or a Go template (see above)")
+	cmd.Flags().StringArrayVarP(&r.Filters, "filter", "f", nil, "filter: dangling=, reference=, label=, before=, since=")
 	return cmd
 }

@@ -4,11 +4,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/urun/urun/image/helper"
+	"github.com/urun/urun/image/request"
 )
 
 func newImportCommand(g *globals) *cobra.Command {
-	var changes []string
-	var message, platform string
+	var r request.Import
 	cmd := &cobra.Command{
 		Use:   "import [OPTIONS] FILE|URL|- [REPOSITORY[:TAG]]",
 		Short: "Make an image of a root file system tarball",
@@ -19,21 +19,15 @@ Dockerfile instruction to its configuration: CMD, ENTRYPOINT (JSON or shell
 form), ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME or WORKDIR.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a := []string{"import"}
-			for _, c := range changes {
-				a = append(a, "--change", c)
+			r.Source = args[0]
+			if len(args) == 2 {
+				r.Reference = args[1]
 			}
-			if message != "" {
-				a = append(a, "--message", message)
-			}
-			if platform != "" {
-				a = append(a, "--platform", platform)
-			}
-			return helper.Run(g.helperOptions(), append(append(a, "--"), args...)...)
+			return helper.Run(request.Request{Store: g.store(), Import: &r})
 		},
 	}
-	cmd.Flags().StringArrayVarP(&changes, "change", "c", nil, "apply a Dockerfile instruction to the image's configuration")
-	cmd.Flags().StringVarP(&message, "message", "m", "", "set the commit message of the image's history")
-	cmd.Flags().StringVar(&platform, "platform", "", "OS/ARCH[/VARIANT] the image is for (default: the host's)")
+	cmd.Flags().StringArrayVarP(&r.Changes, "change", "c", nil, "apply a Dockerfile instruction to the image's configuration")
+	cmd.Flags().StringVarP(&r.Message, "message", "m", "", "set the commit message of the image's history")
+	cmd.Flags().StringVar(&r.Platform, "platform", "", "OS/ARCH[/VARIANT] the image is for (default: the host's)")
 	return cmd
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/image/helper"
+	"github.com/urun/urun/image/request"
 	"github.com/urun/urun/inspect"
 )
 
@@ -36,9 +37,9 @@ each, as Docker's: -f '{{.State.Status}}', -f '{{json .Config}}'.`
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
 			case typ == "image":
-				return helper.Run(g.helperOptions(), imageInspectArgs(o.Format, args)...)
+				return helper.Run(request.Request{Store: g.store(), Inspect: &request.Inspect{Images: args, Format: o.Format}})
 			case typ == "" && !containersOnly:
-				o.Images = inspect.HelperImages(g.helperOptions())
+				o.Images = inspect.HelperImages(g.store())
 			case typ != "container" && typ != "":
 				return fmt.Errorf("--type %q: want container or image", typ)
 			}

@@ -11,12 +11,9 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/launch"
 )
-
-// defaultStopTimeout is Docker's: seconds between the stop signal and
-// SIGKILL.
-const defaultStopTimeout = launch.DefaultStopTimeout
 
 func newCreateCommand(g *globals) *cobra.Command {
 	f := &runFlags{}
@@ -91,7 +88,7 @@ func combineErrors(n int, errs []error) error {
 	for _, err := range errs {
 		fmt.Fprintln(os.Stderr, "urun:", err)
 	}
-	return &launch.ExitError{Code: 1, Err: errors.New("")}
+	return exitcode.New(1, nil)
 }
 
 func newStartCommand(g *globals) *cobra.Command {
@@ -198,7 +195,7 @@ func startContainer(cfg *config.Config, c containers.Container, ref string, atta
 }
 
 func isTerminalContainer(cfg *config.Config, c containers.Container) bool {
-	s, err := launch.ReadSettings(cfg, c.State)
+	s, err := containers.ReadSettings(cfg, c.State)
 	return err == nil && s.Spec.Process.Terminal
 }
 
@@ -212,7 +209,7 @@ func attachExit(code int, err error) error {
 		return err
 	}
 	if code != 0 {
-		return &launch.ExitError{Code: code, Err: errors.New("")}
+		return exitcode.New(code, nil)
 	}
 	return nil
 }
@@ -230,22 +227,13 @@ func findOne(g *globals, ref string) (*config.Config, containers.Container, erro
 // flags', else the container's own (--stop-signal, --stop-timeout, the
 // image's StopSignal), else SIGTERM and 10 s.
 func stopSettings(cmd *cobra.Command, cfg *config.Config, c containers.Container, signal string, timeout int) (unix.Signal, time.Duration, error) {
-	s, _ := launch.ReadSettings(cfg, c.State)
-	if signal == "" {
-		signal = s.StopSignal
-	}
-	sig := unix.SIGTERM
-	if signal != "" {
-		var err error
-		if sig, err = containers.ParseSignal(signal); err != nil {
-			return 0, 0, err
-		}
+	s, _ := containers.ReadSettings(cfg, c.State)
+	sig, err := s.FirstStopSignal(signal)
+	if err != nil {
+		return 0, 0, err
 	}
 	if !cmd.Flags().Changed("time") {
-		timeout = defaultStopTimeout
-		if s.Spec != nil && s.StopTimeout >= 0 {
-			timeout = s.StopTimeout
-		}
+		return sig, s.StopWait(), nil
 	}
 	if timeout < 0 {
 		return 0, 0, fmt.Errorf("--time %d: want 0 or more seconds", timeout)
@@ -274,7 +262,7 @@ restarted by its restart policy.`,
 			})
 		},
 	}
-	cmd.Flags().IntVarP(&timeout, "time", "t", defaultStopTimeout, "seconds to wait before killing the container")
+	cmd.Flags().IntVarP(&timeout, "time", "t", containers.DefaultStopTimeout, "seconds to wait before killing the container")
 	cmd.Flags().StringVarP(&signal, "signal", "s", "", "signal to send first")
 	return cmd
 }
@@ -299,7 +287,7 @@ func newRestartCommand(g *globals) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().IntVarP(&timeout, "time", "t", defaultStopTimeout, "seconds to wait before killing the container")
+	cmd.Flags().IntVarP(&timeout, "time", "t", containers.DefaultStopTimeout, "seconds to wait before killing the container")
 	return cmd
 }
 
@@ -394,7 +382,7 @@ container's status when it ends.`,
 			if !c.Running {
 				return fmt.Errorf("cannot attach to container %s: it is not running; start it with 'urun start -a'", args[0])
 			}
-			s, err := launch.ReadSettings(cfg, c.State)
+			s, err := containers.ReadSettings(cfg, c.State)
 			if err != nil {
 				return err
 			}

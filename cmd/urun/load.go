@@ -4,11 +4,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/urun/urun/image/helper"
+	"github.com/urun/urun/image/request"
 )
 
 func newLoadCommand(g *globals) *cobra.Command {
-	var input string
-	var quiet bool
+	var r request.Load
 	cmd := &cobra.Command{
 		Use:   "load [OPTIONS]",
 		Short: "Load images from a tar archive",
@@ -21,17 +21,10 @@ image without one. The archive is checked before anything is stored; a
 failed load leaves no image or layer of its own behind.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a := []string{"load"}
-			if input != "" {
-				a = append(a, "--input", input)
-			}
-			if quiet {
-				a = append(a, "--quiet")
-			}
-			return helper.Run(g.helperOptions(), a...)
+			return helper.Run(request.Request{Store: g.store(), Load: &r})
 		},
 	}
-	cmd.Flags().StringVarP(&input, "input", "i", "", "read FILE (or an OCI layout directory) instead of stdin")
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "do not show progress")
+	cmd.Flags().StringVarP(&r.Input, "input", "i", "", "read FILE (or an OCI layout directory) instead of stdin")
+	cmd.Flags().BoolVarP(&r.Quiet, "quiet", "q", false, "do not show progress")
 	return cmd
 }

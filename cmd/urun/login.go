@@ -6,10 +6,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/urun/urun/image/helper"
+	"github.com/urun/urun/image/request"
 )
 
 func newLoginCommand(g *globals) *cobra.Command {
-	var r helper.LoginRequest
+	var r request.Login
 	var tlsVerify bool
 	cmd := &cobra.Command{
 		Use:   "login [OPTIONS] [SERVER]",
@@ -24,8 +25,8 @@ What is not given is asked on the terminal, the password without echo.`,
 			if len(args) == 1 {
 				r.Registry = args[0]
 			}
-			r.TLSVerify = tlsVerifyFlag(cmd, tlsVerify)
-			return helper.Login(g.helperOptions(), r, os.Stderr)
+			r.Access.TLSVerify = tlsVerifyFlag(cmd, tlsVerify)
+			return helper.Login(g.store(), r, os.Stderr)
 		},
 	}
 	f := cmd.Flags()
@@ -33,13 +34,12 @@ What is not given is asked on the terminal, the password without echo.`,
 	f.StringVarP(&r.Password, "password", "p", "", "password (insecure: other users may see it; use --password-stdin)")
 	f.BoolVar(&r.PasswordStdin, "password-stdin", false, "read the password from stdin")
 	f.BoolVar(&tlsVerify, "tls-verify", true, "require HTTPS and verify certificates")
-	f.StringVar(&r.AuthFile, "authfile", "", "credentials `FILE` (default $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json)")
+	f.StringVar(&r.Access.AuthFile, "authfile", "", "credentials `FILE` (default $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json)")
 	return cmd
 }
 
 func newLogoutCommand(g *globals) *cobra.Command {
-	var all bool
-	var authFile string
+	var r request.Logout
 	cmd := &cobra.Command{
 		Use:   "logout [OPTIONS] [SERVER]",
 		Short: "Log out from a registry",
@@ -47,17 +47,13 @@ func newLogoutCommand(g *globals) *cobra.Command {
 none is given), or for every registry with --all.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a := []string{"logout"}
-			if all {
-				a = append(a, "--all")
+			if len(args) == 1 {
+				r.Registry = args[0]
 			}
-			if authFile != "" {
-				a = append(a, "--authfile="+authFile)
-			}
-			return helper.Run(g.helperOptions(), append(append(a, "--"), args...)...)
+			return helper.Run(request.Request{Store: g.store(), Logout: &r})
 		},
 	}
-	cmd.Flags().BoolVarP(&all, "all", "a", false, "remove the credentials of every registry")
-	cmd.Flags().StringVar(&authFile, "authfile", "", "credentials `FILE` (default $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json)")
+	cmd.Flags().BoolVarP(&r.All, "all", "a", false, "remove the credentials of every registry")
+	cmd.Flags().StringVar(&r.AuthFile, "authfile", "", "credentials `FILE` (default $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json)")
 	return cmd
 }

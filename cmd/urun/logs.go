@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/urun/urun/containers"
-	"github.com/urun/urun/launch"
 	"github.com/urun/urun/logs"
 )
 
@@ -41,7 +40,7 @@ RFC 3339 times (2026-12-02T10:00:00Z), Unix times or durations before now
 			if err != nil {
 				return err
 			}
-			path := launch.LogPath(cfg, c.State)
+			path := containers.LogPath(cfg, c.State)
 			if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !c.Detached {
 				return errors.New("the container ran in the foreground: its output went to the terminal and was not kept (run it with -d to keep a log)")
 			}

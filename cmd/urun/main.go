@@ -12,8 +12,8 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/hostinfo"
-	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/inside"
 	"github.com/urun/urun/launch"
 	"github.com/urun/urun/network"
@@ -33,7 +33,7 @@ type globals struct {
 
 // load returns the configuration with the global flags applied.
 func (g *globals) load() (*config.Config, error) {
-	return config.LoadWith(g.configFile, config.Overrides{GraphRoot: g.root, RunRoot: g.runRoot, RootfsDriver: g.rootfsDriver})
+	return config.LoadWith(g.configFile, config.Overrides{GraphRoot: g.root, RunRoot: g.runRoot, RootfsDriver: g.rootfsDriver, RunningContainers: containers.RunningIn})
 }
 
 func main() {
@@ -77,20 +77,17 @@ func execute(args []string) int {
 	if err == nil {
 		return 0
 	}
-	// The image helper has already said why it failed.
-	var helperErr *helper.ExitError
-	if errors.As(err, &helperErr) {
-		return helperErr.Code
-	}
-	var exitErr *launch.ExitError
+	// A silent one was reported already (by the image helper, or by
+	// urun for each of several containers).
+	var exitErr *exitcode.Error
 	if errors.As(err, &exitErr) {
-		if exitErr.Err != nil && exitErr.Err.Error() != "" {
+		if !exitErr.Silent() {
 			fmt.Fprintln(os.Stderr, "urun:", nospace.Explain(exitErr.Err, ""))
 		}
 		return exitErr.Code
 	}
 	fmt.Fprintln(os.Stderr, "urun:", nospace.Explain(err, ""))
-	return 125
+	return exitcode.Failed
 }
 
 // hotCommands are built alone when they are the one run: building every

@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/urun/urun/cgroupv2"
-	"github.com/urun/urun/launch"
 )
 
 // resourceFlags are Docker's resource limit flags and urun's cgroup
@@ -38,7 +37,7 @@ func addResourceFlags(fl *pflag.FlagSet, f *resourceFlags) {
 }
 
 // options checks the cgroup choices.
-func (f *resourceFlags) options() (cgroupv2.Flags, launch.CgroupOptions, error) {
-	o, err := launch.ParseCgroupOptions(f.cgroupManager, f.cgroups, f.cgroupNS)
+func (f *resourceFlags) options() (cgroupv2.Flags, cgroupv2.Options, error) {
+	o, err := cgroupv2.ParseOptions(f.cgroupManager, f.cgroups, f.cgroupNS)
 	return f.limits, o, err
 }

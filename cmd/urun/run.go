@@ -12,8 +12,10 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/image/local"
+	"github.com/urun/urun/image/request"
 	"github.com/urun/urun/launch"
 	"github.com/urun/urun/logs"
 	"github.com/urun/urun/network"
@@ -123,7 +125,7 @@ func runContainer(cmd *cobra.Command, g *globals, f *runFlags, args []string) er
 		return err
 	}
 	if code != 0 {
-		return &launch.ExitError{Code: code, Err: errors.New("")}
+		return exitcode.New(code, nil)
 	}
 	return nil
 }
@@ -134,7 +136,7 @@ func addLifecycleFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.StringVar(&f.restart, "restart", "no", "restart policy: no, on-failure[:MAX-RETRIES], always or unless-stopped ('urun stop' ends it for good)")
 	fl.StringArrayVar(&f.logOpts, "log-opt", nil, "log option of a detached container: max-size=SIZE (rotate past it), max-file=N (files kept)")
 	fl.StringVar(&f.stopSignal, "stop-signal", "", "signal 'urun stop' sends first (default: the image's StopSignal, else SIGTERM)")
-	fl.IntVar(&f.stopTimeout, "stop-timeout", defaultStopTimeout, "seconds 'urun stop' waits before SIGKILL")
+	fl.IntVar(&f.stopTimeout, "stop-timeout", containers.DefaultStopTimeout, "seconds 'urun stop' waits before SIGKILL")
 }
 
 // launchOptions checks the flags of `urun run` or `urun create` and finds
@@ -165,7 +167,7 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 		}
 		ports = append(ports, m...)
 	}
-	restart, err := launch.ParseRestartPolicy(f.restart)
+	restart, err := containers.ParseRestartPolicy(f.restart)
 	if err != nil {
 		return o, err
 	}
@@ -277,13 +279,12 @@ func findOrPull(cfg *config.Config, g *globals, ref string, quiet bool, tlsVerif
 		fmt.Fprintf(os.Stderr, "Unable to find image '%s' locally\n", ref)
 	}
 	// The pulled image's id must not mix with the container's output.
-	pullOpts := g.helperOptions()
-	pullOpts.Stdout = os.Stderr
-	pullOpts.Platform = platform
+	var idOut io.Writer = os.Stderr
 	if quiet {
-		pullOpts.Stdout = io.Discard
+		idOut = io.Discard
 	}
-	if err := helper.Pull(pullOpts, name, quiet, tlsVerify); err != nil {
+	pull := request.Pull{Ref: name, Quiet: quiet, TLSVerify: tlsVerify, Platform: platform}
+	if err := helper.RunTo(request.Request{Store: g.store(), Pull: &pull}, idOut); err != nil {
 		return nil, "", nil, err
 	}
 	if use, err = local.LockUse(cfg.GraphRoot, false, cfg.LockWait()); err != nil {

@@ -4,10 +4,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/urun/urun/image/helper"
+	"github.com/urun/urun/image/request"
 )
 
 func newSaveCommand(g *globals) *cobra.Command {
-	var output, format string
+	var r request.Save
 	cmd := &cobra.Command{
 		Use:   "save [OPTIONS] IMAGE...",
 		Short: "Save images to a tar archive",
@@ -20,14 +21,11 @@ its full name. The archive appears only once it is complete. An archive is
 never written to a terminal.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a := []string{"save", "--format", format}
-			if output != "" {
-				a = append(a, "--output", output)
-			}
-			return helper.Run(g.helperOptions(), append(append(a, "--"), args...)...)
+			r.Images = args
+			return helper.Run(request.Request{Store: g.store(), Save: &r})
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "write to FILE (a directory for oci-dir) instead of stdout")
-	cmd.Flags().StringVar(&format, "format", "docker-archive", "docker-archive, oci-archive or oci-dir")
+	cmd.Flags().StringVarP(&r.Output, "output", "o", "", "write to FILE (a directory for oci-dir) instead of stdout")
+	cmd.Flags().StringVar(&r.Format, "format", "docker-archive", "docker-archive, oci-archive or oci-dir")
 	return cmd
 }

@@ -1,17 +1,15 @@
 package main
 
 import (
-	"strconv"
-
 	"github.com/spf13/cobra"
 
 	"github.com/urun/urun/image/helper"
+	"github.com/urun/urun/image/request"
 )
 
 func newSearchCommand(g *globals) *cobra.Command {
-	var limit int
-	var noTrunc, tlsVerify bool
-	var format, authFile string
+	var r request.Search
+	var tlsVerify bool
 	cmd := &cobra.Command{
 		Use:   "search [OPTIONS] [REGISTRY/]TERM",
 		Short: "Search a registry for images",
@@ -23,27 +21,15 @@ catalog; one with neither is reported. REGISTRY/ alone lists the catalog.
 .StarCount, .IsOfficial and .IsAutomated.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a := []string{"search", "--limit=" + strconv.Itoa(limit)}
-			if noTrunc {
-				a = append(a, "--no-trunc")
-			}
-			if cmd.Flags().Changed("tls-verify") {
-				a = append(a, "--tls-verify="+strconv.FormatBool(tlsVerify))
-			}
-			if format != "" {
-				a = append(a, "--format="+format)
-			}
-			if authFile != "" {
-				a = append(a, "--authfile="+authFile)
-			}
-			return helper.Run(g.helperOptions(), append(a, "--", args[0])...)
+			r.Term, r.Access.TLSVerify = args[0], tlsVerifyFlag(cmd, tlsVerify)
+			return helper.Run(request.Request{Store: g.store(), Search: &r})
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&limit, "limit", 25, "at most this many results per registry")
-	f.BoolVar(&noTrunc, "no-trunc", false, "do not truncate descriptions")
-	f.StringVar(&format, "format", "", "table, json or a Go template")
+	f.IntVar(&r.Limit, "limit", 25, "at most this many results per registry")
+	f.BoolVar(&r.NoTrunc, "no-trunc", false, "do not truncate descriptions")
+	f.StringVar(&r.Format, "format", "", "table, json or a Go template")
 	f.BoolVar(&tlsVerify, "tls-verify", true, "require HTTPS and verify certificates")
-	f.StringVar(&authFile, "authfile", "", "credentials `FILE` (default $REGISTRY_AUTH_FILE, else urun login's auth.json)")
+	f.StringVar(&r.Access.AuthFile, "authfile", "", "credentials `FILE` (default $REGISTRY_AUTH_FILE, else urun login's auth.json)")
 	return cmd
 }

@@ -1,77 +1,24 @@
 // Package helper runs urun-image, the program that does urun's image work
-// (pull, images). It is what the `urun` binary links instead of the
-// storage and image libraries, and must stay light: the standard library
-// only.
+// (pull, images, push...), and hands it its request (package request). It
+// is what the `urun` binary links instead of the storage and image
+// libraries, and must stay light.
 package helper
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"syscall"
+
+	"github.com/urun/urun/exitcode"
+	"github.com/urun/urun/image/request"
 )
 
 // Name is the helper's file name.
 const Name = "urun-image"
-
-// Options are the global settings urun passes on to the helper; empty
-// fields leave the helper to read them from urun.conf.
-type Options struct {
-	Root         string // --root: the image store
-	RunRoot      string // --runroot
-	RootfsDriver string // --rootfs-driver: auto, native or fuse-overlayfs
-	ConfigFile   string // --config
-
-	// ExtraFiles are passed to the helper as file descriptors 3, 4...:
-	// `urun login -p` hands the password over in a pipe, never in the
-	// helper's arguments or environment.
-	ExtraFiles []*os.File
-
-	// Stdout receives the helper's standard output (the pulled image's
-	// id, the image list); nil means os.Stdout. `urun run` pulling a
-	// missing image sets it to os.Stderr or io.Discard so the container's
-	// output stays alone on stdout. Progress and errors always go to
-	// stderr.
-	Stdout io.Writer
-
-	// Platform is Pull's --platform, OS/ARCH[/VARIANT]: which image of
-	// an index to pull ("" the host's). Other subcommands ignore it.
-	Platform string
-}
-
-func (o Options) args() []string {
-	var a []string
-	for _, f := range []struct{ flag, value string }{
-		{"--root", o.Root},
-		{"--runroot", o.RunRoot},
-		{"--rootfs-driver", o.RootfsDriver},
-		{"--config", o.ConfigFile},
-	} {
-		if f.value != "" {
-			a = append(a, f.flag+"="+f.value)
-		}
-	}
-	return a
-}
-
-// ExitError is the helper's failure. The helper has already printed the
-// reason on stderr ("urun: ..."), so the caller should exit with Code and
-// print nothing more.
-type ExitError struct {
-	Code int
-}
-
-func (e *ExitError) Error() string {
-	return Name + " exited with status " + strconv.Itoa(e.Code)
-}
-
-// ExitCode is the status urun should exit with.
-func (e *ExitError) ExitCode() int { return e.Code }
 
 // Path finds urun-image: next to the running executable (symlinks
 // resolved), then in ../libexec/urun/ relative to it, then in $PATH.
@@ -125,51 +72,38 @@ func joinList(items []string) string {
 	return out
 }
 
-// Pull runs `urun-image pull`, which prints the image id on stdout as
-// podman does; quiet drops the progress bars (shown on stderr only when it
-// is a terminal). tlsVerify nil leaves TLS to registries.conf.
-func Pull(opts Options, ref string, quiet bool, tlsVerify *bool) error {
-	args := []string{"pull"}
-	if quiet {
-		args = append(args, "--quiet")
-	}
-	if tlsVerify != nil {
-		args = append(args, "--tls-verify="+strconv.FormatBool(*tlsVerify))
-	}
-	if opts.Platform != "" {
-		args = append(args, "--platform="+opts.Platform)
-	}
-	// "--" keeps a reference starting with "-" from being read as a flag.
-	return Run(opts, append(args, "--", ref)...)
+// Run has urun-image do r, with urun's stdin, stdout and stderr and the
+// signals urun gets passed on. A failure the helper reported itself is a
+// silent *exitcode.Error: the helper has printed the reason ("urun:
+// ..."), urun ends with its status and says nothing more.
+func Run(r request.Request) error {
+	return RunTo(r, os.Stdout)
 }
 
-// Images runs `urun-image images` with the given flags (--quiet,
-// --no-trunc, --format json).
-func Images(opts Options, args ...string) error {
-	return Run(opts, append([]string{"images"}, args...)...)
-}
-
-// Run runs `urun-image SUBCOMMAND ARGS...` (args starts with the
-// subcommand) with urun's global settings, its stdio and signals passed
-// on. A failure the helper reported itself is an *ExitError.
-func Run(opts Options, args ...string) error {
+// RunTo is Run with the helper's standard output (a pulled image's id, the
+// image list) going to stdout: `urun run` pulling a missing image keeps it
+// off its own stdout, which is the container's; `urun inspect` reads it.
+// Progress and errors go to stderr.
+func RunTo(r request.Request, stdout io.Writer) error {
 	path, err := Path()
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(path, append(opts.args(), args...)...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	if opts.Stdout != nil {
-		cmd.Stdout = opts.Stdout
+	cmd := exec.Command(path)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, os.Stderr
+	sent, err := request.Send(cmd, r)
+	if err != nil {
+		return fmt.Errorf("ask %s to %s: %w", Name, r.Command(), err)
 	}
-	cmd.ExtraFiles = opts.ExtraFiles
 	// Ctrl-C reaches the helper too (same process group); urun waits for
 	// it to clean up instead of dying first, and passes on signals sent
 	// to urun alone.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer signal.Stop(sigs)
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	sent.Close()
+	if err != nil {
 		return fmt.Errorf("run %s: %w", path, err)
 	}
 	done := make(chan error, 1)
@@ -182,15 +116,12 @@ func Run(opts Options, args ...string) error {
 			waiting = false
 		}
 	}
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		if st, ok := exit.Sys().(syscall.WaitStatus); ok && st.Signaled() {
-			return &ExitError{Code: 128 + int(st.Signal())}
-		}
-		return &ExitError{Code: exit.ExitCode()}
-	}
+	code, err := exitcode.FromWait(err)
 	if err != nil {
 		return fmt.Errorf("run %s: %w", path, err)
+	}
+	if code != 0 {
+		return exitcode.New(code, nil)
 	}
 	return nil
 }

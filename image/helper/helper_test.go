@@ -1,6 +1,7 @@
 package helper
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -11,67 +12,92 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/urun/urun/exitcode"
+	"github.com/urun/urun/image/request"
 )
 
-// fakeHelper puts a urun-image in a fresh $PATH that records its
-// arguments in a file and exits with the given status.
-func fakeHelper(t *testing.T, status int) (argsFile string) {
+// The fake urun-image is this test binary, run under that name: it
+// records the request it received, its arguments and its environment in
+// the file $FAKE_HELPER_RECORD, prints $FAKE_HELPER_STDOUT and exits with
+// $FAKE_HELPER_STATUS.
+func TestMain(m *testing.M) {
+	if path := os.Getenv("FAKE_HELPER_RECORD"); path != "" {
+		r, err := request.Receive()
+		rec := record{Request: r, Args: os.Args[1:], Env: os.Environ()}
+		if err != nil {
+			rec.Err = err.Error()
+		}
+		data, _ := json.Marshal(rec)
+		os.WriteFile(path, data, 0o600)
+		os.Stdout.WriteString(os.Getenv("FAKE_HELPER_STDOUT"))
+		status, _ := strconv.Atoi(os.Getenv("FAKE_HELPER_STATUS"))
+		os.Exit(status)
+	}
+	os.Exit(m.Run())
+}
+
+// record is what the fake helper saw.
+type record struct {
+	Request request.Request
+	Args    []string
+	Env     []string
+	Err     string
+}
+
+// fakeHelper puts the fake urun-image alone in $PATH, to print stdout and
+// exit with status; seen reads what it saw.
+func fakeHelper(t *testing.T, status int, stdout string) (seen func() record) {
 	t.Helper()
 	dir := t.TempDir()
-	argsFile = filepath.Join(dir, "args")
-	script := "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > " + argsFile + "\nexit " + strconv.Itoa(status) + "\n"
-	require.NoError(t, os.WriteFile(filepath.Join(dir, Name), []byte(script), 0o755))
-	t.Setenv("PATH", dir)
-	return argsFile
-}
-
-func readArgs(t *testing.T, file string) []string {
-	t.Helper()
-	data, err := os.ReadFile(file)
+	self, err := os.Executable()
 	require.NoError(t, err)
-	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	require.NoError(t, os.Symlink(self, filepath.Join(dir, Name)))
+	t.Setenv("PATH", dir)
+	path := filepath.Join(dir, "record")
+	t.Setenv("FAKE_HELPER_RECORD", path)
+	t.Setenv("FAKE_HELPER_STATUS", strconv.Itoa(status))
+	t.Setenv("FAKE_HELPER_STDOUT", stdout)
+	return func() record {
+		t.Helper()
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		var rec record
+		require.NoError(t, json.Unmarshal(data, &rec))
+		require.Empty(t, rec.Err)
+		return rec
+	}
 }
 
-func TestUrunPullPassesItsSettingsToTheHelper(t *testing.T) {
-	no, yes := false, true
+func TestUrunPullHandsTheHelperItsRequest(t *testing.T) {
+	no := false
 	tests := []struct {
-		name      string
-		opts      Options
-		ref       string
-		quiet     bool
-		tlsVerify *bool
-		want      []string
+		name string
+		r    request.Request
 	}{
-		{"defaults", Options{}, "alpine", false, nil, []string{"pull", "--", "alpine"}},
-		{"quiet", Options{}, "alpine", true, nil, []string{"pull", "--quiet", "--", "alpine"}},
-		{"plain http registry", Options{}, "127.0.0.1:5000/x", false, &no, []string{"pull", "--tls-verify=false", "--", "127.0.0.1:5000/x"}},
-		{"tls verify forced on", Options{}, "x", false, &yes, []string{"pull", "--tls-verify=true", "--", "x"}},
-		{"global flags first", Options{Root: "/r", RunRoot: "/rr", RootfsDriver: "native", ConfigFile: "/c.conf"}, "x", false, nil,
-			[]string{"--root=/r", "--runroot=/rr", "--rootfs-driver=native", "--config=/c.conf", "pull", "--", "x"}},
-		{"reference that looks like a flag", Options{}, "-x", false, nil, []string{"pull", "--", "-x"}},
+		{"defaults", request.Request{Pull: &request.Pull{Ref: "alpine"}}},
+		{"quiet, plain http, another platform", request.Request{Pull: &request.Pull{Ref: "127.0.0.1:5000/x", Quiet: true, TLSVerify: &no, Platform: "linux/arm64"}}},
+		{"global flags", request.Request{Store: request.Store{Root: "/r", RunRoot: "/rr", RootfsDriver: "native", ConfigFile: "/c.conf"}, Pull: &request.Pull{Ref: "x"}}},
+		{"reference that looks like a flag", request.Request{Pull: &request.Pull{Ref: "-x"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := fakeHelper(t, 0)
-			require.NoError(t, Pull(tt.opts, tt.ref, tt.quiet, tt.tlsVerify))
-			assert.Equal(t, tt.want, readArgs(t, args))
+			seen := fakeHelper(t, 0, "")
+			require.NoError(t, Run(tt.r))
+			rec := seen()
+			assert.Equal(t, tt.r, rec.Request)
+			assert.Empty(t, rec.Args, "nothing travels in the arguments")
 		})
 	}
 }
 
-func TestUrunImagesPassesItsFlags(t *testing.T) {
-	args := fakeHelper(t, 0)
-	require.NoError(t, Images(Options{Root: "/r"}, "--quiet", "--no-trunc"))
-	assert.Equal(t, []string{"--root=/r", "images", "--quiet", "--no-trunc"}, readArgs(t, args))
-}
-
 func TestHelperFailureCarriesItsExitCode(t *testing.T) {
-	fakeHelper(t, 7)
-	err := Images(Options{})
-	var exit *ExitError
+	fakeHelper(t, 7, "")
+	err := Run(request.Request{Images: &request.Images{}})
+	var exit *exitcode.Error
 	require.True(t, errors.As(err, &exit), "got %v", err)
-	assert.Equal(t, 7, exit.ExitCode())
-	assert.Contains(t, err.Error(), "exited with status 7")
+	assert.Equal(t, 7, exit.Code)
+	assert.True(t, exit.Silent(), "the helper has said why")
 }
 
 func TestMissingHelperNamesWhereItLooked(t *testing.T) {
@@ -83,7 +109,7 @@ func TestMissingHelperNamesWhereItLooked(t *testing.T) {
 	assert.Contains(t, err.Error(), filepath.Join(filepath.Dir(exe), Name))
 	assert.Contains(t, err.Error(), filepath.Join(filepath.Dir(filepath.Dir(exe)), "libexec", "urun", Name))
 	assert.Contains(t, err.Error(), "$PATH")
-	assert.ErrorContains(t, Images(Options{}), "is missing")
+	assert.ErrorContains(t, Run(request.Request{Images: &request.Images{}}), "is missing")
 }
 
 func TestHelperIsFoundInLibexecBesideTheBinary(t *testing.T) {
@@ -125,12 +151,9 @@ func runSelf(path string, args ...string) (string, error) {
 	return string(out), err
 }
 
-func TestRunSendsThePulledIDAwayFromStdout(t *testing.T) {
-	dir := t.TempDir()
-	script := "#!/bin/sh\necho sha256id\n"
-	require.NoError(t, os.WriteFile(filepath.Join(dir, Name), []byte(script), 0o755))
-	t.Setenv("PATH", dir)
+func TestRunToSendsThePulledIDAwayFromStdout(t *testing.T) {
+	fakeHelper(t, 0, "sha256id\n")
 	var out strings.Builder
-	require.NoError(t, Pull(Options{Stdout: &out}, "alpine", false, nil))
+	require.NoError(t, RunTo(request.Request{Pull: &request.Pull{Ref: "alpine"}}, &out))
 	assert.Equal(t, "sha256id\n", out.String())
 }

@@ -2,76 +2,54 @@ package helper
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/urun/urun/image/request"
 )
 
-// fakeLoginHelper is a urun-image that records its arguments, its
-// environment and what it reads on the descriptor --password-fd names.
-func fakeLoginHelper(t *testing.T) (dir string) {
-	t.Helper()
-	dir = t.TempDir()
-	script := `#!/bin/sh
-for a in "$@"; do echo "$a"; done > ` + dir + `/args
-/usr/bin/env > ` + dir + `/env
-for a in "$@"; do
-	case $a in --password-fd=*) /bin/cat <&"${a#--password-fd=}" > ` + dir + `/password ;; esac
-done
-exit 0
-`
-	require.NoError(t, os.WriteFile(filepath.Join(dir, Name), []byte(script), 0o755))
-	t.Setenv("PATH", dir)
-	return dir
-}
-
-func TestUrunLoginPassesThePasswordInAPipeNotInArgvOrEnv(t *testing.T) {
+func TestUrunLoginPassesThePasswordInTheRequestNotInArgvOrEnv(t *testing.T) {
 	const password = "s3cret-Passw0rd"
-	dir := fakeLoginHelper(t)
+	seen := fakeHelper(t, 0, "")
 	var warn bytes.Buffer
 	no := false
-	err := Login(Options{Root: "/r"}, LoginRequest{Registry: "reg.example:5000", Username: "alice", Password: password, TLSVerify: &no}, &warn)
-	require.NoError(t, err)
+	l := request.Login{Registry: "reg.example:5000", Username: "alice", Password: password, Access: request.Access{TLSVerify: &no}}
+	require.NoError(t, Login(request.Store{Root: "/r"}, l, &warn))
 
-	args := readArgs(t, filepath.Join(dir, "args"))
-	assert.Equal(t, []string{"--root=/r", "login", "--username=alice", "--tls-verify=false", "--password-fd=3", "--", "reg.example:5000"}, args)
-	env, err := os.ReadFile(filepath.Join(dir, "env"))
-	require.NoError(t, err)
-	assert.Contains(t, string(env), "PATH=", "the helper's environment was recorded")
-	assert.NotContains(t, string(env), password, "the password is not in the helper's environment")
-	got, err := os.ReadFile(filepath.Join(dir, "password"))
-	require.NoError(t, err)
-	assert.Equal(t, password, string(got), "the helper reads the password, exactly, from the pipe")
+	rec := seen()
+	assert.Equal(t, request.Request{Store: request.Store{Root: "/r"}, Login: &l}, rec.Request, "the helper reads the password, exactly, from the request")
+	assert.Empty(t, rec.Args)
+	assert.NotContains(t, strings.Join(rec.Env, "\n"), password, "the password is not in the helper's environment")
 	assert.Equal(t, PasswordWarning+"\n", warn.String(), "as Docker, -p is warned about")
 }
 
 func TestUrunLoginRefusesContradictoryPasswordFlags(t *testing.T) {
-	fakeLoginHelper(t)
+	fakeHelper(t, 0, "")
 	tests := []struct {
 		name string
-		r    LoginRequest
+		l    request.Login
 		want string
 	}{
-		{"-p and --password-stdin", LoginRequest{Username: "a", Password: "x", PasswordStdin: true}, "mutually exclusive"},
-		{"--password-stdin without a user", LoginRequest{PasswordStdin: true}, "needs --username"},
+		{"-p and --password-stdin", request.Login{Username: "a", Password: "x", PasswordStdin: true}, "mutually exclusive"},
+		{"--password-stdin without a user", request.Login{PasswordStdin: true}, "needs --username"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := Login(Options{}, tt.r, &bytes.Buffer{})
+			err := Login(request.Store{}, tt.l, &bytes.Buffer{})
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
 }
 
-func TestUrunLoginWithoutPasswordPassesNoDescriptor(t *testing.T) {
-	dir := fakeLoginHelper(t)
-	require.NoError(t, Login(Options{}, LoginRequest{PasswordStdin: true, Username: "bob", AuthFile: "/a.json"}, &bytes.Buffer{}))
-	args := readArgs(t, filepath.Join(dir, "args"))
-	assert.Equal(t, []string{"login", "--username=bob", "--password-stdin", "--authfile=/a.json", "--"}, args)
-	assert.False(t, strings.Contains(strings.Join(args, " "), "--password-fd"))
+func TestUrunLoginWithoutPasswordWarnsOfNothing(t *testing.T) {
+	seen := fakeHelper(t, 0, "")
+	var warn bytes.Buffer
+	l := request.Login{PasswordStdin: true, Username: "bob", Access: request.Access{AuthFile: "/a.json"}}
+	require.NoError(t, Login(request.Store{}, l, &warn))
+	assert.Equal(t, &l, seen().Request.Login)
+	assert.Empty(t, warn.String())
 }

@@ -27,9 +27,10 @@ type Image struct {
 	Metadata     Metadata
 }
 
-// Config is the run configuration the image gives its containers, with
-// the keys of Docker's container configuration. The image's
-// configuration (Docker's or OCI's "config") decodes into it directly.
+// Config is Docker's container configuration: the one an image gives
+// its containers (the image's configuration, Docker's or OCI's "config",
+// decodes into it directly), and a container's own in `urun inspect`'s
+// document (package inspect), declared once for both.
 type Config struct {
 	Hostname     string
 	Domainname   string

@@ -1,4 +1,4 @@
-package launch
+package containers
 
 import (
 	"testing"
@@ -60,7 +60,7 @@ func TestRestartPolicyDecidesWhetherAContainerComesBack(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := ParseRestartPolicy(tt.policy)
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, p.restarts(tt.code, tt.restarts, tt.stopped))
+			assert.Equal(t, tt.want, p.Restarts(tt.code, tt.restarts, tt.stopped))
 		})
 	}
 }

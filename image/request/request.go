@@ -1,0 +1,203 @@
+// Package request declares the image commands urun hands its image
+// helper, urun-image: one typed request per command, filled by urun from
+// its flags, encoded once (transport.go), checked and done by urun-image,
+// which passes the same request on to itself in the user namespace it
+// enters. Package image takes some of these types as its options. It
+// stays light (the standard library and x/sys): urun links it.
+package request
+
+// Request is one image command on one store: exactly one command field is
+// set.
+type Request struct {
+	Store Store
+
+	Pull    *Pull    `json:",omitempty"`
+	Images  *Images  `json:",omitempty"`
+	Tag     *Tag     `json:",omitempty"`
+	Rmi     *Rmi     `json:",omitempty"`
+	Prune   *Prune   `json:",omitempty"`
+	Inspect *Inspect `json:",omitempty"`
+	History *History `json:",omitempty"`
+	Push    *Push    `json:",omitempty"`
+	Save    *Save    `json:",omitempty"`
+	Load    *Load    `json:",omitempty"`
+	Import  *Import  `json:",omitempty"`
+	Login   *Login   `json:",omitempty"`
+	Logout  *Logout  `json:",omitempty"`
+	Search  *Search  `json:",omitempty"`
+}
+
+// Command names the command r asks for, as urun-image's messages name it;
+// "" when none is set.
+func (r Request) Command() string {
+	for _, c := range []struct {
+		set  bool
+		name string
+	}{
+		{r.Pull != nil, "pull"}, {r.Images != nil, "images"}, {r.Tag != nil, "tag"},
+		{r.Rmi != nil, "rmi"}, {r.Prune != nil, "prune"}, {r.Inspect != nil, "inspect"},
+		{r.History != nil, "history"}, {r.Push != nil, "push"}, {r.Save != nil, "save"},
+		{r.Load != nil, "load"}, {r.Import != nil, "import"}, {r.Login != nil, "login"},
+		{r.Logout != nil, "logout"}, {r.Search != nil, "search"},
+	} {
+		if c.set {
+			return c.name
+		}
+	}
+	return ""
+}
+
+// Store is urun's global flags: which store, run root and configuration
+// file. Empty fields leave them to urun.conf.
+type Store struct {
+	Root         string // --root: the image store
+	RunRoot      string // --runroot
+	RootfsDriver string // --rootfs-driver: auto, native or fuse-overlayfs
+	ConfigFile   string // --config
+}
+
+// Access is how a command reaches registries.
+type Access struct {
+	// AuthFile is --authfile; "" means $REGISTRY_AUTH_FILE, else the
+	// image library's files.
+	AuthFile string
+	// TLSVerify, when set (--tls-verify given), overrides
+	// registries.conf: false allows plain http and unverified
+	// certificates.
+	TLSVerify *bool
+}
+
+// Pull is `urun pull`, and `urun run`'s pull of an image it does not have.
+type Pull struct {
+	Ref string
+	// Quiet drops the progress bars; the image id is still printed.
+	Quiet bool
+	// TLSVerify is Access.TLSVerify, for this pull's every registry.
+	TLSVerify *bool
+	// Platform is OS/ARCH[/VARIANT]: which image of an index to pull (""
+	// the host's).
+	Platform string
+}
+
+// Images is `urun images`, and the options package image lists with.
+type Images struct {
+	Quiet   bool // IDs only
+	NoTrunc bool // full IDs
+	Digests bool // a DIGEST column
+	// Format is "" or "table", "json", or a Go template of Docker's
+	// fields (.ID .Repository .Tag .Digest .CreatedSince .CreatedAt
+	// .Size), with Docker's "table" prefix.
+	Format string
+	// Filters are --filter's KEY=VALUE; Repository (REPOSITORY[:TAG]),
+	// when given, is one more: reference=REPOSITORY[:TAG].
+	Filters    []string
+	Repository string
+}
+
+// Tag is `urun tag`: Target becomes a name of the image Source names.
+type Tag struct {
+	Source, Target string
+}
+
+// Rmi is `urun rmi`.
+type Rmi struct {
+	Images []string
+	// Force untags images containers use (keeping them) and deletes
+	// images named in several repositories.
+	Force bool
+}
+
+// Prune is `urun image prune`.
+type Prune struct {
+	// All removes every image no container uses, not only those without
+	// a name.
+	All bool
+}
+
+// Inspect is `urun image inspect`, or with Raw `urun inspect`'s lookup
+// of the refs that name no container: a JSON array of imagedoc.Result,
+// one per image.
+type Inspect struct {
+	Images []string
+	Format string // a Go template applied to each document
+	Raw    bool
+}
+
+// History is `urun history`, and the options package image writes a
+// history with.
+type History struct {
+	Image          string
+	Quiet, NoTrunc bool
+	// Human: sizes and times for people (Docker's -H, on by default).
+	Human bool
+	// Format: "" or "table", "json", or a Go template of the fields
+	// .ID .CreatedSince .CreatedAt .CreatedBy .Size .Comment.
+	Format string
+}
+
+// Push is `urun push`: Image to Destination, or to its own name.
+type Push struct {
+	Image, Destination string
+	// Quiet shows no progress and prints only the pushed reference.
+	Quiet bool
+	// Format is "oci" or "v2s2"; "" keeps the image's own.
+	Format string
+	// DigestFile, if set, receives the pushed manifest's digest.
+	DigestFile string
+	Access     Access
+}
+
+// Save is `urun save`.
+type Save struct {
+	Images []string
+	// Format is docker-archive, oci-archive or oci-dir.
+	Format string
+	// Output is a file (a directory for oci-dir); "" writes to stdout.
+	Output string
+}
+
+// Load is `urun load`.
+type Load struct {
+	// Input is an archive or an OCI layout directory; "" reads stdin.
+	Input string
+	Quiet bool
+}
+
+// Import is `urun import`.
+type Import struct {
+	// Source is a file, an http(s) URL or "-" for stdin; Reference names
+	// the image ("" leaves it untagged).
+	Source, Reference string
+	Changes           []string // Dockerfile instructions (--change)
+	Message           string
+	Platform          string // OS/ARCH[/VARIANT]; "" the host's
+}
+
+// Login is `urun login`. The password travels in the request, which no
+// other process can read (see transport.go), never in the helper's
+// arguments or environment.
+type Login struct {
+	Registry      string // "" for Docker Hub
+	Username      string
+	Password      string // -p; "" when not given
+	PasswordStdin bool
+	Access        Access
+}
+
+// Logout is `urun logout`.
+type Logout struct {
+	Registry string // "" for Docker Hub
+	All      bool
+	AuthFile string
+}
+
+// Search is `urun search`, and the options package image searches with.
+type Search struct {
+	Term    string // [REGISTRY/]TERM
+	Limit   int    // results per registry
+	NoTrunc bool   // whole descriptions
+	// Format is "", "table", "json" or a Go template over the results'
+	// fields, as with Docker.
+	Format string
+	Access Access
+}
