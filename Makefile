@@ -15,6 +15,7 @@ all: build
 build:
 	$(GO) build $(GOFLAGS_BUILD) -o bin/urun ./cmd/urun
 	$(GO) build $(GOFLAGS_BUILD) -o bin/urun-image ./cmd/urun-image
+	$(GO) build $(GOFLAGS_BUILD) -o bin/urun-init ./cmd/urun-init
 
 # Everything: host set-up (as root), build, unit tests, integration suite.
 test:

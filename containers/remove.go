@@ -2,12 +2,10 @@ package containers
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -17,12 +15,8 @@ import (
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/lockwait"
-	"github.com/urun/urun/userns"
+	"github.com/urun/urun/stage"
 )
-
-// RemoveStageName is argv[0] of the namespace stage that deletes writable
-// layers (see RemoveStage): urun's main dispatches on it.
-const RemoveStageName = "urun-remove"
 
 // RunningError refuses to remove a running container without force.
 type RunningError struct{ Ref string }
@@ -268,32 +262,36 @@ func runRemoveStage(dirs []string) ([]layerResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	self, err := os.Executable()
+	cmd, err := stage.Command(stage.Remove)
 	if err != nil {
-		return nil, fmt.Errorf("find urun's own binary: %w", err)
+		return nil, err
 	}
-	cmd := exec.Command(self)
-	cmd.Args = append([]string{RemoveStageName}, dirs...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	p, err := userns.Run(cmd, userns.Options{Mappings: mappings, Flags: unix.CLONE_NEWNS})
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	p, err := stage.Run(cmd, stage.Create{Mappings: mappings, Unshare: unix.CLONE_NEWNS}, dirs)
 	if err != nil {
 		return nil, fmt.Errorf("enter a user namespace to delete writable layers: %w", err)
 	}
-	p.Sync.Close()
-	waitErr := cmd.Wait()
 	var results []layerResult
-	if err := json.Unmarshal(stdout.Bytes(), &results); err != nil {
+	err = stage.ReceiveReport(p.Socket, &results)
+	p.Socket.Close()
+	waitErr := cmd.Wait()
+	if err != nil {
 		return nil, fmt.Errorf("delete writable layers in a user namespace: %v: %s", waitErr, strings.TrimSpace(stderr.String()))
 	}
 	return results, nil
 }
 
-// RemoveStage runs in the user namespace runRemoveStage spawned: it
-// deletes dirs, measuring each first, and prints a JSON layerResult list.
-func RemoveStage(dirs []string) int {
-	if err := json.NewEncoder(os.Stdout).Encode(removeDirs(dirs)); err != nil {
+// RemoveStage runs in the user namespace runRemoveStage spawned
+// (stage.Remove): it deletes the directories it was sent, measuring each
+// first, and reports a layerResult list.
+func RemoveStage() int {
+	var dirs []string
+	if err := stage.Request(&dirs); err != nil {
+		fmt.Fprintln(os.Stderr, "urun:", err)
+		return 125
+	}
+	if err := stage.SendReport(stage.Socket(), removeDirs(dirs)); err != nil {
 		fmt.Fprintln(os.Stderr, "urun: report removed layers:", err)
 		return 125
 	}

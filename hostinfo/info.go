@@ -5,8 +5,6 @@
 package hostinfo
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,7 +17,7 @@ import (
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/image/local"
-	"github.com/urun/urun/userns"
+	"github.com/urun/urun/stage"
 )
 
 // Info is what `urun info` shows.
@@ -149,23 +147,20 @@ func chooseRootfs(configured string, p ProbeInfo, fuseBin string) (string, strin
 }
 
 func runProbe(cfg *config.Config, self string, m idmap.Mappings) ProbeInfo {
-	cmd := exec.Command(self)
-	cmd.Args = []string{ProbeStageName}
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "TMPDIR=" + cfg.RunRoot}
-	var out bytes.Buffer
-	cmd.Stdout = &out
+	cmd := stage.CommandOf(self, stage.Probe)
 	if err := os.MkdirAll(cfg.RunRoot, 0o700); err != nil {
 		return ProbeInfo{UserNamespaceProblem: err.Error()}
 	}
-	p, err := userns.Run(cmd, userns.Options{Mappings: m, Flags: unix.CLONE_NEWNS})
+	p, err := stage.Run(cmd, stage.Create{Mappings: m, Unshare: unix.CLONE_NEWNS}, probeRequest{TempDir: cfg.RunRoot})
 	if err != nil {
 		return ProbeInfo{UserNamespaceProblem: err.Error()}
 	}
-	p.Sync.Close()
-	cmd.Wait()
 	var info ProbeInfo
-	if err := json.Unmarshal(out.Bytes(), &info); err != nil {
-		return ProbeInfo{UserNamespace: true, NativeOverlayProblem: "probe failed: " + strings.TrimSpace(out.String())}
+	err = stage.ReceiveReport(p.Socket, &info)
+	p.Socket.Close()
+	cmd.Wait()
+	if err != nil {
+		return ProbeInfo{UserNamespace: true, NativeOverlayProblem: "probe failed: " + err.Error()}
 	}
 	return info
 }

@@ -1,22 +1,30 @@
 package hostinfo
 
 import (
-	"encoding/json"
+	"github.com/urun/urun/stage"
+
 	"os"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
 
-// ProbeStageName is argv[0] of the namespace stage that runs Probe: urun's
-// main dispatches on it.
-const ProbeStageName = "urun-probe"
+// probeRequest is what Collect asks of the probe stage.
+type probeRequest struct {
+	// TempDir is where the probe makes its overlay (the run root).
+	TempDir string `json:"temp_dir"`
+}
 
-// Probe runs in the user and mount namespaces that Collect spawned and
-// prints what works as JSON on stdout.
+// Probe runs in the user and mount namespaces that Collect spawned
+// (stage.Probe) and reports what works.
 func Probe() int {
 	p := ProbeInfo{UserNamespace: true}
-	dir, err := os.MkdirTemp("", "urun-probe-")
+	var req probeRequest
+	err := stage.Request(&req)
+	var dir string
+	if err == nil {
+		dir, err = os.MkdirTemp(req.TempDir, "urun-probe-")
+	}
 	if err != nil {
 		p.NativeOverlayProblem = err.Error()
 	} else {
@@ -40,7 +48,7 @@ func Probe() int {
 		f.Close()
 		p.Fuse = true
 	}
-	if err := json.NewEncoder(os.Stdout).Encode(p); err != nil {
+	if err := stage.SendReport(stage.Socket(), p); err != nil {
 		return 1
 	}
 	return 0

@@ -1,26 +1,15 @@
 package inside
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"runtime"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/urun/urun/stage"
 	"github.com/urun/urun/trace"
-	"github.com/urun/urun/userns"
 )
-
-// ExecStageName is argv[0] of the stage of `urun exec`, which runs in a
-// running container's namespaces (joined by package userns): urun's main
-// dispatches on it.
-const ExecStageName = "urun-exec"
-
-// ExecConfigEnv names the environment variable that carries the exec'd
-// process's ExecConfig, in JSON, to the stage.
-const ExecConfigEnv = "_URUN_EXEC"
 
 // ExecConfig is the process `urun exec` starts in a container.
 type ExecConfig struct {
@@ -41,21 +30,21 @@ type ExecConfig struct {
 	Seccomp []byte `json:"seccomp,omitempty"`
 }
 
-// ExecMain runs the exec stage: in the container's namespaces, as root of
+// ExecMain runs the exec stage (stage.Exec): in the container's namespaces, as root of
 // its user namespace, it starts the process as init does its command. It
 // returns only the exit code of a failure: 125 (urun's), 126 or 127.
 func ExecMain() int {
 	// Credentials, the parent-death signal and exec are per thread.
 	runtime.LockOSThread()
 	trace.Mark("exec", "main")
-	sync := userns.SyncSocket()
+	sync := stage.Socket()
 	return report(sync, execProcess(sync))
 }
 
 func execProcess(sync *os.File) error {
 	var c ExecConfig
-	if err := json.Unmarshal([]byte(os.Getenv(ExecConfigEnv)), &c); err != nil {
-		return fmt.Errorf("decode the exec configuration: %w", err)
+	if err := stage.Request(&c); err != nil {
+		return err
 	}
 	if len(c.Args) == 0 {
 		return errors.New("no command to exec")

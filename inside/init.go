@@ -17,22 +17,19 @@ import (
 
 	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/rootfs"
+	"github.com/urun/urun/stage"
 	"github.com/urun/urun/trace"
-	"github.com/urun/urun/userns"
 )
 
-// ConfigEnv names the environment variable with the path of config.json.
-const ConfigEnv = "_URUN_CONFIG"
-
-// Main runs the init stage and does not return: it execs the container's
-// command or exits with 125 (urun's error), 126 or 127.
-func Main() {
+// Main runs the init stage (stage.Init) and does not return: it execs the
+// container's command or exits with 125 (urun's error), 126 or 127.
+func Main() int {
 	// Credentials, the parent-death signal and exec are per thread.
 	runtime.LockOSThread()
 	trace.Mark("init", "main")
 
-	sync := userns.SyncSocket()
-	os.Exit(report(sync, run(sync)))
+	sync := stage.Socket()
+	return report(sync, run(sync))
 }
 
 // report tells the host why the stage failed before exec (or says it on
@@ -41,15 +38,18 @@ func Main() {
 func report(sync *os.File, err error) int {
 	code := exitcode.Of(err)
 	// The host prints the message; exiting with the code tells it the rest.
-	msg := fmt.Sprintf("X%d %s", code, err)
-	if sync == nil || unix.Send(int(sync.Fd()), []byte(msg), 0) != nil {
+	if sync == nil || stage.SendFailure(sync, code, err) != nil {
 		fmt.Fprintln(os.Stderr, "urun:", err)
 	}
 	return code
 }
 
 func run(sync *os.File) error {
-	data, err := os.ReadFile(os.Getenv(ConfigEnv))
+	var req stage.ContainerRequest
+	if err := stage.Request(&req); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(req.Config)
 	if err != nil {
 		return fmt.Errorf("read container config: %w", err)
 	}
@@ -137,22 +137,15 @@ func resolveUser(spec string) (ExecUser, error) {
 }
 
 // waitForHost tells the host that init has passed every check and waits
-// until the host sends "G". The host closes the socket instead when it
+// until the host says Go. The host closes the socket instead when it
 // could not set the network up, and has said why.
 func waitForHost(sync *os.File) error {
-	if err := unix.Send(int(sync.Fd()), []byte("W"), 0); err != nil {
+	if err := stage.Send(sync, stage.Waiting, ""); err != nil {
 		return fmt.Errorf("tell urun the container is ready: %w", err)
 	}
-	buf := make([]byte, 1)
-	for {
-		n, err := unix.Read(int(sync.Fd()), buf)
-		if err == unix.EINTR {
-			continue
-		}
-		if n == 1 && buf[0] == 'G' {
-			trace.Mark("init", "host ready")
-			return nil
-		}
+	if _, err := stage.Expect(sync, stage.Go); err != nil {
 		return errors.New("urun stopped before the container's network was ready")
 	}
+	trace.Mark("init", "host ready")
+	return nil
 }

@@ -1,6 +1,8 @@
 package inside
 
 import (
+	"github.com/urun/urun/stage"
+
 	"fmt"
 	"os"
 
@@ -36,8 +38,7 @@ func setupTerminal(sync *os.File, size *specs.Box) error {
 			return fmt.Errorf("set terminal size: %w", err)
 		}
 	}
-	rights := unix.UnixRights(int(master.Fd()))
-	if err := unix.Sendmsg(int(sync.Fd()), []byte("T"), rights, nil, 0); err != nil {
+	if err := stage.SendFile(sync, stage.Terminal, master); err != nil {
 		return fmt.Errorf("send pty to urun: %w", err)
 	}
 	if _, err := unix.Setsid(); err != nil {

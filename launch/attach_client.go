@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/stage"
 )
 
 // DefaultDetachKeys is Docker's detach sequence: ctrl-p, ctrl-q.
@@ -96,7 +97,7 @@ func relayAttach(conn *net.UnixConn, stateDir string, tty bool, o AttachOptions)
 	defer conn.Close()
 	if o.SigProxy && !tty {
 		signals := make(chan os.Signal, 16)
-		signal.Notify(signals, forwardedSignals...)
+		signal.Notify(signals, stage.ForwardedSignals...)
 		defer signal.Stop(signals)
 		go func() {
 			for sig := range signals {

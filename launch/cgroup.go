@@ -9,8 +9,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/urun/urun/cgroupv2"
+	"github.com/urun/urun/stage"
 	"github.com/urun/urun/trace"
-	"github.com/urun/urun/userns"
 )
 
 // cgroupPlan is what start does about the container's cgroup.
@@ -85,7 +85,7 @@ func (c *container) prepareCgroup(cmd *exec.Cmd) (plan cgroupPlan, done func(), 
 // placeCgroup puts the namespace stage, which waits for Continue and has
 // forked nothing yet, into the container's cgroup, unless it started
 // there: init, the command and all they start are then inside.
-func (c *container) placeCgroup(plan cgroupPlan, p *userns.Process) error {
+func (c *container) placeCgroup(plan cgroupPlan, p *stage.Process) error {
 	if plan.manager == nil || plan.placed {
 		return nil
 	}

@@ -1,37 +1,25 @@
 package launch
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/exitcode"
+	"github.com/urun/urun/stage"
 )
 
-// MonitorName is argv[0] of a detached container's monitor: urun's main
-// hands such a process to MonitorMain.
-const MonitorName = "urun-monitor"
-
-// monitorConfigEnv carries the caller's effective configuration to the
-// monitor.
-const monitorConfigEnv = "_URUN_MONITOR_CONFIG"
-
-// Messages on the pipe from a starting monitor to the urun that started
-// it: L (its attach socket listens), then S (the command started) or
-// E<code> <why>.
-const (
-	readyListening = 'L'
-	readyStarted   = 'S'
-	readyFailed    = 'E'
-)
+// monitorRequest is what StartDetached sends the monitor (stage.Monitor):
+// the caller's effective configuration, the container, and whether a
+// client attaches before the command starts.
+type monitorRequest struct {
+	Config *config.Config `json:"config"`
+	ID     string         `json:"id"`
+	Attach bool           `json:"attach,omitempty"`
+}
 
 // Created is a container made by Create: its record, and the lock on its
 // run state that keeps it from starting twice while it is handed over.
@@ -85,26 +73,16 @@ func StartDetached(cfg *config.Config, dir string, lock *os.File, o StartOptions
 	if err != nil {
 		return 0, err
 	}
-	cfgJSON, err := json.Marshal(cfg)
+	cmd, err := stage.Command(stage.Monitor)
 	if err != nil {
-		return 0, fmt.Errorf("encode configuration for the monitor: %w", err)
+		return 0, err
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return 0, fmt.Errorf("find urun's own binary: %w", err)
-	}
-	readyR, readyW, err := os.Pipe()
-	if err != nil {
-		return 0, fmt.Errorf("create pipe: %w", err)
-	}
-	defer readyR.Close()
+	// Only for ps to show: the monitor reads its request.
 	mode := "detach"
 	if o.Attach != nil {
 		mode = "attach"
 	}
-	cmd := exec.Command(self)
-	cmd.Args = []string{MonitorName, st.ID, mode}
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), monitorConfigEnv + "=" + string(cfgJSON)}
+	cmd.Args = append(cmd.Args, st.ID, mode)
 	if v, ok := os.LookupEnv("XDG_RUNTIME_DIR"); ok {
 		cmd.Env = append(cmd.Env, "XDG_RUNTIME_DIR="+v)
 	}
@@ -112,7 +90,8 @@ func StartDetached(cfg *config.Config, dir string, lock *os.File, o StartOptions
 	if v, ok := os.LookupEnv("DBUS_SESSION_BUS_ADDRESS"); ok {
 		cmd.Env = append(cmd.Env, "DBUS_SESSION_BUS_ADDRESS="+v)
 	}
-	cmd.ExtraFiles = []*os.File{lock, readyW}
+	// The lock is the monitor's fd 3 (monitorLockFD).
+	cmd.ExtraFiles = []*os.File{lock}
 	// What the monitor itself has to say (a crash, above all) is kept
 	// beside the container's log.
 	if f, err := os.OpenFile(containers.MonitorLogPath(cfg, st), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err == nil {
@@ -122,18 +101,16 @@ func StartDetached(cfg *config.Config, dir string, lock *os.File, o StartOptions
 	// Its own session, no terminal: closing the caller's terminal must not
 	// reach it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		readyW.Close()
+	p, err := stage.Start(cmd, stage.Caller{}, monitorRequest{Config: cfg, ID: st.ID, Attach: o.Attach != nil})
+	if err != nil {
 		return 0, fmt.Errorf("start the container's monitor: %w", err)
 	}
-	readyW.Close()
+	defer p.Socket.Close()
 	// The monitor is nobody's child to wait for once this urun exits.
 	defer cmd.Process.Release()
 
-	r := bufio.NewReader(readyR)
-	msg, err := r.ReadString('\n')
-	if err != nil || len(msg) == 0 || msg[0] != readyListening {
-		return 0, monitorFailure(msg, err)
+	if err := expectFromMonitor(p.Socket, stage.Listening); err != nil {
+		return 0, err
 	}
 	var attached chan attachResult
 	if o.Attach != nil {
@@ -147,9 +124,8 @@ func StartDetached(cfg *config.Config, dir string, lock *os.File, o StartOptions
 			attached <- attachResult{code, err}
 		}()
 	}
-	msg, err = r.ReadString('\n')
-	if err != nil || len(msg) == 0 || msg[0] != readyStarted {
-		return 0, monitorFailure(msg, err)
+	if err := expectFromMonitor(p.Socket, stage.Started); err != nil {
+		return 0, err
 	}
 	underSystemd := notifyReady()
 	if attached == nil {
@@ -170,19 +146,18 @@ type attachResult struct {
 	err  error
 }
 
-// monitorFailure words what a monitor said instead of "started".
-func monitorFailure(msg string, err error) error {
-	msg = strings.TrimSuffix(msg, "\n")
-	if len(msg) > 0 && msg[0] == readyFailed {
-		codeText, why, _ := strings.Cut(msg[1:], " ")
-		code, cerr := strconv.Atoi(codeText)
-		if cerr != nil {
-			code = 125
-		}
-		return exitcode.New(code, errors.New(why))
-	}
-	if err != nil {
+// expectFromMonitor reads the monitor's next message; what it says
+// instead of want becomes the error.
+func expectFromMonitor(sock *os.File, want stage.Kind) error {
+	m, err := stage.Receive(sock)
+	switch {
+	case err != nil:
 		return fmt.Errorf("the container's monitor exited before the container started (%v)", err)
+	case m.Kind == stage.Failed:
+		code, why := stage.FailedCode(m.Text)
+		return exitcode.New(code, errors.New(why))
+	case m.Kind != want:
+		return fmt.Errorf("the container's monitor said %q", string(rune(m.Kind))+m.Text)
 	}
-	return fmt.Errorf("the container's monitor said %q", msg)
+	return nil
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"syscall"
 
@@ -15,10 +13,11 @@ import (
 	"github.com/urun/urun/cgroupv2"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/inside"
 	"github.com/urun/urun/spec"
+	"github.com/urun/urun/stage"
 	"github.com/urun/urun/trace"
-	"github.com/urun/urun/userns"
 )
 
 // ExecOptions describe one `urun exec`.
@@ -62,21 +61,19 @@ func Exec(o ExecOptions) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer p.Sync.Close()
+	defer p.Socket.Close()
 	trace.Mark("host", "stage started")
-	var signals chan os.Signal
 	if !o.Detach {
 		// The stage passes them on to the exec'd process.
-		signals = make(chan os.Signal, 16)
-		signal.Notify(signals, forwardedSignals...)
-		defer signal.Stop(signals)
-		go forwardSignals(signals, p.Cmd.Process.Pid)
+		signals := stage.CatchSignals()
+		defer signals.Stop()
+		signals.To(p.Cmd.Process.Pid)
 	}
-	report := readStart(p.Sync)
+	report := readStart(p.Socket)
 	var term *relay
 	if report.master != nil {
 		term = startRelay(report.master, o.Interactive)
-		report = readStart(p.Sync)
+		report = readStart(p.Socket)
 	}
 	trace.Mark("host", "command started")
 	if o.Detach && report.err == nil {
@@ -92,7 +89,7 @@ func Exec(o ExecOptions) (int, error) {
 	if report.err != nil {
 		return report.code, report.err
 	}
-	return exitStatus(waitErr)
+	return exitcode.FromWait(waitErr)
 }
 
 // execTarget is the container a process is exec'd in.
@@ -199,25 +196,15 @@ func readProcess(path string) (execProcess, string, error) {
 	return c.Spec.Process, c.Seccomp, nil
 }
 
-// startExec starts the exec stage (this binary as inside.ExecStageName)
+// startExec starts the exec stage
 // in the namespaces of joinPID. It runs in a process group of its own, so
 // that a key the caller's terminal turns into a signal reaches the
 // process once, through urun; detached, in a session of its own with no
 // stdio.
-func startExec(o ExecOptions, ec inside.ExecConfig, target execTarget) (*userns.Process, *stdioRelay, error) {
-	data, err := json.Marshal(ec)
+func startExec(o ExecOptions, ec inside.ExecConfig, target execTarget) (*stage.Process, *stdioRelay, error) {
+	cmd, err := stage.Command(stage.Exec)
 	if err != nil {
-		return nil, nil, fmt.Errorf("encode the exec configuration: %w", err)
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, nil, fmt.Errorf("find urun's own binary: %w", err)
-	}
-	cmd := exec.Command(self)
-	cmd.Args = []string{inside.ExecStageName}
-	cmd.Env = []string{inside.ExecConfigEnv + "=" + string(data)}
-	if trace.Enabled() {
-		cmd.Env = append(cmd.Env, trace.Env+"=1")
+		return nil, nil, err
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var output *stdioRelay
@@ -248,18 +235,18 @@ func startExec(o ExecOptions, ec inside.ExecConfig, target execTarget) (*userns.
 	// limits: started right there where urun may put it there
 	// (cgroupv2.JoinableDir), else moved there by systemd before it joins
 	// the container.
-	opts := userns.Options{JoinPID: target.joinPID, JoinNamespaces: execNamespaces, Detached: o.Detach}
+	join := stage.Join{PID: target.joinPID, Namespaces: execNamespaces, Outlive: o.Detach}
 	var unit *cgroupv2.UnitJoin
 	if dir := cgroupv2.JoinableDir(target.joinPID); dir != nil {
 		defer dir.Close()
 		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(dir.Fd())
 	} else if unit = cgroupv2.SystemdJoin(target.cgroup); unit != nil {
-		opts.HoldJoin = true
+		join.Hold = true
 	} else if target.cgroup != "" {
 		// Never silently outside the limits.
 		fmt.Fprintf(os.Stderr, "urun: warning: the process runs outside container %s's cgroup %s and its limits: urun may not move it there from its own cgroup, and no systemd user manager that could is reachable ($XDG_RUNTIME_DIR/bus)\n", o.Container, target.cgroup)
 	}
-	p, err := userns.Start(cmd, opts)
+	p, err := stage.Start(cmd, join, ec)
 	if err != nil {
 		return nil, output, err
 	}

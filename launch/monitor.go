@@ -1,7 +1,6 @@
 package launch
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -18,16 +17,21 @@ import (
 	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/logs"
+	"github.com/urun/urun/stage"
 )
 
 // attachWait bounds how long a monitor started for `start -a` waits for
 // its caller to attach before starting the command.
 const attachWait = 10 * time.Second
 
-// MonitorMain is a detached container's monitor, started by
-// StartDetached as "urun-monitor ID detach|attach" with the container's
-// lock as fd 3 and the ready pipe as fd 4. It returns its exit status.
-func MonitorMain(args []string) int {
+// monitorLockFD is the container's run state lock, handed over by
+// StartDetached.
+const monitorLockFD = 3
+
+// MonitorMain is a detached container's monitor (stage.Monitor), started
+// by StartDetached with the container's lock as fd 3; it reports on the
+// stage's socket. It returns its exit status.
+func MonitorMain() int {
 	// The monitor lives as long as its container and allocates little:
 	// collect often and give memory back, to stay small.
 	debug.SetGCPercent(20)
@@ -35,30 +39,27 @@ func MonitorMain(args []string) int {
 	runtime.GOMAXPROCS(1)
 	// Neither may leak into the container or slirp4netns: the lock must
 	// end with the monitor.
-	unix.CloseOnExec(3)
-	unix.CloseOnExec(4)
-	lock, ready := os.NewFile(3, "lock"), os.NewFile(4, "ready")
-	say := func(msg string) {
+	unix.CloseOnExec(monitorLockFD)
+	lock, ready := os.NewFile(monitorLockFD, "lock"), stage.Socket()
+	say := func(kind stage.Kind, text string) {
 		if ready != nil {
-			ready.WriteString(msg + "\n")
+			stage.Send(ready, kind, text)
 		}
 	}
 	fail := func(err error) int {
-		say(fmt.Sprintf("%c125 %s", readyFailed, err))
+		say(stage.Failed, fmt.Sprintf("125 %s", err))
 		return 125
 	}
-	if len(args) != 2 {
-		return fail(fmt.Errorf("usage: %s ID detach|attach", MonitorName))
+	var req monitorRequest
+	if err := stage.Request(&req); err != nil || req.Config == nil {
+		return fail(fmt.Errorf("read the monitor's request: %v", err))
 	}
-	var cfg config.Config
-	if err := json.Unmarshal([]byte(os.Getenv(monitorConfigEnv)), &cfg); err != nil {
-		return fail(fmt.Errorf("read the configuration: %w", err))
-	}
-	c, err := loadContainer(&cfg, args[0], lock)
+	cfg := req.Config
+	c, err := loadContainer(cfg, req.ID, lock)
 	if err != nil {
 		return fail(err)
 	}
-	log, err := logs.Create(containers.LogPath(&cfg, c.state), c.settings.Log)
+	log, err := logs.Create(containers.LogPath(cfg, c.state), c.settings.Log)
 	if err != nil {
 		return fail(err)
 	}
@@ -102,8 +103,8 @@ func MonitorMain(args []string) int {
 	}()
 	signal.Ignore(unix.SIGHUP, unix.SIGPIPE)
 
-	say(string(readyListening))
-	if args[1] == "attach" {
+	say(stage.Listening, "")
+	if req.Attach {
 		attach.waitForClient(attachWait)
 	}
 	trim := &idleTrimmer{}
@@ -111,9 +112,9 @@ func MonitorMain(args []string) int {
 	streams := &monitorStreams{log: log, attach: attach, interactive: c.settings.Interactive, tty: c.spec.Process.Terminal, trim: trim}
 	started := func(err error) {
 		if err != nil {
-			say(fmt.Sprintf("%c%d %s", readyFailed, exitcode.Of(err), err))
+			say(stage.Failed, fmt.Sprintf("%d %s", exitcode.Of(err), err))
 		} else {
-			say(string(readyStarted))
+			say(stage.Started, "")
 		}
 		ready.Close()
 		ready = nil

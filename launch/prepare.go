@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -16,18 +15,17 @@ import (
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/image/local"
-	"github.com/urun/urun/inside"
 	"github.com/urun/urun/network"
 	"github.com/urun/urun/network/namefiles"
 	"github.com/urun/urun/spec"
+	"github.com/urun/urun/stage"
 	"github.com/urun/urun/trace"
-	"github.com/urun/urun/userns"
 )
 
 // start makes the run state directory and locks it (unless this urun
 // already holds the lock), checks the network (free host ports, helpers
 // installed) and spawns the namespace stage, which waits for Continue.
-func (c *container) start(io streams) (*userns.Process, error) {
+func (c *container) start(io streams) (*stage.Process, error) {
 	if c.lock == nil {
 		if err := c.makeStateDir(); err != nil {
 			return nil, err
@@ -47,44 +45,41 @@ func (c *container) start(io streams) (*userns.Process, error) {
 		return nil, err
 	}
 	trace.Mark("host", "id maps computed")
-	self, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("find urun's own binary: %w", err)
-	}
-	cmd := exec.Command(self)
-	cmd.Args = []string{"urun-init", c.id}
-	// The stages get nothing of the caller's environment but PATH (to find
-	// fuse-overlayfs); the container's environment is in the spec.
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), inside.ConfigEnv + "=" + containers.RunConfigPath(c.stateDir)}
-	if trace.Enabled() {
-		cmd.Env = append(cmd.Env, trace.Env+"=1")
-	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = io.files()
-	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
-	if c.settings.Network.OwnNetNS() {
-		flags |= unix.CLONE_NEWNET
-	}
-	opts := userns.Options{Mappings: mappings, Flags: flags, ForkInit: true, TinyInit: c.settings.Init}
+	ns := stage.Container{Create: stage.Create{Mappings: mappings}, TinyInit: c.settings.Init}
+	req := stage.ContainerRequest{Config: containers.RunConfigPath(c.stateDir)}
 	if c.net != nil {
-		if env := c.net.PortChildEnv(); env != nil {
-			cmd.Env = append(cmd.Env, env...)
-			opts.ForkPorts = true
-		}
+		req.PortChild = c.net.PortChildRequest()
+		ns.PortChild = req.PortChild != nil
+	}
+	command := stage.Command
+	if ns.PortChild {
+		command = stage.UrunCommand
+	}
+	cmd, err := command(stage.Init)
+	if err != nil {
+		return nil, err
+	}
+	// For ps to show which container the waiter and init are.
+	cmd.Args = append(cmd.Args, c.id)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = io.files()
+	ns.Unshare = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC
+	if c.settings.Network.OwnNetNS() {
+		ns.Unshare |= unix.CLONE_NEWNET
 	}
 	if c.state.Remove {
-		opts.RemoveOnExit = c.layerDir
+		ns.RemoveOnExit = c.layerDir
 	}
-	// The monitor deletes what earlier, killed --rm containers left while
+	// The waiter deletes what earlier, killed --rm containers left while
 	// this one runs.
-	opts.RemoveNow = containers.OrphanedTransientLayers(c.cfg)
+	ns.RemoveNow = containers.OrphanedTransientLayers(c.cfg)
 	plan, done, err := c.prepareCgroup(cmd)
 	if err != nil {
 		return nil, err
 	}
-	// The monitor keeps the container's cgroup until urun has read how
+	// The waiter keeps the container's cgroup until urun has read how
 	// many processes its memory limit killed.
-	opts.ReportEnd = plan.manager != nil
-	p, err := userns.Start(cmd, opts)
+	ns.ReportEnd = plan.manager != nil
+	p, err := stage.Start(cmd, ns, req)
 	done()
 	if err != nil {
 		return nil, err

@@ -1,6 +1,6 @@
 // Package launch runs on the host side: it prepares a container's run
 // state and writable layer (prepare.go), starts the namespace stages
-// through package userns, relays the terminal and signals and reports the
+// through package stage, relays the terminal and signals and reports the
 // exit status (supervise.go), in `urun run`'s own process or in a detached
 // container's monitor (detach.go, monitor.go), which keeps its log and
 // serves `urun attach` (attach_*.go) and applies its restart policy
@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -26,6 +25,7 @@ import (
 	"github.com/urun/urun/network"
 	"github.com/urun/urun/network/namefiles"
 	"github.com/urun/urun/spec"
+	"github.com/urun/urun/stage"
 	"github.com/urun/urun/trace"
 )
 
@@ -121,16 +121,15 @@ func (c *container) runOnce(io streams, started func(error)) (int, error) {
 	// Catch signals while the id maps are still being written (a
 	// sigaction costs tens of µs here); forward them once init's pid is
 	// known. One that comes earlier ends urun, and the stage with it.
-	signals := make(chan os.Signal, 16)
-	signal.Notify(signals, forwardedSignals...)
-	defer signal.Stop(signals)
+	signals := stage.CatchSignals()
+	defer signals.Stop()
 	if err := p.Continue(); err != nil {
 		return fail(err)
 	}
-	defer p.Sync.Close()
+	defer p.Socket.Close()
 	trace.Mark("host", "namespaces made, init forked")
 	c.monitorPID = p.Cmd.Process.Pid
-	go forwardSignals(signals, p.InitPID)
+	signals.To(p.InitPID)
 	var attachErr error
 	if c.net != nil {
 		defer c.net.Close()

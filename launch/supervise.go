@@ -4,35 +4,33 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/exitcode"
+	"github.com/urun/urun/stage"
+
 	"github.com/urun/urun/trace"
-	"github.com/urun/urun/userns"
 )
 
 // supervise relays the container's stdio, lets init exec the command
 // once the network is attached (attachErr ends the container instead,
 // unless init failed first: its reason is the one to show) and waits for
 // the end. started, if set, hears whether the command started.
-func (c *container) supervise(p *userns.Process, attachErr error, io streams, started func(error)) (int, error) {
-	report := readStart(p.Sync)
+func (c *container) supervise(p *stage.Process, attachErr error, io streams, started func(error)) (int, error) {
+	report := readStart(p.Socket)
 	if report.master != nil {
 		io.terminal(report.master)
-		report = readStart(p.Sync)
+		report = readStart(p.Socket)
 	}
 	if report.waiting {
 		if attachErr != nil {
 			// init reads the end of the socket as "give up".
-			p.Sync.Close()
+			p.Socket.Close()
 			report = startReport{code: 125, err: attachErr}
-		} else if _, err := p.Sync.Write([]byte("G")); err != nil {
+		} else if err := stage.Send(p.Socket, stage.Go, ""); err != nil {
 			report = startReport{code: 125, err: fmt.Errorf("tell the container its network is ready: %w", err)}
 		} else {
-			report = readStart(p.Sync)
+			report = readStart(p.Socket)
 		}
 	}
 	trace.Mark("host", "command started")
@@ -62,7 +60,7 @@ func (c *container) supervise(p *userns.Process, attachErr error, io streams, st
 	if report.err != nil {
 		return report.code, report.err
 	}
-	return exitStatus(waitErr)
+	return exitcode.FromWait(waitErr)
 }
 
 // startReport is what init said before exec: a pty master, that it waits
@@ -76,57 +74,25 @@ type startReport struct {
 
 // readStart reads init's messages; the first is a pty master when one was
 // asked for. A clean end of the socket means init exec'd the command.
-func readStart(sync *os.File) startReport {
-	buf := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4))
-	n, oobn, _, _, err := unix.Recvmsg(int(sync.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
-	if err != nil || n == 0 {
+func readStart(sock *os.File) startReport {
+	m, err := stage.Receive(sock)
+	if errors.Is(err, stage.ErrClosed) {
 		return startReport{}
 	}
-	switch buf[0] {
-	case 'T':
-		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-		if err == nil && len(msgs) == 1 {
-			if fds, err := unix.ParseUnixRights(&msgs[0]); err == nil && len(fds) == 1 {
-				return startReport{master: os.NewFile(uintptr(fds[0]), "pty-master")}
-			}
+	if err != nil { // init failed in nsenter.c, before Go
+		return startReport{code: 125, err: exitcode.New(125, err)}
+	}
+	switch m.Kind {
+	case stage.Terminal:
+		if m.File == nil {
+			return startReport{code: 125, err: errors.New("the container's init sent a bad terminal")}
 		}
-		return startReport{code: 125, err: errors.New("the container's init sent a bad terminal")}
-	case 'W':
+		return startReport{master: m.File}
+	case stage.Waiting:
 		return startReport{waiting: true}
-	case 'E': // init failed in nsenter.c, before Go
-		return startReport{code: 125, err: exitcode.New(exitcode.Failed, userns.StageError(string(buf[1:n])))}
-	case 'X':
-		var code int
-		var msg string
-		fmt.Sscanf(string(buf[1:n]), "%d", &code)
-		if _, rest, ok := strings.Cut(string(buf[1:n]), " "); ok {
-			msg = rest
-		}
-		return startReport{code: code, err: exitcode.New(code, errors.New(msg))}
+	case stage.Failed:
+		code, why := stage.FailedCode(m.Text)
+		return startReport{code: code, err: exitcode.New(code, errors.New(why))}
 	}
 	return startReport{}
-}
-
-// forwardedSignals are the signals people and job controllers send, which
-// urun passes to the container's PID 1 as `docker run` does. Catching all
-// 64 would cost a sigaction each on every start.
-var forwardedSignals = []os.Signal{
-	unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGUSR1,
-	unix.SIGUSR2, unix.SIGALRM, unix.SIGCONT, unix.SIGXCPU, unix.SIGXFSZ,
-}
-
-func forwardSignals(signals chan os.Signal, pid int) {
-	for sig := range signals {
-		unix.Kill(pid, sig.(unix.Signal))
-	}
-}
-
-// exitStatus turns how a stage process ended into urun's exit code.
-func exitStatus(waitErr error) (int, error) {
-	code, err := exitcode.FromWait(waitErr)
-	if err != nil {
-		return 0, fmt.Errorf("wait for the namespace stage: %w", err)
-	}
-	return code, nil
 }

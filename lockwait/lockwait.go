@@ -28,6 +28,9 @@ func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("%s is locked by %s: gave up after waiting %s (lock_timeout in urun.conf; end that process if it hangs)", e.What, e.Holders, e.Waited)
 }
 
+// maxPause is the longest wait between two tries to take a lock.
+const maxPause = 5 * time.Millisecond
+
 // Take locks f (how is unix.LOCK_EX or unix.LOCK_SH), waiting up to
 // bound. The first try does not wait, so an uncontended lock costs one
 // system call. what names the lock in the error.
@@ -47,9 +50,12 @@ func Take(f *os.File, how int, bound time.Duration, what string) error {
 			return &TimeoutError{What: what, Waited: waited.Round(time.Millisecond), Holders: Holders(f)}
 		}
 		// Polling rather than a blocking flock keeps the bound exact
-		// without a signal to interrupt the call.
+		// without a signal to interrupt the call. A few ms between tries
+		// (a flock each, a µs) take the lock soon after it is let go:
+		// `urun rmi` must see a `run --rm` container whose record was
+		// written as the image lock was let go, which may end in 50 ms.
 		time.Sleep(min(pause, bound-waited))
-		pause = min(2*pause, 50*time.Millisecond)
+		pause = min(2*pause, maxPause)
 	}
 }
 

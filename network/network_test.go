@@ -1,7 +1,6 @@
 package network
 
 import (
-	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -122,7 +121,7 @@ func TestNewNeedsNothingForModesWithoutAHelper(t *testing.T) {
 	for _, kind := range []string{"none", "host"} {
 		n, err := New(mustMode(t, kind), t.TempDir(), nil)
 		require.NoError(t, err)
-		assert.Nil(t, n.PortChildEnv())
+		assert.Nil(t, n.PortChildRequest())
 		published, err := n.Attach(1)
 		assert.NoError(t, err)
 		assert.Empty(t, published)
@@ -163,16 +162,11 @@ func TestOnlyTheBuiltinPortDriverNeedsAPortChild(t *testing.T) {
 		dir := t.TempDir()
 		n, err := New(mustMode(t, tt.mode), dir, tt.ports)
 		require.NoError(t, err, tt.mode)
-		env := n.PortChildEnv()
+		opaque := n.PortChildRequest()
 		if !tt.child {
-			assert.Nil(t, env, tt.mode)
+			assert.Nil(t, opaque, tt.mode)
 			continue
 		}
-		require.Len(t, env, 1)
-		name, value, _ := strings.Cut(env[0], "=")
-		assert.Equal(t, PortChildEnvVar, name)
-		var opaque map[string]string
-		require.NoError(t, json.Unmarshal([]byte(value), &opaque))
 		assert.Equal(t, filepath.Join(dir, ".bp.sock"), opaque["builtin.socketpath"])
 		// The child waits on the ready pipe, so it must exist at once.
 		st, err := os.Stat(opaque["builtin.readypipepath"])

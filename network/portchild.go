@@ -2,10 +2,10 @@ package network
 
 // The port child: the process in the container's user and network
 // namespaces that serves rootlesskit's builtin port driver (ports_builtin.go)
-// there.
+// there. The waiter forks it beside init (stage.Container.PortChild); it
+// reads its instructions from the container's start request.
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/signal"
@@ -14,48 +14,39 @@ import (
 	"github.com/rootless-containers/rootlesskit/v3/pkg/port/builtin"
 	"github.com/rootless-containers/rootlesskit/v3/pkg/port/builtin/opaque"
 	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/stage"
 )
 
-// PortChildEnvVar carries the port child's instructions: rootlesskit's
-// "opaque" of its builtin driver (paths of its socket and ready pipe), as
-// JSON.
-const PortChildEnvVar = "_URUN_PORT_CHILD"
-
-// PortChildEnv is the environment of the port child, the process the
-// namespace stage forks in the container's user and network namespaces
-// (but the host's mount namespace) when rootlesskit's builtin port
-// driver publishes the ports; nil when no port child is needed. The
-// child runs RunPortChild.
-func (n *Network) PortChildEnv() []string {
+// PortChildRequest is what the port child needs (stage.ContainerRequest's
+// PortChild: rootlesskit's "opaque" of its builtin driver, the paths of
+// its socket and ready pipe); nil when no port child is needed, that is
+// unless rootlesskit's builtin port driver publishes the ports. The child
+// runs RunPortChild.
+func (n *Network) PortChildRequest() map[string]string {
 	if n.builtin == nil {
 		return nil
 	}
-	return []string{PortChildEnvVar + "=" + n.builtin.childOpaque()}
+	return n.builtin.driver.OpaqueForChild()
 }
 
-// childOpaque is the JSON the port child gets in PortChildEnvVar.
-func (b *builtinPorts) childOpaque() string {
-	data, _ := json.Marshal(b.driver.OpaqueForChild())
-	return string(data)
-}
-
-// RunPortChild is the port child's main: in the container's user and
-// network namespaces, it runs rootlesskit's builtin child driver, which
-// connects to the container's ports for the parent in urun, until it is
-// killed. It returns the exit code.
+// RunPortChild is the port child's main (stage.Ports): in the container's
+// user and network namespaces, it runs rootlesskit's builtin child driver,
+// which connects to the container's ports for the parent in urun, until
+// it is killed. It returns the exit code.
 func RunPortChild() int {
-	raw := os.Getenv(PortChildEnvVar)
-	os.Unsetenv(PortChildEnvVar)
-	var o map[string]string
-	if err := json.Unmarshal([]byte(raw), &o); err != nil || o[opaque.SocketPath] == "" {
-		fmt.Fprintf(os.Stderr, "urun: port child: bad %s %q\n", PortChildEnvVar, raw)
+	var req stage.ContainerRequest
+	err := stage.Request(&req)
+	o := req.PortChild
+	if err != nil || o[opaque.SocketPath] == "" {
+		fmt.Fprintf(os.Stderr, "urun: port child: bad request (%v): %v\n", err, o)
 		return 125
 	}
 	// The child is in the container's session, not the caller's process
 	// group; still, no signal meant for the container may end it (the
 	// container's published ports must keep working while it handles
-	// one): it ends with the namespace stage, which kills it once the
-	// container ended.
+	// one): it ends with the waiter, which kills it once the container
+	// ended.
 	signal.Ignore(unix.SIGINT, unix.SIGQUIT, unix.SIGHUP, unix.SIGTERM)
 	quit := make(chan struct{})
 	if err := builtin.NewChildDriver(os.Stderr).RunChildDriver(o, quit, ""); err != nil {

@@ -89,7 +89,7 @@ func (b *builtinPorts) run() error {
 		if f, err := os.OpenFile(b.readyPipe, os.O_WRONLY|unix.O_NONBLOCK, 0); err == nil {
 			f.Close()
 		}
-		return fmt.Errorf("the port child did not answer within %v: was it started (PortChildEnv)?", readyTimeout)
+		return fmt.Errorf("the port child did not answer within %v: was it started (PortChildRequest)?", readyTimeout)
 	}
 }
 

@@ -2,7 +2,6 @@ package network
 
 import (
 	"bufio"
-	"encoding/json"
 	"io"
 	"net"
 	"strconv"
@@ -36,8 +35,7 @@ func TestBuiltinPortsForwardThroughTheChildDriver(t *testing.T) {
 	dir := t.TempDir()
 	b, err := newBuiltinPorts(dir, "127.0.0.1")
 	require.NoError(t, err)
-	var opaque map[string]string
-	require.NoError(t, json.Unmarshal([]byte(b.childOpaque()), &opaque))
+	opaque := b.driver.OpaqueForChild()
 	quit := make(chan struct{})
 	childDone := make(chan error, 1)
 	go func() { childDone <- builtin.NewChildDriver(io.Discard).RunChildDriver(opaque, quit, "") }()

@@ -178,11 +178,10 @@ func hostOwner(archive bool) (func(string, uint32, uint32) (int, int, error), er
 	if !archive {
 		return func(string, uint32, uint32) (int, int, error) { return 0, 0, nil }, nil
 	}
-	opts, err := stageMappings()
+	m, err := idmap.ForCurrentCaller()
 	if err != nil {
 		return nil, err
 	}
-	m := opts.Mappings
 	return func(path string, uid, gid uint32) (int, int, error) {
 		cuid, ok := fromHost(m.UIDs, uid)
 		if !ok {

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
@@ -23,7 +22,7 @@ import (
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/spec"
-	"github.com/urun/urun/userns"
+	"github.com/urun/urun/stage"
 )
 
 // findContainer returns the container the user called ref.
@@ -37,14 +36,14 @@ func findContainer(cfg *config.Config, ref string) (containers.Container, error)
 
 // readAccess finds container ref and how a stage reads it: a read-only
 // view of its layers, in a user namespace with the containers' mapping.
-func readAccess(cfg *config.Config, ref string) (*view, userns.Options, error) {
+func readAccess(cfg *config.Config, ref string) (*view, stage.Namespaces, error) {
 	c, err := findContainer(cfg, ref)
 	if err != nil {
-		return nil, userns.Options{}, err
+		return nil, nil, err
 	}
 	v, err := readView(cfg, c)
 	if err != nil {
-		return nil, userns.Options{}, err
+		return nil, nil, err
 	}
 	opts, err := stageMappings()
 	return v, opts, err
@@ -95,77 +94,68 @@ var ErrBusy = errors.New("is busy (starting, or another urun is copying into it)
 // stopped container's layers are mounted read-write while its lock keeps
 // it from starting (unlock releases it); a running container's mount
 // namespace is joined.
-func writeAccess(cfg *config.Config, c containers.Container, ref string) (*view, userns.Options, func(), error) {
+func writeAccess(cfg *config.Config, c containers.Container, ref string) (*view, stage.Namespaces, func(), error) {
 	lock, err := containers.Lock(c.Dir)
 	if errors.Is(err, unix.EWOULDBLOCK) {
 		opts, err := joinRunning(c, ref)
 		return nil, opts, func() {}, err
 	}
 	if err != nil {
-		return nil, userns.Options{}, nil, fmt.Errorf("lock container %s: %w", ref, err)
+		return nil, nil, nil, fmt.Errorf("lock container %s: %w", ref, err)
 	}
 	v, err := readView(cfg, c)
 	if err != nil {
 		lock.Close()
-		return nil, userns.Options{}, nil, err
+		return nil, nil, nil, err
 	}
 	v.Writable = true
 	opts, err := stageMappings()
 	if err != nil {
 		lock.Close()
-		return nil, userns.Options{}, nil, err
+		return nil, nil, nil, err
 	}
 	return v, opts, func() { lock.Close() }, nil
 }
 
 // joinRunning are the options of a stage in running container c's user
 // and mount namespaces.
-func joinRunning(c containers.Container, ref string) (userns.Options, error) {
+func joinRunning(c containers.Container, ref string) (stage.Namespaces, error) {
 	initPID, err := containers.InitPID(c.Dir)
 	if errors.Is(err, os.ErrNotExist) {
-		return userns.Options{}, fmt.Errorf("container %s %w", ref, ErrBusy)
+		return nil, fmt.Errorf("container %s %w", ref, ErrBusy)
 	}
 	if err != nil {
-		return userns.Options{}, fmt.Errorf("find container %s's init: %w", ref, err)
+		return nil, fmt.Errorf("find container %s's init: %w", ref, err)
 	}
 	pid, err := containers.NamespacePID(initPID)
 	if err != nil {
-		return userns.Options{}, fmt.Errorf("find container %s's namespaces: %w", ref, err)
+		return nil, fmt.Errorf("find container %s's namespaces: %w", ref, err)
 	}
-	return userns.Options{JoinPID: pid, JoinNamespaces: []string{"mnt"}}, nil
+	return stage.Join{PID: pid, Namespaces: []string{"mnt"}}, nil
 }
 
 // stageMappings are the options of a stage in a new user namespace with
 // the containers' mapping and a mount namespace of its own.
-func stageMappings() (userns.Options, error) {
+func stageMappings() (stage.Namespaces, error) {
 	mappings, err := idmap.ForCurrentCaller()
 	if err != nil {
-		return userns.Options{}, err
+		return nil, err
 	}
-	return userns.Options{Mappings: mappings, Flags: unix.CLONE_NEWNS}, nil
+	return stage.Create{Mappings: mappings, Unshare: unix.CLONE_NEWNS}, nil
 }
 
-// stage is a running copy stage.
-type stage struct {
-	p *userns.Process
+// copyStage is a running copy stage.
+type copyStage struct {
+	p *stage.Process
 }
 
 // startStage spawns the copy stage for req with stdin and stdout (nil:
 // /dev/null); the caller closes its own ends of pipes it passed.
-func startStage(opts userns.Options, req request, stdin, stdout *os.File) (*stage, error) {
-	data, err := json.Marshal(req)
+func startStage(ns stage.Namespaces, req request, stdin, stdout *os.File) (*copyStage, error) {
+	cmd, err := stage.Command(stage.Copy)
 	if err != nil {
-		return nil, fmt.Errorf("encode the copy request: %w", err)
+		return nil, err
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("find urun's own binary: %w", err)
-	}
-	cmd := exec.Command(self)
-	cmd.Args = []string{StageName, string(data)}
-	// PATH finds fuse-overlayfs; nothing else of the caller's environment
-	// is wanted in there.
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	if stdin != nil {
 		cmd.Stdin = stdin
 	}
@@ -173,16 +163,16 @@ func startStage(opts userns.Options, req request, stdin, stdout *os.File) (*stag
 		cmd.Stdout = stdout
 	}
 	cmd.Stderr = os.Stderr
-	p, err := userns.Run(cmd, opts)
+	p, err := stage.Run(cmd, ns, req)
 	if err != nil {
 		return nil, fmt.Errorf("enter the container's namespaces: %w", err)
 	}
-	return &stage{p: p}, nil
+	return &copyStage{p: p}, nil
 }
 
 // next reads the stage's next message; an "error" one becomes the error.
-func (s *stage) next(ref string) (message, error) {
-	m, err := receive(s.p.Sync)
+func (s *copyStage) next(ref string) (message, error) {
+	m, err := receive(s.p.Socket)
 	if err != nil {
 		if errors.Is(err, errSilent) {
 			return m, fmt.Errorf("%w: %v", err, s.p.Cmd.Wait())
@@ -199,7 +189,7 @@ func (s *stage) next(ref string) (message, error) {
 }
 
 // expect reads the next message, which must be of kind want.
-func (s *stage) expect(ref, want string) (message, error) {
+func (s *copyStage) expect(ref, want string) (message, error) {
 	m, err := s.next(ref)
 	if err == nil && m.Kind != want {
 		err = fmt.Errorf("the copy stage said %q, want %q", m.Kind, want)
@@ -208,9 +198,9 @@ func (s *stage) expect(ref, want string) (message, error) {
 }
 
 // finish waits for the stage's "done" and its exit.
-func (s *stage) finish(ref string) error {
+func (s *copyStage) finish(ref string) error {
 	_, err := s.expect(ref, "done")
-	s.p.Sync.Close()
+	s.p.Socket.Close()
 	werr := s.p.Cmd.Wait()
 	if err != nil {
 		return err
@@ -222,8 +212,8 @@ func (s *stage) finish(ref string) error {
 }
 
 // abort ends the stage after a failure on the host side.
-func (s *stage) abort() {
-	s.p.Sync.Close()
+func (s *copyStage) abort() {
+	s.p.Socket.Close()
 	s.p.Cmd.Process.Kill()
 	s.p.Cmd.Wait()
 }

@@ -1,17 +1,11 @@
 package rootfscopy
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 
-	"github.com/urun/urun/userns"
+	"github.com/urun/urun/stage"
 )
-
-// StageName is argv[0] of the namespace stage that reads or writes a
-// container's files (see StageMain): urun's main dispatches on it.
-const StageName = "urun-copy"
 
 // The stage's operations.
 const (
@@ -20,7 +14,7 @@ const (
 	opExport  = "export"
 )
 
-// request is what the host asks of the stage (its argv[1], in JSON).
+// request is what the host asks of the copy stage (stage.Copy).
 type request struct {
 	Op string `json:"op"`
 	// Path is the path in the container: the source of a copy out, the
@@ -51,7 +45,7 @@ type view struct {
 	Target   string   `json:"target"`
 }
 
-// message is what the stage tells the host over the sync socket: first
+// message is what the stage tells the host as stage.Report: first
 // "stat" (copy out) or "ready" (copy in), then "done"; "error" ends it
 // early.
 type message struct {
@@ -63,33 +57,20 @@ type message struct {
 	NotFound string `json:"not_found,omitempty"`
 }
 
-func send(sync *os.File, m message) error {
-	data, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	_, err = sync.Write(data)
-	return err
+func send(sock *os.File, m message) error {
+	return stage.SendReport(sock, m)
 }
 
 // errSilent: the stage ended without reporting (it was killed, or
 // failed before it could say why).
 var errSilent = errors.New("the copy stage ended without reporting")
 
-// receive reads the stage's next message. nsenter.c reports its own
-// failures as "E<errno> <what>".
-func receive(sync *os.File) (message, error) {
-	buf := make([]byte, 64<<10)
-	n, err := sync.Read(buf)
-	if err != nil || n == 0 {
-		return message{}, errSilent
-	}
-	if buf[0] == 'E' {
-		return message{}, userns.StageError(string(buf[1:n]))
-	}
+// receive reads the stage's next message.
+func receive(sock *os.File) (message, error) {
 	var m message
-	if err := json.Unmarshal(buf[:n], &m); err != nil {
-		return message{}, fmt.Errorf("the copy stage sent %q: %w", buf[:n], err)
+	err := stage.ReceiveReport(sock, &m)
+	if errors.Is(err, stage.ErrClosed) {
+		return m, errSilent
 	}
-	return m, nil
+	return m, err
 }

@@ -1,7 +1,6 @@
 package rootfscopy
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -9,7 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/rootfs"
-	"github.com/urun/urun/userns"
+	"github.com/urun/urun/stage"
 )
 
 // StageMain runs in the namespace stage the host spawned, as root of a
@@ -17,19 +16,16 @@ import (
 // root file system as its own root (chroot into an overlay of its layers,
 // or the running container's mount namespace), so no path or symlink in
 // the container leads outside it, and it reads or writes there, with the
-// tar stream on stdin or stdout. It reports to the host over the sync
+// tar stream on stdin or stdout. It reports to the host over the stage's
 // socket and returns the exit code.
-func StageMain(args []string) int {
-	sync := userns.SyncSocket()
-	if sync == nil || len(args) != 1 {
+func StageMain() int {
+	sync := stage.Socket()
+	var req request
+	if err := stage.Request(&req); err != nil || sync == nil {
 		fmt.Fprintln(os.Stderr, "urun: the copy stage must be started by urun")
 		return 125
 	}
-	var req request
-	err := json.Unmarshal([]byte(args[0]), &req)
-	if err == nil {
-		err = enterRootfs(req.View)
-	}
+	err := enterRootfs(req.View)
 	if err == nil {
 		err = serve(sync, req)
 	}

@@ -61,7 +61,7 @@ func testMain(m *testing.M) int {
 		}
 		binDir = abs
 	}
-	for _, name := range []string{"urun", "urun-image"} {
+	for _, name := range []string{"urun", "urun-image", "urun-init"} {
 		p := filepath.Join(binDir, name)
 		st, err := os.Stat(p)
 		if err != nil || st.IsDir() || st.Mode().Perm()&0o111 == 0 {

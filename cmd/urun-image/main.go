@@ -17,8 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/signal"
 	"strconv"
 
 	"github.com/sirupsen/logrus"
@@ -31,7 +29,7 @@ import (
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/image/request"
 	"github.com/urun/urun/nospace"
-	"github.com/urun/urun/userns"
+	"github.com/urun/urun/stage"
 )
 
 const usage = `urun-image is an internal helper of urun: it does urun's image commands
@@ -46,23 +44,14 @@ func main() {
 	if reexec.Init() {
 		return
 	}
-	if userns.Current() != userns.Host {
-		leaveNamespaceStage()
-	}
-	os.Exit(run(os.Args[1:]))
-}
-
-// leaveNamespaceStage hides the namespace stage's variables and socket from
-// the programs this one starts (the storage library's own re-executions of
-// it above all), whose nsenter.c would otherwise try to enter a namespace
-// again.
-func leaveNamespaceStage() {
-	for _, v := range []string{"_URUN_NSENTER", "_URUN_NSFLAGS", "_URUN_NSFORK", "_URUN_NSREMOVE"} {
-		os.Unsetenv(v)
-	}
-	if s := userns.SyncSocket(); s != nil {
+	// The stage's socket is of no more use once the request is read (the
+	// helper reports by its exit status and stderr): the programs this
+	// one starts (the storage library's re-executions above all) must not
+	// hold it.
+	if s := stage.Socket(); s != nil {
 		s.Close()
 	}
+	os.Exit(run(os.Args[1:]))
 }
 
 func run(args []string) int {
@@ -119,13 +108,26 @@ func prepare(r request.Request) (work, error) {
 	return nil, errors.New("urun asked for no command urun-image knows: install urun and urun-image of one version")
 }
 
+// errNoRequest: urun-image was run by hand, not by urun.
+var errNoRequest = errors.New("no request from urun")
+
+// receive reads the request urun (stage.Image) or this program's host
+// half (stage.ImageInUserNS) sent.
+func receive() (request.Request, error) {
+	var r request.Request
+	if n := stage.Current(); n != stage.Image && n != stage.ImageInUserNS {
+		return r, errNoRequest
+	}
+	return r, stage.Request(&r)
+}
+
 // hostCommands need neither the store nor the user namespace: they only
 // talk to registries and write the auth file, which stays the user's.
 var hostCommands = map[string]bool{"login": true, "logout": true, "search": true}
 
 func dispatch(args []string) error {
-	r, err := request.Receive()
-	if errors.Is(err, request.ErrNone) {
+	r, err := receive()
+	if errors.Is(err, errNoRequest) {
 		if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 			fmt.Print(usage)
 			return nil
@@ -149,7 +151,7 @@ func dispatch(args []string) error {
 		return err
 	}
 
-	if userns.Current() == userns.Host && !hostCommands[name] {
+	if stage.Current() == stage.Image && !hostCommands[name] {
 		return enterNamespace(r)
 	}
 	logrus.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true})
@@ -173,7 +175,7 @@ func enterNamespace(r request.Request) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command("/proc/self/exe")
+	cmd := stage.CommandOf("/proc/self/exe", stage.ImageInUserNS)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(),
 		// The storage and image libraries then behave as they do under
@@ -187,37 +189,22 @@ func enterNamespace(r request.Request) error {
 	)
 	// The terminal signals the whole process group; a signal sent to this
 	// process alone is passed on, and the child decides when to stop.
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
-	defer signal.Stop(sigs)
-	sent, err := request.Send(cmd, r)
+	relay := stage.CatchSignals(unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
+	p, err := stage.Run(cmd, stage.Create{Mappings: m, Unshare: unix.CLONE_NEWNS}, r)
 	if err != nil {
+		relay.Stop()
 		return err
 	}
-	p, err := userns.Run(cmd, userns.Options{Mappings: m, Flags: unix.CLONE_NEWNS})
-	sent.Close()
+	p.Socket.Close()
+	code, err := stage.WaitPassingSignals(cmd, relay)
 	if err != nil {
-		return err
+		return fmt.Errorf("wait for the namespaced helper: %w", err)
 	}
-	p.Sync.Close()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	for {
-		select {
-		case sig := <-sigs:
-			cmd.Process.Signal(sig)
-		case err := <-done:
-			code, err := exitcode.FromWait(err)
-			if err != nil {
-				return fmt.Errorf("wait for the namespaced helper: %w", err)
-			}
-			if code != 0 {
-				// The child said why.
-				return exitcode.New(code, nil)
-			}
-			return nil
-		}
+	if code != 0 {
+		// The child said why.
+		return exitcode.New(code, nil)
 	}
+	return nil
 }
 
 func isTerminal(f *os.File) bool {

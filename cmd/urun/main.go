@@ -19,8 +19,8 @@ import (
 	"github.com/urun/urun/network"
 	"github.com/urun/urun/nospace"
 	"github.com/urun/urun/rootfscopy"
+	"github.com/urun/urun/stage"
 	"github.com/urun/urun/trace"
-	"github.com/urun/urun/userns"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -36,38 +36,30 @@ func (g *globals) load() (*config.Config, error) {
 	return config.LoadWith(g.configFile, config.Overrides{GraphRoot: g.root, RunRoot: g.runRoot, RootfsDriver: g.rootfsDriver, RunningContainers: containers.RunningIn})
 }
 
+// stages are the processes urun starts of its own binary (package
+// stage): each stage's main, by name.
+var stages = map[stage.Name]func() int{
+	stage.Init:    inside.Main,
+	stage.Ports:   network.RunPortChild,
+	stage.Exec:    inside.ExecMain,
+	stage.Copy:    rootfscopy.StageMain,
+	stage.Remove:  containers.RemoveStage,
+	stage.Probe:   hostinfo.Probe,
+	stage.Monitor: launch.MonitorMain,
+}
+
 func main() {
-	// The container's init is this binary re-executed by package userns;
-	// it must not reach the CLI.
-	switch userns.Current() {
-	case userns.Init:
-		inside.Main()
-	case userns.Child:
-		os.Exit(childMain(os.Args))
-	case userns.Ports:
-		os.Exit(network.RunPortChild())
-	}
-	if os.Args[0] == launch.MonitorName {
-		os.Exit(launch.MonitorMain(os.Args[1:]))
+	// A stage must not reach the CLI.
+	if name := stage.Current(); name != "" {
+		run, ok := stages[name]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "urun: unknown stage %q\n", name)
+			os.Exit(125)
+		}
+		os.Exit(run())
 	}
 	trace.Mark("host", "main")
 	os.Exit(execute(os.Args[1:]))
-}
-
-// childMain runs the namespace stage that urun spawned as argv[0].
-func childMain(args []string) int {
-	switch args[0] {
-	case hostinfo.ProbeStageName:
-		return hostinfo.Probe()
-	case rootfscopy.StageName:
-		return rootfscopy.StageMain(args[1:])
-	case containers.RemoveStageName:
-		return containers.RemoveStage(args[1:])
-	case inside.ExecStageName:
-		return inside.ExecMain()
-	}
-	fmt.Fprintf(os.Stderr, "urun: unknown namespace stage %q\n", args[0])
-	return 125
 }
 
 func execute(args []string) int {

@@ -9,12 +9,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"syscall"
 
 	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/image/request"
+	"github.com/urun/urun/stage"
 )
 
 // Name is the helper's file name.
@@ -89,34 +89,23 @@ func RunTo(r request.Request, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(path)
+	cmd := stage.CommandOf(path, stage.Image)
+	// The helper needs the caller's environment: registries.conf, auth
+	// files, proxies.
+	cmd.Env = os.Environ()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, os.Stderr
-	sent, err := request.Send(cmd, r)
-	if err != nil {
-		return fmt.Errorf("ask %s to %s: %w", Name, r.Command(), err)
-	}
 	// Ctrl-C reaches the helper too (same process group); urun waits for
 	// it to clean up instead of dying first, and passes on signals sent
 	// to urun alone.
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
-	defer signal.Stop(sigs)
-	err = cmd.Start()
-	sent.Close()
+	relay := stage.CatchSignals(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	p, err := stage.Start(cmd, stage.Caller{}, r)
 	if err != nil {
-		return fmt.Errorf("run %s: %w", path, err)
+		relay.Stop()
+		return fmt.Errorf("ask %s to %s: %w", Name, r.Command(), err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	for waiting := true; waiting; {
-		select {
-		case sig := <-sigs:
-			cmd.Process.Signal(sig)
-		case err = <-done:
-			waiting = false
-		}
-	}
-	code, err := exitcode.FromWait(err)
+	// It reports by its exit status and on stderr.
+	p.Socket.Close()
+	code, err := stage.WaitPassingSignals(cmd, relay)
 	if err != nil {
 		return fmt.Errorf("run %s: %w", path, err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/image/request"
+	"github.com/urun/urun/stage"
 )
 
 // The fake urun-image is this test binary, run under that name: it
@@ -22,8 +23,9 @@ import (
 // the file $FAKE_HELPER_RECORD, prints $FAKE_HELPER_STDOUT and exits with
 // $FAKE_HELPER_STATUS.
 func TestMain(m *testing.M) {
-	if path := os.Getenv("FAKE_HELPER_RECORD"); path != "" {
-		r, err := request.Receive()
+	if path := os.Getenv("FAKE_HELPER_RECORD"); path != "" && stage.Current() == stage.Image {
+		var r request.Request
+		err := stage.Request(&r)
 		rec := record{Request: r, Args: os.Args[1:], Env: os.Environ()}
 		if err != nil {
 			rec.Err = err.Error()

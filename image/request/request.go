@@ -1,8 +1,8 @@
 // Package request declares the image commands urun hands its image
 // helper, urun-image: one typed request per command, filled by urun from
-// its flags, encoded once (transport.go), checked and done by urun-image,
-// which passes the same request on to itself in the user namespace it
-// enters. Package image takes some of these types as its options. It
+// its flags, sent once as the start message of stage.Image, checked and
+// done by urun-image, which passes the same request on to itself in the
+// user namespace it enters (stage.ImageInUserNS). Package image takes some of these types as its options. It
 // stays light (the standard library and x/sys): urun links it.
 package request
 
@@ -173,8 +173,8 @@ type Import struct {
 	Platform          string // OS/ARCH[/VARIANT]; "" the host's
 }
 
-// Login is `urun login`. The password travels in the request, which no
-// other process can read (see transport.go), never in the helper's
+// Login is `urun login`. The password travels in the request, on the
+// stage's socket, which no other process can read, never in the helper's
 // arguments or environment.
 type Login struct {
 	Registry      string // "" for Docker Hub

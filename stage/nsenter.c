@@ -1,8 +1,10 @@
-// The namespace entry stage. It runs as an ELF constructor, before the Go
-// runtime starts any thread, because a multithreaded process can neither
-// unshare a user namespace nor keep its capabilities across the exec a Go
-// child would need after its maps are written. Host-side Go code (spawn.go)
-// drives it over a SOCK_SEQPACKET socket whose number is in _URUN_NSENTER.
+// The C half of the stage contract (see stage.go for the exchange). It
+// runs as an ELF constructor, before the Go runtime starts any thread,
+// because a multithreaded process can neither unshare a user namespace nor
+// keep its capabilities across the exec a Go child would need after its
+// maps are written. The host passes one socket, named by _URUN_STAGE; its
+// first message is the start message (struct start_header below, mirrored
+// by startHeader in start.go, then the strings and the Go request).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +13,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +24,40 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-// urun_ns_role tells the Go side what this process became: "" (not a
-// namespace stage), "child" (in the new namespaces, no fork), "init"
-// (forked to be PID 1 of the new PID namespace) or "ports" (forked to
-// forward published ports inside the container's network namespace).
-char urun_ns_role[8];
-int urun_ns_sync_fd = -1;
+// Messages (one byte, then text); their Go names are in messages.go.
+#define MSG_USERNS_MADE 'U'
+#define MSG_PROCEED 'M'
+#define MSG_INIT_PID 'P'
+#define MSG_ERRNO 'E'
+#define MSG_INIT_ENDED 'D'
+
+// What the start message asks for (startHeader.Do in start.go).
+#define DO_CREATE_USERNS 0x01 // unshare a user namespace, wait for its maps
+#define DO_JOIN 0x02          // join the namespaces of join_pid instead
+#define DO_FORK_INIT 0x04     // fork init into new PID/mount namespaces; stay as its waiter
+#define DO_FORK_PORTS 0x08    // fork the port child beside init
+#define DO_TINY_INIT 0x10     // keep a C init as PID 1 (run --init)
+#define DO_OUTLIVE 0x20       // no parent-death signal (exec -d, the monitor)
+#define DO_HOLD_JOIN 0x40     // wait for MSG_PROCEED before joining
+
+struct start_header {
+	uint32_t magic;
+	uint32_t do_flags;
+	uint32_t clone_flags; // CLONE_NEW* to create inside the user namespace
+	int32_t join_pid;
+	int32_t ended_fd; // the waiter's end of the "init ended" socket, or -1
+	uint32_t join_namespaces_len, remove_on_exit_len, remove_now_len, request_len;
+};
+#define START_MAGIC 0x4e555255u // "URUN"
+
+// urun_stage is the stage this process is (argv[0], or "urun-ports" for
+// the port child); empty when it is no stage. urun_stage_socket is its end
+// of the socket to the host (-1 when it has none); urun_stage_request the
+// Go request of the start message.
+char urun_stage[32];
+int urun_stage_socket = -1;
+char *urun_stage_request;
+uint32_t urun_stage_request_len;
 
 static int sync_fd = -1;
 
@@ -38,7 +69,7 @@ static void send_msg(const char *msg) {
 // fail reports "E<errno> <what>" to the host, which words the message.
 static void fail(const char *what) {
 	char buf[512];
-	snprintf(buf, sizeof buf, "E%d %s", errno, what);
+	snprintf(buf, sizeof buf, "%c%d %s", MSG_ERRNO, errno, what);
 	send_msg(buf);
 	_exit(125);
 }
@@ -65,17 +96,17 @@ static void remove_tree(const char *dir) {
 	nftw(dir, remove_entry, 32, FTW_DEPTH | FTW_PHYS);
 }
 
-// monitor is what the forked-from process does: it stays in the user
+// waiter is what the forked-from process does: it stays in the user
 // namespace (so it may delete files owned by subordinate ids) but outside the
 // container's PID namespace, deletes the newline-separated directories in
 // remove_now while init runs, waits for init, ends the port child if there
 // is one, removes the container's writable layer if asked to, and exits
-// with init's status. With an ended_fd, it says "D" there once init ended
-// and waits until the host closes its end before it exits: the monitor is
+// with init's status. With an ended_fd, it says MSG_INIT_ENDED there once init ended
+// and waits until the host closes its end before it exits: the waiter is
 // the last process in the container's cgroup, which systemd removes with
 // the scope once it is empty, and the host reads the cgroup's OOM count
 // meanwhile.
-static void monitor(pid_t init, pid_t ports, const char *remove_dir, char *remove_now, int ended_fd) {
+static void waiter(pid_t init, pid_t ports, const char *remove_dir, char *remove_now, int ended_fd) {
 	int status;
 	pid_t got;
 	signal(SIGINT, SIG_IGN);
@@ -88,7 +119,7 @@ static void monitor(pid_t init, pid_t ports, const char *remove_dir, char *remov
 		got = waitpid(init, &status, 0);
 	} while (got < 0 && errno == EINTR);
 	if (ended_fd >= 0)
-		send(ended_fd, "D", 1, MSG_NOSIGNAL);
+		send(ended_fd, (char[]){MSG_INIT_ENDED}, 1, MSG_NOSIGNAL);
 	if (ports > 0) {
 		kill(ports, SIGKILL);
 		while (waitpid(ports, NULL, 0) < 0 && errno == EINTR)
@@ -121,9 +152,9 @@ static void become_root(void) {
 }
 
 // The signals people and job controllers send, passed on to the child by a
-// process that only waits for it (the tiny init, the exec stage). SIGXCPU
-// and SIGXFSZ are in launch's list too: left at their default they would
-// end the waiting process instead.
+// process that only waits for it (the tiny init, the exec stage): the
+// list of ForwardedSignals (signals.go) and SIGWINCH. SIGXCPU and SIGXFSZ,
+// left at their default, would end the waiting process instead.
 static const int forwarded_signals[] = {
 	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT,
 	SIGWINCH, SIGXCPU, SIGXFSZ,
@@ -266,7 +297,7 @@ static int join_namespaces(pid_t pid, char *list) {
 // container's namespaces until it execs a command there: nothing in the
 // container may ptrace it or open its /proc/PID/exe, which is urun's binary
 // on the host (the class of CVE-2019-5736). Exec resets the flag. The
-// monitor stays dumpable: slirp4netns, run by the host user, opens its
+// waiter stays dumpable: slirp4netns, run by the host user, opens its
 // network namespace through /proc.
 static void hide_from_container(void) {
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -278,18 +309,16 @@ static void join(pid_t pid, char *list, int detached, int hold) {
 	// The host moves this process into the container's cgroup through
 	// systemd first: everything forked from here on starts in it.
 	if (hold)
-		wait_for('M');
+		wait_for(MSG_PROCEED);
 	if (!join_namespaces(pid, list)) {
-		strcpy(urun_ns_role, "child");
-		urun_ns_sync_fd = sync_fd;
+		urun_stage_socket = sync_fd;
 		return;
 	}
 	pid_t child = fork_forwarding("fork into the container's PID namespace");
 	if (child == 0) {
 		if (!detached && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 			fail("set parent death signal");
-		strcpy(urun_ns_role, "child");
-		urun_ns_sync_fd = sync_fd;
+		urun_stage_socket = sync_fd;
 		return;
 	}
 	close(sync_fd);
@@ -332,45 +361,65 @@ static void run_tiny_init(void) {
 	exit_with_child(child, 1);
 }
 
-__attribute__((constructor)) static void urun_nsenter(void) {
-	const char *fd_env = getenv("_URUN_NSENTER");
-	if (fd_env == NULL)
+// read_start reads the start message, the socket's first: the header,
+// then its strings (each NUL-terminated by read_start) and the request.
+static struct start_header read_start(char **join_list, char **remove_dir, char **remove_now) {
+	struct start_header h;
+	ssize_t n;
+	do {
+		n = recv(sync_fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+	} while (n < 0 && errno == EINTR);
+	if (n < (ssize_t)sizeof h)
+		fail("read the start message");
+	char *msg = malloc((size_t)n + 4);
+	if (msg == NULL)
+		fail("read the start message");
+	if (recv(sync_fd, msg, (size_t)n, 0) != n)
+		fail("read the start message");
+	memcpy(&h, msg, sizeof h);
+	size_t want = sizeof h + (size_t)h.join_namespaces_len + h.remove_on_exit_len + h.remove_now_len + h.request_len;
+	if (h.magic != START_MAGIC || want != (size_t)n) {
+		errno = EPROTO;
+		fail("read the start message (is urun's binary the same on both sides?)");
+	}
+	// Each string is copied out with its terminating NUL.
+	char *p = msg + sizeof h;
+	char **dst[] = {join_list, remove_dir, remove_now};
+	uint32_t lens[] = {h.join_namespaces_len, h.remove_on_exit_len, h.remove_now_len};
+	for (int i = 0; i < 3; i++) {
+		*dst[i] = strndup(p, lens[i]);
+		p += lens[i];
+	}
+	urun_stage_request = p;
+	urun_stage_request_len = h.request_len;
+	return h;
+}
+
+// set_stage_name names the stage after argv[0]'s last element.
+static void set_stage_name(const char *argv0) {
+	const char *slash = strrchr(argv0, '/');
+	snprintf(urun_stage, sizeof urun_stage, "%s", slash ? slash + 1 : argv0);
+}
+
+__attribute__((constructor)) static void urun_stage_entry(int argc, char **argv) {
+	const char *fd_env = getenv("_URUN_STAGE");
+	if (fd_env == NULL || argc < 1)
 		return;
 	sync_fd = atoi(fd_env);
-	const char *flags_env = getenv("_URUN_NSFLAGS");
-	int flags = flags_env ? (int)strtol(flags_env, NULL, 16) : 0;
-	int fork_init = getenv("_URUN_NSFORK") != NULL;
-	int fork_ports = getenv("_URUN_NSPORTS") != NULL;
-	int tiny_init = getenv("_URUN_NSTINYINIT") != NULL;
-	int detached = getenv("_URUN_NSDETACH") != NULL;
-	int hold = getenv("_URUN_NSJOINHOLD") != NULL;
-	int ended_fd = getenv("_URUN_NSENDED") ? atoi(getenv("_URUN_NSENDED")) : -1;
-	pid_t join_pid = getenv("_URUN_NSJOIN") ? (pid_t)atoi(getenv("_URUN_NSJOIN")) : 0;
-	char *join_list = NULL;
-	if (join_pid > 0)
-		join_list = strdup(getenv("_URUN_NSJOINNS") ? getenv("_URUN_NSJOINNS") : "");
-	char *remove_dir = NULL, *remove_now = NULL;
-	if (getenv("_URUN_NSREMOVE"))
-		remove_dir = strdup(getenv("_URUN_NSREMOVE"));
-	if (getenv("_URUN_NSREMOVENOW"))
-		remove_now = strdup(getenv("_URUN_NSREMOVENOW"));
 	// Nothing this process execs (the storage library re-executes its own
-	// binary) may take itself for a namespace stage. glibc unsets in place,
-	// so the Go runtime, which reads the same array later, sees them gone.
-	unsetenv("_URUN_NSENTER");
-	unsetenv("_URUN_NSFLAGS");
-	unsetenv("_URUN_NSFORK");
-	unsetenv("_URUN_NSPORTS");
-	unsetenv("_URUN_NSREMOVE");
-	unsetenv("_URUN_NSREMOVENOW");
-	unsetenv("_URUN_NSTINYINIT");
-	unsetenv("_URUN_NSDETACH");
-	unsetenv("_URUN_NSJOIN");
-	unsetenv("_URUN_NSJOINNS");
-	unsetenv("_URUN_NSJOINHOLD");
-	unsetenv("_URUN_NSENDED");
+	// binary) may take itself for a stage. glibc unsets in place, so the
+	// Go runtime, which reads the same array later, sees it gone.
+	unsetenv("_URUN_STAGE");
 	if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0)
-		fail("mark sync socket close-on-exec");
+		fail("mark the stage socket close-on-exec");
+	set_stage_name(argv[0]);
+	char *join_list, *remove_dir, *remove_now;
+	struct start_header h = read_start(&join_list, &remove_dir, &remove_now);
+	int flags = (int)h.clone_flags;
+	int fork_init = h.do_flags & DO_FORK_INIT, fork_ports = h.do_flags & DO_FORK_PORTS;
+	int tiny_init = h.do_flags & DO_TINY_INIT, detached = h.do_flags & DO_OUTLIVE;
+	int hold = h.do_flags & DO_HOLD_JOIN;
+	int ended_fd = h.ended_fd;
 	if (ended_fd >= 0 && fcntl(ended_fd, F_SETFD, FD_CLOEXEC) < 0)
 		fail("mark the end socket close-on-exec");
 
@@ -378,27 +427,31 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 	if (!detached && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		fail("set parent death signal");
 
-	if (join_pid > 0) {
-		join(join_pid, join_list, detached, hold);
+	if (h.do_flags & DO_JOIN) {
+		join(h.join_pid, join_list, detached, hold);
+		return;
+	}
+	if (!(h.do_flags & DO_CREATE_USERNS)) {
+		// A stage in the caller's namespaces (the monitor).
+		urun_stage_socket = sync_fd;
 		return;
 	}
 
 	if (unshare(CLONE_NEWUSER) < 0)
 		fail("unshare user namespace");
-	send_msg("U");
-	wait_for('M'); // the host ran newuidmap and newgidmap
+	send_msg((char[]){MSG_USERNS_MADE, 0});
+	// The host ran newuidmap and newgidmap, and wrote what the stage reads.
+	wait_for(MSG_PROCEED);
 
 	become_root();
 
 	if (!fork_init) {
 		if (flags && unshare(flags) < 0)
 			fail("unshare namespaces");
-		strcpy(urun_ns_role, "child");
-		urun_ns_sync_fd = sync_fd;
+		urun_stage_socket = sync_fd;
 		return;
 	}
-
-	// The container and urun's helpers for it (this monitor, the port
+	// The container and urun's helpers for it (this waiter, the port
 	// child) get a session of their own. A signal sent to the caller's
 	// process group (a terminal's ^C without -t, `timeout`, kill -- -PGID)
 	// then reaches urun alone, which passes it on to the container as
@@ -408,16 +461,16 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 		fail("start a session for the container");
 
 	// The mount namespace is init's alone: pivot_root must not move the
-	// monitor's root, which keeps the host's view of the store. The PID
+	// waiter's root, which keeps the host's view of the store. The PID
 	// namespace comes after the port child, which must not be in it: init's
 	// exit would wait for it to be reaped.
 	if ((flags & ~(CLONE_NEWNS | CLONE_NEWPID)) && unshare(flags & ~(CLONE_NEWNS | CLONE_NEWPID)) < 0)
 		fail("unshare namespaces");
 	pid_t ports = 0;
 	if (fork_ports) {
-		// The port child shares the monitor's namespaces: the container's
+		// The port child shares the waiter's namespaces: the container's
 		// user and network namespaces, the host's mount and PID namespaces
-		// (its sockets live in the run state). It ends with the monitor.
+		// (its sockets live in the run state). It ends with the waiter.
 		ports = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 		if (ports < 0)
 			fail("fork the port forwarder");
@@ -429,13 +482,13 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 				close(ended_fd);
 			if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 				_exit(125);
-			strcpy(urun_ns_role, "ports");
+			snprintf(urun_stage, sizeof urun_stage, "urun-ports");
 			return;
 		}
 	}
 	if ((flags & CLONE_NEWPID) && unshare(CLONE_NEWPID) < 0)
 		fail("unshare PID namespace");
-	// Init speaks on the socket only after the monitor has sent its pid, so
+	// Init speaks on the socket only after the waiter has sent its pid, so
 	// the host reads the messages in order.
 	int pid_sent[2];
 	if (pipe2(pid_sent, O_CLOEXEC) < 0)
@@ -458,15 +511,14 @@ __attribute__((constructor)) static void urun_nsenter(void) {
 			fail("unshare mount namespace");
 		if (tiny_init)
 			run_tiny_init();
-		strcpy(urun_ns_role, "init");
-		urun_ns_sync_fd = sync_fd;
+		urun_stage_socket = sync_fd;
 		return;
 	}
 	char msg[32];
-	snprintf(msg, sizeof msg, "P%d", (int)init);
+	snprintf(msg, sizeof msg, "%c%d", MSG_INIT_PID, (int)init);
 	send_msg(msg);
 	close(pid_sent[1]);
 	close(pid_sent[0]);
 	close(sync_fd);
-	monitor(init, ports, remove_dir, remove_now, ended_fd);
+	waiter(init, ports, remove_dir, remove_now, ended_fd);
 }

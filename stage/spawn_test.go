@@ -1,4 +1,4 @@
-package userns
+package stage
 
 import (
 	"syscall"
@@ -23,7 +23,7 @@ func TestStageFailureMessagesNameTheCauseAndTheFix(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := StageError(tt.msg)
+			err := nsenterError(tt.msg)
 			assert.ErrorIs(t, err, tt.errno)
 			for _, c := range tt.contain {
 				assert.Contains(t, err.Error(), c)

@@ -1,0 +1,62 @@
+package stage
+
+import (
+	"os"
+	"os/exec"
+	"os/signal"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/exitcode"
+)
+
+// ForwardedSignals are the signals people and job controllers send, which
+// urun passes on to what it runs, as `docker run` does. Catching all 64
+// would cost a sigaction each on every start. nsenter.c's waiting
+// processes pass on the same list (forwarded_signals).
+var ForwardedSignals = []os.Signal{
+	unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGUSR1,
+	unix.SIGUSR2, unix.SIGALRM, unix.SIGCONT, unix.SIGXCPU, unix.SIGXFSZ,
+}
+
+// SignalRelay passes on the signals urun caught to the process it runs.
+type SignalRelay struct {
+	caught chan os.Signal
+}
+
+// CatchSignals starts catching sigs (ForwardedSignals if none are given)
+// before the process to pass them on to is known: one that comes meanwhile
+// waits for To.
+func CatchSignals(sigs ...os.Signal) *SignalRelay {
+	if len(sigs) == 0 {
+		sigs = ForwardedSignals
+	}
+	r := &SignalRelay{caught: make(chan os.Signal, 16)}
+	signal.Notify(r.caught, sigs...)
+	return r
+}
+
+// To passes every caught signal on to pid from now until Stop.
+func (r *SignalRelay) To(pid int) {
+	go func() {
+		for sig := range r.caught {
+			unix.Kill(pid, sig.(unix.Signal))
+		}
+	}()
+}
+
+// Stop ends the catching: the signals act on urun again.
+func (r *SignalRelay) Stop() {
+	signal.Stop(r.caught)
+}
+
+// WaitPassingSignals waits for a started cmd while relay, which caught
+// signals since before cmd started, passes them on to it; it stops the
+// relay and returns the status cmd ended with. A signal sent to the whole
+// process group reaches cmd as well: urun then waits for it to clean up
+// instead of dying first.
+func WaitPassingSignals(cmd *exec.Cmd, relay *SignalRelay) (int, error) {
+	defer relay.Stop()
+	relay.To(cmd.Process.Pid)
+	return exitcode.FromWait(cmd.Wait())
+}
