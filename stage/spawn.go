@@ -119,16 +119,13 @@ func (Caller) startMessage() startMessage {
 // slirp4netns are looked up there) and URUN_TRACE when set; nothing else
 // of the caller's.
 func Command(name Name) (*exec.Cmd, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("find urun's own binary: %w", err)
-	}
-	if name == Init || name == Exec {
-		if lean := filepath.Join(filepath.Dir(self), LeanBinary); isExecutable(lean) {
-			self = lean
+	cmd, err := UrunCommand(name)
+	if err == nil && (name == Init || name == Exec) {
+		if lean := filepath.Join(filepath.Dir(cmd.Path), LeanBinary); isExecutable(lean) {
+			cmd.Path = lean
 		}
 	}
-	return CommandOf(self, name), nil
+	return cmd, err
 }
 
 // UrunCommand is Command in urun's own binary, whatever the stage: a
