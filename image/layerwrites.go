@@ -3,6 +3,7 @@
 package image
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -127,11 +128,11 @@ func deleteUnusedLayers(store storage.Store, keep map[string]bool) error {
 	return errors.Join(errs...)
 }
 
-// SweepOrphanLayers deletes the layers that belong to no image: those a
-// pull, load or import killed before it stored its image left behind (a
-// pull commits each layer as soon as it is unpacked). It does so only
-// while no such command runs (the layer-writes lock is free): a running
-// one's layers have no image yet.
+// SweepOrphanLayers settles what a pull, load or import killed midway
+// left: its image without urun's record (settleHalfMadeImages), and the
+// layers that belong to no image (a pull commits each layer as soon as it
+// is unpacked). It does so only while no such command runs (the
+// layer-writes lock is free): a running one's layers have no image yet.
 func SweepOrphanLayers(store storage.Store) error {
 	lock, err := lockfile.GetLockFile(filepath.Join(store.GraphRoot(), "urun-layer-writes.lock"))
 	if err != nil {
@@ -141,28 +142,32 @@ func SweepOrphanLayers(store storage.Store) error {
 		return nil
 	}
 	defer lock.Unlock()
-	if err := deleteHalfMadeImages(store); err != nil {
+	if err := settleHalfMadeImages(store); err != nil {
 		return err
 	}
 	return deleteUnusedLayers(store, nil)
 }
 
-// deleteHalfMadeImages deletes the images that have neither a name nor
-// urun's record: a pull, load or import killed after the storage library
-// created the image and before it named it (urun writes its record after
-// the names, under the layer-writes lock the caller holds). An image
-// left without a name by a later tag or rmi -f keeps its record.
-func deleteHalfMadeImages(store storage.Store) error {
+// settleHalfMadeImages settles the images a pull, load or import killed
+// midway left without urun's record (urun writes it after the names,
+// under the layer-writes lock the caller holds). One the storage library
+// had not named yet is deleted. One it had named is whole (the names come
+// last in its copy) and gets its record: the kill came between the two.
+// An image left without a name by a later tag or rmi -f keeps its record.
+func settleHalfMadeImages(store storage.Store) error {
 	images, err := store.Images()
 	if err != nil {
 		return fmt.Errorf("list stored images: %w", err)
 	}
 	var errs []error
 	for _, img := range images {
-		if len(img.Names) > 0 {
+		if _, err := local.Read(store.GraphRoot(), img.ID); !errors.Is(err, local.ErrNotFound) {
 			continue
 		}
-		if _, err := local.Read(store.GraphRoot(), img.ID); !errors.Is(err, local.ErrNotFound) {
+		if len(img.Names) > 0 {
+			if _, err := writeRecord(context.Background(), store, &img, nil); err != nil {
+				errs = append(errs, fmt.Errorf("record the image %s an interrupted command stored: %w", img.ID, err))
+			}
 			continue
 		}
 		if _, err := store.DeleteImage(img.ID, true); err != nil && !errors.Is(err, storage.ErrImageUnknown) {
