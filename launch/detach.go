@@ -1,14 +1,12 @@
 package launch
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"syscall"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
-	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/stage"
 )
 
@@ -154,8 +152,7 @@ func expectFromMonitor(sock *os.File, want stage.Kind) error {
 	case err != nil:
 		return fmt.Errorf("the container's monitor exited before the container started (%v)", err)
 	case m.Kind == stage.Failed:
-		code, why := stage.FailedCode(m.Text)
-		return exitcode.New(code, errors.New(why))
+		return m.Failure()
 	case m.Kind != want:
 		return fmt.Errorf("the container's monitor said %q", string(rune(m.Kind))+m.Text)
 	}

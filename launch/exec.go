@@ -87,7 +87,7 @@ func Exec(o ExecOptions) (int, error) {
 	}
 	trace.Mark("host", "process exited")
 	if report.err != nil {
-		return report.code, report.err
+		return exitcode.Of(report.err), report.err
 	}
 	return exitcode.FromWait(waitErr)
 }

@@ -43,7 +43,6 @@ func TestCommandThatFailedToStartReportsItsExitCodeAndMessage(t *testing.T) {
 
 			r := readStart(host)
 			assert.Nil(t, r.master)
-			assert.Equal(t, tt.wantCode, r.code)
 			assert.Equal(t, tt.wantCode, exitcode.Of(r.err))
 			assert.Equal(t, tt.wantErr, r.err.Error())
 		})
@@ -87,7 +86,7 @@ func TestTerminalMessageWithoutDescriptorIsAnError(t *testing.T) {
 
 	got := readStart(host)
 	assert.Nil(t, got.master)
-	assert.Equal(t, 125, got.code)
+	assert.Equal(t, 125, exitcode.Of(got.err))
 	require.Error(t, got.err)
 	assert.Contains(t, got.err.Error(), "bad terminal")
 }

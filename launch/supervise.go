@@ -26,9 +26,9 @@ func (c *container) supervise(p *stage.Process, attachErr error, io streams, sta
 		if attachErr != nil {
 			// init reads the end of the socket as "give up".
 			p.Socket.Close()
-			report = startReport{code: 125, err: attachErr}
+			report = startReport{err: attachErr}
 		} else if err := stage.Send(p.Socket, stage.Go, ""); err != nil {
-			report = startReport{code: 125, err: fmt.Errorf("tell the container its network is ready: %w", err)}
+			report = startReport{err: fmt.Errorf("tell the container its network is ready: %w", err)}
 		} else {
 			report = readStart(p.Socket)
 		}
@@ -58,7 +58,7 @@ func (c *container) supervise(p *stage.Process, attachErr error, io streams, sta
 	}
 	io.wait()
 	if report.err != nil {
-		return report.code, report.err
+		return exitcode.Of(report.err), report.err
 	}
 	return exitcode.FromWait(waitErr)
 }
@@ -68,7 +68,6 @@ func (c *container) supervise(p *stage.Process, attachErr error, io streams, sta
 type startReport struct {
 	master  *os.File
 	waiting bool
-	code    int
 	err     error
 }
 
@@ -80,19 +79,18 @@ func readStart(sock *os.File) startReport {
 		return startReport{}
 	}
 	if err != nil { // init failed in nsenter.c, before Go
-		return startReport{code: 125, err: exitcode.New(125, err)}
+		return startReport{err: exitcode.New(125, err)}
 	}
 	switch m.Kind {
 	case stage.Terminal:
 		if m.File == nil {
-			return startReport{code: 125, err: errors.New("the container's init sent a bad terminal")}
+			return startReport{err: errors.New("the container's init sent a bad terminal")}
 		}
 		return startReport{master: m.File}
 	case stage.Waiting:
 		return startReport{waiting: true}
 	case stage.Failed:
-		code, why := stage.FailedCode(m.Text)
-		return startReport{code: code, err: exitcode.New(code, errors.New(why))}
+		return startReport{err: m.Failure()}
 	}
 	return startReport{}
 }

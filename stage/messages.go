@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/urun/urun/exitcode"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -151,14 +153,15 @@ func ReceiveReport(sock *os.File, v any) error {
 	return nil
 }
 
-// FailedCode splits a Failed message into its exit code and reason.
-func FailedCode(text string) (int, string) {
-	codeText, why, _ := strings.Cut(text, " ")
+// Failure is the error a Failed message (see SendFailure) carries, with
+// the exit code urun is to end with.
+func (m Message) Failure() *exitcode.Error {
+	codeText, why, _ := strings.Cut(m.Text, " ")
 	code, err := strconv.Atoi(codeText)
 	if err != nil {
-		code = 125
+		code = exitcode.Failed
 	}
-	return code, why
+	return exitcode.New(code, errors.New(why))
 }
 
 // nsenterError turns nsenter.c's "<errno> <what>" into an error that

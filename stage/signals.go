@@ -1,6 +1,7 @@
 package stage
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -50,13 +51,27 @@ func (r *SignalRelay) Stop() {
 	signal.Stop(r.caught)
 }
 
-// WaitPassingSignals waits for a started cmd while relay, which caught
-// signals since before cmd started, passes them on to it; it stops the
-// relay and returns the status cmd ended with. A signal sent to the whole
-// process group reaches cmd as well: urun then waits for it to clean up
-// instead of dying first.
-func WaitPassingSignals(cmd *exec.Cmd, relay *SignalRelay) (int, error) {
+// RunToEnd runs cmd as a stage in ns with request and waits for its end,
+// for a stage that reports only by its exit status and on stderr (the
+// image helper). Meanwhile it passes sigs on to it: a signal sent to the
+// whole process group reaches the stage as well, and urun waits for it
+// to clean up instead of dying first. A status other than 0 is a silent
+// *exitcode.Error: the stage has said why.
+func RunToEnd(cmd *exec.Cmd, ns Namespaces, request any, sigs ...os.Signal) error {
+	relay := CatchSignals(sigs...)
 	defer relay.Stop()
+	p, err := Run(cmd, ns, request)
+	if err != nil {
+		return err
+	}
+	p.Socket.Close()
 	relay.To(cmd.Process.Pid)
-	return exitcode.FromWait(cmd.Wait())
+	code, err := exitcode.FromWait(cmd.Wait())
+	if err != nil {
+		return fmt.Errorf("wait for stage %s: %w", cmd.Args[0], err)
+	}
+	if code != 0 {
+		return exitcode.New(code, nil)
+	}
+	return nil
 }

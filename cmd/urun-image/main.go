@@ -189,22 +189,7 @@ func enterNamespace(r request.Request) error {
 	)
 	// The terminal signals the whole process group; a signal sent to this
 	// process alone is passed on, and the child decides when to stop.
-	relay := stage.CatchSignals(unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
-	p, err := stage.Run(cmd, stage.Create{Mappings: m, Unshare: unix.CLONE_NEWNS}, r)
-	if err != nil {
-		relay.Stop()
-		return err
-	}
-	p.Socket.Close()
-	code, err := stage.WaitPassingSignals(cmd, relay)
-	if err != nil {
-		return fmt.Errorf("wait for the namespaced helper: %w", err)
-	}
-	if code != 0 {
-		// The child said why.
-		return exitcode.New(code, nil)
-	}
-	return nil
+	return stage.RunToEnd(cmd, stage.Create{Mappings: m, Unshare: unix.CLONE_NEWNS}, r, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
 }
 
 func isTerminal(f *os.File) bool {

@@ -5,6 +5,7 @@
 package helper
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -94,23 +95,12 @@ func RunTo(r request.Request, stdout io.Writer) error {
 	// files, proxies.
 	cmd.Env = os.Environ()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, os.Stderr
-	// Ctrl-C reaches the helper too (same process group); urun waits for
-	// it to clean up instead of dying first, and passes on signals sent
-	// to urun alone.
-	relay := stage.CatchSignals(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
-	p, err := stage.Start(cmd, stage.Caller{}, r)
-	if err != nil {
-		relay.Stop()
+	// Ctrl-C reaches the helper too (same process group); signals sent to
+	// urun alone are passed on.
+	err = stage.RunToEnd(cmd, stage.Caller{}, r, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	var exit *exitcode.Error
+	if err != nil && !errors.As(err, &exit) {
 		return fmt.Errorf("ask %s to %s: %w", Name, r.Command(), err)
 	}
-	// It reports by its exit status and on stderr.
-	p.Socket.Close()
-	code, err := stage.WaitPassingSignals(cmd, relay)
-	if err != nil {
-		return fmt.Errorf("run %s: %w", path, err)
-	}
-	if code != 0 {
-		return exitcode.New(code, nil)
-	}
-	return nil
+	return err
 }
