@@ -94,10 +94,15 @@ func (w *LayerWrites) Discard() error {
 	return deleteUnusedLayers(w.store, w.before)
 }
 
-// deleteUnusedLayers deletes the stored layers, other than those in keep,
-// that no image, container or other layer uses. The caller holds the
-// layer-writes lock exclusively.
+// deleteUnusedLayers deletes the stored layers, other than those in keep
+// and those the build cache names, that no image, container or other
+// layer uses. The caller holds the layer-writes lock exclusively.
 func deleteUnusedLayers(store storage.Store, keep map[string]bool) error {
+	cached := cachedLayers(store.GraphRoot())
+	for id := range keep {
+		cached[id] = true
+	}
+	keep = cached
 	var errs []error
 	// Delete from the top down: a layer with children cannot go first.
 	for progress := true; progress; {

@@ -23,44 +23,13 @@ import (
 // name, and its configuration. extraNames are names the store does not
 // keep (a reference by digest) under which urun should find the image.
 func Record(ctx context.Context, store storage.Store, img *storage.Image, extraNames []string) (*local.Image, error) {
-	driver, err := store.GraphDriver()
+	rec, err := layerChain(store, img.TopLayer)
 	if err != nil {
 		return nil, fmt.Errorf("record image %s: %w", img.ID, err)
 	}
-	rec := &local.Image{
-		ID:     img.ID,
-		Names:  mergeNames(img.Names, extraNames),
-		Digest: img.Digest.String(),
-		Layers: []local.Layer{},
-	}
-	for id := img.TopLayer; id != ""; {
-		layer, err := store.Layer(id)
-		if err != nil {
-			return nil, fmt.Errorf("record image %s: layer %s: %w", img.ID, id, err)
-		}
-		// The driver's Metadata is its public account of a layer's
-		// directories; UpperDir is the layer's own unpacked tree.
-		meta, err := driver.Metadata(id)
-		if err != nil {
-			return nil, fmt.Errorf("record image %s: directories of layer %s: %w", img.ID, id, err)
-		}
-		dir := meta["UpperDir"]
-		if dir == "" {
-			return nil, fmt.Errorf("record image %s: the %s driver names no directory for layer %s", img.ID, store.GraphDriverName(), id)
-		}
-		linkDir, link := layerLink(dir)
-		if rec.LinkDir == "" || rec.LinkDir == linkDir {
-			rec.LinkDir = linkDir
-		} else {
-			link = "" // a layer from another image store: use its full path
-		}
-		rec.Layers = append(rec.Layers, local.Layer{ID: id, Dir: dir, Link: link})
-		id = layer.Parent
-	}
-	slices.Reverse(rec.Layers)
-	if !slices.ContainsFunc(rec.Layers, func(l local.Layer) bool { return l.Link != "" }) {
-		rec.LinkDir = ""
-	}
+	rec.ID = img.ID
+	rec.Names = mergeNames(img.Names, extraNames)
+	rec.Digest = img.Digest.String()
 
 	ref, err := istorage.Transport.NewStoreReference(store, nil, img.ID)
 	if err != nil {
@@ -82,6 +51,50 @@ func Record(ctx context.Context, store storage.Store, img *storage.Image, extraN
 	}
 	if err := json.Unmarshal(data, &rec.Config); err != nil {
 		return nil, fmt.Errorf("record image %s: decode its configuration: %w", img.ID, err)
+	}
+	return rec, nil
+}
+
+// LayerChain is a record of the layer top and those below it, with their
+// directories as urun mounts them (local.Image.LowerDirs), and nothing
+// else: what a build step mounts under its new layer.
+func LayerChain(store storage.Store, top string) (*local.Image, error) {
+	return layerChain(store, top)
+}
+
+func layerChain(store storage.Store, top string) (*local.Image, error) {
+	driver, err := store.GraphDriver()
+	if err != nil {
+		return nil, err
+	}
+	rec := &local.Image{Layers: []local.Layer{}}
+	for id := top; id != ""; {
+		layer, err := store.Layer(id)
+		if err != nil {
+			return nil, fmt.Errorf("layer %s: %w", id, err)
+		}
+		// The driver's Metadata is its public account of a layer's
+		// directories; UpperDir is the layer's own unpacked tree.
+		meta, err := driver.Metadata(id)
+		if err != nil {
+			return nil, fmt.Errorf("directories of layer %s: %w", id, err)
+		}
+		dir := meta["UpperDir"]
+		if dir == "" {
+			return nil, fmt.Errorf("the %s driver names no directory for layer %s", store.GraphDriverName(), id)
+		}
+		linkDir, link := layerLink(dir)
+		if rec.LinkDir == "" || rec.LinkDir == linkDir {
+			rec.LinkDir = linkDir
+		} else {
+			link = "" // a layer from another image store: use its full path
+		}
+		rec.Layers = append(rec.Layers, local.Layer{ID: id, Dir: dir, Link: link})
+		id = layer.Parent
+	}
+	slices.Reverse(rec.Layers)
+	if !slices.ContainsFunc(rec.Layers, func(l local.Layer) bool { return l.Link != "" }) {
+		rec.LinkDir = ""
 	}
 	return rec, nil
 }
