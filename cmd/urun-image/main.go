@@ -34,7 +34,7 @@ import (
 
 const usage = `urun-image is an internal helper of urun: it does urun's image commands
 (pull, images, tag, rmi, image prune, inspect, history, push, save, load,
-import, login, logout, search), each handed over by urun as a typed
+import, login, logout, search, build, builder prune), each handed over by urun as a typed
 request, never in arguments. Run those urun commands instead.
 `
 
@@ -104,6 +104,10 @@ func prepare(r request.Request) (work, error) {
 		return prepareLogout(*r.Logout)
 	case r.Search != nil:
 		return prepareSearch(*r.Search)
+	case r.Build != nil:
+		return prepareBuild(*r.Build)
+	case r.BuilderPrune != nil:
+		return prepareBuilderPrune(*r.BuilderPrune)
 	}
 	return nil, errors.New("urun asked for no command urun-image knows: install urun and urun-image of one version")
 }

@@ -5,7 +5,7 @@ import "github.com/spf13/cobra"
 // imageCommands are the image commands that `urun` has at its top level
 // as well as under `urun image` (Docker's docker pull / docker image pull).
 func imageCommands(g *globals) []*cobra.Command {
-	return []*cobra.Command{newPullCommand(g), newSaveCommand(g), newLoadCommand(g), newImportCommand(g), newImagesCommand(g), newTagCommand(g), newRmiCommand(g), newHistoryCommand(g), newPushCommand(g)}
+	return []*cobra.Command{newPullCommand(g), newSaveCommand(g), newLoadCommand(g), newImportCommand(g), newImagesCommand(g), newTagCommand(g), newRmiCommand(g), newHistoryCommand(g), newPushCommand(g), newBuildCommand(g)}
 }
 
 // newImageCommand is `urun image COMMAND`.

@@ -25,6 +25,9 @@ type Request struct {
 	Login   *Login   `json:",omitempty"`
 	Logout  *Logout  `json:",omitempty"`
 	Search  *Search  `json:",omitempty"`
+	Build   *Build   `json:",omitempty"`
+	// BuilderPrune is `urun builder prune`.
+	BuilderPrune *BuilderPrune `json:",omitempty"`
 }
 
 // Command names the command r asks for, as urun-image's messages name it;
@@ -39,6 +42,7 @@ func (r Request) Command() string {
 		{r.History != nil, "history"}, {r.Push != nil, "push"}, {r.Save != nil, "save"},
 		{r.Load != nil, "load"}, {r.Import != nil, "import"}, {r.Login != nil, "login"},
 		{r.Logout != nil, "logout"}, {r.Search != nil, "search"},
+		{r.Build != nil, "build"}, {r.BuilderPrune != nil, "builder prune"},
 	} {
 		if c.set {
 			return c.name
@@ -201,3 +205,33 @@ type Search struct {
 	Format string
 	Access Access
 }
+
+// Build is `urun build`. Paths are absolute: the helper may run in
+// another working directory.
+type Build struct {
+	// Context is a directory, "-" (stdin) or an http(s) URL.
+	Context string
+	// Dockerfile is -f: "" for CONTEXT/Dockerfile, "-" for stdin.
+	Dockerfile string
+	Tags       []string
+	// BuildArgs are KEY=VALUE (urun filled in the values of bare KEYs).
+	BuildArgs []string
+	Target    string
+	NoCache   bool
+	// Pull is "missing", "always" or "never".
+	Pull    string
+	Labels  []string
+	Quiet   bool
+	IIDFile string
+	// Network is RUN's network: "default", "host" or "none".
+	Network string
+	// Secrets map ids to absolute file paths.
+	Secrets  map[string]string
+	Platform string
+	// Format is "docker" or "oci".
+	Format    string
+	TLSVerify *bool
+}
+
+// BuilderPrune is `urun builder prune`: it empties the build cache.
+type BuilderPrune struct{}

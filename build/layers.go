@@ -1,0 +1,201 @@
+//go:build containers_image_openpgp && exclude_graphdriver_btrfs
+
+package build
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/config"
+	"github.com/urun/urun/image"
+	"github.com/urun/urun/image/local"
+	"github.com/urun/urun/rootfs"
+)
+
+// lowerDirs are the directories of layer top and those below it, top
+// first, as full paths (the builder mounts them itself; a relative form
+// would need a change of its working directory). A stage without layers
+// gets an empty directory in scratch.
+func (b *builder) lowerDirs(top, scratch string) ([]string, error) {
+	if top == "" {
+		empty := filepath.Join(scratch, "empty")
+		if err := os.MkdirAll(empty, 0o755); err != nil {
+			return nil, fmt.Errorf("create an empty lower layer: %w", err)
+		}
+		return []string{empty}, nil
+	}
+	chain, err := image.LayerChain(b.store, top)
+	if err != nil {
+		return nil, fmt.Errorf("read the layers below: %w", err)
+	}
+	lower, dir := chain.LowerDirs()
+	if dir != "" {
+		for i, l := range lower {
+			lower[i] = filepath.Join(dir, l)
+		}
+	}
+	return lower, nil
+}
+
+// rootfsDriver is the driver that mounts the store's layers: the
+// configured one, or fuse-overlayfs for a store filled for it.
+func rootfsDriver(cfg *config.Config) (rootfs.Driver, string, error) {
+	name := cfg.RootfsDriver
+	if local.NeedsFuseOverlayfs(cfg.GraphRoot) {
+		if name == "native" {
+			return nil, "", fmt.Errorf("rootfs driver native: the image store %s was filled for fuse-overlayfs: use --rootfs-driver auto or fuse-overlayfs, or another --root", cfg.GraphRoot)
+		}
+		name = "fuse-overlayfs"
+	}
+	d, err := rootfs.ForName(name)
+	return d, name, err
+}
+
+// mountLayers mounts lower (top first) with upper and work, or read-only
+// without upper, at target, and returns the unmount.
+func (b *builder) mountLayers(lower []string, upper, work, target string) (func() error, error) {
+	driver, _, err := rootfsDriver(b.cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(target, 0o755); err != nil {
+		return nil, fmt.Errorf("create mount point %s: %w", target, err)
+	}
+	if err := driver.Mount(rootfs.Layers{Lower: lower, Upper: upper, Work: work}, target); err != nil {
+		return nil, err
+	}
+	return func() error {
+		if err := unix.Unmount(target, 0); err != nil {
+			if err := unix.Unmount(target, unix.MNT_DETACH); err != nil {
+				return fmt.Errorf("unmount %s: %w", target, err)
+			}
+		}
+		return nil
+	}, nil
+}
+
+// writeLayer adds a layer to st, written by fill. With mount, fill gets
+// the stage's file system mounted at root, the new layer its upper
+// directory; without, it gets root "" and mounts what it needs itself
+// (RUN's init does). lower are the layers below, top first.
+func (b *builder) writeLayer(st *stageState, createdBy, key string, mount bool, fill func(root string, lower []string, ld *image.LayerDir) error) error {
+	layer, err := image.WriteLayer(b.store, st.top, func(ld *image.LayerDir) error {
+		lower, err := b.lowerDirs(st.top, ld.Scratch)
+		if err != nil {
+			return err
+		}
+		if !mount {
+			// init makes the working directory of the command it runs.
+			st.workdir = ""
+			return fill("", lower, ld)
+		}
+		root := filepath.Join(ld.Scratch, "rootfs")
+		unmount, err := b.mountLayers(lower, ld.Dir, ld.Work, root)
+		if err != nil {
+			return err
+		}
+		err = b.makeWorkdir(st, root)
+		if err == nil {
+			err = fill(root, lower, ld)
+		}
+		if uerr := unmount(); err == nil {
+			err = uerr
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	b.addLayer(st, layer, createdBy)
+	return b.remember(st, key)
+}
+
+func (b *builder) addLayer(st *stageState, layer *image.NewLayer, createdBy string) {
+	st.top = layer.ID
+	st.layers = append(st.layers, *layer)
+	st.config.RootFS.DiffIDs = append(st.config.RootFS.DiffIDs, layer.DiffID)
+	st.addHistory(createdBy, false)
+}
+
+// makeWorkdir makes a WORKDIR that no layer has made yet, as Docker
+// does: root's, mode 0755.
+func (b *builder) makeWorkdir(st *stageState, root string) error {
+	if st.workdir == "" {
+		return nil
+	}
+	dir := st.workdir
+	st.workdir = ""
+	p, err := resolveInRoot(root, dir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(p, 0o755); err != nil {
+		return fmt.Errorf("make WORKDIR %s: %w", dir, err)
+	}
+	return nil
+}
+
+// makeWorkdirLayer makes the layer of a WORKDIR that ends a stage.
+func (b *builder) makeWorkdirLayer(st *stageState) error {
+	key := st.nextKey("WORKDIR-mkdir", st.workdir)
+	if hit, err := b.cached(st, key); hit || err != nil {
+		st.workdir = ""
+		return err
+	}
+	return b.writeLayer(st, "WORKDIR "+st.workdir, key, true, func(string, []string, *image.LayerDir) error { return nil })
+}
+
+// existsBelow says whether rel (absolute in the image) exists in one of
+// the lower layers (whiteouts aside: this serves only to tell the mount
+// points RUN made from files the image has).
+func existsBelow(lower []string, rel string) bool {
+	for _, l := range lower {
+		if _, err := os.Lstat(filepath.Join(l, rel)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// removePlaceholders removes from the layer in upper the mount points
+// that RUN's mounts made (empty files and directories the image below
+// does not have), so that /etc/resolv.conf, a secret's or a cache's
+// mount point do not end up in the image.
+func removePlaceholders(upper string, lower []string, targets []string) {
+	for _, t := range targets {
+		for p := filepath.Clean("/" + t); p != "/"; p = filepath.Dir(p) {
+			if existsBelow(lower, p) {
+				break
+			}
+			full := filepath.Join(upper, p)
+			fi, err := os.Lstat(full)
+			if err != nil {
+				continue
+			}
+			if fi.IsDir() {
+				if unix.Rmdir(full) != nil {
+					break // not empty: RUN wrote in it
+				}
+				continue
+			}
+			if fi.Mode().IsRegular() && fi.Size() == 0 {
+				os.Remove(full)
+				continue
+			}
+			break
+		}
+	}
+}
+
+// resolveInRoot is p inside root, its symlinks resolved inside root.
+func resolveInRoot(root, p string) (string, error) {
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return securejoin.SecureJoin(root, p)
+}

@@ -1,0 +1,90 @@
+//go:build containers_image_openpgp && exclude_graphdriver_btrfs
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/urun/urun/build"
+	"github.com/urun/urun/config"
+	"github.com/urun/urun/exitcode"
+	"github.com/urun/urun/image"
+	"github.com/urun/urun/image/request"
+)
+
+func prepareBuild(r request.Build) (work, error) {
+	o := build.Options{
+		Context:   build.ContextOptions{Source: r.Context, Dockerfile: r.Dockerfile, Stdin: os.Stdin},
+		Tags:      r.Tags,
+		BuildArgs: map[string]string{},
+		Target:    r.Target,
+		NoCache:   r.NoCache,
+		Pull:      r.Pull,
+		Labels:    map[string]string{},
+		Quiet:     r.Quiet,
+		IIDFile:   r.IIDFile,
+		Network:   r.Network,
+		Secrets:   r.Secrets,
+		Platform:  r.Platform,
+		Format:    r.Format,
+		TLSVerify: r.TLSVerify,
+		Out:       os.Stdout,
+		Err:       os.Stderr,
+	}
+	for _, kv := range r.BuildArgs {
+		k, v, _ := strings.Cut(kv, "=")
+		o.BuildArgs[k] = v
+	}
+	for _, kv := range r.Labels {
+		k, v, _ := strings.Cut(kv, "=")
+		o.Labels[k] = v
+	}
+	if (r.Context == "-" || r.Dockerfile == "-") && isTerminal(os.Stdin) {
+		return nil, fmt.Errorf("build from stdin (-), but stdin is a terminal: pipe a tar archive or a Dockerfile in")
+	}
+	return func(cfg *config.Config) error {
+		ctx, cancel := signalContext()
+		defer cancel()
+		store, err := image.Open(cfg)
+		if err != nil {
+			return err
+		}
+		res, err := build.Build(ctx, store, cfg, o)
+		if shutErr := image.Shutdown(store); err == nil {
+			err = shutErr
+		}
+		if err != nil {
+			// Docker's build fails with 1, whatever failed.
+			var exit *exitcode.Error
+			if errors.As(err, &exit) && exit.Code == 1 {
+				return err
+			}
+			return exitcode.New(1, err)
+		}
+		if r.Quiet {
+			fmt.Println("sha256:" + res.Image.ID)
+		}
+		return nil
+	}, nil
+}
+
+func prepareBuilderPrune(request.BuilderPrune) (work, error) {
+	return func(cfg *config.Config) error {
+		store, err := image.Open(cfg)
+		if err != nil {
+			return err
+		}
+		n, err := image.PruneBuildCache(store)
+		if shutErr := image.Shutdown(store); err == nil {
+			err = shutErr
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Printf("Deleted build cache objects: %d\n", n)
+		return nil
+	}, nil
+}
