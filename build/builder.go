@@ -117,6 +117,8 @@ type stageState struct {
 	args    []stageArg
 	cmdSet  bool
 	workdir string // a WORKDIR not yet made in a layer
+	// baseID is the id of the image the stage starts from, shown once.
+	baseID string
 }
 
 type stageArg struct {
@@ -132,16 +134,12 @@ func Build(ctx context.Context, store storage.Store, cfg *config.Config, o Optio
 	if o.Err == nil {
 		o.Err = io.Discard
 	}
-	tmp, err := os.MkdirTemp(cfg.ImageTempDir(), "build-")
+	tmpDir, err := image.CommandTempDir(store, "build")
 	if err != nil {
-		if mkErr := os.MkdirAll(cfg.ImageTempDir(), 0o700); mkErr != nil {
-			return nil, fmt.Errorf("create a temporary directory: %w", mkErr)
-		}
-		if tmp, err = os.MkdirTemp(cfg.ImageTempDir(), "build-"); err != nil {
-			return nil, fmt.Errorf("create a temporary directory: %w", err)
-		}
+		return nil, fmt.Errorf("build: %w", err)
 	}
-	defer os.RemoveAll(tmp)
+	defer tmpDir.Remove()
+	tmp := tmpDir.Path
 	o.Context.TempDir = tmp
 	trace.Mark("build", "start")
 	bctx, err := OpenContext(o.Context)
@@ -394,6 +392,11 @@ func commandText(c instructions.Command) string {
 }
 
 func (b *builder) printID(st *stageState) {
+	if st.baseID != "" {
+		fmt.Fprintf(b.out, " ---> %s\n", st.baseID[:12])
+		st.baseID = ""
+		return
+	}
 	id, err := st.imageID()
 	if err == nil {
 		fmt.Fprintf(b.out, " ---> %s\n", id.Encoded()[:12])
@@ -478,7 +481,7 @@ func (b *builder) stateOfImage(i int, img *storage.Image) (*stageState, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &stageState{index: i, config: c, top: img.TopLayer, key: digest.FromString("image\x00" + img.ID).Encoded()}
+	st := &stageState{index: i, config: c, top: img.TopLayer, key: digest.FromString("image\x00" + img.ID).Encoded(), baseID: img.ID}
 	chain, err := image.LayerChain(b.store, img.TopLayer)
 	if err != nil {
 		return nil, fmt.Errorf("read the layers of image %s: %w", img.ID, err)
@@ -600,6 +603,10 @@ func (b *builder) cached(st *stageState, key string) (bool, error) {
 	var c image.ConfigFile
 	if err := json.Unmarshal(e.Config, &c); err != nil {
 		return false, nil
+	}
+	if e.TopLayer != st.top {
+		// The cached layer was made with any pending WORKDIR in it.
+		st.workdir = ""
 	}
 	st.config, st.top, st.layers, st.key = &c, e.TopLayer, e.Layers, key
 	fmt.Fprintln(b.out, " ---> Using cache")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
@@ -150,31 +151,24 @@ func (b *builder) makeWorkdirLayer(st *stageState) error {
 	return b.writeLayer(st, "WORKDIR "+st.workdir, key, true, func(string, []string, *image.LayerDir) error { return nil })
 }
 
-// existsBelow says whether rel (absolute in the image) exists in one of
-// the lower layers (whiteouts aside: this serves only to tell the mount
-// points RUN made from files the image has).
-func existsBelow(lower []string, rel string) bool {
-	for _, l := range lower {
-		if _, err := os.Lstat(filepath.Join(l, rel)); err == nil {
-			return true
-		}
-	}
-	return false
-}
-
 // removePlaceholders removes from the layer in upper the mount points
 // that RUN's mounts made (empty files and directories the image below
 // does not have), so that /etc/resolv.conf, a secret's or a cache's
-// mount point do not end up in the image.
+// mount point do not end up in the image; and then the directories that
+// overlay copied up only to hold them (/etc), where nothing else changed
+// in them.
 func removePlaceholders(upper string, lower []string, targets []string) {
 	for _, t := range targets {
 		for p := filepath.Clean("/" + t); p != "/"; p = filepath.Dir(p) {
-			if existsBelow(lower, p) {
-				break
-			}
 			full := filepath.Join(upper, p)
 			fi, err := os.Lstat(full)
 			if err != nil {
+				continue
+			}
+			if below := statBelow(lower, p); below != nil {
+				if !fi.IsDir() || !sameOwnerAndMode(fi, below) || isOpaque(full) || unix.Rmdir(full) != nil {
+					break
+				}
 				continue
 			}
 			if fi.IsDir() {
@@ -190,6 +184,33 @@ func removePlaceholders(upper string, lower []string, targets []string) {
 			break
 		}
 	}
+}
+
+// statBelow is the file rel is in the topmost lower layer that has it.
+func statBelow(lower []string, rel string) os.FileInfo {
+	for _, l := range lower {
+		if fi, err := os.Lstat(filepath.Join(l, rel)); err == nil {
+			return fi
+		}
+	}
+	return nil
+}
+
+func sameOwnerAndMode(a, b os.FileInfo) bool {
+	sa, oka := a.Sys().(*syscall.Stat_t)
+	sb, okb := b.Sys().(*syscall.Stat_t)
+	return oka && okb && sa.Mode == sb.Mode && sa.Uid == sb.Uid && sa.Gid == sb.Gid
+}
+
+func isOpaque(dir string) bool {
+	buf := make([]byte, 8)
+	for _, attr := range []string{"user.overlay.opaque", "trusted.overlay.opaque", "user.fuseoverlayfs.opaque"} {
+		if _, err := unix.Lgetxattr(dir, attr, buf); err == nil {
+			return true
+		}
+	}
+	_, err := os.Lstat(filepath.Join(dir, ".wh..wh..opq"))
+	return err == nil
 }
 
 // resolveInRoot is p inside root, its symlinks resolved inside root.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path"
@@ -30,11 +31,35 @@ import (
 type RunError struct {
 	Args []string
 	Code int
+	hint string
 }
 
 func (e *RunError) Error() string {
-	return fmt.Sprintf("the command '%s' returned a non-zero code: %d", strings.Join(e.Args, " "), e.Code)
+	return fmt.Sprintf("the command '%s' returned a non-zero code: %d%s", strings.Join(e.Args, " "), e.Code, e.hint)
 }
+
+// outsideMappingHint explains the EINVAL a chown or setuid to an id
+// urun's user namespace does not map gives, when the command's last
+// words were that.
+func outsideMappingHint(output string) string {
+	if !strings.Contains(output, "Invalid argument") {
+		return ""
+	}
+	return " (if an id outside the ids urun maps was used: those are yours and your ranges in /etc/subuid and /etc/subgid; an administrator can widen them)"
+}
+
+// tailBuffer keeps the last few kilobytes written to it.
+type tailBuffer struct{ buf []byte }
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > 4096 {
+		t.buf = t.buf[len(t.buf)-4096:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string { return string(t.buf) }
 
 // runCommand is what a RUN runs: its argument list, and a heredoc
 // script to be placed in the container when the heredoc is the program.
@@ -209,7 +234,9 @@ func (b *builder) runInit(configPath string, newNet bool, args []string) error {
 		flags |= unix.CLONE_NEWNET
 	}
 	cmd.SysProcAttr = &unix.SysProcAttr{Cloneflags: flags, Pdeathsig: unix.SIGKILL}
-	cmd.Stdout, cmd.Stderr = b.out, b.out
+	tail := &tailBuffer{}
+	out := io.MultiWriter(b.out, tail)
+	cmd.Stdout, cmd.Stderr = out, out
 	p, err := stage.Run(cmd, stage.Caller{}, stage.ContainerRequest{Config: configPath})
 	if err != nil {
 		return err
@@ -237,7 +264,7 @@ func (b *builder) runInit(configPath string, newNet bool, args []string) error {
 		if code < 0 {
 			code = 128 + int(exit.Sys().(unix.WaitStatus).Signal())
 		}
-		return &RunError{Args: args, Code: code}
+		return &RunError{Args: args, Code: code, hint: outsideMappingHint(tail.String())}
 	}
 	if waitErr != nil {
 		return exitcode.New(exitcode.Failed, fmt.Errorf("run the command: %w", waitErr))

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/sirupsen/logrus"
+	"go.podman.io/storage"
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/config"
@@ -93,6 +94,13 @@ func commandTempDir(graphRoot, kind string) (*TempDir, error) {
 		root = filepath.Join(graphRoot, "urun-tmp")
 	}
 	return newTempDir(root, kind)
+}
+
+// CommandTempDir is a temporary directory of this command in store's
+// temporary root, which a later image command removes if this one is
+// killed.
+func CommandTempDir(store storage.Store, kind string) (*TempDir, error) {
+	return commandTempDir(store.GraphRoot(), kind)
 }
 
 // Outside records dir, kept elsewhere, as this command's: a sweep after

@@ -145,10 +145,10 @@ func switchUser(u ExecUser) error {
 		return fmt.Errorf("set supplementary groups %v: %w", u.Groups, err)
 	}
 	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
-		return fmt.Errorf("set gid %d (is it inside your subgid range?): %w", u.GID, err)
+		return fmt.Errorf("set gid %d (is it inside the ids urun maps: yours and your range in /etc/subgid?): %w", u.GID, err)
 	}
 	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
-		return fmt.Errorf("set uid %d (is it inside your subuid range?): %w", u.UID, err)
+		return fmt.Errorf("set uid %d (is it inside the ids urun maps: yours and your range in /etc/subuid?): %w", u.UID, err)
 	}
 	return nil
 }
