@@ -98,6 +98,8 @@ type builder struct {
 	out   io.Writer
 	tmp   string
 
+	cache buildCache
+
 	globalArgs    map[string]string
 	usedBuildArgs map[string]bool
 	results       []*stageState
@@ -154,7 +156,7 @@ func Build(ctx context.Context, store storage.Store, cfg *config.Config, o Optio
 	if df.syntax != "" {
 		fmt.Fprintf(o.Err, "urun: note: %s asks for the frontend %s (# syntax=): urun builds with its own support of the Dockerfile format instead\n", df.name, df.syntax)
 	}
-	b := &builder{ctx: ctx, store: store, cfg: cfg, o: o, df: df, bctx: bctx, out: o.Out, tmp: tmp, usedBuildArgs: map[string]bool{}, started: time.Now()}
+	b := &builder{ctx: ctx, store: store, cfg: cfg, o: o, df: df, bctx: bctx, out: o.Out, tmp: tmp, usedBuildArgs: map[string]bool{}, started: time.Now(), cache: storeCache{store}}
 	if o.Quiet {
 		b.out = io.Discard
 	}
@@ -596,7 +598,7 @@ func (b *builder) cached(st *stageState, key string) (bool, error) {
 	if b.o.NoCache {
 		return false, nil
 	}
-	e, err := image.LookupBuildCache(b.store, key)
+	e, err := b.cache.lookup(key)
 	if err != nil || e == nil {
 		return false, err
 	}
@@ -613,6 +615,22 @@ func (b *builder) cached(st *stageState, key string) (bool, error) {
 	return true, nil
 }
 
+// buildCache is where steps' results are kept: the store's build cache.
+type buildCache interface {
+	lookup(key string) (*image.CacheEntry, error)
+	store(key string, e *image.CacheEntry) error
+}
+
+type storeCache struct{ s storage.Store }
+
+func (c storeCache) lookup(key string) (*image.CacheEntry, error) {
+	return image.LookupBuildCache(c.s, key)
+}
+
+func (c storeCache) store(key string, e *image.CacheEntry) error {
+	return image.StoreBuildCache(c.s.GraphRoot(), key, e)
+}
+
 // remember stores st, just arrived at key, in the build cache.
 func (b *builder) remember(st *stageState, key string) error {
 	st.key = key
@@ -620,7 +638,7 @@ func (b *builder) remember(st *stageState, key string) error {
 	if err != nil {
 		return err
 	}
-	return image.StoreBuildCache(b.store.GraphRoot(), key, &image.CacheEntry{TopLayer: st.top, Layers: st.layers, Config: data})
+	return b.cache.store(key, &image.CacheEntry{TopLayer: st.top, Layers: st.layers, Config: data})
 }
 
 // workdirPath is a WORKDIR's path made absolute against the current one.
