@@ -34,8 +34,9 @@ import (
 
 const usage = `urun-image is an internal helper of urun: it does urun's image commands
 (pull, images, tag, rmi, image prune, inspect, history, push, save, load,
-import, login, logout, search, build, builder prune), each handed over by urun as a typed
-request, never in arguments. Run those urun commands instead.
+import, commit, diff, login, logout, search, build, builder prune), each
+handed over by urun as a typed request, never in arguments. Run those urun
+commands instead.
 `
 
 func main() {
@@ -108,6 +109,10 @@ func prepare(r request.Request) (work, error) {
 		return prepareBuild(*r.Build)
 	case r.BuilderPrune != nil:
 		return prepareBuilderPrune(*r.BuilderPrune)
+	case r.Commit != nil:
+		return prepareCommit(*r.Commit)
+	case r.Diff != nil:
+		return prepareDiff(*r.Diff)
 	}
 	return nil, errors.New("urun asked for no command urun-image knows: install urun and urun-image of one version")
 }

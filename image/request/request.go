@@ -28,6 +28,8 @@ type Request struct {
 	Build   *Build   `json:",omitempty"`
 	// BuilderPrune is `urun builder prune`.
 	BuilderPrune *BuilderPrune `json:",omitempty"`
+	Commit  *Commit  `json:",omitempty"`
+	Diff    *Diff    `json:",omitempty"`
 }
 
 // Command names the command r asks for, as urun-image's messages name it;
@@ -43,6 +45,7 @@ func (r Request) Command() string {
 		{r.Load != nil, "load"}, {r.Import != nil, "import"}, {r.Login != nil, "login"},
 		{r.Logout != nil, "logout"}, {r.Search != nil, "search"},
 		{r.Build != nil, "build"}, {r.BuilderPrune != nil, "builder prune"},
+		{r.Commit != nil, "commit"}, {r.Diff != nil, "diff"},
 	} {
 		if c.set {
 			return c.name
@@ -235,3 +238,49 @@ type Build struct {
 
 // BuilderPrune is `urun builder prune`: it empties the build cache.
 type BuilderPrune struct{}
+// Commit is `urun commit`: an image of a container's image and its
+// changes. urun finds the container and tells where its writable layer
+// is; urun-image reads the layer, which belongs to subordinate ids.
+type Commit struct {
+	// Container names the container in messages.
+	Container string
+	// Layer is the container's writable layer: its overlay's upper
+	// directory.
+	Layer string
+	// Image is the id of the container's image.
+	Image string
+	// Config is the container's run configuration, which the image gets.
+	Config RunConfig
+	// CreatedBy is the history entry's created_by: the container's
+	// command.
+	CreatedBy string
+	Changes   []string // Dockerfile instructions (--change)
+	Message   string
+	Author    string
+	// Reference names the image ("" leaves it untagged).
+	Reference string
+	// Format is "docker" (the default) or "oci".
+	Format string
+}
+
+// RunConfig is what a container runs with that an image can say. Nil and
+// empty lists differ: an empty Entrypoint was cleared (--entrypoint "").
+type RunConfig struct {
+	User       string
+	Env        []string
+	Entrypoint []string
+	Cmd        []string
+	WorkingDir string
+	Labels     map[string]string
+	StopSignal string
+	// ExposedPorts are "PORT/PROTO" keys: the container's published ports,
+	// which its image gets besides its own.
+	ExposedPorts []string
+}
+
+// Diff is `urun diff`: the changes of a container's writable layer
+// (Layer) relative to its image (Image, an id).
+type Diff struct {
+	Layer string
+	Image string
+}
