@@ -28,8 +28,8 @@ type Request struct {
 	Build   *Build   `json:",omitempty"`
 	// BuilderPrune is `urun builder prune`.
 	BuilderPrune *BuilderPrune `json:",omitempty"`
-	Commit  *Commit  `json:",omitempty"`
-	Diff    *Diff    `json:",omitempty"`
+	Commit       *Commit       `json:",omitempty"`
+	Diff         *Diff         `json:",omitempty"`
 }
 
 // Command names the command r asks for, as urun-image's messages name it;
@@ -238,6 +238,7 @@ type Build struct {
 
 // BuilderPrune is `urun builder prune`: it empties the build cache.
 type BuilderPrune struct{}
+
 // Commit is `urun commit`: an image of a container's image and its
 // changes. urun finds the container and tells where its writable layer
 // is; urun-image reads the layer, which belongs to subordinate ids.
