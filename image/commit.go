@@ -68,7 +68,8 @@ func Commit(ctx context.Context, store storage.Store, opts CommitOptions) (*loca
 	}
 	trace.Mark("commit", "layer-stored")
 	config.RootFS.DiffIDs = append(config.RootFS.DiffIDs, layer.DiffID)
-	data, err := json.Marshal(commitConfigFile{ConfigFile: config, Comment: opts.Message})
+	config.Comment = opts.Message
+	data, err := json.Marshal(config)
 	if err != nil {
 		return nil, fmt.Errorf("encode the image's configuration: %w", err)
 	}
@@ -79,14 +80,6 @@ func Commit(ctx context.Context, store storage.Store, opts CommitOptions) (*loca
 		Format:   opts.Format,
 		Created:  now,
 	}, names)
-}
-
-// commitConfigFile is a commit's configuration: Docker's image JSON
-// keeps the commit message as the image's comment too (`docker inspect`'s
-// Comment).
-type commitConfigFile struct {
-	*ConfigFile
-	Comment string `json:"comment,omitempty"`
 }
 
 // copyUpperDir writes the layer the overlay upper directory upper holds

@@ -19,8 +19,10 @@ import (
 // fields (Healthcheck, OnBuild, Shell...), so that nothing a Dockerfile
 // says is lost in either manifest format.
 type ConfigFile struct {
-	Created      *time.Time          `json:"created,omitempty"`
-	Author       string              `json:"author,omitempty"`
+	Created *time.Time `json:"created,omitempty"`
+	Author  string     `json:"author,omitempty"`
+	// Comment is a commit's message (Docker's "comment").
+	Comment      string              `json:"comment,omitempty"`
 	Architecture string              `json:"architecture"`
 	Variant      string              `json:"variant,omitempty"`
 	OS           string              `json:"os"`

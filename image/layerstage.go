@@ -70,22 +70,6 @@ func (d *streamDiffer) ApplyDiff(dest string, options *archive.TarOptions, diffe
 	if differOpts == nil || differOpts.Format != drivers.DifferOutputFormatDir {
 		return out, errors.New("the storage driver wants a layout other than a directory tree")
 	}
-	// The tar-split metadata, until the store copies it into its own file;
-	// unlinked at once, so that nothing is left behind however this ends.
-	ts, err := os.CreateTemp(differOpts.StagingDirectory, "tar-split-")
-	if err != nil {
-		return out, fmt.Errorf("create tar-split file: %w", err)
-	}
-	if err := os.Remove(ts.Name()); err != nil {
-		ts.Close()
-		return out, fmt.Errorf("unlink tar-split file: %w", err)
-	}
-	defer func() {
-		if retErr != nil {
-			ts.Close()
-		}
-	}()
-
 	compressed := digest.Canonical.Digester()
 	compressedCount := ioutils.NewWriteCounter(compressed.Hash())
 	blob := io.TeeReader(d.body, compressedCount)
@@ -94,14 +78,61 @@ func (d *streamDiffer) ApplyDiff(dest string, options *archive.TarOptions, diffe
 		return out, fmt.Errorf("decompress: %w", err)
 	}
 	defer tarStream.Close()
+	out, err = untarRecording(tarStream, dest, differOpts.StagingDirectory, options)
+	if err == nil {
+		// Whatever follows the compressed stream counts in the digest.
+		_, err = io.Copy(io.Discard, blob)
+	}
+	if err != nil {
+		if out.TarSplit != nil {
+			out.TarSplit.Close()
+		}
+		return drivers.DriverWithDifferOutput{}, fmt.Errorf("unpack: %w", err)
+	}
+	defer func() {
+		if retErr != nil {
+			out.TarSplit.Close()
+		}
+	}()
 
+	l := d.layer
+	if got := compressed.Digest(); got != l.info.Digest {
+		return out, fmt.Errorf("blob digest %s, the manifest says %s", got, l.info.Digest)
+	}
+	if l.info.Size >= 0 && compressedCount.Count != l.info.Size {
+		return out, fmt.Errorf("blob size %d, the manifest says %d", compressedCount.Count, l.info.Size)
+	}
+	if got := out.UncompressedDigest; got != l.diffID {
+		return out, fmt.Errorf("uncompressed digest %s, the configuration's DiffID is %s", got, l.diffID)
+	}
+	out.CompressedDigest = l.info.Digest
+	return out, nil
+}
+
+// untarRecording unpacks an uncompressed layer stream into dest with the
+// storage library's chrooted untar, as its PutLayer does, and records what
+// the store keeps of a layer on the way (its applyDiff in layers.go): the
+// digest, size and owners of the stream, the mode of its root and the
+// tar-split metadata from which the library later rebuilds the exact
+// stream (for push and save). The tar-split file is created in staging
+// and unlinked at once, so that nothing is left behind however this ends;
+// the caller closes it on failure.
+func untarRecording(tarStream io.Reader, dest, staging string, options *archive.TarOptions) (out drivers.DriverWithDifferOutput, retErr error) {
+	ts, err := os.CreateTemp(staging, "tar-split-")
+	if err != nil {
+		return out, fmt.Errorf("create tar-split file: %w", err)
+	}
+	if err := os.Remove(ts.Name()); err != nil {
+		ts.Close()
+		return out, fmt.Errorf("unlink tar-split file: %w", err)
+	}
+	out.TarSplit = ts
 	uncompressed := digest.Canonical.Digester()
 	uids, gids := map[uint32]bool{}, map[uint32]bool{}
-	var rootMode *os.FileMode
 	idLog, err := tarlog.NewLogger(func(h *tar.Header) {
 		if path.Clean("/"+h.Name) == "/" && h.Typeflag == tar.TypeDir {
 			m := os.FileMode(h.Mode & 0o7777)
-			rootMode = &m
+			out.RootDirMode = &m
 		}
 		if !strings.HasPrefix(path.Base(h.Name), archive.WhiteoutPrefix) {
 			uids[uint32(h.Uid)] = true
@@ -118,8 +149,7 @@ func (d *streamDiffer) ApplyDiff(dest string, options *archive.TarOptions, diffe
 		idLog.Close()
 		return out, err
 	}
-	// The library's chrooted untar, as its PutLayer uses: paths that
-	// lead out of dest are refused or neutralised.
+	// Paths that lead out of dest are refused or neutralised.
 	err = chrootarchive.UntarUncompressed(payload, dest, options)
 	if err == nil {
 		// The tarball's trailing zeros belong in the tar-split data.
@@ -133,35 +163,16 @@ func (d *streamDiffer) ApplyDiff(dest string, options *archive.TarOptions, diffe
 		err = logErr
 	}
 	if err == nil {
-		// Whatever follows the compressed stream counts in the digest.
-		_, err = io.Copy(io.Discard, blob)
+		err = tsBuf.Flush()
 	}
 	if err != nil {
-		return out, fmt.Errorf("unpack: %w", err)
+		return out, err
 	}
-	if err := tsBuf.Flush(); err != nil {
-		return out, fmt.Errorf("write tar-split file: %w", err)
-	}
-
-	l := d.layer
-	if got := compressed.Digest(); got != l.info.Digest {
-		return out, fmt.Errorf("blob digest %s, the manifest says %s", got, l.info.Digest)
-	}
-	if l.info.Size >= 0 && compressedCount.Count != l.info.Size {
-		return out, fmt.Errorf("blob size %d, the manifest says %d", compressedCount.Count, l.info.Size)
-	}
-	if got := uncompressed.Digest(); got != l.diffID {
-		return out, fmt.Errorf("uncompressed digest %s, the configuration's DiffID is %s", got, l.diffID)
-	}
-	return drivers.DriverWithDifferOutput{
-		Size:               uncompressedCount.Count,
-		UIDs:               sortedKeys(uids),
-		GIDs:               sortedKeys(gids),
-		UncompressedDigest: l.diffID,
-		CompressedDigest:   l.info.Digest,
-		TarSplit:           ts,
-		RootDirMode:        rootMode,
-	}, nil
+	out.Size = uncompressedCount.Count
+	out.UIDs = sortedKeys(uids)
+	out.GIDs = sortedKeys(gids)
+	out.UncompressedDigest = uncompressed.Digest()
+	return out, nil
 }
 
 // eofMark marks (URUN_TRACE) when a layer's last byte has arrived.

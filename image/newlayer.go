@@ -16,7 +16,6 @@ import (
 	"go.podman.io/storage"
 	drivers "go.podman.io/storage/drivers"
 	"go.podman.io/storage/pkg/archive"
-	"go.podman.io/storage/pkg/chrootarchive"
 	"go.podman.io/storage/pkg/ioutils"
 	"golang.org/x/sys/unix"
 
@@ -38,12 +37,31 @@ type NewLayer struct {
 type LayerDir struct {
 	Dir, Work, Scratch string
 	untarOptions       *archive.TarOptions
+	staging            string
+	// unpacked is what Untar recorded of the stream it unpacked, which
+	// then is the layer's whole content.
+	unpacked *drivers.DriverWithDifferOutput
 }
 
 // Untar unpacks a layer tar stream (".wh." whiteouts) into Dir in the
-// store's format, as the storage library's own unpacking would.
+// store's format, as the storage library's own unpacking would. The
+// stream is then the layer: what the store keeps of it is recorded on
+// the way, and Dir is not read again.
 func (d *LayerDir) Untar(r io.Reader) error {
-	return chrootarchive.UntarUncompressed(r, d.Dir, d.untarOptions)
+	out, err := untarRecording(r, d.Dir, d.staging, d.untarOptions)
+	if err != nil {
+		if out.TarSplit != nil {
+			out.TarSplit.Close()
+		}
+		return err
+	}
+	if d.unpacked != nil {
+		d.unpacked.TarSplit.Close()
+		out.TarSplit.Close()
+		return errors.New("a layer takes one stream")
+	}
+	d.unpacked = &out
+	return nil
 }
 
 // WriteLayer adds a layer on parent ("" for a first layer): fill writes
@@ -89,6 +107,7 @@ func (d *fillDiffer) ApplyDiff(dest string, options *archive.TarOptions, differO
 		Work:         filepath.Join(differOpts.StagingDirectory, "work"),
 		Scratch:      filepath.Join(differOpts.StagingDirectory, "scratch"),
 		untarOptions: options,
+		staging:      differOpts.StagingDirectory,
 	}
 	for _, dir := range []string{ld.Work, ld.Scratch} {
 		if err := os.Mkdir(dir, 0o700); err != nil {
@@ -103,7 +122,13 @@ func (d *fillDiffer) ApplyDiff(dest string, options *archive.TarOptions, differO
 		}
 	}()
 	if err := d.fill(ld); err != nil {
+		if ld.unpacked != nil {
+			ld.unpacked.TarSplit.Close()
+		}
 		return out, err
+	}
+	if ld.unpacked != nil {
+		return *ld.unpacked, nil
 	}
 	return describeLayer(dest, differOpts.StagingDirectory)
 }

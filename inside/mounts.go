@@ -148,6 +148,11 @@ func makeMountpoint(dest, source string, isBind bool) error {
 			return err
 		}
 		if !st.IsDir() {
+			// Opening a file the image has for writing would copy it up
+			// into the container's layer (and cost the copy).
+			if _, err := os.Stat(dest); err == nil {
+				return nil
+			}
 			if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 				return err
 			}

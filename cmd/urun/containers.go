@@ -108,7 +108,7 @@ func newContainerCommand(g *globals) *cobra.Command {
 	rm.Aliases = []string{"remove"}
 	cmd.AddCommand(ls, rm, newPruneCommand(g), newInspectCommand(g, true), newPortCommand(g), newRenameCommand(g), newTopCommand(g), newStatsCommand(g),
 		newRunCommand(g), newCreateCommand(g), newStartCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g),
-		newWaitCommand(g), newPauseCommand(g, "pause"), newPauseCommand(g, "unpause"), newAttachCommand(g), newLogsCommand(g),
+		newWaitCommand(g), newPauseCommand(g, "pause"), newPauseCommand(g, "unpause"), newAttachCommand(g), newLogsCommand(g), newCommitCommand(g), newDiffCommand(g),
 		newExecCommand(g), newCpCommand(g), newExportCommand(g))
 	return cmd
 }
