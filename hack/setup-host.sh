@@ -30,13 +30,18 @@ NOSUB_USER=urunnosub
 # libraries (test/testbed.Derive); time: GNU time, how the suite reads
 # the max RSS of `urun logs`. debootstrap, qemu-system-x86 and
 # qemu-utils (qemu-img, for the guest's disk overlay): the VM test bed
-# (hack/vm/), where the cgroup v2 tests run.
+# (hack/vm/), where the cgroup v2 tests run; debootstrap also makes the
+# build tests' Debian base (ensure_debian_base). podman, runc, catatonit:
+# the build tests compare `urun build` with rootless `podman build`
+# (why runc and catatonit: see BENCH_PACKAGES).
 PACKAGES=(
 	uidmap fuse-overlayfs fuse3 slirp4netns passt docker-registry busybox-static
 	bubblewrap skopeo ca-certificates util-linux bsdutils procps libc-bin time
 	make gcc libc6-dev libseccomp-dev git debootstrap qemu-system-x86 qemu-utils
+	podman runc catatonit
 )
-# What hack/bench/ measures urun against and reads its results with.
+# What hack/bench/ measures urun against and reads its results with, with
+# podman, runc and catatonit of PACKAGES (the build tests use them too).
 # runc: Debian 12's crun (podman's default runtime) refuses to start on a
 # cgroup v1/v2 hybrid host whose v2 hierarchy holds a controller ("cgroups
 # in hybrid mode not supported"); runc does not, so the bench falls back to
@@ -44,7 +49,7 @@ PACKAGES=(
 # iperf3: the network throughput, on the host and (copied with its
 # libraries into an image by urun-testbed) in the containers; its package
 # asks whether to start a daemon, and the non-interactive answer is no.
-BENCH_PACKAGES=(hyperfine podman runc catatonit jq iperf3)
+BENCH_PACKAGES=(hyperfine jq iperf3)
 
 export DEBIAN_FRONTEND=noninteractive
 if [ -x /usr/local/go/bin/go ]; then
@@ -150,6 +155,56 @@ ensure_small_fs() {
 	findmnt -n -o FSTYPE,SIZE,OPTIONS "$SMALL_FS"
 }
 
+# DEBIAN_BASE is the root file system of a minimal Debian 12 (debootstrap
+# --variant=minbase, apt's lists and downloaded packages removed, /dev
+# empty, no /etc/hostname or /etc/resolv.conf) as a gzipped tar, readable by the test user: the build tests'
+# `FROM debian` base (test/testbed.DebianBase pushes it to the suite's
+# registry). Built once from the host's Debian mirror; DEBIAN_BASE.recipe
+# names what it was built from, and a different recipe rebuilds it.
+DEBIAN_BASE=/var/cache/urun-test/debian12-base.tar.gz
+
+# host_debian_mirror: the first Debian archive (not the security one) in
+# the host's APT sources, else deb.debian.org.
+host_debian_mirror() {
+	local m
+	m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		grep -oE 'https?://[^ ]+/debian/?( |$)' | grep -v security | head -n 1 | tr -d ' ') || true
+	echo "${m:-http://deb.debian.org/debian}"
+}
+
+ensure_debian_base() {
+	log "Debian 12 base image for the build tests: $DEBIAN_BASE"
+	local mirror recipe work
+	mirror=${DEBIAN_MIRROR:-$(host_debian_mirror)}
+	recipe="debootstrap --variant=minbase bookworm $mirror; no apt lists, empty /dev, no host files; v2"
+	if [ -s "$DEBIAN_BASE" ] && [ "$(cat "$DEBIAN_BASE.recipe" 2>/dev/null)" = "$recipe" ]; then
+		echo "cached ($(du -h "$DEBIAN_BASE" | cut -f1))"
+		return 0
+	fi
+	work=$(mktemp -d /var/tmp/urun-debian-base.XXXXXX)
+	echo "debootstrap from $mirror (a few minutes, once)"
+	if ! debootstrap --variant=minbase bookworm "$work/root" "$mirror" >"$work/debootstrap.log" 2>&1; then
+		tail -n 30 "$work/debootstrap.log" >&2
+		rm -rf --one-file-system "$work"
+		die "debootstrap of the Debian base failed (DEBIAN_MIRROR=URL picks another mirror)"
+	fi
+	# What an image of Debian leaves out: the package lists (a build's
+	# `apt-get update` fetches them), the downloaded packages, device
+	# nodes (the container engine gives /dev) and what debootstrap copied
+	# from this host (the engine gives a container its own).
+	rm -rf "$work/root/var/lib/apt/lists/"* "$work/root/var/cache/apt/"*.bin
+	rm -f "$work/root/etc/hostname" "$work/root/etc/resolv.conf"
+	find "$work/root/var/cache/apt/archives" -name '*.deb' -delete
+	find "$work/root/dev" -mindepth 1 -delete
+	mkdir -p "$(dirname "$DEBIAN_BASE")"
+	tar --numeric-owner -C "$work/root" -czf "$work/base.tar.gz" .
+	chmod 0644 "$work/base.tar.gz"
+	mv "$work/base.tar.gz" "$DEBIAN_BASE"
+	echo "$recipe" >"$DEBIAN_BASE.recipe"
+	rm -rf --one-file-system "$work"
+	echo "built ($(du -h "$DEBIAN_BASE" | cut -f1))"
+}
+
 setup_root() {
 	log "host packages"
 	local wanted=("${PACKAGES[@]}") missing=() p
@@ -203,6 +258,7 @@ setup_root() {
 
 	if [ "$purpose" = test ]; then
 		ensure_small_fs
+		ensure_debian_base
 	fi
 
 	# A stale run directory (urun's fallback without XDG_RUNTIME_DIR) from an
@@ -229,6 +285,10 @@ check_user_setup() {
 		done
 	fi
 	[ -x /bin/busybox ] || problems+=("/bin/busybox is missing (as root: apt-get install busybox-static)")
+	if [ "$purpose" = test ]; then
+		command -v podman >/dev/null || problems+=("command podman is missing: the build tests compare urun build with it (as root: apt-get install podman runc catatonit)")
+		[ -r "$DEBIAN_BASE" ] || problems+=("$DEBIAN_BASE is missing: the build tests' Debian base (as root, hack/setup-host.sh test makes it with debootstrap)")
+	fi
 	local me uid
 	me=$(id -un)
 	uid=$(id -u)

@@ -6,7 +6,8 @@
 # `urun exec` next to `podman exec`; the resident memory of a detached
 # container's monitor; 1 GiB of stdout through urun's relay; the network's
 # throughput (iperf3); `urun pull` next to `podman pull`; and `urun logs
-# --tail` of a big log. Each is a section: hack/bench/NAME.sh. The knobs,
+# --tail` of a big log; `urun build` and `urun commit` next to podman's.
+# Each is a section: hack/bench/NAME.sh. The knobs,
 # the targets and how to add a section: hack/bench/lib.sh.
 #
 # As root (a fresh Debian 12 is fine): sets the host up with
@@ -34,6 +35,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=hack/bench/lib.sh
 . "$here/lib.sh"
+# `urun build` and `urun commit` next to podman's (knobs: hack/bench/build.sh).
+SECTIONS+=("build BENCH_BUILD build and commit")
 for section in $(section_names); do
 	# shellcheck source=/dev/null
 	. "$here/$section.sh"
