@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,8 +112,8 @@ func cachedLayers(graphRoot string) map[string]bool {
 // PruneBuildCache empties the build cache (`urun builder prune`): its
 // entries, the cache mounts' directories, and the layers only it used.
 // It waits for running builds and pulls to end. It returns the number of
-// entries removed.
-func PruneBuildCache(store storage.Store) (int, error) {
+// entries removed and the bytes freed.
+func PruneBuildCache(store storage.Store) (int, int64, error) {
 	lock, err := lockfile.GetLockFile(filepath.Join(store.GraphRoot(), "urun-layer-writes.lock"))
 	if err != nil {
 		return 0, fmt.Errorf("lock the store's layer writes: %w", err)
@@ -122,19 +123,55 @@ func PruneBuildCache(store storage.Store) (int, error) {
 	dir := cacheEntriesDir(store.GraphRoot())
 	entries, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return 0, fmt.Errorf("read the build cache: %w", err)
+		return 0, 0, fmt.Errorf("read the build cache: %w", err)
 	}
+	before := storedLayersSize(store)
+	mounts := BuildCacheMountsDir(store.GraphRoot())
+	freed := diskUsage(mounts)
 	n := 0
 	for _, de := range entries {
 		if err := os.Remove(filepath.Join(dir, de.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return n, fmt.Errorf("remove a build cache entry: %w", err)
+			return n, 0, fmt.Errorf("remove a build cache entry: %w", err)
 		}
 		if strings.HasSuffix(de.Name(), ".json") {
 			n++
 		}
 	}
-	if err := removeAll(BuildCacheMountsDir(store.GraphRoot())); err != nil {
-		return n, fmt.Errorf("remove the cache mounts: %w", err)
+	if err := removeAll(mounts); err != nil {
+		return n, 0, fmt.Errorf("remove the cache mounts: %w", err)
 	}
-	return n, deleteUnusedLayers(store, nil)
+	err = deleteUnusedLayers(store, nil)
+	if after := storedLayersSize(store); after < before {
+		freed += before - after
+	}
+	return n, freed, err
+}
+
+// storedLayersSize is the uncompressed size of every stored layer.
+func storedLayersSize(store storage.Store) int64 {
+	layers, err := store.Layers()
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, l := range layers {
+		if l.UncompressedSize > 0 {
+			n += l.UncompressedSize
+		}
+	}
+	return n
+}
+
+// diskUsage is the size of the files under dir.
+func diskUsage(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }

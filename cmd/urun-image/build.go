@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/docker/go-units"
+
 	"github.com/urun/urun/build"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/exitcode"
@@ -77,14 +79,14 @@ func prepareBuilderPrune(request.BuilderPrune) (work, error) {
 		if err != nil {
 			return err
 		}
-		n, err := image.PruneBuildCache(store)
+		n, freed, err := image.PruneBuildCache(store)
 		if shutErr := image.Shutdown(store); err == nil {
 			err = shutErr
 		}
 		if err != nil {
 			return err
 		}
-		fmt.Printf("Deleted build cache objects: %d\n", n)
+		fmt.Printf("Deleted build cache objects: %d\n\nTotal reclaimed space: %s\n", n, units.HumanSizeWithPrecision(float64(freed), 3))
 		return nil
 	}, nil
 }
