@@ -116,7 +116,7 @@ func cachedLayers(graphRoot string) map[string]bool {
 func PruneBuildCache(store storage.Store) (int, int64, error) {
 	lock, err := lockfile.GetLockFile(filepath.Join(store.GraphRoot(), "urun-layer-writes.lock"))
 	if err != nil {
-		return 0, fmt.Errorf("lock the store's layer writes: %w", err)
+		return 0, 0, fmt.Errorf("lock the store's layer writes: %w", err)
 	}
 	lock.Lock()
 	defer lock.Unlock()
