@@ -346,6 +346,7 @@ func (b *builder) buildStage(i int) error {
 		return &StepError{Step: b.step, Steps: b.steps, File: b.df.name, Line: lineOfStage(s), Instruction: from, Err: err}
 	}
 	b.printID(st)
+	trace.Mark("build", fmt.Sprintf("step%d-from-done", b.step))
 	if triggers := st.config.Config.OnBuild; len(triggers) > 0 {
 		st.config.Config.OnBuild = nil
 		fmt.Fprintf(b.out, " # Executing %d build trigger", len(triggers))
@@ -374,6 +375,7 @@ func (b *builder) buildStage(i int) error {
 			return &StepError{Step: b.step, Steps: b.steps, File: b.df.name, Line: lineOf(c), Instruction: text, Err: err}
 		}
 		b.printID(st)
+		trace.Mark("build", fmt.Sprintf("step%d-%s-done", b.step, c.Name()))
 	}
 	if st.workdir != "" {
 		// A WORKDIR that no later step wrote in is made now.

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/image"
+	"github.com/urun/urun/trace"
 )
 
 // copyStep runs COPY.
@@ -75,6 +76,7 @@ func (b *builder) copyInto(st *stageState, name, from string, sd instructions.So
 	if err != nil {
 		return err
 	}
+	trace.Mark("build", fmt.Sprintf("step%d-content-digested", b.step))
 	described, err := json.Marshal(struct {
 		Name, From, Dest, WorkDir, Chown, Chmod, Checksum string
 		Sources, Exclude                                  []string

@@ -16,6 +16,7 @@ import (
 	"github.com/urun/urun/image"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/rootfs"
+	"github.com/urun/urun/trace"
 )
 
 // lowerDirs are the directories of layer top and those below it, top
@@ -107,6 +108,7 @@ func (b *builder) writeLayer(st *stageState, createdBy, key string, mount bool, 
 		if uerr := unmount(); err == nil {
 			err = uerr
 		}
+		trace.Mark("build", fmt.Sprintf("step%d-layer-written", b.step))
 		return err
 	})
 	if err != nil {

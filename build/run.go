@@ -25,6 +25,7 @@ import (
 	"github.com/urun/urun/seccomp"
 	"github.com/urun/urun/spec"
 	"github.com/urun/urun/stage"
+	"github.com/urun/urun/trace"
 )
 
 // RunError is a RUN whose command failed.
@@ -211,6 +212,7 @@ func (b *builder) runIn(st *stageState, rc runCommand, buildArgs []string, netwo
 		return fmt.Errorf("write the RUN step's configuration: %w", err)
 	}
 	runErr := b.runInit(configPath, network == "none", rc.args)
+	trace.Mark("build", fmt.Sprintf("step%d-command-ended", b.step))
 	targets := []string{"/etc/resolv.conf", "/etc/hosts", "/etc/hostname", "/proc", "/dev", "/sys"}
 	for _, m := range mounts[3:] {
 		targets = append(targets, m.Destination)

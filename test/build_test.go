@@ -957,7 +957,7 @@ func TestCommitMakesARunnableImageWithTheChangesAndMetadata(t *testing.T) {
 	assert.Contains(t, res.stderr, "FROBNICATE")
 }
 
-func TestCommitOfARunningContainer(t *testing.T) {
+func TestCommitOfARunningContainerUnpausedKeepsItRunning(t *testing.T) {
 	e := containerEnv(t)
 	id := e.runDetached(t, "--network", "none", busyboxRef, "sh", "-c", "echo live > /live && exec sleep 600")
 	marker := filepath.Join(e.GraphRoot(), "urun-containers", id, "diff", "live")
