@@ -554,7 +554,7 @@ func (b *builder) finish(st *stageState) (*Result, error) {
 	trace.Mark("build", "image-stored")
 	fmt.Fprintf(b.out, "Successfully built %s\n", rec.ID[:12])
 	for _, n := range names {
-		fmt.Fprintf(b.out, "Successfully tagged %s\n", n)
+		fmt.Fprintf(b.out, "Successfully tagged %s\n", familiarName(n))
 	}
 	if b.o.IIDFile != "" {
 		if err := os.WriteFile(b.o.IIDFile, []byte("sha256:"+rec.ID), 0o644); err != nil {
@@ -562,6 +562,17 @@ func (b *builder) finish(st *stageState) (*Result, error) {
 		}
 	}
 	return &Result{Image: rec, Names: names}, nil
+}
+
+// familiarName is a normalised name as Docker shows it: without
+// docker.io/library/ or docker.io/.
+func familiarName(name string) string {
+	for _, prefix := range []string{"docker.io/library/", "docker.io/"} {
+		if rest, ok := strings.CutPrefix(name, prefix); ok {
+			return rest
+		}
+	}
+	return name
 }
 
 func (b *builder) warnUnusedArgs() {

@@ -60,6 +60,9 @@ func (p *PreparedCopy) Digest() (digest.Digest, error) {
 				firstLink[key] = id
 			}
 			fmt.Fprintf(h, "entry %q %s %o %q %s\n", e.rel, copyTypeName(e.mode), copyModeBits(p.entryMode(e)), e.link, e.sum)
+			if p.keepsOwners() {
+				fmt.Fprintf(h, "owner %d:%d\n", e.uid, e.gid)
+			}
 		}
 	}
 	p.digest = digest.NewDigest(digest.SHA256, h)
@@ -350,7 +353,7 @@ func (w *copyWriter) source(s *copySource) error {
 		if w.p.chmod != nil {
 			mode = *w.p.chmod
 		}
-		return w.finishEntry(target, mode, s.mtime, false)
+		return w.finishEntry(target, w.owner, mode, s.mtime, false)
 	}
 	return w.entry(s.entries[0], target)
 }
@@ -451,7 +454,7 @@ func (w *copyWriter) entry(e *copyEntry, target string) error {
 		if err := os.Mkdir(target, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("create directory %s: %w", w.inRoot(target), err)
 		}
-		if err := w.finishEntry(target, mode, time.Time{}, false); err != nil {
+		if err := w.finishEntry(target, w.ownerOf(e), mode, time.Time{}, false); err != nil {
 			return err
 		}
 		w.dirs = append(w.dirs, copyDirTimes{target, e.mtime})
@@ -460,12 +463,12 @@ func (w *copyWriter) entry(e *copyEntry, target string) error {
 		if err := os.Symlink(e.link, target); err != nil {
 			return fmt.Errorf("create symlink %s: %w", w.inRoot(target), err)
 		}
-		return w.finishEntry(target, 0, e.mtime, true)
+		return w.finishEntry(target, w.ownerOf(e), 0, e.mtime, true)
 	case fs.ModeNamedPipe:
 		if err := unix.Mkfifo(target, 0o600); err != nil {
 			return fmt.Errorf("create fifo %s: %w", w.inRoot(target), err)
 		}
-		return w.finishEntry(target, mode, e.mtime, false)
+		return w.finishEntry(target, w.ownerOf(e), mode, e.mtime, false)
 	}
 	if e.nlink > 1 {
 		key := [2]uint64{e.dev, e.ino}
@@ -480,7 +483,7 @@ func (w *copyWriter) entry(e *copyEntry, target string) error {
 	if err := copyFileContent(e.path, target); err != nil {
 		return err
 	}
-	return w.finishEntry(target, mode, e.mtime, false)
+	return w.finishEntry(target, w.ownerOf(e), mode, e.mtime, false)
 }
 
 // copyFileContent copies the file src into the new file target; the
@@ -505,12 +508,23 @@ func copyFileContent(src, target string) error {
 	return nil
 }
 
+// ownerOf is the owner entry e gets.
+func (w *copyWriter) ownerOf(e *copyEntry) copyOwner {
+	if w.p.keepsOwners() {
+		return copyOwner{UID: e.uid, GID: e.gid}
+	}
+	return w.owner
+}
+
+// keepsOwners says whether entries keep their own owners.
+func (p *PreparedCopy) keepsOwners() bool { return p.req.KeepOwners && p.req.Chown == "" }
+
 // finishEntry gives a new entry its owner, then its mode (chown clears
 // setuid), then its times (a zero mtime leaves them, for directories done
 // last).
-func (w *copyWriter) finishEntry(target string, mode os.FileMode, mtime time.Time, symlink bool) error {
-	if err := os.Lchown(target, w.owner.UID, w.owner.GID); err != nil {
-		return fmt.Errorf("chown %s to %d:%d: %w", w.inRoot(target), w.owner.UID, w.owner.GID, err)
+func (w *copyWriter) finishEntry(target string, owner copyOwner, mode os.FileMode, mtime time.Time, symlink bool) error {
+	if err := os.Lchown(target, owner.UID, owner.GID); err != nil {
+		return fmt.Errorf("chown %s to %d:%d: %w", w.inRoot(target), owner.UID, owner.GID, err)
 	}
 	if !symlink {
 		if err := os.Chmod(target, mode); err != nil {

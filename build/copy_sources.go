@@ -43,6 +43,10 @@ type CopyRequest struct {
 	// Chown is --chown=user[:group], names looked up in the destination's
 	// /etc/passwd and /etc/group; "" is 0:0.
 	Chown string
+	// KeepOwners keeps the owners the sources have where Chown is not
+	// given: COPY --from copies another stage's or image's files with
+	// their owners (the context's files become root's).
+	KeepOwners bool
 	// Chmod is --chmod, octal, for every file and directory copied; "" keeps
 	// the sources' modes.
 	Chmod string
@@ -114,6 +118,8 @@ type copyEntry struct {
 	dev   uint64
 	ino   uint64
 	nlink uint64
+	// uid and gid are the owners it has where it is read.
+	uid, gid int
 	sum   string // content's sha256 hex, once Digest computed it
 }
 
@@ -495,6 +501,7 @@ func copyEntryOf(host, rel string, fi os.FileInfo) (*copyEntry, bool) {
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		e.dev, e.ino, e.nlink = uint64(st.Dev), st.Ino, uint64(st.Nlink)
+		e.uid, e.gid = int(st.Uid), int(st.Gid)
 	}
 	return e, true
 }

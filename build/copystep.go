@@ -64,6 +64,7 @@ func (b *builder) copyInto(st *stageState, name, from string, sd instructions.So
 		}
 		defer release()
 		r.SourceRoot = root
+		r.KeepOwners = true
 	} else {
 		r.SourceRoot = b.bctx.Dir
 		r.Context = b.bctx

@@ -3,7 +3,9 @@
 package build
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
 	"github.com/urun/urun/image/local"
+	"github.com/urun/urun/inside"
 	"github.com/urun/urun/rootfs"
 	"github.com/urun/urun/trace"
 )
@@ -125,8 +128,8 @@ func (b *builder) addLayer(st *stageState, layer *image.NewLayer, createdBy stri
 	st.addHistory(createdBy, false)
 }
 
-// makeWorkdir makes a WORKDIR that no layer has made yet, as Docker
-// does: root's, mode 0755.
+// makeWorkdir makes a WORKDIR that no layer has made yet, as Docker's
+// builder does: mode 0755, the directory itself the USER's.
 func (b *builder) makeWorkdir(st *stageState, root string) error {
 	if st.workdir == "" {
 		return nil
@@ -137,10 +140,37 @@ func (b *builder) makeWorkdir(st *stageState, root string) error {
 	if err != nil {
 		return err
 	}
+	_, missing := os.Stat(p)
 	if err := os.MkdirAll(p, 0o755); err != nil {
 		return fmt.Errorf("make WORKDIR %s: %w", dir, err)
 	}
+	if missing == nil || st.config.Config.User == "" {
+		return nil
+	}
+	u, err := userInRoot(root, st.config.Config.User)
+	if err != nil {
+		return err
+	}
+	if err := os.Lchown(p, int(u.UID), int(u.GID)); err != nil {
+		return fmt.Errorf("give WORKDIR %s to %s: %w", dir, st.config.Config.User, err)
+	}
 	return nil
+}
+
+// userInRoot resolves USER in the image's own /etc/passwd and /etc/group.
+func userInRoot(root, user string) (inside.ExecUser, error) {
+	open := func(name string) io.Reader {
+		p, err := resolveInRoot(root, name)
+		if err != nil {
+			return strings.NewReader("")
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return strings.NewReader("")
+		}
+		return bytes.NewReader(data)
+	}
+	return inside.ResolveUser(user, open("/etc/passwd"), open("/etc/group"))
 }
 
 // makeWorkdirLayer makes the layer of a WORKDIR that ends a stage.

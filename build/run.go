@@ -202,6 +202,8 @@ func (b *builder) runIn(st *stageState, rc runCommand, buildArgs []string, netwo
 		Spec:    s,
 		Rootfs:  spec.Rootfs{Driver: driverName, Lower: lower, Upper: ld.Dir, Work: ld.Work, Volatile: true},
 		Seccomp: filter,
+		// Docker's builder makes a missing working directory the user's.
+		CwdOwnedByUser: true,
 	}
 	configPath := filepath.Join(ld.Scratch, "config.json")
 	data, err := json.Marshal(c)

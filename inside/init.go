@@ -112,7 +112,7 @@ func run(sync *os.File) error {
 	return startProcess(sync, process{
 		args: proc.Args, env: proc.Env, user: proc.User.Username, cwd: proc.Cwd,
 		terminal: proc.Terminal, consoleSize: proc.ConsoleSize,
-		stage: "init", makeCwd: true, dieWithParent: true,
+		stage: "init", makeCwd: true, cwdOwnedByUser: c.CwdOwnedByUser, dieWithParent: true,
 		capabilities: proc.Capabilities, noNewPrivileges: proc.NoNewPrivileges,
 		seccomp: filter,
 		beforeExec: func() error {

@@ -23,6 +23,9 @@ type process struct {
 	// makeCwd creates a missing working directory, as `docker run` does
 	// (`docker exec` does not).
 	makeCwd bool
+	// cwdOwnedByUser gives a working directory it made to the user (a
+	// build's RUN, as Docker's builder does).
+	cwdOwnedByUser bool
 	// dieWithParent ends the process when its parent (the monitor, the
 	// exec stage) does.
 	dieWithParent bool
@@ -51,8 +54,14 @@ func startProcess(sync *os.File, p process) error {
 		env = append(env, "HOME="+user.Home)
 	}
 	if p.makeCwd {
+		_, missing := os.Stat(p.cwd)
 		if err := os.MkdirAll(p.cwd, 0o755); err != nil {
 			return fmt.Errorf("create working directory %s: %w", p.cwd, err)
+		}
+		if missing != nil && p.cwdOwnedByUser {
+			if err := os.Lchown(p.cwd, int(user.UID), int(user.GID)); err != nil {
+				return fmt.Errorf("give working directory %s to %d:%d: %w", p.cwd, user.UID, user.GID, err)
+			}
 		}
 	}
 	if p.terminal {

@@ -53,6 +53,10 @@ type Container struct {
 	// CgroupNS makes init unshare a cgroup namespace first: the container
 	// has a cgroup of its own, which becomes its cgroup root.
 	CgroupNS bool `json:"cgroup_ns,omitempty"`
+	// CwdOwnedByUser gives a working directory init makes to the
+	// process's user, as Docker's builder does for RUN (`docker run`
+	// makes it root's).
+	CwdOwnedByUser bool `json:"cwd_owned_by_user,omitempty"`
 }
 
 // Rootfs says how to assemble the root file system.

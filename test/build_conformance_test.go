@@ -460,8 +460,24 @@ RUN <<EOF sh -s arg1
 echo "$1" > /h4
 EOF
 `,
+			// The last heredoc feeds a command, so BuildKit hands the whole
+			// text to sh -c, whose own heredoc expands "$1" (unset there)
+			// before "sh -s arg1" reads it: /h4 holds an empty line.
 			changes: map[string]*treeNode{
-				"/h1": file("one\ntwo\n"), "/h2": file("line\n"), "/h3": file("tabs\n"), "/h4": file("arg1\n"),
+				"/h1": file("one\ntwo\n"), "/h2": file("line\n"), "/h3": file("tabs\n"), "/h4": file("\n"),
+			},
+		},
+		{
+			// Docker's builder makes a WORKDIR's directory at once, the
+			// USER's; podman 4.3 makes none when no later step writes.
+			name: "WORKDIR that ends a stage",
+			dockerfile: `FROM {{busybox}}
+USER 1000:1001
+WORKDIR /made/here
+`,
+			changes: map[string]*treeNode{
+				"/made":      func() *treeNode { n := wantDir(0o755); return &n }(),
+				"/made/here": func() *treeNode { n := wantDir(0o755).ownedBy(1000, 1001); return &n }(),
 			},
 		},
 		{

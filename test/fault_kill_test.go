@@ -322,8 +322,10 @@ type storageImage struct {
 	MappedLayers []string `json:"mapped-layers"`
 }
 
-// layersWithoutImage lists stored layers that no image's chain reaches,
-// and layer directories that have no record.
+// layersWithoutImage lists stored layers that no image's chain reaches
+// and no entry of the build cache names (a step a killed build finished
+// stays there for the next build), and layer directories that have no
+// record.
 func (f *faultEnv) layersWithoutImage(t *testing.T) []string {
 	graph := f.GraphRoot()
 	var layers []storageLayer
@@ -347,6 +349,14 @@ func (f *faultEnv) layersWithoutImage(t *testing.T) []string {
 		}
 	}
 	var bad []string
+	cache := filepath.Join(graph, "urun-build-cache", "entries")
+	for _, n := range entries(t, cache) {
+		var entry struct{ TopLayer string }
+		readJSON(filepath.Join(cache, n), &entry)
+		for id := entry.TopLayer; id != "" && !used[id]; id = parent[id] {
+			used[id] = true
+		}
+	}
 	for _, l := range layers {
 		if !used[l.ID] {
 			bad = append(bad, fmt.Sprintf("layer %s (%s, stored layer of no image)", l.ID, sizeOf(filepath.Join(graph, "overlay", l.ID))))
