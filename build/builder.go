@@ -104,7 +104,6 @@ type builder struct {
 	usedBuildArgs map[string]bool
 	results       []*stageState
 	step, steps   int
-	started       time.Time
 }
 
 // stageState is a stage as far as it is built.
@@ -156,7 +155,7 @@ func Build(ctx context.Context, store storage.Store, cfg *config.Config, o Optio
 	if df.syntax != "" {
 		fmt.Fprintf(o.Err, "urun: note: %s asks for the frontend %s (# syntax=): urun builds with its own support of the Dockerfile format instead\n", df.name, df.syntax)
 	}
-	b := &builder{ctx: ctx, store: store, cfg: cfg, o: o, df: df, bctx: bctx, out: o.Out, tmp: tmp, usedBuildArgs: map[string]bool{}, started: time.Now(), cache: storeCache{store}}
+	b := &builder{ctx: ctx, store: store, cfg: cfg, o: o, df: df, bctx: bctx, out: o.Out, tmp: tmp, usedBuildArgs: map[string]bool{}, cache: storeCache{store}}
 	if o.Quiet {
 		b.out = io.Discard
 	}

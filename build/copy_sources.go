@@ -120,7 +120,7 @@ type copyEntry struct {
 	nlink uint64
 	// uid and gid are the owners it has where it is read.
 	uid, gid int
-	sum   string // content's sha256 hex, once Digest computed it
+	sum      string // content's sha256 hex, once Digest computed it
 }
 
 // PrepareCopy resolves r's sources: globs matched, .dockerignore and
