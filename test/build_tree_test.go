@@ -345,13 +345,19 @@ func (img *imageTree) apply(r io.Reader) (string, error) {
 		raw = zr
 	}
 	diff := sha256.New()
-	tr := tar.NewReader(io.TeeReader(raw, diff))
+	teed := io.TeeReader(raw, diff)
+	tr := tar.NewReader(teed)
 	// The paths this layer wrote: its whiteouts remove only what the
 	// layers below put there.
 	current := map[string]bool{}
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
+			// The DiffID covers what follows the end-of-archive marker
+			// too (GNU tar pads to its record size).
+			if _, err := io.Copy(io.Discard, teed); err != nil {
+				return "", err
+			}
 			break
 		}
 		if err != nil {
