@@ -175,6 +175,15 @@ func userInRoot(root, user string) (inside.ExecUser, error) {
 
 // makeWorkdirLayer makes the layer of a WORKDIR that ends a stage.
 func (b *builder) makeWorkdirLayer(st *stageState) error {
+	lower, err := b.lowerDirs(st.top, b.tmp)
+	if err != nil {
+		return err
+	}
+	if st.workdir == "/" || statBelow(lower, st.workdir) != nil {
+		// The image has it: nothing to make.
+		st.workdir = ""
+		return nil
+	}
 	key := st.nextKey("WORKDIR-mkdir", st.workdir)
 	if hit, err := b.cached(st, key); hit || err != nil {
 		st.workdir = ""
