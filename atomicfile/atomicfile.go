@@ -93,9 +93,18 @@ func (f *File) Commit() error {
 	}
 	tmp := f.Name()
 	if !f.named {
+		// Where nothing has path's name yet, the file gets it at once:
+		// no moment leaves it under another name.
+		proc := "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+		err := unix.Linkat(unix.AT_FDCWD, proc, unix.AT_FDCWD, f.path, unix.AT_SYMLINK_FOLLOW)
+		if err == nil {
+			if err := f.Close(); err != nil {
+				return fmt.Errorf("write %s: %w", f.path, err)
+			}
+			return nil
+		}
 		// A name of its own first: linkat cannot replace a file.
 		tmp = filepath.Join(filepath.Dir(f.path), ".tmp-"+filepath.Base(f.path)+strconv.FormatInt(time.Now().UnixNano(), 36))
-		proc := "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
 		if err := unix.Linkat(unix.AT_FDCWD, proc, unix.AT_FDCWD, tmp, unix.AT_SYMLINK_FOLLOW); err != nil {
 			// No /proc of this process's own (a PID namespace with
 			// the host's /proc): a named copy instead.
