@@ -162,24 +162,10 @@ func Build(ctx context.Context, store storage.Store, cfg *config.Config, o Optio
 	if err := b.evalGlobalArgs(); err != nil {
 		return nil, err
 	}
-	target := len(df.stages) - 1
-	if o.Target != "" {
-		i, ok := df.stageIndex(o.Target, len(df.stages))
-		if !ok {
-			return nil, fmt.Errorf("--target %s: %s has no stage of that name (its stages: %s)", o.Target, df.name, df.stageNames())
-		}
-		target = i
-	}
-	needed, err := b.neededStages(target)
+	target, needed, err := b.plan()
 	if err != nil {
 		return nil, err
 	}
-	for i, s := range df.stages {
-		if needed[i] {
-			b.steps += 1 + len(s.Commands)
-		}
-	}
-	b.results = make([]*stageState, len(df.stages))
 	// Unlike a pull, a build holds the layer-writes lock shared for its
 	// whole length: the layers it stores before its image (the steps')
 	// must not be swept as orphans meanwhile.
@@ -188,16 +174,49 @@ func Build(ctx context.Context, store storage.Store, cfg *config.Config, o Optio
 		return nil, err
 	}
 	defer writes.Done()
+	if err := b.buildStages(target, needed); err != nil {
+		return nil, err
+	}
+	b.warnUnusedArgs()
+	return b.finish(b.results[target])
+}
+
+// plan finds the target stage (--target, else the last) and the stages it
+// needs, and counts their steps.
+func (b *builder) plan() (int, map[int]bool, error) {
+	df := b.df
+	target := len(df.stages) - 1
+	if b.o.Target != "" {
+		i, ok := df.stageIndex(b.o.Target, len(df.stages))
+		if !ok {
+			return 0, nil, fmt.Errorf("--target %s: %s has no stage of that name (its stages: %s)", b.o.Target, df.name, df.stageNames())
+		}
+		target = i
+	}
+	needed, err := b.neededStages(target)
+	if err != nil {
+		return 0, nil, err
+	}
+	for i, s := range df.stages {
+		if needed[i] {
+			b.steps += 1 + len(s.Commands)
+		}
+	}
+	return target, needed, nil
+}
+
+// buildStages builds the needed stages up to target, in order.
+func (b *builder) buildStages(target int, needed map[int]bool) error {
+	b.results = make([]*stageState, len(b.df.stages))
 	for i := 0; i <= target; i++ {
 		if !needed[i] {
 			continue
 		}
 		if err := b.buildStage(i); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	b.warnUnusedArgs()
-	return b.finish(b.results[target])
+	return nil
 }
 
 func (df *dockerfile) stageNames() string {

@@ -37,29 +37,12 @@ func evaluate(t *testing.T, dockerfile string, o Options, cache memCache) (*stag
 	if err := b.evalGlobalArgs(); err != nil {
 		t.Fatal(err)
 	}
-	target := len(df.stages) - 1
-	if o.Target != "" {
-		var ok bool
-		if target, ok = df.stageIndex(o.Target, len(df.stages)); !ok {
-			t.Fatalf("no stage %s", o.Target)
-		}
-	}
-	needed, err := b.neededStages(target)
+	target, needed, err := b.plan()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.results = make([]*stageState, len(df.stages))
-	for i := 0; i <= target; i++ {
-		if needed[i] {
-			b.steps += 1 + len(df.stages[i].Commands)
-		}
-	}
-	for i := 0; i <= target; i++ {
-		if needed[i] {
-			if err := b.buildStage(i); err != nil {
-				t.Fatal(err)
-			}
-		}
+	if err := b.buildStages(target, needed); err != nil {
+		t.Fatal(err)
 	}
 	return b.results[target], out.String()
 }

@@ -6,15 +6,7 @@
 # next to `podman commit` of a stopped container with 100 MB of changes;
 # the ratios; and, from URUN_TRACE, where the rebuild's time goes.
 #
-# Knobs (read here; defaults in brackets): BENCH_BUILD=0 skips it;
-# BENCH_BUILD_RUNS [5] runs of each command, BENCH_BUILD_FILES [5000],
-# BENCH_BUILD_BIG_MB [30], BENCH_BUILD_TRACE_RUNS [3] traced rebuilds.
-# There are no targets: it reports.
-
-BUILD_RUNS=${BENCH_BUILD_RUNS:-5}
-BUILD_FILES=${BENCH_BUILD_FILES:-5000}
-BUILD_BIG_MB=${BENCH_BUILD_BIG_MB:-30}
-BUILD_TRACE_RUNS=${BENCH_BUILD_TRACE_RUNS:-3}
+# Knobs: lib.sh (BENCH_BUILD*). There are no targets: it reports.
 
 bench_build() {
 	local b=$tmp/build

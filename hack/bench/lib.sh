@@ -41,6 +41,10 @@
 #            [5] traced pulls
 #   logs:    BENCH_LOGS=0 skips it; BENCH_LOGS_MB [1024] the log's size,
 #            BENCH_LOGS_RUNS [10] runs of `urun logs --tail 3`
+#   build:   BENCH_BUILD=0 skips it; BENCH_BUILD_RUNS [5] runs of each
+#            build and commit, BENCH_BUILD_FILES [5000] small files and
+#            three of BENCH_BUILD_BIG_MB [30] MB in the context,
+#            BENCH_BUILD_TRACE_RUNS [3] traced rebuilds
 
 # SECTIONS: what stage 2 measures, in this order. Each line: NAME (the file
 # hack/bench/NAME.sh, defining bench_NAME), KNOB (NAME is skipped when it
@@ -54,6 +58,7 @@ SECTIONS=(
 	"network BENCH_NET network throughput"
 	"pull BENCH_PULL pull"
 	"logs BENCH_LOGS logs --tail"
+	"build BENCH_BUILD build and commit"
 )
 
 ONLY=${BENCH_ONLY:-}
@@ -68,6 +73,10 @@ PULL_WARMUP=${BENCH_PULL_WARMUP:-1}
 PULL_TRACE_RUNS=${BENCH_PULL_TRACE_RUNS:-5}
 LOGS_MB=${BENCH_LOGS_MB:-1024}
 LOGS_RUNS=${BENCH_LOGS_RUNS:-10}
+BUILD_RUNS=${BENCH_BUILD_RUNS:-5}
+BUILD_FILES=${BENCH_BUILD_FILES:-5000}
+BUILD_BIG_MB=${BENCH_BUILD_BIG_MB:-30}
+BUILD_TRACE_RUNS=${BENCH_BUILD_TRACE_RUNS:-3}
 
 # Targets (the issue's; all on medians).
 # Start-up: urun within this factor of bwrap's median, and podman's median

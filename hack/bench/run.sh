@@ -35,8 +35,6 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=hack/bench/lib.sh
 . "$here/lib.sh"
-# `urun build` and `urun commit` next to podman's (knobs: hack/bench/build.sh).
-SECTIONS+=("build BENCH_BUILD build and commit")
 for section in $(section_names); do
 	# shellcheck source=/dev/null
 	. "$here/$section.sh"
