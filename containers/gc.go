@@ -160,12 +160,26 @@ func mayBeAbandoned(cfg *config.Config, e os.DirEntry, st State, readErr error) 
 // abandoned tells from a run state's record (and the error reading it)
 // whether nothing but a killed urun can have left it, once nothing holds
 // its lock: it has no record, or it is a --rm container's that has been
-// started.
+// started, or a kept container's whose writable layer lacks the record
+// that goes beside it (WriteState writes that one second, dropRecords
+// removes it first: a `urun create` killed before it, or a `urun rm`
+// killed after it).
 func abandoned(cfg *config.Config, st State, readErr error) bool {
 	if errors.Is(readErr, os.ErrNotExist) {
 		return true
 	}
-	return readErr == nil && st.Remove && st.Status != StatusCreated && st.belongsTo(cfg.GraphRoot)
+	if readErr != nil || !st.belongsTo(cfg.GraphRoot) {
+		return false
+	}
+	if st.Remove {
+		return st.Status != StatusCreated
+	}
+	layer := LayerDir(cfg, st)
+	if _, err := os.Stat(layer); err != nil {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(layer, stateFile))
+	return errors.Is(err, os.ErrNotExist)
 }
 
 // layerOf is the writable layer in parent of the container whose short
