@@ -480,32 +480,47 @@ func (w *copyWriter) entry(e *copyEntry, target string) error {
 		}
 		w.links[key] = target
 	}
-	if err := copyFileContent(e.path, target); err != nil {
+	out, err := copyFileContentOpen(e.path, target)
+	if err != nil {
 		return err
 	}
-	return w.finishEntry(target, w.ownerOf(e), mode, e.mtime, false)
-}
-
-// copyFileContent copies the file src into the new file target; the
-// kernel copies (copy_file_range) where it can.
-func copyFileContent(src, target string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", src, err)
+	// Owner, mode and times through the open file: each by path would
+	// walk the overlay mount again (thousands of small files).
+	owner := w.ownerOf(e)
+	err = out.Chown(owner.UID, owner.GID)
+	if err == nil {
+		err = out.Chmod(mode)
 	}
-	defer in.Close()
-	out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", target, err)
+	if err == nil {
+		tv := unix.NsecToTimeval(e.mtime.UnixNano())
+		err = unix.Futimes(int(out.Fd()), []unix.Timeval{tv, tv})
 	}
-	_, err = io.Copy(out, in)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("copy %s to %s: %w", src, target, err)
+		return fmt.Errorf("finish %s: %w", w.inRoot(target), err)
 	}
 	return nil
+}
+
+// copyFileContentOpen copies the file src into the new file target (the
+// kernel copies, copy_file_range, where it can) and returns it open.
+func copyFileContentOpen(src, target string) (*os.File, error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", src, err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", target, err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("copy %s to %s: %w", src, target, err)
+	}
+	return out, nil
 }
 
 // ownerOf is the owner entry e gets.
