@@ -57,8 +57,6 @@ type Options struct {
 	Network string
 	// Secrets map a secret's id to the file it is read from.
 	Secrets map[string]string
-	// Platform is the one platform urun builds for: the host's.
-	Platform string
 	// Format is "docker" (the default) or "oci".
 	Format    string
 	TLSVerify *bool
@@ -69,7 +67,6 @@ type Options struct {
 // Result is a built image.
 type Result struct {
 	Image *local.Image
-	Names []string
 }
 
 // StepError is a step that failed: exit status 1, as Docker's.
@@ -579,7 +576,7 @@ func (b *builder) finish(st *stageState) (*Result, error) {
 			return nil, fmt.Errorf("--iidfile: %w", err)
 		}
 	}
-	return &Result{Image: rec, Names: names}, nil
+	return &Result{Image: rec}, nil
 }
 
 // familiarName is a normalised name as Docker shows it: without

@@ -47,15 +47,12 @@ func (b *builder) lowerDirs(top, scratch string) ([]string, error) {
 	return lower, nil
 }
 
-// rootfsDriver is the driver that mounts the store's layers: the
-// configured one, or fuse-overlayfs for a store filled for it.
+// rootfsDriver is the driver that mounts the store's layers
+// (local.RootfsDriver), and its name.
 func rootfsDriver(cfg *config.Config) (rootfs.Driver, string, error) {
-	name := cfg.RootfsDriver
-	if local.NeedsFuseOverlayfs(cfg.GraphRoot) {
-		if name == "native" {
-			return nil, "", fmt.Errorf("rootfs driver native: the image store %s was filled for fuse-overlayfs: use --rootfs-driver auto or fuse-overlayfs, or another --root", cfg.GraphRoot)
-		}
-		name = "fuse-overlayfs"
+	name, err := local.RootfsDriver(cfg.GraphRoot, cfg.RootfsDriver)
+	if err != nil {
+		return nil, "", err
 	}
 	d, err := rootfs.ForName(name)
 	return d, name, err

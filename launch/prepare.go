@@ -235,15 +235,8 @@ func (c *container) networkDir() (string, error) {
 	return dir, nil
 }
 
-// rootfsDriver is the configured driver, unless the store's layers were
-// unpacked for fuse-overlayfs (a kernel without overlay in user
-// namespaces), which only fuse-overlayfs can mount.
+// rootfsDriver is the driver that mounts the container's layers
+// (local.RootfsDriver).
 func rootfsDriver(cfg *config.Config) (string, error) {
-	if !local.NeedsFuseOverlayfs(cfg.GraphRoot) {
-		return cfg.RootfsDriver, nil
-	}
-	if cfg.RootfsDriver == "native" {
-		return "", fmt.Errorf("rootfs driver native: the image store %s was filled for fuse-overlayfs: use --rootfs-driver auto or fuse-overlayfs, or another --root", cfg.GraphRoot)
-	}
-	return "fuse-overlayfs", nil
+	return local.RootfsDriver(cfg.GraphRoot, cfg.RootfsDriver)
 }

@@ -3,12 +3,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/docker/go-units"
+	"go.podman.io/storage"
 
 	"github.com/urun/urun/build"
 	"github.com/urun/urun/config"
@@ -30,7 +32,6 @@ func prepareBuild(r request.Build) (work, error) {
 		IIDFile:   r.IIDFile,
 		Network:   r.Network,
 		Secrets:   r.Secrets,
-		Platform:  r.Platform,
 		Format:    r.Format,
 		TLSVerify: r.TLSVerify,
 		Out:       os.Stdout,
@@ -48,16 +49,11 @@ func prepareBuild(r request.Build) (work, error) {
 		return nil, fmt.Errorf("build from stdin (-), but stdin is a terminal: pipe a tar archive or a Dockerfile in")
 	}
 	return func(cfg *config.Config) error {
-		ctx, cancel := signalContext()
-		defer cancel()
-		store, err := image.Open(cfg)
-		if err != nil {
+		var res *build.Result
+		err := withStore(cfg, func(ctx context.Context, store storage.Store) (err error) {
+			res, err = build.Build(ctx, store, cfg, o)
 			return err
-		}
-		res, err := build.Build(ctx, store, cfg, o)
-		if shutErr := image.Shutdown(store); err == nil {
-			err = shutErr
-		}
+		})
 		if err != nil {
 			// Docker's build fails with 1, whatever failed.
 			var exit *exitcode.Error
@@ -75,14 +71,12 @@ func prepareBuild(r request.Build) (work, error) {
 
 func prepareBuilderPrune(request.BuilderPrune) (work, error) {
 	return func(cfg *config.Config) error {
-		store, err := image.Open(cfg)
-		if err != nil {
+		var n int
+		var freed int64
+		err := withStore(cfg, func(_ context.Context, store storage.Store) (err error) {
+			n, freed, err = image.PruneBuildCache(store)
 			return err
-		}
-		n, freed, err := image.PruneBuildCache(store)
-		if shutErr := image.Shutdown(store); err == nil {
-			err = shutErr
-		}
+		})
 		if err != nil {
 			return err
 		}

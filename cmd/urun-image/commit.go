@@ -3,10 +3,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/storage"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
@@ -29,20 +31,12 @@ func prepareCommit(r request.Commit) (work, error) {
 		return nil, err
 	}
 	return func(cfg *config.Config) error {
-		ctx, cancel := signalContext()
-		defer cancel()
-		store, err := image.Open(cfg)
-		if err != nil {
+		return withStore(cfg, func(ctx context.Context, store storage.Store) error {
+			rec, err := image.Commit(ctx, store, r)
+			if err == nil {
+				fmt.Println("sha256:" + rec.ID)
+			}
 			return err
-		}
-		rec, err := image.Commit(ctx, store, r)
-		if shutErr := image.Shutdown(store); err == nil {
-			err = shutErr
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Println("sha256:" + rec.ID)
-		return nil
+		})
 	}, nil
 }

@@ -3,10 +3,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/storage"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
@@ -27,20 +29,12 @@ func prepareImport(r request.Import) (work, error) {
 		return nil, fmt.Errorf("import from stdin, but stdin is a terminal: pipe a tar archive in, or give FILE or URL")
 	}
 	return func(cfg *config.Config) error {
-		ctx, cancel := signalContext()
-		defer cancel()
-		store, err := image.Open(cfg)
-		if err != nil {
+		return withStore(cfg, func(ctx context.Context, store storage.Store) error {
+			rec, err := image.Import(ctx, store, opts)
+			if err == nil {
+				fmt.Println("sha256:" + rec.ID)
+			}
 			return err
-		}
-		rec, err := image.Import(ctx, store, opts)
-		if shutErr := image.Shutdown(store); err == nil {
-			err = shutErr
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Println("sha256:" + rec.ID)
-		return nil
+		})
 	}, nil
 }

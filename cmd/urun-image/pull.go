@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 
+	"go.podman.io/storage"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/config"
@@ -19,6 +21,23 @@ import (
 // cleanly and leaves no half-written layer behind.
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
+}
+
+// withStore runs do with the store cfg names open, and a context that
+// ends on SIGINT, SIGTERM or SIGHUP; it closes the store after, reporting
+// do's error first.
+func withStore(cfg *config.Config, do func(context.Context, storage.Store) error) error {
+	ctx, cancel := signalContext()
+	defer cancel()
+	store, err := image.Open(cfg)
+	if err != nil {
+		return err
+	}
+	err = do(ctx, store)
+	if shutErr := image.Shutdown(store); err == nil {
+		err = shutErr
+	}
+	return err
 }
 
 func preparePull(r request.Pull) (work, error) {

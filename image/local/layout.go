@@ -1,6 +1,7 @@
 package local
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,4 +19,18 @@ import (
 func NeedsFuseOverlayfs(graphRoot string) bool {
 	data, err := os.ReadFile(filepath.Join(graphRoot, "overlay", ".has-mount-program"))
 	return err == nil && strings.TrimSpace(string(data)) == "true"
+}
+
+// RootfsDriver is the rootfs driver that mounts the layers under
+// graphRoot: the configured one, unless the layers were unpacked for
+// fuse-overlayfs (a kernel without overlay in user namespaces), which only
+// fuse-overlayfs can mount.
+func RootfsDriver(graphRoot, configured string) (string, error) {
+	if !NeedsFuseOverlayfs(graphRoot) {
+		return configured, nil
+	}
+	if configured == "native" {
+		return "", fmt.Errorf("rootfs driver native: the image store %s was filled for fuse-overlayfs: use --rootfs-driver auto or fuse-overlayfs, or another --root", graphRoot)
+	}
+	return "fuse-overlayfs", nil
 }
