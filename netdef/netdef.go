@@ -135,10 +135,11 @@ func Get(cfg *config.Config, nameOrID string) (Network, error) {
 	if err != nil {
 		return Network{}, err
 	}
-	return find(list, nameOrID)
+	return Find(list, nameOrID)
 }
 
-func find(list []Network, ref string) (Network, error) {
+// Find is the network of list that ref names, as Get.
+func Find(list []Network, ref string) (Network, error) {
 	for _, n := range list {
 		if n.Name == ref || n.ID == ref {
 			return n, nil
@@ -312,7 +313,7 @@ func Remove(cfg *config.Config, nameOrID string, endpoints []Endpoint) error {
 	if err != nil {
 		return err
 	}
-	n, err := find(list, nameOrID)
+	n, err := Find(list, nameOrID)
 	if err != nil {
 		return err
 	}

@@ -282,7 +282,7 @@ func TestGetByNameIDOrPrefix(t *testing.T) {
 
 func TestGetByAPrefixOfTwoIDsIsAmbiguous(t *testing.T) {
 	list := []Network{{Name: "a", ID: "ab" + strings.Repeat("0", 62)}, {Name: "b", ID: "ab" + strings.Repeat("1", 62)}}
-	if _, err := find(list, "ab"); err == nil || !strings.Contains(err.Error(), "ambiguous") {
+	if _, err := Find(list, "ab"); err == nil || !strings.Contains(err.Error(), "ambiguous") {
 		t.Errorf("error %v, want ambiguous", err)
 	}
 }
