@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/urun/urun/config"
 )
 
@@ -51,7 +53,7 @@ func Create(cfg *config.Config, o CreateOptions) (Network, error) {
 	if err != nil {
 		return Network{}, err
 	}
-	s, err := lock(cfg)
+	s, err := lock(cfg, unix.LOCK_EX)
 	if err != nil {
 		return Network{}, err
 	}
@@ -148,6 +150,8 @@ func placeSubnets(n *Network, o CreateOptions, list []Network) error {
 			return fmt.Errorf("--subnet %s is too small for a gateway and a container: give a /30 or larger", text)
 		case p.Addr().Is6() && p.Bits() > 126:
 			return fmt.Errorf("--subnet %s is too small for a gateway and a container: give a /126 or larger", text)
+		case p.Addr().IsLoopback() || p.Addr().IsMulticast() || p.Addr().IsLinkLocalUnicast() || p.Addr().IsUnspecified():
+			return fmt.Errorf("--subnet %s is a loopback, multicast, link-local or unspecified range: give a private one, such as 10.89.0.0/24", text)
 		case p.Addr().Is4():
 			v4 = s
 		default:

@@ -184,7 +184,7 @@ func List(cfg *config.Config) ([]Network, error) {
 	if !slices.ContainsFunc(list, Network.Builtin) {
 		// First use: the default network gets its file (a stable id
 		// and creation time), under the lock so that only one is made.
-		s, err := lock(cfg)
+		s, err := lock(cfg, unix.LOCK_EX)
 		if err != nil {
 			return nil, err
 		}
@@ -242,8 +242,9 @@ type store struct {
 	lock *os.File
 }
 
-// lock takes the definitions' lock, which creating and removing hold.
-func lock(cfg *config.Config) (*store, error) {
+// lock takes the definitions' lock (how is unix.LOCK_EX or LOCK_SH):
+// creating and removing hold it exclusively, Use shared.
+func lock(cfg *config.Config, how int) (*store, error) {
 	dir := Dir(cfg)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create the networks' directory: %w", err)
@@ -253,7 +254,7 @@ func lock(cfg *config.Config) (*store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the networks' lock: %w", err)
 	}
-	if err := lockwait.Take(f, unix.LOCK_EX, cfg.LockWait(), "the networks' definitions "+dir); err != nil {
+	if err := lockwait.Take(f, how, cfg.LockWait(), "the networks' definitions "+dir); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -304,7 +305,18 @@ func newID() string {
 // Remove removes the network nameOrID names unless containers are on
 // it: endpoints are those of running containers (usernet.Endpoints).
 func Remove(cfg *config.Config, nameOrID string, endpoints []Endpoint) error {
-	s, err := lock(cfg)
+	return RemoveUnused(cfg, nameOrID, func() ([]Endpoint, error) { return endpoints, nil })
+}
+
+// EndpointsFunc lists running containers' endpoints. RemoveUnused and
+// PruneUnused call it holding the definitions' lock, so that no container
+// joins a network (under Use's lock) between the check and the removal:
+// it must not take that lock itself.
+type EndpointsFunc func() ([]Endpoint, error)
+
+// RemoveUnused is Remove with the endpoints listed under the lock.
+func RemoveUnused(cfg *config.Config, nameOrID string, endpoints EndpointsFunc) error {
+	s, err := lock(cfg, unix.LOCK_EX)
 	if err != nil {
 		return err
 	}
@@ -320,7 +332,11 @@ func Remove(cfg *config.Config, nameOrID string, endpoints []Endpoint) error {
 	if n.Builtin() {
 		return fmt.Errorf("%s is a pre-defined network and cannot be removed", n.Name)
 	}
-	if on := n.Endpoints(endpoints); len(on) > 0 {
+	all, err := endpoints()
+	if err != nil {
+		return fmt.Errorf("remove network %s: list the containers on it: %w", n.Name, err)
+	}
+	if on := n.Endpoints(all); len(on) > 0 {
 		var names []string
 		for _, e := range on {
 			names = append(names, fmt.Sprintf("name:%q id:%q", e.ContainerName, e.ContainerID[:min(12, len(e.ContainerID))]))
@@ -329,6 +345,29 @@ func Remove(cfg *config.Config, nameOrID string, endpoints []Endpoint) error {
 			n.Name, strings.Join(names, ", "), n.Name, on[0].ContainerName)
 	}
 	return s.remove(n)
+}
+
+// Use returns the network nameOrID names and holds the definitions' lock,
+// shared, until release: a container joining the network holds it until
+// its endpoint shows in EndpointsFunc's list, so that rm and prune, which
+// take it exclusively, never remove a network a container is joining.
+func Use(cfg *config.Config, nameOrID string) (n Network, release func(), err error) {
+	if _, err := List(cfg); err != nil { // the default network's file first
+		return Network{}, nil, err
+	}
+	s, err := lock(cfg, unix.LOCK_SH)
+	if err != nil {
+		return Network{}, nil, err
+	}
+	list, err := readAll(s.dir)
+	if err == nil {
+		n, err = Find(list, nameOrID)
+	}
+	if err != nil {
+		s.unlock()
+		return Network{}, nil, err
+	}
+	return n, s.unlock, nil
 }
 
 func (s *store) remove(n Network) error {
@@ -353,7 +392,12 @@ func (n Network) Endpoints(endpoints []Endpoint) []Endpoint {
 // container is on and that filters keep; it returns their names. What it
 // removed before an error is returned with the error.
 func Prune(cfg *config.Config, filters PruneFilters, endpoints []Endpoint) ([]string, error) {
-	s, err := lock(cfg)
+	return PruneUnused(cfg, filters, func() ([]Endpoint, error) { return endpoints, nil })
+}
+
+// PruneUnused is Prune with the endpoints listed under the lock.
+func PruneUnused(cfg *config.Config, filters PruneFilters, endpoints EndpointsFunc) ([]string, error) {
+	s, err := lock(cfg, unix.LOCK_EX)
 	if err != nil {
 		return nil, err
 	}
@@ -362,9 +406,13 @@ func Prune(cfg *config.Config, filters PruneFilters, endpoints []Endpoint) ([]st
 	if err != nil {
 		return nil, err
 	}
+	all, err := endpoints()
+	if err != nil {
+		return nil, fmt.Errorf("prune networks: list the containers on them: %w", err)
+	}
 	var removed []string
 	for _, n := range list {
-		if n.Builtin() || len(n.Endpoints(endpoints)) > 0 || !filters.Match(n) {
+		if n.Builtin() || len(n.Endpoints(all)) > 0 || !filters.Match(n) {
 			continue
 		}
 		if err := s.remove(n); err != nil {

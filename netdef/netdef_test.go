@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/urun/urun/config"
+	"github.com/urun/urun/lockwait"
 )
 
 // testConfig is a store of its own, on a host whose routes are those
@@ -109,6 +110,7 @@ func TestCreateRefusesBadValuesNamingTheFix(t *testing.T) {
 		{"subnet not a network address", CreateOptions{Name: "x", Subnets: []string{"10.9.3.7/16"}}, "invalid --subnet 10.9.3.7/16: it should be 10.9.0.0/16"},
 		{"subnet not CIDR", CreateOptions{Name: "x", Subnets: []string{"10.9.0.0"}}, "not in CIDR notation"},
 		{"subnet too small", CreateOptions{Name: "x", Subnets: []string{"10.9.0.0/31"}}, "give a /30 or larger"},
+		{"loopback subnet", CreateOptions{Name: "x", Subnets: []string{"127.0.0.0/8"}}, "give a private one"},
 		{"two IPv4 subnets", CreateOptions{Name: "x", Subnets: []string{"10.9.0.0/16", "10.10.0.0/16"}}, "one IPv4 subnet"},
 		{"IPv6 subnet without --ipv6", CreateOptions{Name: "x", Subnets: []string{"fd00:1::/64"}}, "add --ipv6"},
 		{"gateway outside the subnet", CreateOptions{Name: "x", Subnets: []string{"10.9.0.0/16"}, Gateways: []string{"10.8.0.1"}}, "--gateway 10.8.0.1 is in no --subnet"},
@@ -422,5 +424,33 @@ func TestAddressesHandedOut(t *testing.T) {
 	}
 	if b := (Subnet{Subnet: netip.MustParsePrefix("172.18.0.0/16")}).Broadcast(); b.String() != "172.18.255.255" {
 		t.Errorf("broadcast %s", b)
+	}
+}
+
+func TestRemoveWaitsForAContainerJoiningTheNetwork(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.LockTimeout = "50ms"
+	mustCreate(t, cfg, CreateOptions{Name: "web"})
+	n, release, err := Use(cfg, "web")
+	if err != nil || n.Name != "web" {
+		t.Fatalf("use: %v %+v", err, n)
+	}
+	var timeout *lockwait.TimeoutError
+	if err := Remove(cfg, "web", nil); !errors.As(err, &timeout) {
+		t.Errorf("remove while joining: %v, want a lock timeout", err)
+	}
+	if _, release2, err := Use(cfg, "web"); err != nil {
+		t.Errorf("a second container joining at once: %v", err)
+	} else {
+		release2()
+	}
+	release()
+	joined := []Endpoint{{Network: n.ID, ContainerID: "c1", ContainerName: "web1"}}
+	err = RemoveUnused(cfg, "web", func() ([]Endpoint, error) { return joined, nil })
+	if err == nil || !strings.Contains(err.Error(), "active endpoints") {
+		t.Errorf("remove after joining: %v", err)
+	}
+	if _, _, err := Use(cfg, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("use of an unknown network: %v", err)
 	}
 }

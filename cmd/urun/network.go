@@ -227,13 +227,10 @@ cannot be removed.`,
 			if err != nil {
 				return err
 			}
-			endpoints, err := networkEndpoints(cfg)
-			if err != nil {
-				return err
-			}
+			endpoints := func() ([]netdef.Endpoint, error) { return networkEndpoints(cfg) }
 			var errs []error
 			for _, ref := range args {
-				err := netdef.Remove(cfg, ref, endpoints)
+				err := netdef.RemoveUnused(cfg, ref, endpoints)
 				switch {
 				case err == nil:
 					fmt.Println(ref)
@@ -274,11 +271,7 @@ duration such as 24h, a Unix time, or 2006-01-02T15:04:05).`,
 			if !force && term.IsTerminal(int(os.Stdin.Fd())) && !confirm("WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ") {
 				return nil
 			}
-			endpoints, err := networkEndpoints(cfg)
-			if err != nil {
-				return err
-			}
-			removed, err := netdef.Prune(cfg, filters, endpoints)
+			removed, err := netdef.PruneUnused(cfg, filters, func() ([]netdef.Endpoint, error) { return networkEndpoints(cfg) })
 			if len(removed) > 0 {
 				fmt.Println("Deleted Networks:")
 				for _, name := range removed {
