@@ -58,3 +58,12 @@ func PortLines(c Container, ref, private string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// ConnectedNetworks are the container's endpoints on urun's networks while
+// it runs.
+func (c Container) ConnectedNetworks() []NetworkEndpoint {
+	if !c.Running {
+		return nil
+	}
+	return c.Networks
+}

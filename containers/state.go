@@ -80,6 +80,9 @@ type State struct {
 	// Ports are the published ports as bound on the host, host ports
 	// chosen.
 	Ports []Port `json:"ports,omitempty"`
+	// Networks are its endpoints on urun's networks as its last start
+	// (or network connect) made them; they count while it runs.
+	Networks []NetworkEndpoint `json:"networks,omitempty"`
 	// GraphRoot is the store the container belongs to. Stores may share a
 	// run root (--root without --runroot); each sees only its own.
 	GraphRoot string `json:"graph_root,omitempty"`
@@ -88,6 +91,19 @@ type State struct {
 // belongsTo reports whether the record is of the store at graphRoot.
 func (st State) belongsTo(graphRoot string) bool {
 	return st.GraphRoot == "" || st.GraphRoot == graphRoot
+}
+
+// NetworkEndpoint is a container's interface on one of urun's networks,
+// for inspect.
+type NetworkEndpoint struct {
+	Network     string   `json:"network"`
+	NetworkID   string   `json:"network_id"`
+	EndpointID  string   `json:"endpoint_id"`
+	IPAddress   string   `json:"ip_address"`
+	IPPrefixLen int      `json:"ip_prefix_len"`
+	Gateway     string   `json:"gateway"`
+	MacAddress  string   `json:"mac_address"`
+	Aliases     []string `json:"aliases,omitempty"`
 }
 
 // Port is one published port as bound on the host.

@@ -31,21 +31,21 @@ func (c *container) start(io streams) (*stage.Process, error) {
 			return nil, err
 		}
 	}
-	if c.settings.Network.Connected() {
-		netDir, err := c.networkDir()
-		if err != nil {
-			return nil, err
-		}
-		if c.net, err = network.New(c.settings.Network, netDir, c.settings.Ports); err != nil {
-			return nil, err
-		}
-	}
-	mappings, err := idmap.ForCurrentCaller()
+	join, err := c.prepareNetwork()
 	if err != nil {
 		return nil, err
 	}
-	trace.Mark("host", "id maps computed")
-	ns := stage.Container{Create: stage.Create{Mappings: mappings}, TinyInit: c.settings.Init}
+	// The stage gets its own copies of the namespaces.
+	defer join.close()
+	ns := stage.Container{TinyInit: c.settings.Init}
+	if join != nil {
+		join.apply(&ns)
+	} else {
+		if ns.Mappings, err = idmap.ForCurrentCaller(); err != nil {
+			return nil, err
+		}
+		trace.Mark("host", "id maps computed")
+	}
 	req := stage.ContainerRequest{Config: containers.RunConfigPath(c.stateDir)}
 	if c.net != nil {
 		req.PortChild = c.net.PortChildRequest()
@@ -84,11 +84,36 @@ func (c *container) start(io streams) (*stage.Process, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.attacher != nil {
+		c.attacher.request.KeepFD = p.KeptFD
+	}
 	if err := c.placeCgroup(plan, p); err != nil {
 		p.Abort()
 		return nil, err
 	}
 	return p, nil
+}
+
+// prepareNetwork readies the container's network before its stage
+// starts: a helper's (slirp4netns, pasta), urun's networks (the user
+// namespace to nest in), or another container's network namespace.
+func (c *container) prepareNetwork() (*networkJoin, error) {
+	m := c.settings.Network
+	if m.Kind == network.KindContainer {
+		return c.joinContainerNetwork()
+	}
+	if !m.Connected() {
+		return nil, nil
+	}
+	netDir, err := c.networkDir()
+	if err != nil {
+		return nil, err
+	}
+	if m.Kind == network.KindNetworks {
+		return c.connectNetworks(netDir)
+	}
+	c.net, err = network.New(m, netDir, c.settings.Ports)
+	return nil, err
 }
 
 // makeStateDir creates and locks the run state directory. The state

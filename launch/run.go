@@ -179,6 +179,8 @@ type container struct {
 	monitorPID int
 	// extraNetDir is the network's directory outside the run state, if any.
 	extraNetDir string
+	// attacher attaches the container to urun's networks, if it is on any.
+	attacher *networkAttacher
 	// cgroup is the container's own cgroup while it runs, if it has one;
 	// oomKilled says its memory limit killed a process.
 	cgroup    *cgroupv2.Cgroup
@@ -237,7 +239,7 @@ func newContainer(o Options) (*container, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.Spec.HostNetwork = !o.Network.OwnNetNS()
+	o.Spec.HostNetwork = o.Network.Kind == network.KindHost
 	s, err := spec.Build(id, o.Image, o.Spec, os.LookupEnv)
 	if err != nil {
 		return nil, err
@@ -286,6 +288,11 @@ func (c *container) attachNetwork() error {
 		return err
 	}
 	trace.Mark("host", "network attached")
+	if c.attacher != nil {
+		if err := c.recordEndpoints(c.attacher.endpoints); err != nil {
+			return err
+		}
+	}
 	if len(published) == 0 {
 		return nil
 	}

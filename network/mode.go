@@ -13,7 +13,17 @@ const (
 	KindPasta       = "pasta"
 	KindNone        = "none"
 	KindHost        = "host"
+	// KindNetworks is one or more of urun's networks (package usernet):
+	// "bridge", the default one, or a network made with `urun network
+	// create`.
+	KindNetworks = "networks"
+	// KindContainer shares a running container's network namespace.
+	KindContainer = "container"
 )
+
+// DefaultNetwork is the network that `--network bridge` names, Docker's
+// docker0.
+const DefaultNetwork = "bridge"
 
 // Defaults of slirp4netns networking, as podman uses them.
 const (
@@ -37,6 +47,117 @@ type Mode struct {
 	// on, and lets the container reach the host's loopback through the
 	// gateway address.
 	PastaArgs []string
+	// Networks are the networks of KindNetworks, in the order given (the
+	// first one's gateway is the default route).
+	Networks []Attachment
+	// Links are --link's CONTAINER[:ALIAS] on networks.
+	Links []Link
+	// Container is the container of KindContainer, as given.
+	Container string
+}
+
+// Attachment is a container's place on one network: --network NAME with
+// --network-alias and --ip, or `network connect`.
+type Attachment struct {
+	Name    string   `json:"name"`
+	Aliases []string `json:"aliases,omitempty"`
+	IP      string   `json:"ip,omitempty"`
+}
+
+// Link is --link CONTAINER[:ALIAS].
+type Link struct {
+	Container string `json:"container"`
+	Alias     string `json:"alias"`
+}
+
+// ParseLink parses --link CONTAINER[:ALIAS]; the alias defaults to the
+// container's name.
+func ParseLink(s string) (Link, error) {
+	name, alias, hasAlias := strings.Cut(s, ":")
+	name = strings.TrimPrefix(name, "/")
+	if !hasAlias {
+		alias = name
+	}
+	if name == "" || alias == "" || !validName(name) || !validName(alias) {
+		return Link{}, fmt.Errorf("--link %q: want CONTAINER[:ALIAS] (names of letters, digits, '_', '.' and '-')", s)
+	}
+	return Link{Container: name, Alias: alias}, nil
+}
+
+// validName is Docker's rule for names of containers and networks.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		alnum := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+		if !alnum && (i == 0 || r != '_' && r != '.' && r != '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// WithEndpoint applies --network-alias, --ip and --link to a parsed
+// --network. implicit says --network was not given: --link then puts the
+// container on the default network, where Docker's containers are.
+func (m Mode) WithEndpoint(aliases []string, ip string, links []string, implicit bool) (Mode, error) {
+	if len(links) > 0 && implicit && m.Kind == KindSlirp4netns {
+		m = Mode{Kind: KindNetworks, Networks: []Attachment{{Name: DefaultNetwork}}}
+	}
+	if m.Kind != KindNetworks {
+		for _, f := range []struct {
+			name  string
+			given bool
+		}{{"--network-alias", len(aliases) > 0}, {"--ip", ip != ""}, {"--link", len(links) > 0}} {
+			if f.given {
+				return m, fmt.Errorf("%s needs --network with a network's name (see 'urun network ls'), not %s", f.name, m.Kind)
+			}
+		}
+		return m, nil
+	}
+	for _, a := range aliases {
+		if !validName(a) {
+			return m, fmt.Errorf("--network-alias %q: want a name of letters, digits, '_', '.' and '-'", a)
+		}
+	}
+	m.Networks = append([]Attachment(nil), m.Networks...)
+	m.Networks[0].Aliases = append(m.Networks[0].Aliases, aliases...)
+	if ip != "" {
+		if addr := net.ParseIP(ip); addr == nil || addr.To4() == nil {
+			return m, fmt.Errorf("--ip %q: want an IPv4 address", ip)
+		}
+		m.Networks[0].IP = ip
+	}
+	for _, l := range links {
+		link, err := ParseLink(l)
+		if err != nil {
+			return m, err
+		}
+		m.Links = append(m.Links, link)
+	}
+	return m, nil
+}
+
+// HasNames says whether the container asks urun's name server for names:
+// it is on a network other than the default one, where Docker's
+// containers resolve each other's names.
+func (m Mode) HasNames() bool {
+	for _, a := range m.Networks {
+		if a.Name != DefaultNetwork {
+			return true
+		}
+	}
+	return false
+}
+
+// NetworkNames are the names of the networks of a KindNetworks mode.
+func (m Mode) NetworkNames() []string {
+	var names []string
+	for _, a := range m.Networks {
+		names = append(names, a.Name)
+	}
+	return names
 }
 
 // SlirpOptions are the options of slirp4netns networking, named as podman
@@ -62,12 +183,14 @@ type SlirpOptions struct {
 // slirpOptionNames are the options ParseMode knows, for its error.
 const slirpOptionNames = "allow_host_loopback, mtu, cidr, outbound_addr, outbound_addr6, enable_ipv6, port_handler"
 
-// ParseMode parses a --network value. An empty value, and Docker's
-// "bridge", mean the default: slirp4netns.
+// ParseMode parses a --network value. An empty value means the default:
+// slirp4netns. Any other name is one of urun's networks ("bridge", the
+// default one, or one made with `urun network create`), which the caller
+// checks exists.
 func ParseMode(s string) (Mode, error) {
 	kind, opts, hasOpts := strings.Cut(s, ":")
 	switch kind {
-	case "", "bridge", KindSlirp4netns:
+	case "", KindSlirp4netns:
 		if kind != KindSlirp4netns && hasOpts {
 			return Mode{}, fmt.Errorf("--network %s takes no options: give them to slirp4netns (slirp4netns:OPTIONS)", kind)
 		}
@@ -90,14 +213,18 @@ func ParseMode(s string) (Mode, error) {
 			return Mode{}, fmt.Errorf("--network %s takes no options", kind)
 		}
 		return Mode{Kind: kind}, nil
-	case "container":
-		// It joins a running container's network namespace; until urun runs
-		// containers detached there is none to join.
-		return Mode{}, fmt.Errorf("--network container:NAME needs a container running detached (urun run -d), which urun does not have yet: use slirp4netns[:OPTIONS], pasta[:ARGS], none or host")
+	case KindContainer:
+		if opts == "" {
+			return Mode{}, fmt.Errorf("--network container: name the container: container:NAME")
+		}
+		return Mode{Kind: KindContainer, Container: opts}, nil
 	case "ns", "private":
-		return Mode{}, fmt.Errorf("--network %s is not supported: use slirp4netns[:OPTIONS], pasta[:ARGS], none or host", kind)
+		return Mode{}, fmt.Errorf("--network %s is not supported: use a network's name, slirp4netns[:OPTIONS], pasta[:ARGS], container:NAME, none or host", kind)
 	}
-	return Mode{}, fmt.Errorf("--network %q: unknown network mode: use slirp4netns[:OPTIONS] (the default), pasta[:ARGS], none or host", s)
+	if hasOpts || !validName(s) {
+		return Mode{}, fmt.Errorf("--network %q: unknown network mode: use a network's name (see 'urun network ls'), slirp4netns[:OPTIONS] (the default), pasta[:ARGS], container:NAME, none or host", s)
+	}
+	return Mode{Kind: KindNetworks, Networks: []Attachment{{Name: s}}}, nil
 }
 
 func parseSlirpOptions(s string) (SlirpOptions, error) {
@@ -205,10 +332,12 @@ func checkPastaArgs(args []string) error {
 }
 
 // OwnNetNS reports whether the container gets its own network namespace:
-// every mode but host.
-func (m Mode) OwnNetNS() bool { return m.Kind != KindHost }
+// every mode but host and container:NAME.
+func (m Mode) OwnNetNS() bool { return m.Kind != KindHost && m.Kind != KindContainer }
 
-// Connected reports whether the container's namespace is connected to the
-// host's network by a helper (slirp4netns or pasta) that New and Attach
-// start.
-func (m Mode) Connected() bool { return m.Kind == KindSlirp4netns || m.Kind == KindPasta }
+// Connected reports whether the container's namespace is connected by a
+// helper (slirp4netns or pasta) that New and Attach start, or to urun's
+// networks.
+func (m Mode) Connected() bool {
+	return m.Kind == KindSlirp4netns || m.Kind == KindPasta || m.Kind == KindNetworks
+}

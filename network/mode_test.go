@@ -24,7 +24,9 @@ func TestParseModeReadsPodmansNetworkOptions(t *testing.T) {
 	}{
 		{in: "", want: Mode{Kind: KindSlirp4netns, Slirp: defaultSlirp()}},
 		{in: "slirp4netns", want: Mode{Kind: KindSlirp4netns, Slirp: defaultSlirp()}},
-		{in: "bridge", want: Mode{Kind: KindSlirp4netns, Slirp: defaultSlirp()}},
+		{in: "bridge", want: Mode{Kind: KindNetworks, Networks: []Attachment{{Name: "bridge"}}}},
+		{in: "web-net.1", want: Mode{Kind: KindNetworks, Networks: []Attachment{{Name: "web-net.1"}}}},
+		{in: "container:web", want: Mode{Kind: KindContainer, Container: "web"}},
 		{in: "slirp4netns:allow_host_loopback=true", want: withSlirp(func(o *SlirpOptions) { o.AllowHostLoopback = true })},
 		{in: "slirp4netns:mtu=1500,enable_ipv6=true", want: withSlirp(func(o *SlirpOptions) { o.MTU = 1500; o.EnableIPv6 = true })},
 		{in: "slirp4netns:cidr=10.0.5.7/24", want: withSlirp(func(o *SlirpOptions) { o.CIDR = "10.0.5.0/24" })},
@@ -49,9 +51,9 @@ func TestParseModeReadsPodmansNetworkOptions(t *testing.T) {
 		{in: "pasta:--netns,/proc/1/ns/net", wantErr: "pasta option --netns cannot be given"},
 		{in: "pasta:-f", wantErr: "pasta option -f cannot be given"},
 		{in: "none:x", wantErr: "takes no options"},
-		{in: "bridge:x", wantErr: "takes no options"},
-		{in: "container:web", wantErr: "needs a container running detached"},
-		{in: "macvlan", wantErr: `--network "macvlan": unknown network mode`},
+		{in: "bridge:x", wantErr: `--network "bridge:x": unknown network mode`},
+		{in: "container:", wantErr: "name the container"},
+		{in: "-net", wantErr: `--network "-net": unknown network mode`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -181,5 +181,19 @@ func (o SlirpOptions) DNSIP() net.IP { return nth(o.slirpNet(), 3) }
 // ContainerIP is the address of the container's tap0 (.100 of the CIDR).
 func (o SlirpOptions) ContainerIP() net.IP { return nth(o.slirpNet(), 100) }
 
+// DefaultSlirpDNS is slirp4netns's DNS forwarder with the default CIDR.
+const DefaultSlirpDNS = "10.0.2.3"
+
 // SlirpDNS6 is slirp4netns's IPv6 DNS forwarder, fixed in slirp4netns.
 const SlirpDNS6 = "fd00::3"
+
+// UplinkArgs are slirp4netns's arguments as the uplink of urun's
+// user-defined networks (package usernet): the namespaces of holderPID,
+// the ready pipe as descriptor 3 and the exit pipe as 4.
+func UplinkArgs(holderPID int) []string {
+	o := SlirpOptions{MTU: DefaultMTU, CIDR: DefaultCIDR}
+	return slirp4netnsArgs(o, holderPID, "", sandboxWorks())
+}
+
+// FindHelper finds slirp4netns or pasta in PATH, or says what to install.
+func FindHelper(kind string) (string, error) { return findHelper(kind) }

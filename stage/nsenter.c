@@ -39,6 +39,8 @@
 #define DO_TINY_INIT 0x10     // keep a C init as PID 1 (run --init)
 #define DO_OUTLIVE 0x20       // no parent-death signal (exec -d, the monitor)
 #define DO_HOLD_JOIN 0x40     // wait for MSG_PROCEED before joining
+#define DO_NEST_USERNS 0x80   // in userns_fd, make a user namespace of its own mapped 1:1
+#define DO_DAEMONIZE 0x100    // go on in a child; the process the host started exits
 
 struct start_header {
 	uint32_t magic;
@@ -46,6 +48,12 @@ struct start_header {
 	uint32_t clone_flags; // CLONE_NEW* to create inside the user namespace
 	int32_t join_pid;
 	int32_t ended_fd; // the waiter's end of the "init ended" socket, or -1
+	// A user namespace to enter instead of creating one (a network's, or
+	// a container's whose network namespace is shared), a network
+	// namespace to enter instead of creating one, and a descriptor the
+	// waiter keeps open (a network's namespace, see package usernet);
+	// each -1 when not given.
+	int32_t userns_fd, netns_fd, keep_fd;
 	uint32_t join_namespaces_len, remove_on_exit_len, remove_now_len, request_len;
 };
 #define START_MAGIC 0x4e555255u // "URUN"
@@ -361,6 +369,85 @@ static void run_tiny_init(void) {
 	exit_with_child(child, 1);
 }
 
+// write_identity_map maps the ids of the user namespace this process is
+// in (file is "uid_map" or "gid_map" of /proc/self) one to one into the
+// namespace of pid, a child namespace of ours.
+static int write_identity_map(pid_t pid, const char *file) {
+	char path[64], in[1024], out[1024];
+	snprintf(path, sizeof path, "/proc/self/%s", file);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, in, sizeof in - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	in[n] = 0;
+	size_t used = 0;
+	for (char *line = strtok(in, "\n"); line; line = strtok(NULL, "\n")) {
+		unsigned long inside, outside, count;
+		if (sscanf(line, "%lu %lu %lu", &inside, &outside, &count) != 3)
+			return -1;
+		int w = snprintf(out + used, sizeof out - used, "%lu %lu %lu\n", inside, inside, count);
+		if (w < 0 || (size_t)w >= sizeof out - used)
+			return -1;
+		used += (size_t)w;
+	}
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int ok = write(fd, out, used) == (ssize_t)used;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+// nest_user_namespace makes this process root of a new user namespace
+// inside the one it is root of, with the same ids. No setuid helper is
+// needed: a child left behind in the outer namespace, where it holds
+// CAP_SETUID, writes the maps. A container on a network nests so in the
+// network's namespace: the kernel moves a veth into a network namespace
+// only from its user namespace's own or an outer one, and each container
+// still gets a user namespace, and so capabilities, of its own.
+static void nest_user_namespace(void) {
+	int unshared[2];
+	if (pipe2(unshared, O_CLOEXEC) < 0)
+		fail("create pipe");
+	pid_t self = getpid();
+	pid_t mapper = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	if (mapper < 0)
+		fail("fork the id mapper");
+	if (mapper == 0) {
+		char c;
+		close(unshared[1]);
+		if (read(unshared[0], &c, 1) != 1)
+			_exit(1);
+		if (write_identity_map(self, "uid_map") < 0 || write_identity_map(self, "gid_map") < 0)
+			_exit(2);
+		_exit(0);
+	}
+	close(unshared[0]);
+	int unshare_errno = 0;
+	if (unshare(CLONE_NEWUSER) < 0)
+		unshare_errno = errno;
+	// Closing the pipe unblocks the mapper either way.
+	if (!unshare_errno && write(unshared[1], "u", 1) != 1)
+		unshare_errno = errno;
+	close(unshared[1]);
+	int status;
+	while (waitpid(mapper, &status, 0) < 0 && errno == EINTR)
+		;
+	if (unshare_errno) {
+		errno = unshare_errno;
+		fail("unshare user namespace");
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		errno = EPERM;
+		fail("write the id maps of the container's user namespace");
+	}
+	become_root();
+}
+
 // read_start reads the start message, the socket's first: the header,
 // then its strings (each NUL-terminated by read_start) and the request.
 static struct start_header read_start(char **join_list, char **remove_dir, char **remove_now) {
@@ -422,6 +509,10 @@ __attribute__((constructor)) static void urun_stage_entry(int argc, char **argv)
 	int ended_fd = h.ended_fd;
 	if (ended_fd >= 0 && fcntl(ended_fd, F_SETFD, FD_CLOEXEC) < 0)
 		fail("mark the end socket close-on-exec");
+	// The kept descriptor stays with the waiter; the command init execs
+	// must not see it.
+	if (h.keep_fd >= 0 && fcntl(h.keep_fd, F_SETFD, FD_CLOEXEC) < 0)
+		fail("mark the kept descriptor close-on-exec");
 
 	// Die with the host-side urun: nothing of the container may outlive it.
 	if (!detached && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
@@ -437,17 +528,42 @@ __attribute__((constructor)) static void urun_stage_entry(int argc, char **argv)
 		return;
 	}
 
-	if (unshare(CLONE_NEWUSER) < 0)
-		fail("unshare user namespace");
-	send_msg((char[]){MSG_USERNS_MADE, 0});
-	// The host ran newuidmap and newgidmap, and wrote what the stage reads.
-	wait_for(MSG_PROCEED);
-
-	become_root();
+	if (h.userns_fd >= 0) {
+		if (setns(h.userns_fd, CLONE_NEWUSER) < 0)
+			fail("join the network's user namespace");
+		close(h.userns_fd);
+		become_root();
+		if (h.do_flags & DO_NEST_USERNS)
+			nest_user_namespace();
+		// The host wrote what the stage reads.
+		wait_for(MSG_PROCEED);
+	} else {
+		if (unshare(CLONE_NEWUSER) < 0)
+			fail("unshare user namespace");
+		send_msg((char[]){MSG_USERNS_MADE, 0});
+		// The host ran newuidmap and newgidmap, and wrote what the stage reads.
+		wait_for(MSG_PROCEED);
+		become_root();
+	}
+	if (h.netns_fd >= 0) {
+		if (setns(h.netns_fd, CLONE_NEWNET) < 0)
+			fail("join the shared network namespace");
+		close(h.netns_fd);
+	}
 
 	if (!fork_init) {
 		if (flags && unshare(flags) < 0)
 			fail("unshare namespaces");
+		// A stage that outlives whoever started it (the network holder)
+		// must not stay its child: a long-lived parent (a detached
+		// container's monitor) would never reap it.
+		if (h.do_flags & DO_DAEMONIZE) {
+			pid_t child = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+			if (child < 0)
+				fail("fork the stage");
+			if (child > 0)
+				_exit(0);
+		}
 		urun_stage_socket = sync_fd;
 		return;
 	}

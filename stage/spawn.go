@@ -25,15 +25,65 @@ type Namespaces interface {
 type Create struct {
 	Mappings idmap.Mappings
 	Unshare  uintptr
+	// UserNS, when set, is a user namespace the stage enters instead of
+	// making one with Mappings: with Nest, the stage then makes one of its
+	// own inside it, with the same ids (a container on a network: see
+	// package usernet); without, it stays there (a container sharing
+	// another's network namespace, a network's holder coming back).
+	UserNS *os.File
+	Nest   bool
+	// NetNS, when set, is a network namespace the stage enters instead of
+	// making one (leave CLONE_NEWNET out of Unshare).
+	NetNS *os.File
+	// Keep is a descriptor the stage keeps open for as long as it lives,
+	// out of reach of the command init execs.
+	Keep *os.File
+	// Outlive lets the stage outlive the caller: no parent-death signal.
+	// With Daemonize, the stage goes on in a child once its namespaces
+	// are made, and the process Start started exits: the caller reaps
+	// it, and the stage is nobody's child.
+	Outlive, Daemonize bool
 }
 
 func (c Create) startMessage() startMessage {
-	return startMessage{header: newHeader(doCreateUserNS, uint32(c.Unshare))}
+	m := startMessage{header: newHeader(doCreateUserNS, uint32(c.Unshare))}
+	if c.Nest {
+		m.header.Do |= doNestUserNS
+	}
+	if c.Outlive {
+		m.header.Do |= doOutlive
+	}
+	if c.Daemonize {
+		m.header.Do |= doDaemonize
+	}
+	return m
+}
+
+// inheritedFiles are the descriptors Create passes, each with the header
+// field that names its number in the stage.
+func (c Create) inheritedFiles(h *startHeader) []inherited {
+	return []inherited{{c.UserNS, &h.UserNSFD}, {c.NetNS, &h.NetNSFD}, {c.Keep, &h.KeepFD}}
+}
+
+type inherited struct {
+	file  *os.File
+	field *int32
 }
 
 // newHeader is a start message's header without descriptors.
 func newHeader(do, cloneFlags uint32) startHeader {
-	return startHeader{Do: do, CloneFlags: cloneFlags, EndedFD: -1}
+	return startHeader{Do: do, CloneFlags: cloneFlags, EndedFD: -1, UserNSFD: -1, NetNSFD: -1, KeepFD: -1}
+}
+
+// createOf is the Create part of ns, if it has one.
+func createOf(ns Namespaces) (Create, bool) {
+	switch ns := ns.(type) {
+	case Create:
+		return ns, true
+	case Container:
+		return ns.Create, true
+	}
+	return Create{}, false
 }
 
 // Container creates a container: the stage makes the namespaces of
@@ -174,6 +224,8 @@ type Process struct {
 	// Ended (Container with ReportEnd) reads InitEnded once init ended;
 	// closing it lets the waiter exit.
 	Ended *os.File
+	// KeptFD is the number of Create.Keep in the stage (-1 without).
+	KeptFD int
 
 	ns     Namespaces
 	mapped chan error
@@ -203,7 +255,15 @@ func Start(cmd *exec.Cmd, ns Namespaces, request any) (*Process, error) {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, waiterEnd)
 		msg.header.EndedFD = int32(2 + len(cmd.ExtraFiles))
 	}
-	p := &Process{Cmd: cmd, Socket: host, Ended: ended, ns: ns, mapped: make(chan error, 1)}
+	if c, ok := createOf(ns); ok {
+		for _, in := range c.inheritedFiles(&msg.header) {
+			if in.file != nil {
+				cmd.ExtraFiles = append(cmd.ExtraFiles, in.file)
+				*in.field = int32(2 + len(cmd.ExtraFiles))
+			}
+		}
+	}
+	p := &Process{Cmd: cmd, Socket: host, Ended: ended, KeptFD: int(msg.header.KeepFD), ns: ns, mapped: make(chan error, 1)}
 	data, err := msg.encode(request)
 	if err == nil && len(data) > startMessageRoom {
 		// A request of hundreds of image names, say: the socket takes a
@@ -252,16 +312,14 @@ func socketPair(name string) (ours, theirs *os.File, err error) {
 	return os.NewFile(uintptr(fds[0]), name+"-host"), os.NewFile(uintptr(fds[1]), name), nil
 }
 
-// createdUserNS says whether the stage makes a user namespace, whose maps
-// the host then writes.
+// createdUserNS says whether the stage makes a user namespace whose maps
+// the host then writes (one it enters, or nests in, is mapped already).
 func createdUserNS(ns Namespaces) (idmap.Mappings, bool) {
-	switch ns := ns.(type) {
-	case Create:
-		return ns.Mappings, true
-	case Container:
-		return ns.Mappings, true
+	c, ok := createOf(ns)
+	if !ok || c.UserNS != nil {
+		return idmap.Mappings{}, false
 	}
-	return idmap.Mappings{}, false
+	return c.Mappings, true
 }
 
 func (p *Process) writeMaps(mappings idmap.Mappings) error {

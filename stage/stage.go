@@ -92,6 +92,9 @@ const (
 	// ImageInUserNS is urun-image again, as root of a user namespace with
 	// the store's mapping, with the same request.
 	ImageInUserNS Name = "urun-image-userns"
+	// NetHolder holds the user's networks (package usernet/holder), a
+	// stage of urun-image in a user and network namespace of its own.
+	NetHolder Name = "urun-netholder"
 )
 
 // Current is the stage this process is, or "" when urun did not start it

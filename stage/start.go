@@ -17,6 +17,10 @@ type startHeader struct {
 	CloneFlags uint32
 	JoinPID    int32
 	EndedFD    int32
+	// UserNSFD, NetNSFD and KeepFD are descriptors the stage inherits: a
+	// user and a network namespace to enter instead of creating them, and
+	// one the waiter keeps; -1 for none.
+	UserNSFD, NetNSFD, KeepFD int32
 	// The lengths of the strings that follow the header, in this order,
 	// then of the request.
 	JoinNamespacesLen, RemoveOnExitLen, RemoveNowLen, RequestLen uint32
@@ -33,6 +37,8 @@ const (
 	doTinyInit     = 0x10
 	doOutlive      = 0x20
 	doHoldJoin     = 0x40
+	doNestUserNS   = 0x80
+	doDaemonize    = 0x100
 )
 
 // startMessage is what nsenter.c reads before the stage's Go code runs.

@@ -31,6 +31,8 @@ type runFlags struct {
 	logOpts                                     []string
 	name, workdir, user, hostname               string
 	entrypoint, network                         string
+	networkAliases, links                       []string
+	ip                                          string
 	env, envFiles, volumes, mounts, tmpfs       []string
 	publish, dns, dnsSearch, dnsOptions         []string
 	addHosts                                    []string
@@ -81,7 +83,12 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs: PATH[:OPTIONS]")
 	fl.StringVarP(&f.hostname, "hostname", "h", "", "container host name (default: the short container id)")
 	fl.StringVar(&f.entrypoint, "entrypoint", "", "override the image's entrypoint")
-	fl.StringVar(&f.network, "network", "", `network mode: "slirp4netns[:OPTIONS]" (the default: own network namespace with NAT to yours; options allow_host_loopback=true, mtu=N, cidr=CIDR, outbound_addr=IP, enable_ipv6=true, port_handler=rootlesskit|slirp4netns), "pasta[:ARGS]", "none" (only loopback) or "host" (share yours)`)
+	fl.StringVar(&f.network, "network", "", `network: a network's name ("bridge", the default one, or one made with 'urun network create'), "slirp4netns[:OPTIONS]" (the default: own network namespace with NAT to yours; options allow_host_loopback=true, mtu=N, cidr=CIDR, outbound_addr=IP, enable_ipv6=true, port_handler=rootlesskit|slirp4netns), "pasta[:ARGS]", "container:NAME" (share a running container's), "none" (only loopback) or "host" (share yours)`)
+	fl.StringVar(&f.network, "net", "", "same as --network")
+	fl.MarkHidden("net")
+	fl.StringArrayVar(&f.networkAliases, "network-alias", nil, "another name of the container on its network")
+	fl.StringVar(&f.ip, "ip", "", "the container's IPv4 address on its network")
+	fl.StringArrayVar(&f.links, "link", nil, "add a link to another container: CONTAINER[:ALIAS]")
 	fl.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a container's port to the host: [IP:][HOST-PORT:]CONTAINER-PORT[/tcp|udp], ranges too; no or 0 host port picks a free one")
 	fl.BoolVarP(&f.publishAll, "publish-all", "P", false, "publish every port the image EXPOSEs to a free host port")
 	fl.StringArrayVar(&f.dns, "dns", nil, "name server for the container's /etc/resolv.conf")
@@ -157,6 +164,9 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 	}
 	mode, err := network.ParseMode(networkFlag)
 	if err != nil {
+		return o, err
+	}
+	if mode, err = mode.WithEndpoint(f.networkAliases, f.ip, f.links, networkFlag == ""); err != nil {
 		return o, err
 	}
 	var ports []network.PortMapping

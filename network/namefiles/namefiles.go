@@ -106,6 +106,14 @@ func ResolvConf(m network.Mode, host []byte, o Options) ([]byte, error) {
 			if len(servers) == 0 {
 				servers = []string{m.PastaDNSForward()}
 			}
+		case network.KindNetworks:
+			// urun's name server in the container (package usernet), as
+			// Docker's; on the default network alone, slirp4netns's
+			// forwarder behind the networks' uplink.
+			servers = []string{network.DefaultSlirpDNS}
+			if m.HasNames() {
+				servers = []string{"127.0.0.11"}
+			}
 		case network.KindNone:
 			servers = withoutLoopback(h.servers)
 		default:
@@ -120,6 +128,10 @@ func ResolvConf(m network.Mode, host []byte, o Options) ([]byte, error) {
 		}
 	}
 	options := h.options
+	if m.Kind == network.KindNetworks && m.HasNames() && len(o.DNS) == 0 {
+		// Docker's: every name goes to the name server as given first.
+		options = append([]string{"ndots:0"}, options...)
+	}
 	if len(o.DNSOptions) > 0 {
 		options = o.DNSOptions
 	}
@@ -182,10 +194,24 @@ func withoutLoopback(servers []string) []string {
 // host name. With the host's network it is the host's file plus the
 // --add-host entries.
 func Hosts(m network.Mode, hostname string, o Options) ([]byte, error) {
-	return hosts(m, hostname, o, realHost{})
+	return hosts(m, hostname, o, realHost{}, "", nil)
 }
 
-func hosts(m network.Mode, hostname string, o Options, hv hostView) ([]byte, error) {
+// HostEntry is a line of /etc/hosts: an address and its names.
+type HostEntry struct {
+	IP    string
+	Names []string
+}
+
+// HostsOnNetworks is Hosts for a container on urun's networks, once it is
+// attached: ip is its address on its first network; links are the
+// containers it links to on the default network, which Docker writes
+// there (on other networks the name server answers for them).
+func HostsOnNetworks(m network.Mode, hostname, ip string, links []HostEntry, o Options) ([]byte, error) {
+	return hosts(m, hostname, o, realHost{}, ip, links)
+}
+
+func hosts(m network.Mode, hostname string, o Options, hv hostView, ownIP string, links []HostEntry) ([]byte, error) {
 	entries, err := parseAddHosts(m, o.AddHosts, hv)
 	if err != nil {
 		return nil, err
@@ -217,9 +243,15 @@ func hosts(m network.Mode, hostname string, o Options, hv hostView) ([]byte, err
 	if gw, ok, _ := hostLoopbackGateway(m, hv); ok {
 		fmt.Fprintf(&b, "%s\thost.containers.internal host.docker.internal\n", gw)
 	}
-	own, err := containerIP(m, hv)
-	if err != nil {
-		return nil, err
+	for _, l := range links {
+		fmt.Fprintf(&b, "%s\t%s\n", l.IP, strings.Join(l.Names, " "))
+	}
+	own := ownIP
+	if own == "" {
+		var err error
+		if own, err = containerIP(m, hv); err != nil {
+			return nil, err
+		}
 	}
 	fmt.Fprintf(&b, "%s\t%s\n", own, hostname)
 	return b.Bytes(), nil

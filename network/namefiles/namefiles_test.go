@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
 	"github.com/urun/urun/network"
 )
 
@@ -134,7 +135,7 @@ func TestHostsNamesTheContainerAndWhatItMayReach(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := hosts(mustMode(t, tt.mode), "web", tt.o, tt.host)
+			got, err := hosts(mustMode(t, tt.mode), "web", tt.o, tt.host, "", nil)
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)

@@ -1,0 +1,256 @@
+package launch
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/urun/urun/containers"
+	"github.com/urun/urun/netdef"
+	"github.com/urun/urun/network"
+	"github.com/urun/urun/network/namefiles"
+	"github.com/urun/urun/stage"
+	"github.com/urun/urun/trace"
+	"github.com/urun/urun/usernet"
+)
+
+// networkJoin is how a container on urun's networks (or sharing another
+// container's network namespace) gets its namespaces: the user namespace
+// it nests in or enters, and the network namespace it enters or keeps.
+type networkJoin struct {
+	userns, netns *os.File
+	// nest: make a user namespace inside userns (networks); else enter it
+	// and netns (container:NAME).
+	nest bool
+}
+
+func (j *networkJoin) apply(ns *stage.Container) {
+	ns.UserNS = j.userns
+	ns.Nest = j.nest
+	if j.nest {
+		ns.Keep = j.netns
+	} else {
+		ns.NetNS = j.netns
+	}
+}
+
+func (j *networkJoin) close() {
+	if j == nil {
+		return
+	}
+	j.userns.Close()
+	j.netns.Close()
+}
+
+// networkAttacher attaches the container to its networks through the
+// holder (network.Attacher).
+type networkAttacher struct {
+	session *usernet.Session
+	request usernet.AttachRequest
+	// endpoints are what Attach made.
+	endpoints []usernet.Endpoint
+	// release lets go of the networks' definitions (netdef.Use) once the
+	// container is attached: none can be removed meanwhile.
+	release   []func()
+	closeOnce sync.Once
+}
+
+func (a *networkAttacher) Attach(pid int) error {
+	a.request.WaiterPID = pid
+	eps, err := a.session.Attach(a.request)
+	a.Close()
+	if err != nil {
+		return err
+	}
+	a.endpoints = eps
+	return nil
+}
+
+// Close ends the session with the holder: once the container is attached,
+// the holder follows the container, not this command.
+func (a *networkAttacher) Close() error {
+	a.closeOnce.Do(func() {
+		if a.session != nil {
+			a.session.Close()
+		}
+		for _, r := range a.release {
+			r()
+		}
+	})
+	return nil
+}
+
+// connectNetworks finds the container's networks, connects to the holder
+// (starting it if need be) and opens its namespaces; the container's user
+// namespace will nest in the holder's.
+func (c *container) connectNetworks(netDir string) (*networkJoin, error) {
+	m := c.settings.Network
+	a := &networkAttacher{}
+	specs, err := networkSpecs(c, m.Networks, a)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	session, err := usernet.Connect(c.cfg)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.session = session
+	trace.Mark("host", "network holder connected")
+	userns, netns, err := session.OpenNamespaces()
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.request.Container = usernet.Container{ID: c.id, Name: c.state.Name, Links: map[string]string{}}
+	for i, at := range m.Networks {
+		na := usernet.NetworkAttach{Network: specs[i], Aliases: at.Aliases}
+		if at.IP != "" {
+			if na.IP, err = netip.ParseAddr(at.IP); err != nil {
+				a.Close()
+				return nil, fmt.Errorf("--ip %q: not an IP address", at.IP)
+			}
+		}
+		a.request.Networks = append(a.request.Networks, na)
+		a.request.Container.Names = a.request.Container.Names || specs[i].Names
+	}
+	for _, l := range m.Links {
+		a.request.Container.Links[l.Alias] = l.Container
+	}
+	if c.net, err = network.NewAttached(m, netDir, c.settings.Ports, a); err != nil {
+		a.Close()
+		return nil, err
+	}
+	c.attacher = a
+	return &networkJoin{userns: userns, netns: netns, nest: true}, nil
+}
+
+// networkSpecs looks the networks up; the addresses asked for must lie in
+// their subnets.
+func networkSpecs(c *container, attachments []network.Attachment, a *networkAttacher) ([]usernet.NetworkSpec, error) {
+	var out []usernet.NetworkSpec
+	for _, at := range attachments {
+		n, release, err := netdef.Use(c.cfg, at.Name)
+		if err != nil {
+			return nil, err
+		}
+		a.release = append(a.release, release)
+		s := usernet.NetworkSpec{
+			Name: n.Name, ID: n.ID, Bridge: n.BridgeName(), Internal: n.Internal, MTU: n.MTU,
+			Names: !n.Builtin(),
+		}
+		if sub, ok := n.IPv4(); ok {
+			s.Subnet, s.Gateway, s.IPRange = sub.Subnet, sub.Gateway, sub.IPRange
+		}
+		if at.IP != "" {
+			ip, err := netip.ParseAddr(at.IP)
+			if err != nil || !s.Subnet.Contains(ip) {
+				return nil, fmt.Errorf("--ip %s is not an address in network %s's subnet %s: give one in it, or leave --ip out", at.IP, n.Name, s.Subnet)
+			}
+		}
+		if len(at.Aliases) > 0 && n.Builtin() {
+			return nil, errors.New("--network-alias works only on networks made with 'urun network create', as in Docker")
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// joinContainerNetwork opens the user and network namespaces of the
+// running container that --network container:NAME names.
+func (c *container) joinContainerNetwork() (*networkJoin, error) {
+	list, err := containers.List(c.cfg)
+	if err != nil {
+		return nil, err
+	}
+	other, err := containers.Find(list, c.settings.Network.Container)
+	if err != nil {
+		return nil, fmt.Errorf("--network container:%s: %w", c.settings.Network.Container, err)
+	}
+	pid, err := containers.InitPID(other.Dir)
+	if err != nil || !other.Running {
+		return nil, fmt.Errorf("--network container:%s: the container is not running: start it first", c.settings.Network.Container)
+	}
+	userns, err := os.Open(fmt.Sprintf("/proc/%d/ns/user", pid))
+	if err != nil {
+		return nil, fmt.Errorf("open the user namespace of container %s: %w", other.Name, err)
+	}
+	netns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+	if err != nil {
+		userns.Close()
+		return nil, fmt.Errorf("open the network namespace of container %s: %w", other.Name, err)
+	}
+	return &networkJoin{userns: userns, netns: netns}, nil
+}
+
+// recordEndpoints keeps the container's endpoints in its record (inspect)
+// and writes its /etc/hosts again with its address, and on the default
+// network its links, before its command starts.
+func (c *container) recordEndpoints(eps []usernet.Endpoint) error {
+	var recorded []containers.NetworkEndpoint
+	for _, e := range eps {
+		recorded = append(recorded, containers.NetworkEndpoint{
+			Network: e.Network, NetworkID: e.NetworkID, EndpointID: e.EndpointID,
+			IPAddress: e.IP.String(), IPPrefixLen: e.PrefixLen, Gateway: e.Gateway.String(),
+			MacAddress: e.MAC, Aliases: e.Aliases,
+		})
+	}
+	st, err := containers.Update(c.cfg, c.stateDir, func(st *containers.State) error {
+		st.Networks = recorded
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record the container's networks: %w", err)
+	}
+	c.state = st
+	if len(eps) == 0 {
+		return nil
+	}
+	links, err := c.linkEntries()
+	if err != nil {
+		return err
+	}
+	hosts, err := namefiles.HostsOnNetworks(c.settings.Network, c.spec.Hostname, eps[0].IP.String(), links, c.settings.Names)
+	if err != nil {
+		return err
+	}
+	// In place: init has bind-mounted the file already.
+	return writeFile(containers.EtcFilePath(c.stateDir, "hosts"), hosts)
+}
+
+// linkEntries are the /etc/hosts lines of the container's links on the
+// default network: "IP ALIAS NAME SHORTID", as Docker writes them.
+func (c *container) linkEntries() ([]namefiles.HostEntry, error) {
+	m := c.settings.Network
+	if len(m.Links) == 0 || m.HasNames() {
+		return nil, nil
+	}
+	eps, err := usernet.Endpoints(c.cfg)
+	if err != nil {
+		return nil, err
+	}
+	var out []namefiles.HostEntry
+	for _, l := range m.Links {
+		found := false
+		for _, e := range eps {
+			if e.Network != network.DefaultNetwork || (e.ContainerName != l.Container && !strings.HasPrefix(e.ContainerID, l.Container)) {
+				continue
+			}
+			names := []string{l.Alias}
+			if l.Alias != e.ContainerName {
+				names = append(names, e.ContainerName)
+			}
+			out = append(out, namefiles.HostEntry{IP: e.IP.String(), Names: append(names, containers.ShortID(e.ContainerID))})
+			found = true
+			break
+		}
+		if !found {
+			return nil, fmt.Errorf("--link %s: no running container %s on network %s: start it first", l.Container, l.Container, network.DefaultNetwork)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,137 @@
+package usernet
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/config"
+	"github.com/urun/urun/lockwait"
+)
+
+// Session is a connection to the holder; the holder stays while it is
+// open.
+type Session struct {
+	conn *net.UnixConn
+	dec  *json.Decoder
+	// HolderPID is the holder's pid: its namespaces are in /proc.
+	HolderPID int
+	dir       string
+}
+
+// Connect connects to the user's holder, starting it (or a new one in a
+// killed holder's namespaces) when none answers.
+func Connect(cfg *config.Config) (*Session, error) {
+	dir := Dir(cfg)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create the networks' run directory: %w", err)
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open the networks' lock: %w", err)
+	}
+	defer lock.Close()
+	if err := lockwait.Take(lock, unix.LOCK_EX, cfg.LockWait(), "the networks' lock"); err != nil {
+		return nil, err
+	}
+	if s, err := dial(dir); err == nil {
+		return s, nil
+	}
+	if err := startHolder(dir); err != nil {
+		return nil, err
+	}
+	s, err := dial(dir)
+	if err != nil {
+		return nil, fmt.Errorf("connect to the network holder it started: %w%s", err, logTail(LogPath(dir)))
+	}
+	return s, nil
+}
+
+// dial connects and says hello: once the holder answers, it counts the
+// connection and does not end while it is open.
+func dial(dir string) (*Session, error) {
+	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: SocketPath(dir), Net: "unix"})
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{conn: conn, dec: json.NewDecoder(bufio.NewReader(conn)), dir: dir}
+	reply, err := s.call(Request{Hello: true})
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	s.HolderPID = reply.HolderPID
+	return s, nil
+}
+
+// callTimeout bounds one exchange: attaching takes milliseconds.
+const callTimeout = 30 * time.Second
+
+func (s *Session) call(r Request) (Reply, error) {
+	var reply Reply
+	s.conn.SetDeadline(time.Now().Add(callTimeout))
+	data, err := json.Marshal(r)
+	if err != nil {
+		return reply, err
+	}
+	if _, err := s.conn.Write(append(data, '\n')); err != nil {
+		return reply, fmt.Errorf("talk to the network holder: %w", err)
+	}
+	if err := s.dec.Decode(&reply); err != nil {
+		return reply, fmt.Errorf("read the network holder's answer: %w%s", err, logTail(LogPath(s.dir)))
+	}
+	if reply.Error != "" {
+		return reply, errors.New(reply.Error)
+	}
+	return reply, nil
+}
+
+// Attach connects a container to networks and returns its new endpoints.
+func (s *Session) Attach(r AttachRequest) ([]Endpoint, error) {
+	reply, err := s.call(Request{Attach: &r})
+	return reply.Endpoints, err
+}
+
+// Detach disconnects a container from a network.
+func (s *Session) Detach(r DetachRequest) error {
+	_, err := s.call(Request{Detach: &r})
+	return err
+}
+
+// Close ends the session; a holder with nothing attached then ends.
+func (s *Session) Close() error { return s.conn.Close() }
+
+// OpenNamespaces opens the holder's user and network namespaces, for a
+// container to nest in and to keep.
+func (s *Session) OpenNamespaces() (userns, netns *os.File, err error) {
+	if userns, err = os.Open(procPath(s.HolderPID, "ns/user")); err != nil {
+		return nil, nil, fmt.Errorf("open the network holder's user namespace: %w", err)
+	}
+	if netns, err = os.Open(procPath(s.HolderPID, "ns/net")); err != nil {
+		userns.Close()
+		return nil, nil, fmt.Errorf("open the network holder's network namespace: %w", err)
+	}
+	return userns, netns, nil
+}
+
+// logTail is the end of a log, to explain a failure.
+func logTail(path string) string {
+	data, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) > 3 {
+		lines = lines[len(lines)-3:]
+	}
+	text := strings.TrimSpace(strings.Join(lines, "\n"))
+	if text == "" {
+		return ""
+	}
+	return " (" + path + ": " + text + ")"
+}

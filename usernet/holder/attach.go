@@ -1,0 +1,360 @@
+package holder
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/usernet"
+)
+
+// setUpNamespace readies the holder's network namespace: loopback up and
+// forwarding on, for the networks' traffic to the uplink.
+func setUpNamespace() error {
+	lo, err := netlink.LinkByName("lo")
+	if err != nil {
+		return fmt.Errorf("find the holder's loopback: %w", err)
+	}
+	if err := netlink.LinkSetUp(lo); err != nil {
+		return fmt.Errorf("set the holder's loopback up: %w", err)
+	}
+	if err := os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1"), 0o644); err != nil {
+		return fmt.Errorf("turn on forwarding in the networks' namespace: %w", err)
+	}
+	return nil
+}
+
+// attach connects the container of r to each of its networks. Called
+// with mu held.
+func (h *holder) attach(r usernet.AttachRequest) ([]usernet.Endpoint, error) {
+	ns, err := netns.GetFromPath(fmt.Sprintf("/proc/%d/ns/net", r.WaiterPID))
+	if err != nil {
+		return nil, fmt.Errorf("open the container's network namespace: %w", err)
+	}
+	defer ns.Close()
+	inside, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return nil, fmt.Errorf("enter the container's network namespace: %w", err)
+	}
+	defer inside.Close()
+	if lo, err := inside.LinkByName("lo"); err == nil {
+		inside.LinkSetUp(lo)
+	}
+	var made []usernet.Endpoint
+	undo := func() {
+		for _, e := range made {
+			h.removeEndpoint(e)
+		}
+	}
+	for _, na := range r.Networks {
+		e, err := h.attachOne(r, na, ns, inside)
+		if err != nil {
+			undo()
+			return nil, fmt.Errorf("connect to network %s: %w", na.Network.Name, err)
+		}
+		made = append(made, e)
+		h.state.Endpoints = append(h.state.Endpoints, e)
+	}
+	if h.state.Containers == nil {
+		h.state.Containers = map[string]usernet.Container{}
+	}
+	c := h.state.Containers[r.Container.ID]
+	c.ID, c.Name = r.Container.ID, r.Container.Name
+	if r.Container.Links != nil {
+		c.Links = r.Container.Links
+	}
+	c.Names = c.Names || r.Container.Names
+	h.state.Containers[r.Container.ID] = c
+	if err := h.save(); err != nil {
+		undo()
+		return nil, err
+	}
+	h.watch(r.Container.ID, r.WaiterPID)
+	if c.Names && h.dns[r.WaiterPID] == nil {
+		if err := h.serveNames(r.Container.ID, r.WaiterPID); err != nil {
+			return nil, err
+		}
+	}
+	return made, nil
+}
+
+func (h *holder) attachOne(r usernet.AttachRequest, na usernet.NetworkAttach, ns netns.NsHandle, inside *netlink.Handle) (usernet.Endpoint, error) {
+	spec := na.Network
+	for _, e := range h.endpointsOf(r.Container.ID) {
+		if e.Network == spec.Name {
+			return usernet.Endpoint{}, fmt.Errorf("container %s is already connected to it", r.Container.Name)
+		}
+	}
+	bridge, err := h.ensureBridge(spec)
+	if err != nil {
+		return usernet.Endpoint{}, err
+	}
+	ip, err := h.allocate(spec, na.IP)
+	if err != nil {
+		return usernet.Endpoint{}, err
+	}
+	e := usernet.Endpoint{
+		Network: spec.Name, NetworkID: spec.ID, EndpointID: randomHex(32),
+		ContainerID: r.Container.ID, ContainerName: r.Container.Name, Aliases: na.Aliases,
+		Interface: h.freeInterface(r.Container.ID), HostVeth: "veth" + randomHex(4)[:7],
+		IP: ip, PrefixLen: spec.Subnet.Bits(), Gateway: spec.Gateway, MAC: macOf(ip).String(),
+		WaiterPID: r.WaiterPID, KeepFD: r.KeepFD,
+	}
+	mtu := mtuOf(spec)
+	veth := &netlink.Veth{
+		LinkAttrs:        netlink.LinkAttrs{Name: e.HostVeth, MTU: mtu, MasterIndex: bridge.Attrs().Index},
+		PeerName:         e.Interface,
+		PeerHardwareAddr: macOf(ip),
+		PeerNamespace:    netlink.NsFd(int(ns)),
+		PeerMTU:          uint32(mtu),
+	}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return e, fmt.Errorf("create the veth pair: %w", err)
+	}
+	fail := func(what string, err error) (usernet.Endpoint, error) {
+		h.removeEndpoint(e)
+		return e, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := netlink.LinkSetUp(veth); err != nil {
+		return fail("set the veth up", err)
+	}
+	peer, err := inside.LinkByName(e.Interface)
+	if err != nil {
+		return fail("find the container's interface", err)
+	}
+	addr := &netlink.Addr{IPNet: &net.IPNet{IP: ip.AsSlice(), Mask: net.CIDRMask(spec.Subnet.Bits(), ip.BitLen())}}
+	if err := inside.AddrAdd(peer, addr); err != nil {
+		return fail("give the container's interface its address", err)
+	}
+	if err := inside.LinkSetUp(peer); err != nil {
+		return fail("set the container's interface up", err)
+	}
+	if !spec.Internal && !hasDefaultRoute(inside) {
+		route := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: spec.Gateway.AsSlice()}
+		if err := inside.RouteAdd(route); err != nil {
+			return fail("route the container's traffic through the gateway", err)
+		}
+	}
+	return e, nil
+}
+
+func hasDefaultRoute(inside *netlink.Handle) bool {
+	routes, err := inside.RouteList(nil, unix.AF_INET)
+	if err != nil {
+		return false
+	}
+	for _, r := range routes {
+		if r.Dst == nil || r.Dst.IP.IsUnspecified() {
+			return true
+		}
+	}
+	return false
+}
+
+// mtuOf is the network's MTU: urun's default is slirp4netns's 65520, not
+// Docker's 1500: no physical link lies under a veth, and the larger
+// frames carry half again as much between containers.
+func mtuOf(spec usernet.NetworkSpec) int {
+	if spec.MTU > 0 {
+		return spec.MTU
+	}
+	return 65520
+}
+
+// ensureBridge makes the network's bridge, with the gateway's address,
+// if it is not there yet.
+func (h *holder) ensureBridge(spec usernet.NetworkSpec) (netlink.Link, error) {
+	if link, err := netlink.LinkByName(spec.Bridge); err == nil {
+		return link, nil
+	}
+	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: spec.Bridge, MTU: mtuOf(spec)}}
+	if err := netlink.LinkAdd(br); err != nil {
+		return nil, fmt.Errorf("create bridge %s: %w", spec.Bridge, err)
+	}
+	addr := &netlink.Addr{IPNet: &net.IPNet{IP: spec.Gateway.AsSlice(), Mask: net.CIDRMask(spec.Subnet.Bits(), spec.Gateway.BitLen())}}
+	if err := netlink.AddrAdd(br, addr); err != nil {
+		netlink.LinkDel(br)
+		return nil, fmt.Errorf("give bridge %s the gateway's address: %w", spec.Bridge, err)
+	}
+	if err := netlink.LinkSetUp(br); err != nil {
+		netlink.LinkDel(br)
+		return nil, fmt.Errorf("set bridge %s up: %w", spec.Bridge, err)
+	}
+	if err := h.fw.addNetwork(spec); err != nil {
+		netlink.LinkDel(br)
+		return nil, err
+	}
+	if h.state.Networks == nil {
+		h.state.Networks = map[string]usernet.NetworkSpec{}
+	}
+	h.state.Networks[spec.Name] = spec
+	return br, nil
+}
+
+// allocate hands out want, or the first free address of the network's
+// range.
+func (h *holder) allocate(spec usernet.NetworkSpec, want netip.Addr) (netip.Addr, error) {
+	used := map[netip.Addr]bool{spec.Gateway: true}
+	for _, e := range h.state.Endpoints {
+		if e.Network == spec.Name {
+			used[e.IP] = true
+		}
+	}
+	pool := spec.Subnet
+	if spec.IPRange.IsValid() {
+		pool = spec.IPRange
+	}
+	if want.IsValid() {
+		switch {
+		case !spec.Subnet.Contains(want):
+			return want, fmt.Errorf("--ip %s is not in the network's subnet %s: give an address in it", want, spec.Subnet)
+		case used[want]:
+			return want, fmt.Errorf("--ip %s is taken on network %s: give another address, or none to get a free one", want, spec.Name)
+		case want == spec.Subnet.Masked().Addr() || want == lastAddr(spec.Subnet):
+			return want, fmt.Errorf("--ip %s is the network's own or broadcast address: give a host address", want)
+		}
+		return want, nil
+	}
+	last := lastAddr(spec.Subnet)
+	for a := pool.Masked().Addr().Next(); pool.Contains(a) && a != last; a = a.Next() {
+		if !used[a] && a != spec.Subnet.Masked().Addr() {
+			return a, nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("network %s has no free address left", spec.Name)
+}
+
+// lastAddr is the broadcast address of an IPv4 subnet.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	bits := p.Bits()
+	for i := range b {
+		for j := 0; j < 8; j++ {
+			if i*8+j >= bits {
+				b[i] |= 0x80 >> j
+			}
+		}
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}
+
+// macOf is Docker's MAC address for ip: 02:42 and the address.
+func macOf(ip netip.Addr) net.HardwareAddr {
+	b := ip.As4()
+	return net.HardwareAddr{0x02, 0x42, b[0], b[1], b[2], b[3]}
+}
+
+// freeInterface is the first ethN the container does not have.
+func (h *holder) freeInterface(id string) string {
+	var taken []string
+	for _, e := range h.endpointsOf(id) {
+		taken = append(taken, e.Interface)
+	}
+	for i := 0; ; i++ {
+		name := "eth" + strconv.Itoa(i)
+		if !slices.Contains(taken, name) {
+			return name
+		}
+	}
+}
+
+func (h *holder) endpointsOf(id string) []usernet.Endpoint {
+	var out []usernet.Endpoint
+	for _, e := range h.state.Endpoints {
+		if e.ContainerID == id {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// removeEndpoint deletes the endpoint's veth pair (gone already when the
+// container's namespace went) and forgets it.
+func (h *holder) removeEndpoint(e usernet.Endpoint) {
+	if link, err := netlink.LinkByName(e.HostVeth); err == nil {
+		netlink.LinkDel(link)
+	}
+	h.state.Endpoints = slices.DeleteFunc(h.state.Endpoints, func(x usernet.Endpoint) bool {
+		return x.EndpointID == e.EndpointID
+	})
+}
+
+// detach is `network disconnect`. Called with mu held.
+func (h *holder) detach(r usernet.DetachRequest) error {
+	for _, e := range h.endpointsOf(r.ContainerID) {
+		if e.Network != r.Network {
+			continue
+		}
+		h.removeEndpoint(e)
+		if len(h.endpointsOf(r.ContainerID)) == 0 {
+			h.forget(r.ContainerID, e.WaiterPID)
+		}
+		return h.save()
+	}
+	return errors.New("container is not connected to network " + r.Network)
+}
+
+// forget drops what the holder has of a container's run whose waiter was
+// waiterPID: it ended, or left its last network. A container that was
+// restarted is attached again with another waiter, which stays. Called
+// with mu held.
+func (h *holder) forget(id string, waiterPID int) {
+	if s := h.dns[waiterPID]; s != nil {
+		s.stop()
+		delete(h.dns, waiterPID)
+	}
+	for _, e := range h.endpointsOf(id) {
+		if e.WaiterPID == waiterPID {
+			h.removeEndpoint(e)
+		}
+	}
+	if len(h.endpointsOf(id)) == 0 {
+		delete(h.state.Containers, id)
+	}
+	h.checkIdle()
+}
+
+// watch forgets the container's run once its waiter ends.
+func (h *holder) watch(id string, waiterPID int) {
+	if h.watched[waiterPID] {
+		return
+	}
+	fd, err := unix.PidfdOpen(waiterPID, 0)
+	if err != nil {
+		// Gone already.
+		h.forget(id, waiterPID)
+		return
+	}
+	h.watched[waiterPID] = true
+	go func() {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		for {
+			if _, err := unix.Poll(fds, -1); err != unix.EINTR {
+				break
+			}
+		}
+		unix.Close(fd)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		delete(h.watched, waiterPID)
+		h.forget(id, waiterPID)
+		h.save()
+	}()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

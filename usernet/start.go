@@ -1,0 +1,205 @@
+package usernet
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/idmap"
+	"github.com/urun/urun/image/helper"
+	"github.com/urun/urun/network"
+	"github.com/urun/urun/stage"
+	"github.com/urun/urun/trace"
+)
+
+// readyTimeout bounds the holder's and slirp4netns's start: each is ready
+// in milliseconds when it works.
+const readyTimeout = 10 * time.Second
+
+// startHolder starts a holder: in new namespaces, or in those a killed
+// holder left to the containers still attached. Then it starts the
+// uplink, slirp4netns, which ends when the holder does (its --exit-fd is
+// a pipe only the holder writes to). Called under the networks' lock.
+func startHolder(dir string) error {
+	st, err := ReadState(dir)
+	if err != nil {
+		// A damaged record describes nothing usable.
+		st = State{}
+	}
+	endHolder(st.HolderPID)
+	create, recovered, err := holderNamespaces(dir, st)
+	if err != nil {
+		return err
+	}
+	defer closeFiles(create.UserNS, create.NetNS)
+	binary, err := helper.Path()
+	if err != nil {
+		return err
+	}
+	slirp, err := network.FindHelper(network.KindSlirp4netns)
+	if err != nil {
+		return err
+	}
+	exitR, exitW, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("create the uplink's exit pipe: %w", err)
+	}
+	defer exitR.Close()
+	cmd := stage.CommandOf(binary, stage.NetHolder)
+	cmd.ExtraFiles = []*os.File{exitW}
+	log, err := os.OpenFile(LogPath(dir), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		exitW.Close()
+		return fmt.Errorf("open the network holder's log: %w", err)
+	}
+	defer log.Close()
+	cmd.Stdout, cmd.Stderr = log, log
+	// Its own session: no terminal's signals, no caller's process group.
+	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
+	p, err := stage.Start(cmd, create, HolderRequest{Dir: dir, Recovered: recovered})
+	exitW.Close()
+	if err != nil {
+		return fmt.Errorf("start the network holder: %w", err)
+	}
+	if err := p.Continue(); err != nil {
+		return fmt.Errorf("start the network holder: %w", err)
+	}
+	defer p.Socket.Close()
+	// The stage went on in a child (Daemonize); the process started here
+	// exits at once.
+	p.Cmd.Wait()
+	holderPID, err := waitStarted(p)
+	if err != nil {
+		return err
+	}
+	trace.Mark("host", "network holder started")
+	if err := startUplink(slirp, dir, holderPID, exitR); err != nil {
+		unix.Kill(holderPID, unix.SIGKILL)
+		return err
+	}
+	trace.Mark("host", "uplink started")
+	return nil
+}
+
+// holderNamespaces says where the holder starts: in a user and network
+// namespace of its own, or, when containers of a killed holder still run,
+// in theirs.
+func holderNamespaces(dir string, st State) (stage.Create, bool, error) {
+	for _, e := range st.Endpoints {
+		if !WaiterAlive(e.WaiterPID, st.UserNS) {
+			continue
+		}
+		userns, err := parentUserNS(e.WaiterPID)
+		if err != nil {
+			continue
+		}
+		netns, err := openKeptNetNS(e.WaiterPID, e.KeepFD)
+		if err != nil {
+			userns.Close()
+			continue
+		}
+		return stage.Create{UserNS: userns, NetNS: netns, Outlive: true, Daemonize: true}, true, nil
+	}
+	// Nothing of the old namespaces runs: its record is history.
+	if err := os.Remove(StatePath(dir)); err != nil && !os.IsNotExist(err) {
+		return stage.Create{}, false, fmt.Errorf("remove the networks' old state: %w", err)
+	}
+	mappings, err := idmap.ForCurrentCaller()
+	if err != nil {
+		return stage.Create{}, false, err
+	}
+	return stage.Create{Mappings: mappings, Unshare: unix.CLONE_NEWNET, Outlive: true, Daemonize: true}, false, nil
+}
+
+// endHolder kills a holder that runs but does not answer.
+func endHolder(pid int) {
+	if pid <= 0 {
+		return
+	}
+	comm, err := os.ReadFile(procPath(pid, "comm"))
+	if err == nil && string(comm) == string(stage.NetHolder)+"\n" {
+		unix.Kill(pid, unix.SIGKILL)
+	}
+}
+
+func closeFiles(files ...*os.File) {
+	for _, f := range files {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// waitStarted waits for the holder's Started, which it says with its pid
+// once its socket listens.
+func waitStarted(p *stage.Process) (int, error) {
+	type started struct {
+		m   stage.Message
+		err error
+	}
+	got := make(chan started, 1)
+	go func() {
+		m, err := stage.Expect(p.Socket, stage.Started)
+		got <- started{m, err}
+	}()
+	select {
+	case s := <-got:
+		if s.err != nil {
+			return 0, fmt.Errorf("start the network holder: %w", s.err)
+		}
+		pid, err := strconv.Atoi(s.m.Text)
+		if err != nil {
+			return 0, fmt.Errorf("start the network holder: it sent a bad pid %q", s.m.Text)
+		}
+		return pid, nil
+	case <-time.After(readyTimeout):
+		return 0, fmt.Errorf("start the network holder: it was not ready after %v", readyTimeout)
+	}
+}
+
+// startUplink starts slirp4netns on the holder's network namespace and
+// waits until it configured tap0. It ends once exitR, whose write end the
+// holder alone holds, reads end of file.
+func startUplink(slirp, dir string, holderPID int, exitR *os.File) error {
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("create the uplink's ready pipe: %w", err)
+	}
+	defer readyR.Close()
+	// Through setsid --fork: slirp4netns must be nobody's child either
+	// (see stage.Create.Daemonize).
+	cmd := exec.Command("setsid", append([]string{"--fork", slirp}, network.UplinkArgs(holderPID)...)...)
+	cmd.ExtraFiles = []*os.File{readyW, exitR}
+	log, err := os.OpenFile(filepath.Join(dir, uplinkLog), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		readyW.Close()
+		return fmt.Errorf("open the uplink's log: %w", err)
+	}
+	defer log.Close()
+	cmd.Stderr = log
+	err = cmd.Run()
+	readyW.Close()
+	if err != nil {
+		return fmt.Errorf("start slirp4netns for the networks: %w", err)
+	}
+	ready := make(chan bool, 1)
+	go func() {
+		buf := make([]byte, 1)
+		n, _ := readyR.Read(buf)
+		ready <- n == 1 && buf[0] == '1'
+	}()
+	select {
+	case ok := <-ready:
+		if ok {
+			return nil
+		}
+	case <-time.After(readyTimeout):
+	}
+	// It ends with the holder, which the caller kills.
+	return fmt.Errorf("start slirp4netns for the networks: it failed%s", logTail(filepath.Join(dir, uplinkLog)))
+}
