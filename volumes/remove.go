@@ -79,7 +79,12 @@ func Remove(cfg *config.Config, names []string, force bool, removed func(name st
 // user namespace. It returns the bytes they held.
 func destroy(vols []Volume) (int64, error) {
 	var trash []string
+	// Docker's reclaimed space is the data's, not the metadata's.
+	var metadata int64
 	for _, v := range vols {
+		if st, err := os.Stat(filepath.Join(v.Dir, metadataFile)); err == nil {
+			metadata += st.Size()
+		}
 		suffix, err := NewName()
 		if err != nil {
 			return 0, err
@@ -91,10 +96,11 @@ func destroy(vols []Volume) (int64, error) {
 		trash = append(trash, dead)
 	}
 	sizes, err := containers.RemoveOwnedDirs(trash)
-	var total int64
+	total := -metadata
 	for _, n := range sizes {
 		total += n
 	}
+	total = max(total, 0)
 	if err != nil {
 		return total, fmt.Errorf("remove volumes: %w", err)
 	}
