@@ -173,8 +173,13 @@ func (r *Resolved) Abandon() {
 // image's VOLUME paths that no mount covers, as Docker does.
 func Resolve(cfg *config.Config, mounts []specs.Mount, imageVolumes map[string]struct{}, from []From) (r *Resolved, err error) {
 	r = &Resolved{cfg: cfg}
-	if r.lock, err = lockStore(cfg, false); err != nil {
-		return nil, err
+	// Most containers have no volume: their start does not touch the
+	// volume store.
+	usesStore := len(from) > 0 || len(imageVolumes) > 0 || slices.ContainsFunc(mounts, func(m specs.Mount) bool { return m.Type == spec.VolumeType })
+	if usesStore {
+		if r.lock, err = lockStore(cfg, false); err != nil {
+			return nil, err
+		}
 	}
 	defer func() {
 		if err != nil {
