@@ -137,6 +137,17 @@ func Prune(cfg *config.Config, o PruneOptions) (Pruned, error) {
 	if err != nil {
 		return p, err
 	}
+	// What a urun killed while it removed volumes left.
+	var leftovers []string
+	entries, _ := os.ReadDir(Root(cfg))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".removing-") {
+			leftovers = append(leftovers, filepath.Join(Root(cfg), e.Name()))
+		}
+	}
+	if len(leftovers) > 0 {
+		containers.RemoveOwnedDirs(leftovers)
+	}
 	var victims []Volume
 	for _, v := range list {
 		if len(used[v.Name]) > 0 || !o.All && !v.Anonymous() || !o.Filters.Match(v, false) {
