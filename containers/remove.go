@@ -257,6 +257,41 @@ func removeLayers(cfg *config.Config, dirs []string) ([]layerResult, error) {
 	return results, nil
 }
 
+// RemoveOwnedDirs deletes dirs (volumes), whose files may belong to the
+// caller's subordinate ids, as removeLayers deletes writable layers, and
+// returns how many bytes each held; a directory that is gone counts 0.
+func RemoveOwnedDirs(dirs []string) ([]int64, error) {
+	var present []string
+	for _, dir := range dirs {
+		if _, err := os.Lstat(dir); err == nil {
+			present = append(present, dir)
+		}
+	}
+	sizes := make([]int64, len(dirs))
+	if len(present) == 0 {
+		return sizes, nil
+	}
+	var done []layerResult
+	var err error
+	if os.Geteuid() == 0 {
+		done = removeDirs(present)
+	} else if done, err = runRemoveStage(present); err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, r := range done {
+		if r.Err != "" {
+			errs = append(errs, fmt.Errorf("remove %s: %s", r.Dir, r.Err))
+		}
+		for i, dir := range dirs {
+			if dir == r.Dir {
+				sizes[i] = r.Size
+			}
+		}
+	}
+	return sizes, errors.Join(errs...)
+}
+
 func runRemoveStage(dirs []string) ([]layerResult, error) {
 	mappings, err := idmap.ForCurrentCaller()
 	if err != nil {

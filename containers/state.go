@@ -24,6 +24,7 @@ import (
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/lockwait"
 	"github.com/urun/urun/nospace"
+	"github.com/urun/urun/spec"
 )
 
 // The values of State.Status.
@@ -86,6 +87,10 @@ type State struct {
 	// GraphRoot is the store the container belongs to. Stores may share a
 	// run root (--root without --runroot); each sees only its own.
 	GraphRoot string `json:"graph_root,omitempty"`
+	// Volumes are the volumes it mounts (and the host directories it
+	// gives its user, -v …:U), which its init sets up at each start;
+	// `volume rm` refuses a volume that any record names.
+	Volumes []spec.VolumeMount `json:"volumes,omitempty"`
 }
 
 // belongsTo reports whether the record is of the store at graphRoot.

@@ -36,9 +36,10 @@ type config struct {
 			ReadonlyPaths []string `json:"readonlyPaths"`
 		} `json:"linux"`
 	} `json:"spec"`
-	Rootfs         spec.Rootfs `json:"rootfs"`
-	WaitForHost    bool        `json:"wait_for_host"`
-	Seccomp        string      `json:"seccomp"`
-	CgroupNS       bool        `json:"cgroup_ns"`
-	CwdOwnedByUser bool        `json:"cwd_owned_by_user"`
+	Rootfs         spec.Rootfs        `json:"rootfs"`
+	WaitForHost    bool               `json:"wait_for_host"`
+	Seccomp        string             `json:"seccomp"`
+	CgroupNS       bool               `json:"cgroup_ns"`
+	CwdOwnedByUser bool               `json:"cwd_owned_by_user"`
+	Volumes        []spec.VolumeMount `json:"volumes"`
 }

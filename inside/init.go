@@ -90,6 +90,9 @@ func run(sync *os.File) error {
 	}
 
 	trace.Mark("init", "rootfs assembled")
+	if err := setUpVolumes(root, c.Volumes, s.Process.User.Username); err != nil {
+		return err
+	}
 	if err := mountAll(root, s.Mounts); err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func Build(cfg *config.Config, c containers.Container, labels *containers.LabelS
 		Driver:         "overlay",
 		Platform:       "linux",
 		HostConfig:     hostConfig(c, s),
-		Mounts:         mounts(s.Spec.Mounts),
+		Mounts:         mounts(s.Spec.Mounts, c.Volumes),
 		Config: imagedoc.Config{
 			Hostname: s.Spec.Hostname, User: p.User.Username,
 			AttachStdin: s.Interactive && !c.Detached, AttachStdout: !c.Detached, AttachStderr: !c.Detached,
@@ -176,6 +176,12 @@ func hostConfig(c containers.Container, s containers.Settings) HostConfig {
 		switch m.Type {
 		case "bind":
 			bind := m.Source + ":" + m.Destination
+			if v, ok := volumeAt(c.Volumes, m.Destination); ok {
+				if v.Anonymous {
+					continue // Docker lists the -v NAME:DIR ones
+				}
+				bind = v.Name + ":" + m.Destination
+			}
 			if slices.Contains(m.Options, "ro") {
 				bind += ":ro"
 			}
@@ -232,12 +238,27 @@ func userMounts(all []specs.Mount) []specs.Mount {
 	return out
 }
 
-func mounts(all []specs.Mount) []Mount {
+// volumeAt is the volume mounted at dest, if one is.
+func volumeAt(vols []spec.VolumeMount, dest string) (spec.VolumeMount, bool) {
+	for _, v := range vols {
+		if v.Destination == dest && v.Name != "" {
+			return v, true
+		}
+	}
+	return spec.VolumeMount{}, false
+}
+
+func mounts(all []specs.Mount, vols []spec.VolumeMount) []Mount {
 	out := []Mount{}
 	for _, m := range userMounts(all) {
 		mt := Mount{Type: m.Type, Destination: m.Destination, RW: !slices.Contains(m.Options, "ro")}
 		if !mt.RW {
 			mt.Mode = "ro"
+		}
+		if v, ok := volumeAt(vols, m.Destination); ok {
+			mt.Type, mt.Name, mt.Driver, mt.Source = "volume", v.Name, "local", m.Source
+			out = append(out, mt)
+			continue
 		}
 		if m.Type == "bind" {
 			mt.Source, mt.Propagation = m.Source, "rprivate"

@@ -84,9 +84,12 @@ type PortBinding struct {
 
 // Mount is one of the mounts the user asked for (-v, --mount, --tmpfs).
 type Mount struct {
-	Type        string
+	Type string
+	// Name and Driver are a volume's.
+	Name        string `json:",omitempty"`
 	Source      string
 	Destination string
+	Driver      string `json:",omitempty"`
 	Mode        string
 	RW          bool
 	Propagation string

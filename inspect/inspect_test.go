@@ -43,6 +43,10 @@ func exitedContainer() (containers.State, containers.Settings) {
 		ID: containerID, Name: "web", Image: "busybox", ImageID: "feedbeef", Command: []string{"/entry", "httpd", "-f"},
 		Created: created, StartedAt: created.Add(time.Second), FinishedAt: created.Add(time.Minute),
 		Status: containers.StatusExited, ExitCode: 3, Detached: true, RestartCount: 2,
+		Volumes: []spec.VolumeMount{
+			{Name: "db", Destination: "/db", Source: "/v/db/_data", Dir: "/v/db"},
+			{Name: "f00d", Anonymous: true, Destination: "/anon", Source: "/v/f00d/_data", Dir: "/v/f00d"},
+		},
 	}
 	s := containers.Settings{
 		Spec: &specs.Spec{
@@ -52,7 +56,9 @@ func exitedContainer() (containers.State, containers.Settings) {
 			Mounts: append(spec.DefaultMounts(false),
 				specs.Mount{Destination: "/data", Type: "bind", Source: "/home/u/data", Options: []string{"rbind", "ro"}},
 				specs.Mount{Destination: "/cache", Type: "bind", Source: "/home/u/cache", Options: []string{"rbind", "rshared"}},
-				specs.Mount{Destination: "/run", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "noexec"}}),
+				specs.Mount{Destination: "/run", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "noexec"}},
+				specs.Mount{Destination: "/db", Type: "bind", Source: "/v/db/_data", Options: []string{"rbind", "ro"}},
+				specs.Mount{Destination: "/anon", Type: "bind", Source: "/v/f00d/_data", Options: []string{"rbind"}}),
 		},
 		Network:     network.Mode{Kind: network.KindSlirp4netns},
 		Ports:       []network.PortMapping{{HostIP: "127.0.0.1", ContainerPort: 80, Proto: "tcp"}, {HostPort: 8000, HostPortEnd: 8010, ContainerPort: 53, Proto: "udp"}},
@@ -103,12 +109,14 @@ func TestInspectShowsDockersDocument(t *testing.T) {
 	}, hc["PortBindings"])
 	assert.Equal(t, map[string]any{"Type": "k8s-file", "Config": map[string]any{"max-size": "10m", "max-file": "3"}}, hc["LogConfig"])
 	assert.Equal(t, true, hc["Init"])
-	assert.Equal(t, []any{"/home/u/data:/data:ro", "/home/u/cache:/cache"}, hc["Binds"])
+	assert.Equal(t, []any{"/home/u/data:/data:ro", "/home/u/cache:/cache", "db:/db:ro"}, hc["Binds"], "volumes by name, anonymous ones not")
 	assert.Equal(t, map[string]any{"/run": "nosuid,nodev,noexec"}, hc["Tmpfs"])
 	assert.Equal(t, []any{
 		map[string]any{"Type": "bind", "Source": "/home/u/data", "Destination": "/data", "Mode": "ro", "RW": false, "Propagation": "rprivate"},
 		map[string]any{"Type": "bind", "Source": "/home/u/cache", "Destination": "/cache", "Mode": "", "RW": true, "Propagation": "rshared"},
 		map[string]any{"Type": "tmpfs", "Source": "", "Destination": "/run", "Mode": "", "RW": true, "Propagation": ""},
+		map[string]any{"Type": "volume", "Name": "db", "Source": "/v/db/_data", "Destination": "/db", "Driver": "local", "Mode": "ro", "RW": false, "Propagation": ""},
+		map[string]any{"Type": "volume", "Name": "f00d", "Source": "/v/f00d/_data", "Destination": "/anon", "Driver": "local", "Mode": "", "RW": true, "Propagation": ""},
 	}, d["Mounts"], "only the mounts the user asked for")
 	c := d["Config"].(map[string]any)
 	assert.Equal(t, "ab12cd34ef56", c["Hostname"])
@@ -143,7 +151,7 @@ func TestInspectTemplates(t *testing.T) {
 		{"{{.Id}}", containerID}, // Docker's JSON key, through the JSON
 		{"{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}", "on-failure:5"},
 		{"{{json .Config.Cmd}}", `["httpd","-f"]`},
-		{"{{range .Mounts}}{{.Destination}} {{end}}", "/data /cache /run "},
+		{"{{range .Mounts}}{{.Destination}} {{end}}", "/data /cache /run /db /anon "},
 		{"{{upper .State.Status}}", "EXITED"},
 	}
 	for _, tt := range tests {

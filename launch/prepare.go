@@ -226,6 +226,7 @@ func (c *container) writeRunState() (err error) {
 		Spec:        &s,
 		WaitForHost: c.net != nil,
 		CgroupNS:    c.cgroup != nil && !c.settings.Cgroups.HostNS,
+		Volumes:     c.state.Volumes,
 		Rootfs: spec.Rootfs{
 			Driver: driver, Lower: lower, LinkDir: linkDir,
 			Upper: filepath.Join(c.layerDir, "diff"), Work: filepath.Join(c.layerDir, "work"),

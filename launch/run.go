@@ -27,6 +27,7 @@ import (
 	"github.com/urun/urun/spec"
 	"github.com/urun/urun/stage"
 	"github.com/urun/urun/trace"
+	"github.com/urun/urun/volumes"
 )
 
 // Options describe one `urun run` or `urun create`.
@@ -68,6 +69,8 @@ type Options struct {
 	Cgroups   cgroupv2.Options
 	// Stderr receives urun's notes, such as the published ports.
 	Stderr io.Writer
+	// VolumesFrom are the parsed --volumes-from containers' mounts.
+	VolumesFrom []volumes.From
 }
 
 // Run runs a new container to its end (and, with a restart policy, its
@@ -172,6 +175,9 @@ type container struct {
 	layerLock *os.File
 	// imageUse is Options.ImageUse until the record is written.
 	imageUse io.Closer
+	// volumes are a new container's volumes, whose store lock is held
+	// until the record is written.
+	volumes *volumes.Resolved
 	// net is the container's network when it has its own connected one.
 	net *network.Network
 	// monitorPID is the namespace stage urun started, which stays in the
@@ -240,11 +246,17 @@ func newContainer(o Options) (*container, error) {
 		return nil, err
 	}
 	o.Spec.HostNetwork = o.Network.Kind == network.KindHost
-	s, err := spec.Build(id, o.Image, o.Spec, os.LookupEnv)
+	vols, err := volumes.Resolve(cfg, o.Spec.Mounts, o.Image.Config.Config.Volumes, o.VolumesFrom)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSeccompProfile(s, o.Spec.Security.Opts); err != nil {
+	o.Spec.Mounts = vols.Mounts
+	s, err := spec.Build(id, o.Image, o.Spec, os.LookupEnv)
+	if err == nil {
+		err = checkSeccompProfile(s, o.Spec.Security.Opts)
+	}
+	if err != nil {
+		vols.Abandon()
 		return nil, err
 	}
 	entrypoint, cmd := spec.SplitCommand(o.Image.Config.Config, o.Spec)
@@ -261,7 +273,7 @@ func newContainer(o Options) (*container, error) {
 	}
 	c := &container{
 		cfg: cfg, id: id, stateDir: containers.StateDir(cfg, id), image: o.Image, spec: s, stderr: stderr,
-		imageUse: o.ImageUse,
+		imageUse: o.ImageUse, volumes: vols,
 		settings: containers.Settings{
 			Spec: s, Network: o.Network, Ports: o.Ports, Names: o.Names, Interactive: o.Interactive,
 			Init: o.Init, Restart: o.Restart, Log: o.Log, StopSignal: stopSignal, StopTimeout: o.StopTimeout,
@@ -271,6 +283,7 @@ func newContainer(o Options) (*container, error) {
 		state: containers.State{
 			ID: id, Name: o.Name, Image: o.ImageName, ImageID: o.Image.ID, Command: s.Process.Args,
 			Created: time.Now().UTC(), Remove: o.Remove, RestartPolicy: o.Restart.Name,
+			Volumes: vols.Volumes,
 		},
 	}
 	c.layerDir = containers.LayerDir(cfg, c.state)
@@ -339,6 +352,7 @@ func (c *container) abandon(why error) {
 		}
 		return
 	}
+	c.volumes.Abandon()
 	if !c.ownsStateDir {
 		return
 	}
@@ -357,6 +371,7 @@ func (c *container) releaseImage() {
 		c.imageUse.Close()
 		c.imageUse = nil
 	}
+	c.volumes.Release()
 }
 
 // finish records how the container ended, or for a --rm container
@@ -372,6 +387,10 @@ func (c *container) finish(code int, err error) {
 		}
 		os.RemoveAll(c.stateDir)
 		c.lock.Close()
+		// Docker's --rm removes the container's anonymous volumes too.
+		if err := volumes.RemoveAnonymous(c.cfg, c.state.Volumes); err != nil {
+			fmt.Fprintf(c.stderr, "urun: remove the container's anonymous volumes: %v\n", err)
+		}
 		return
 	}
 	st, uerr := containers.Update(c.cfg, c.stateDir, func(st *containers.State) error {

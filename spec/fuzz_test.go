@@ -23,6 +23,10 @@ func checkParsedMount(t *testing.T, in string, m specs.Mount) {
 	if m.Type == "bind" && (!path.IsAbs(m.Source) || path.Clean(m.Source) != m.Source) {
 		t.Fatalf("%q: accepted the host path %q", in, m.Source)
 	}
+	// A volume's name becomes a directory's: never a path.
+	if m.Type == VolumeType && m.Source != "" && (CheckVolumeName(m.Source) != nil || strings.ContainsAny(m.Source, "/\x00")) {
+		t.Fatalf("%q: accepted the volume name %q", in, m.Source)
+	}
 }
 
 func FuzzParseVolume(f *testing.F) {

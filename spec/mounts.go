@@ -3,34 +3,52 @@ package spec
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// ParseVolume parses -v HOST:CONTAINER[:OPTIONS] with OPTIONS a comma list
-// of ro, rw, z, Z (accepted and ignored: no SELinux here) and propagation
-// modes. Docker's named volumes are not supported yet.
+// ParseVolume parses -v as Docker does: HOST-DIR:CONTAINER-DIR[:OPTIONS]
+// binds a host directory, NAME:CONTAINER-DIR[:OPTIONS] mounts the named
+// volume NAME (a mount of Type VolumeType, Source NAME) and a lone
+// CONTAINER-DIR an anonymous volume (Source ""). OPTIONS is a comma list
+// of ro, rw, z, Z (accepted and ignored: no SELinux here), propagation
+// modes, nocopy (no copy-up into a new volume) and U (podman's: chown the
+// source to the container's user).
 func ParseVolume(v string) (specs.Mount, error) {
 	if err := checkText("-v/--volume", v); err != nil {
 		return specs.Mount{}, err
 	}
 	parts := strings.Split(v, ":")
-	if len(parts) < 2 || len(parts) > 3 {
-		return specs.Mount{}, fmt.Errorf("-v/--volume %q: want HOST-DIR:CONTAINER-DIR[:ro]", v)
+	if len(parts) == 1 {
+		if err := checkDestination(v); err != nil {
+			return specs.Mount{}, fmt.Errorf("-v/--volume %q: %w", v, err)
+		}
+		return specs.Mount{Destination: filepath.Clean(v), Type: VolumeType}, nil
+	}
+	if len(parts) > 3 {
+		return specs.Mount{}, fmt.Errorf("-v/--volume %q: want HOST-DIR:CONTAINER-DIR[:ro], NAME:CONTAINER-DIR[:ro] or CONTAINER-DIR", v)
 	}
 	src, dst := parts[0], parts[1]
+	typ := "bind"
 	if !filepath.IsAbs(src) {
-		return specs.Mount{}, fmt.Errorf("-v/--volume %q: the host path must be absolute (named volumes are not supported yet)", v)
+		if err := CheckVolumeName(src); err != nil {
+			return specs.Mount{}, fmt.Errorf("-v/--volume %q: %w; a host directory must be given as an absolute path", v, err)
+		}
+		typ = VolumeType
 	}
 	if err := checkDestination(dst); err != nil {
 		return specs.Mount{}, fmt.Errorf("-v/--volume %q: %w", v, err)
 	}
-	opts := []string{"rbind"}
+	var opts []string
+	if typ == "bind" {
+		opts = []string{"rbind"}
+	}
 	if len(parts) == 3 {
 		// Docker's "invalid mode": one access mode, one propagation.
-		var access, propagation string
+		var access, propagation, copyMode string
 		for _, o := range strings.Split(parts[2], ",") {
 			var kind *string
 			switch o {
@@ -38,6 +56,14 @@ func ParseVolume(v string) (specs.Mount, error) {
 				kind = &access
 			case "z", "Z", "":
 				continue
+			case OptionChown:
+				opts = append(opts, o)
+				continue
+			case "nocopy", "copy":
+				if typ == "bind" {
+					return specs.Mount{}, fmt.Errorf("-v/--volume %q: %s applies to volumes, not to a host directory", v, o)
+				}
+				kind = &copyMode
 			case "private", "rprivate", "shared", "rshared", "slave", "rslave":
 				kind = &propagation
 			default:
@@ -47,14 +73,25 @@ func ParseVolume(v string) (specs.Mount, error) {
 				return specs.Mount{}, fmt.Errorf("-v/--volume %q: invalid mode %q: %s and %s conflict, give one", v, parts[2], *kind, o)
 			}
 			*kind = o
+			if o == "copy" {
+				continue
+			}
+			if o == "nocopy" {
+				o = OptionNoCopy
+			}
 			opts = append(opts, o)
 		}
+	}
+	if typ == VolumeType {
+		return specs.Mount{Destination: filepath.Clean(dst), Type: VolumeType, Source: src, Options: opts}, nil
 	}
 	return specs.Mount{Destination: filepath.Clean(dst), Type: "bind", Source: filepath.Clean(src), Options: opts}, nil
 }
 
-// ParseMount parses --mount type=bind|tmpfs,source=…,target=…[,readonly]
-// with Docker's key names and aliases.
+// ParseMount parses --mount type=bind|volume|tmpfs,source=…,target=…[,readonly]
+// with Docker's key names and aliases. A volume mount has Type VolumeType
+// and Source the volume's name ("" for a new anonymous volume); its
+// volume-opt values are options VolumeOptPrefix+KEY=VALUE.
 func ParseMount(v string) (specs.Mount, error) {
 	if err := checkText("--mount", v); err != nil {
 		return specs.Mount{}, err
@@ -83,6 +120,23 @@ func ParseMount(v string) (specs.Mount, error) {
 			}
 		case "bind-propagation":
 			opts = append(opts, val)
+		case "volume-nocopy":
+			nocopy := true
+			if hasVal {
+				var err error
+				if nocopy, err = strconv.ParseBool(val); err != nil {
+					return specs.Mount{}, fmt.Errorf("--mount %q: %s=%s: want true or false", v, key, val)
+				}
+			}
+			if nocopy {
+				opts = append(opts, OptionNoCopy)
+			}
+		case "volume-opt":
+			opts = append(opts, VolumeOptPrefix+val)
+		case "volume-driver":
+			if val != "local" {
+				return specs.Mount{}, fmt.Errorf("--mount %q: volume-driver %q: only the local driver exists", v, val)
+			}
 		case "tmpfs-size":
 			opts = append(opts, "size="+val)
 		case "tmpfs-mode":
@@ -96,16 +150,26 @@ func ParseMount(v string) (specs.Mount, error) {
 	}
 	switch typ {
 	case "bind":
+		if slices.ContainsFunc(opts, func(o string) bool { return o == OptionNoCopy || strings.HasPrefix(o, VolumeOptPrefix) }) {
+			return specs.Mount{}, fmt.Errorf("--mount %q: volume-nocopy and volume-opt apply to volumes, not to type=bind", v)
+		}
 		if !filepath.IsAbs(src) {
 			return specs.Mount{}, fmt.Errorf("--mount %q: a bind mount needs an absolute source=", v)
 		}
 		return specs.Mount{Destination: filepath.Clean(dst), Type: "bind", Source: filepath.Clean(src), Options: append([]string{"rbind"}, opts...)}, nil
+	case VolumeType:
+		if src != "" {
+			if err := CheckVolumeName(src); err != nil {
+				return specs.Mount{}, fmt.Errorf("--mount %q: %w", v, err)
+			}
+		}
+		return specs.Mount{Destination: filepath.Clean(dst), Type: VolumeType, Source: src, Options: opts}, nil
 	case "tmpfs":
 		return specs.Mount{Destination: filepath.Clean(dst), Type: "tmpfs", Source: "tmpfs", Options: append([]string{"nosuid", "nodev"}, opts...)}, nil
 	case "":
-		return specs.Mount{}, fmt.Errorf("--mount %q: type= is required (bind or tmpfs)", v)
+		return specs.Mount{}, fmt.Errorf("--mount %q: type= is required (bind, volume or tmpfs)", v)
 	default:
-		return specs.Mount{}, fmt.Errorf("--mount %q: type %q is not supported (bind or tmpfs)", v, typ)
+		return specs.Mount{}, fmt.Errorf("--mount %q: type %q is not supported (bind, volume or tmpfs)", v, typ)
 	}
 }
 

@@ -14,6 +14,10 @@ func bindMount(src, dst string, opts ...string) specs.Mount {
 	return specs.Mount{Destination: dst, Type: "bind", Source: src, Options: append([]string{"rbind"}, opts...)}
 }
 
+func volumeMount(name, dst string, opts ...string) specs.Mount {
+	return specs.Mount{Destination: dst, Type: VolumeType, Source: name, Options: opts}
+}
+
 func TestVolumeOptions(t *testing.T) {
 	tests := []struct {
 		name, volume string
@@ -34,6 +38,11 @@ func TestVolumeOptions(t *testing.T) {
 		{"empty option list", "/srv/data:/data:", bindMount("/srv/data", "/data")},
 		{"paths are cleaned", "/srv/../srv/data/:/data/./x/", bindMount("/srv/data", "/data/x")},
 		{"a file onto a file", "/etc/localtime:/etc/localtime:ro", bindMount("/etc/localtime", "/etc/localtime", "ro")},
+		{"a bind given to the container's user", "/srv/data:/data:U", bindMount("/srv/data", "/data", "U")},
+		{"named volume", "data:/data", volumeMount("data", "/data")},
+		{"named volume read-only without copy-up", "my_vol-1.x:/data/:ro,nocopy", volumeMount("my_vol-1.x", "/data", "ro", "nocopy")},
+		{"named volume with copy (the default)", "data:/data:copy", volumeMount("data", "/data")},
+		{"anonymous volume", "/var/lib/db/", volumeMount("", "/var/lib/db")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,8 +57,12 @@ func TestBadVolumeIsRefused(t *testing.T) {
 	tests := []struct {
 		name, volume, wantErr string
 	}{
-		{"named volume", "data:/data", "named volumes are not supported"},
-		{"relative host path", "./data:/data", "host path must be absolute"},
+		{"relative host path", "./data:/data", "a host directory must be given as an absolute path"},
+		{"volume name with a slash", "my/vol:/data", `invalid volume name "my/vol"`},
+		{"volume name of one character", "v:/data", `invalid volume name "v"`},
+		{"nocopy on a host directory", "/srv/data:/data:nocopy", "nocopy applies to volumes"},
+		{"anonymous volume at a relative path", "data", `container path "data" must be absolute`},
+		{"anonymous volume at /", "/", "cannot mount over the container's /"},
 		{"relative container path", "/srv/data:data", `container path "data" must be absolute`},
 		{"container root", "/srv/data:/", "cannot mount over the container's /"},
 		{"container root spelled oddly", "/srv/data:/tmp/..", "cannot mount over the container's /"},
@@ -59,8 +72,7 @@ func TestBadVolumeIsRefused(t *testing.T) {
 		{"below /proc spelled oddly", "/srv/data:/tmp/../proc/self", "cannot mount on /proc/self"},
 		{"onto /dev", "/srv/data:/dev/", "cannot mount on /dev"},
 		{"unknown option", "/srv/data:/data:exec", `unknown option "exec"`},
-		{"unknown option after a good one", "/srv/data:/data:ro,nocopy", `unknown option "nocopy"`},
-		{"no container path", "/srv/data", "want HOST-DIR:CONTAINER-DIR"},
+		{"unknown option after a good one", "/srv/data:/data:ro,delegated", `unknown option "delegated"`},
 		{"too many parts", "/srv/data:/data:ro:extra", "want HOST-DIR:CONTAINER-DIR"},
 		{"ro and rw", "/tmp:/x:ro,rw", `invalid mode "ro,rw"`},
 		{"two propagation modes", "/tmp:/x:rshared,private", `invalid mode "rshared,private"`},
@@ -102,6 +114,10 @@ func TestMountOptions(t *testing.T) {
 		{"tmpfs", "type=tmpfs,target=/run", tmpfsMount("/run", "nosuid", "nodev")},
 		{"tmpfs with size and mode", "type=tmpfs,dst=/run,tmpfs-size=64m,tmpfs-mode=1777", tmpfsMount("/run", "nosuid", "nodev", "size=64m", "mode=1777")},
 		{"read-only tmpfs", "type=tmpfs,dst=/run,readonly", tmpfsMount("/run", "nosuid", "nodev", "ro")},
+		{"named volume", "type=volume,src=data,dst=/data", volumeMount("data", "/data")},
+		{"anonymous volume", "type=volume,dst=/data", volumeMount("", "/data")},
+		{"volume read-only, no copy-up, with an option", "type=volume,src=data,dst=/data,readonly,volume-nocopy,volume-opt=type=tmpfs",
+			volumeMount("data", "/data", "ro", "nocopy", "volume-opt=type=tmpfs")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,7 +134,9 @@ func TestBadMountIsRefused(t *testing.T) {
 	}{
 		{"missing type", "source=/a,target=/b", "type= is required"},
 		{"type without value", "type,source=/a,target=/b", "type= is required"},
-		{"volume type", "type=volume,source=data,target=/b", `type "volume" is not supported`},
+		{"volume with a bad name", "type=volume,source=a/b,target=/b", `invalid volume name "a/b"`},
+		{"volume of another driver", "type=volume,source=ab,target=/b,volume-driver=nfs", "only the local driver"},
+		{"volume-nocopy on a bind", "type=bind,source=/a,target=/b,volume-nocopy", "apply to volumes"},
 		{"npipe type", "type=npipe,source=/a,target=/b", `type "npipe" is not supported`},
 		{"bind without source", "type=bind,target=/b", "needs an absolute source="},
 		{"bind with relative source", "type=bind,source=data,target=/b", "needs an absolute source="},

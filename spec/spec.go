@@ -57,6 +57,9 @@ type Container struct {
 	// process's user, as Docker's builder does for RUN (`docker run`
 	// makes it root's).
 	CwdOwnedByUser bool `json:"cwd_owned_by_user,omitempty"`
+	// Volumes are set up by init before the mounts are made (see
+	// VolumeMount).
+	Volumes []VolumeMount `json:"volumes,omitempty"`
 }
 
 // Rootfs says how to assemble the root file system.

@@ -11,6 +11,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/spec"
+	"github.com/urun/urun/volumes"
 )
 
 func newPsCommand(g *globals) *cobra.Command {
@@ -71,28 +73,45 @@ restart-policy=no|on-failure|always|unless-stopped.
 }
 
 func newRmCommand(g *globals) *cobra.Command {
-	var force bool
+	var force, removeVolumes bool
 	cmd := &cobra.Command{
-		Use:   "rm [-f] CONTAINER...",
+		Use:   "rm [-f] [-v] CONTAINER...",
 		Short: "Remove containers",
 		Long: `Remove containers, named by name, full id or unique id prefix: their run
 state and their writable layer. A running container is refused unless -f,
-which kills it with SIGKILL first.`,
+which kills it with SIGKILL first. -v removes their anonymous volumes too
+(named volumes stay, as with Docker).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := g.load()
 			if err != nil {
 				return err
 			}
-			errs := containers.RemoveRefs(cfg, args, force, func(ref string) { fmt.Println(ref) })
-			return combineErrors(len(args), errs)
+			// The record that names the volumes goes with the container.
+			mounts := map[string][]spec.VolumeMount{}
+			if removeVolumes {
+				list, err := containers.List(cfg)
+				if err != nil {
+					return err
+				}
+				for _, ref := range args {
+					if c, err := containers.Find(list, ref); err == nil {
+						mounts[ref] = c.Volumes
+					}
+				}
+			}
+			var volumeErrs []error
+			errs := containers.RemoveRefs(cfg, args, force, func(ref string) {
+				fmt.Println(ref)
+				if err := volumes.RemoveAnonymous(cfg, mounts[ref]); err != nil {
+					volumeErrs = append(volumeErrs, fmt.Errorf("remove container %s's anonymous volumes: %w", ref, err))
+				}
+			})
+			return combineErrors(len(args), append(errs, volumeErrs...))
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "kill and remove running containers")
-	// Docker's -v removes the anonymous volumes of an image's VOLUME; urun
-	// makes none (VOLUME paths stay in the writable layer, removed anyway).
-	var volumes bool
-	cmd.Flags().BoolVarP(&volumes, "volumes", "v", false, "also remove anonymous volumes: urun makes none, so the writable layer, always removed, holds what they would")
+	cmd.Flags().BoolVarP(&removeVolumes, "volumes", "v", false, "also remove the containers' anonymous volumes")
 	return cmd
 }
 

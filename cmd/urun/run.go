@@ -21,6 +21,7 @@ import (
 	"github.com/urun/urun/network"
 	"github.com/urun/urun/network/namefiles"
 	"github.com/urun/urun/spec"
+	"github.com/urun/urun/volumes"
 )
 
 type runFlags struct {
@@ -35,7 +36,7 @@ type runFlags struct {
 	ip                                          string
 	env, envFiles, volumes, mounts, tmpfs       []string
 	publish, dns, dnsSearch, dnsOptions         []string
-	addHosts                                    []string
+	addHosts, volumesFrom                       []string
 	tlsVerify                                   bool
 	platform                                    string
 	privileged, readOnly                        bool
@@ -78,8 +79,9 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.StringArrayVar(&f.envFiles, "env-file", nil, "read environment variables from a file")
 	fl.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside the container")
 	fl.StringVarP(&f.user, "user", "u", "", "user to run as: name|uid[:group|gid], looked up in the image")
-	fl.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount a host directory: HOST-DIR:CONTAINER-DIR[:ro]")
-	fl.StringArrayVar(&f.mounts, "mount", nil, "attach a mount: type=bind,source=DIR,target=DIR[,readonly] or type=tmpfs,target=DIR")
+	fl.StringArrayVarP(&f.volumes, "volume", "v", nil, "mount a volume or bind a host directory: NAME:CONTAINER-DIR[:OPTIONS] (a named volume, made if missing), CONTAINER-DIR (a new anonymous volume) or HOST-DIR:CONTAINER-DIR[:OPTIONS]; OPTIONS ro, nocopy, U (give the source to the container's user)")
+	fl.StringArrayVar(&f.mounts, "mount", nil, "attach a mount: type=bind,source=DIR,target=DIR[,readonly], type=volume[,source=NAME],target=DIR[,readonly][,volume-nocopy][,volume-opt=KEY=VALUE] or type=tmpfs,target=DIR[,tmpfs-size=SIZE]")
+	fl.StringArrayVar(&f.volumesFrom, "volumes-from", nil, "mount the volumes and host directories another container mounts: CONTAINER[:ro|:rw]")
 	fl.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs: PATH[:OPTIONS]")
 	fl.StringVarP(&f.hostname, "hostname", "h", "", "container host name (default: the short container id)")
 	fl.StringVar(&f.entrypoint, "entrypoint", "", "override the image's entrypoint")
@@ -210,6 +212,12 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 	}
 	// A malformed value fails before an image is pulled for it.
 	if err := launch.Check(o); err != nil {
+		return o, err
+	}
+	if err := volumes.CheckMounts(o.Spec.Mounts); err != nil {
+		return o, err
+	}
+	if o.VolumesFrom, err = volumes.ParseVolumesFrom(cfg, f.volumesFrom); err != nil {
 		return o, err
 	}
 	o.Image, o.ImageName, o.ImageUse, err = findOrPull(cfg, g, args[0], f.quiet, tlsVerifyFlag(cmd, f.tlsVerify), f.platform)
