@@ -50,7 +50,7 @@ func Build(cfg *config.Config, c containers.Container, labels *containers.LabelS
 			Tty: p.Terminal, OpenStdin: s.Interactive, StdinOnce: s.Interactive && !c.Detached,
 			Env: p.Env, Image: c.Image, WorkingDir: p.Cwd, Labels: labels.Of(c), StopSignal: s.StopSignal,
 		},
-		NetworkSettings: NetworkSettings{Ports: map[string][]PortBinding{}},
+		NetworkSettings: networkSettings(c),
 	}
 	if d.Config.Labels == nil {
 		d.Config.Labels = map[string]string{} // Docker's {} for none
@@ -271,4 +271,21 @@ func mounts(all []specs.Mount, vols []spec.VolumeMount) []Mount {
 		out = append(out, mt)
 	}
 	return out
+}
+
+// networkSettings are the container's endpoints while it runs.
+func networkSettings(c containers.Container) NetworkSettings {
+	ns := NetworkSettings{Ports: map[string][]PortBinding{}, Networks: map[string]EndpointSettings{}}
+	for _, e := range c.ConnectedNetworks() {
+		dnsNames := append([]string{c.Name}, e.Aliases...)
+		ns.Networks[e.Network] = EndpointSettings{
+			Aliases: e.Aliases, DNSNames: append(dnsNames, containers.ShortID(c.ID)),
+			MacAddress: e.MacAddress, NetworkID: e.NetworkID, EndpointID: e.EndpointID,
+			Gateway: e.Gateway, IPAddress: e.IPAddress, IPPrefixLen: e.IPPrefixLen,
+		}
+		if e.Network == network.DefaultNetwork {
+			ns.Gateway, ns.IPAddress, ns.IPPrefixLen, ns.MacAddress = e.Gateway, e.IPAddress, e.IPPrefixLen, e.MacAddress
+		}
+	}
+	return ns
 }

@@ -96,7 +96,27 @@ type Mount struct {
 }
 
 // NetworkSettings are the container's ports as published on the host
-// while it runs.
+// and its endpoints on urun's networks, while it runs. The top-level
+// address fields are its endpoint on the default network "bridge", as
+// Docker shows them.
 type NetworkSettings struct {
-	Ports map[string][]PortBinding
+	Ports       map[string][]PortBinding
+	Gateway     string
+	IPAddress   string
+	IPPrefixLen int
+	MacAddress  string
+	Networks    map[string]EndpointSettings
+}
+
+// EndpointSettings are Docker's fields of a container's endpoint on one
+// network.
+type EndpointSettings struct {
+	Aliases     []string
+	DNSNames    []string
+	MacAddress  string
+	NetworkID   string
+	EndpointID  string
+	Gateway     string
+	IPAddress   string
+	IPPrefixLen int
 }

@@ -129,7 +129,7 @@ func TestInspectShowsDockersDocument(t *testing.T) {
 	assert.Equal(t, "SIGQUIT", c["StopSignal"])
 	assert.Equal(t, 30.0, c["StopTimeout"])
 	assert.Equal(t, map[string]any{}, c["Labels"], "no labels: the image is not stored")
-	assert.Equal(t, map[string]any{"Ports": map[string]any{}}, d["NetworkSettings"], "a stopped container publishes nothing")
+	assert.Equal(t, map[string]any{"Ports": map[string]any{}, "Gateway": "", "IPAddress": "", "IPPrefixLen": float64(0), "MacAddress": "", "Networks": map[string]any{}}, d["NetworkSettings"], "a stopped container publishes nothing and is on no network")
 }
 
 func TestInspectWithoutRecordedEntrypointShowsTheCommandAsCmd(t *testing.T) {

@@ -184,6 +184,7 @@ func (c *container) joinContainerNetwork() (*networkJoin, error) {
 		userns.Close()
 		return nil, fmt.Errorf("open the network namespace of container %s: %w", other.Name, err)
 	}
+	c.sharedNetDir = other.Dir
 	return &networkJoin{userns: userns, netns: netns}, nil
 }
 
@@ -191,14 +192,7 @@ func (c *container) joinContainerNetwork() (*networkJoin, error) {
 // and writes its /etc/hosts again with its address, and on the default
 // network its links, before its command starts.
 func (c *container) recordEndpoints(eps []usernet.Endpoint) error {
-	var recorded []containers.NetworkEndpoint
-	for _, e := range eps {
-		recorded = append(recorded, containers.NetworkEndpoint{
-			Network: e.Network, NetworkID: e.NetworkID, EndpointID: e.EndpointID,
-			IPAddress: e.IP.String(), IPPrefixLen: e.PrefixLen, Gateway: e.Gateway.String(),
-			MacAddress: e.MAC, Aliases: e.Aliases,
-		})
-	}
+	recorded := endpointRecords(eps)
 	st, err := containers.Update(c.cfg, c.stateDir, func(st *containers.State) error {
 		st.Networks = recorded
 		return nil

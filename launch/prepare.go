@@ -201,6 +201,16 @@ func (c *container) writeRunState() (err error) {
 	if err != nil {
 		return err
 	}
+	if c.sharedNetDir != "" {
+		// The container whose network namespace it shares has the
+		// addresses and the name servers; Docker copies its files.
+		if hosts, err = os.ReadFile(containers.EtcFilePath(c.sharedNetDir, "hosts")); err != nil {
+			return fmt.Errorf("read the shared container's /etc/hosts: %w", err)
+		}
+		if resolv, err = os.ReadFile(containers.EtcFilePath(c.sharedNetDir, "resolv.conf")); err != nil {
+			return fmt.Errorf("read the shared container's /etc/resolv.conf: %w", err)
+		}
+	}
 	s.Mounts = append(s.Mounts, c.cgroupMounts(s.Mounts)...)
 	files := map[string][]byte{"hostname": []byte(s.Hostname + "\n"), "hosts": hosts, "resolv.conf": resolv}
 	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {

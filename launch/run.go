@@ -187,6 +187,9 @@ type container struct {
 	extraNetDir string
 	// attacher attaches the container to urun's networks, if it is on any.
 	attacher *networkAttacher
+	// sharedNetDir is the run state of the container whose network
+	// namespace this one shares (--network container:NAME).
+	sharedNetDir string
 	// cgroup is the container's own cgroup while it runs, if it has one;
 	// oomKilled says its memory limit killed a process.
 	cgroup    *cgroupv2.Cgroup

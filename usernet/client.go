@@ -15,6 +15,7 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/lockwait"
+	"github.com/urun/urun/stage"
 )
 
 // Session is a connection to the holder; the holder stays while it is
@@ -134,4 +135,31 @@ func logTail(path string) string {
 		return ""
 	}
 	return " (" + path + ": " + text + ")"
+}
+
+// Repair brings back the name servers and the uplink of a holder that
+// was killed while containers were attached, and forgets the record of
+// one that left none behind. Every urun command calls it: it costs a
+// failed stat while no holder ever ran.
+func Repair(cfg *config.Config) {
+	st, err := ReadState(Dir(cfg))
+	if err != nil || st.HolderPID == 0 || holderAlive(st.HolderPID) {
+		return
+	}
+	for _, e := range st.Endpoints {
+		if WaiterAlive(e.WaiterPID, st.UserNS) {
+			if s, err := Connect(cfg); err == nil {
+				s.Close()
+			}
+			return
+		}
+	}
+	os.Remove(StatePath(Dir(cfg)))
+	os.Remove(SocketPath(Dir(cfg)))
+}
+
+// holderAlive says whether pid is a holder.
+func holderAlive(pid int) bool {
+	comm, err := os.ReadFile(procPath(pid, "comm"))
+	return err == nil && strings.TrimSpace(string(comm)) == string(stage.NetHolder)
 }

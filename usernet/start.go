@@ -118,11 +118,7 @@ func holderNamespaces(dir string, st State) (stage.Create, bool, error) {
 
 // endHolder kills a holder that runs but does not answer.
 func endHolder(pid int) {
-	if pid <= 0 {
-		return
-	}
-	comm, err := os.ReadFile(procPath(pid, "comm"))
-	if err == nil && string(comm) == string(stage.NetHolder)+"\n" {
+	if pid > 0 && holderAlive(pid) {
 		unix.Kill(pid, unix.SIGKILL)
 	}
 }

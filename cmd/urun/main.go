@@ -20,6 +20,7 @@ import (
 	"github.com/urun/urun/nospace"
 	"github.com/urun/urun/rootfscopy"
 	"github.com/urun/urun/stage"
+	"github.com/urun/urun/usernet"
 	"github.com/urun/urun/trace"
 )
 
@@ -33,7 +34,12 @@ type globals struct {
 
 // load returns the configuration with the global flags applied.
 func (g *globals) load() (*config.Config, error) {
-	return config.LoadWith(g.configFile, config.Overrides{GraphRoot: g.root, RunRoot: g.runRoot, RootfsDriver: g.rootfsDriver, RunningContainers: containers.RunningIn})
+	cfg, err := config.LoadWith(g.configFile, config.Overrides{GraphRoot: g.root, RunRoot: g.runRoot, RootfsDriver: g.rootfsDriver, RunningContainers: containers.RunningIn})
+	if err == nil {
+		// A killed network holder is replaced by the next command.
+		usernet.Repair(cfg)
+	}
+	return cfg, err
 }
 
 // stages are the processes urun starts of its own binary (package

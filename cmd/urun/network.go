@@ -12,6 +12,7 @@ import (
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/image/imagedoc"
+	"github.com/urun/urun/launch"
 	"github.com/urun/urun/netdef"
 )
 
@@ -35,9 +36,59 @@ nothing runs for a network while no container is on it.`,
 	ls.Aliases = []string{"list"}
 	rm := newNetworkRmCommand(g)
 	rm.Aliases = []string{"remove"}
-	cmd.AddCommand(newNetworkCreateCommand(g), ls, newNetworkInspectCommand(g), rm, newNetworkPruneCommand(g))
-	// connect and disconnect, which act on running containers, are added
-	// here with the runtime (package usernet).
+	cmd.AddCommand(newNetworkCreateCommand(g), ls, newNetworkInspectCommand(g), rm, newNetworkPruneCommand(g),
+		newNetworkConnectCommand(g), newNetworkDisconnectCommand(g))
+	return cmd
+}
+
+func newNetworkConnectCommand(g *globals) *cobra.Command {
+	var o launch.ConnectOptions
+	cmd := &cobra.Command{
+		Use:   "connect [OPTIONS] NETWORK CONTAINER",
+		Short: "Connect a container to a network",
+		Long: `Connect a container to one more network: a running one at once (a new
+interface, and names on that network), a stopped one at its next start.
+The container must be on urun's networks already (run with --network
+bridge or a network's name).`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			o.Network, o.Container = args[0], args[1]
+			if err := launch.Connect(cfg, o); err != nil {
+				return exitcode.New(networkFailed, err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&o.Aliases, "alias", nil, "another name of the container on this network")
+	cmd.Flags().StringVar(&o.IP, "ip", "", "the container's IPv4 address on this network")
+	return cmd
+}
+
+func newNetworkDisconnectCommand(g *globals) *cobra.Command {
+	var o launch.DisconnectOptions
+	cmd := &cobra.Command{
+		Use:   "disconnect [OPTIONS] NETWORK CONTAINER",
+		Short: "Disconnect a container from a network",
+		Long: `Disconnect a container from a network: a running one at once (its interface
+on that network goes), a stopped one for its next start.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			o.Network, o.Container = args[0], args[1]
+			if err := launch.Disconnect(cfg, o); err != nil {
+				return exitcode.New(networkFailed, err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&o.Force, "force", "f", false, "disconnect even from a network that no longer exists")
 	return cmd
 }
 

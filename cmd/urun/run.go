@@ -168,7 +168,7 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 	if err != nil {
 		return o, err
 	}
-	if mode, err = mode.WithEndpoint(f.networkAliases, f.ip, f.links, networkFlag == ""); err != nil {
+	if mode, err = mode.WithEndpoint(f.networkAliases, f.ip, f.links, f.network == ""); err != nil {
 		return o, err
 	}
 	var ports []network.PortMapping
