@@ -20,8 +20,8 @@ import (
 	"github.com/urun/urun/nospace"
 	"github.com/urun/urun/rootfscopy"
 	"github.com/urun/urun/stage"
-	"github.com/urun/urun/usernet"
 	"github.com/urun/urun/trace"
+	"github.com/urun/urun/usernet"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
