@@ -253,3 +253,28 @@ func (j *UnitJoin) Attach(pid int) error {
 	}
 	return nil
 }
+
+// MoveToOwnScope puts pids in a transient scope of their own under
+// user.slice, when the user's systemd manager is reachable: processes
+// that outlive the command that started them (the network holder and its
+// uplink) must not live in that command's unit, whose stop would kill
+// them. Without a manager there is no unit to leave, and it does nothing.
+func MoveToOwnScope(unit, description string, pids ...int) error {
+	bus := userBus()
+	if bus == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), busTimeout)
+	defer cancel()
+	conn, err := connect(ctx, bus)
+	if err != nil {
+		return nil
+	}
+	defer conn.Close()
+	var ids []uint32
+	for _, p := range pids {
+		ids = append(ids, uint32(p))
+	}
+	props := []sd.Property{sd.PropDescription(description), sd.PropSlice("user.slice"), sd.PropPids(ids...)}
+	return startScope(ctx, conn, unit, props)
+}

@@ -1,15 +1,18 @@
 package usernet
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/urun/urun/cgroupv2"
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/network"
@@ -78,11 +81,17 @@ func startHolder(dir string) error {
 		return err
 	}
 	trace.Mark("host", "network holder started")
-	if err := startUplink(slirp, dir, holderPID, exitR); err != nil {
+	uplinkPID, err := startUplink(slirp, dir, holderPID, exitR)
+	if err != nil {
 		unix.Kill(holderPID, unix.SIGKILL)
 		return err
 	}
 	trace.Mark("host", "uplink started")
+	unit := fmt.Sprintf("urun-network-holder-%d.scope", holderPID)
+	if err := cgroupv2.MoveToOwnScope(unit, "urun's network holder", holderPID, uplinkPID); err != nil {
+		unix.Kill(holderPID, unix.SIGKILL)
+		return fmt.Errorf("move the network holder out of this command's unit: %w", err)
+	}
 	return nil
 }
 
@@ -158,44 +167,60 @@ func waitStarted(p *stage.Process) (int, error) {
 	}
 }
 
-// startUplink starts slirp4netns on the holder's network namespace and
-// waits until it configured tap0. It ends once exitR, whose write end the
-// holder alone holds, reads end of file.
-func startUplink(slirp, dir string, holderPID int, exitR *os.File) error {
+// startUplink starts slirp4netns on the holder's network namespace, waits
+// until it configured tap0, and returns its pid. It ends once exitR, whose
+// write end the holder alone holds, reads end of file.
+func startUplink(slirp, dir string, holderPID int, exitR *os.File) (int, error) {
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
-		return fmt.Errorf("create the uplink's ready pipe: %w", err)
+		return 0, fmt.Errorf("create the uplink's ready pipe: %w", err)
 	}
 	defer readyR.Close()
+	pidR, pidW, err := os.Pipe()
+	if err != nil {
+		readyW.Close()
+		return 0, fmt.Errorf("create the uplink's pid pipe: %w", err)
+	}
+	defer pidR.Close()
 	// Through setsid --fork: slirp4netns must be nobody's child either
-	// (see stage.Create.Daemonize).
-	cmd := exec.Command("setsid", append([]string{"--fork", slirp}, network.UplinkArgs(holderPID)...)...)
-	cmd.ExtraFiles = []*os.File{readyW, exitR}
+	// (see stage.Create.Daemonize). The shell tells its pid, which
+	// slirp4netns's becomes.
+	args := append([]string{"--fork", "sh", "-c", `echo $$ >&5; exec "$@" 5>&-`, "sh", slirp}, network.UplinkArgs(holderPID)...)
+	cmd := exec.Command("setsid", args...)
+	cmd.ExtraFiles = []*os.File{readyW, exitR, pidW}
 	log, err := os.OpenFile(filepath.Join(dir, uplinkLog), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		readyW.Close()
-		return fmt.Errorf("open the uplink's log: %w", err)
+		pidW.Close()
+		return 0, fmt.Errorf("open the uplink's log: %w", err)
 	}
 	defer log.Close()
 	cmd.Stderr = log
 	err = cmd.Run()
 	readyW.Close()
+	pidW.Close()
 	if err != nil {
-		return fmt.Errorf("start slirp4netns for the networks: %w", err)
+		return 0, fmt.Errorf("start slirp4netns for the networks: %w", err)
 	}
-	ready := make(chan bool, 1)
+	type ready struct {
+		pid int
+		ok  bool
+	}
+	got := make(chan ready, 1)
 	go func() {
+		line, _ := bufio.NewReader(pidR).ReadString('\n')
+		pid, _ := strconv.Atoi(strings.TrimSpace(line))
 		buf := make([]byte, 1)
 		n, _ := readyR.Read(buf)
-		ready <- n == 1 && buf[0] == '1'
+		got <- ready{pid, n == 1 && buf[0] == '1' && pid > 0}
 	}()
 	select {
-	case ok := <-ready:
-		if ok {
-			return nil
+	case r := <-got:
+		if r.ok {
+			return r.pid, nil
 		}
 	case <-time.After(readyTimeout):
 	}
 	// It ends with the holder, which the caller kills.
-	return fmt.Errorf("start slirp4netns for the networks: it failed%s", logTail(filepath.Join(dir, uplinkLog)))
+	return 0, fmt.Errorf("start slirp4netns for the networks: it failed%s", logTail(filepath.Join(dir, uplinkLog)))
 }
