@@ -16,6 +16,7 @@ build:
 	$(GO) build $(GOFLAGS_BUILD) -o bin/urun ./cmd/urun
 	$(GO) build $(GOFLAGS_BUILD) -o bin/urun-image ./cmd/urun-image
 	$(GO) build $(GOFLAGS_BUILD) -o bin/urun-init ./cmd/urun-init
+	$(GO) build $(GOFLAGS_BUILD) -o bin/urun-netholder ./cmd/urun-netholder
 
 # Everything: host set-up (as root), build, unit tests, integration suite.
 test:

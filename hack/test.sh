@@ -73,7 +73,7 @@ work=$(mktemp -d /tmp/urun-test.XXXXXX)
 trap 'rm -rf --one-file-system "$work"' EXIT
 mkdir "$work/bin"
 make suite SUITE_BINARY="$work/integration.test"
-install -m 0755 bin/urun bin/urun-image bin/urun-init "$work/bin/"
+install -m 0755 bin/urun bin/urun-image bin/urun-init bin/urun-netholder "$work/bin/"
 chmod -R a+rX "$work"
 
 if [ "$(id -u)" = 0 ]; then

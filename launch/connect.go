@@ -13,6 +13,7 @@ import (
 	"github.com/urun/urun/network"
 	"github.com/urun/urun/network/namefiles"
 	"github.com/urun/urun/usernet"
+	"github.com/urun/urun/usernet/client"
 )
 
 // ConnectOptions are `urun network connect`'s.
@@ -70,7 +71,7 @@ func attachRunning(cfg *config.Config, c containers.Container, att network.Attac
 	if i < 0 {
 		return fmt.Errorf("container %s is not attached to any network now: restart it first", c.Name)
 	}
-	if a.session, err = usernet.Connect(cfg); err != nil {
+	if a.session, err = client.Connect(cfg); err != nil {
 		return err
 	}
 	na := usernet.NetworkAttach{Network: spec, Aliases: att.Aliases}
@@ -120,7 +121,7 @@ func Disconnect(cfg *config.Config, o DisconnectOptions) error {
 		return fmt.Errorf("network %s is the last network of container %s: a container on urun's networks keeps one (connect it to another first)", name, c.Name)
 	}
 	if c.Running {
-		session, err := usernet.Connect(cfg)
+		session, err := client.Connect(cfg)
 		if err != nil {
 			return err
 		}

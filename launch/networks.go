@@ -15,6 +15,7 @@ import (
 	"github.com/urun/urun/stage"
 	"github.com/urun/urun/trace"
 	"github.com/urun/urun/usernet"
+	"github.com/urun/urun/usernet/client"
 )
 
 // networkJoin is how a container on urun's networks (or sharing another
@@ -48,7 +49,7 @@ func (j *networkJoin) close() {
 // networkAttacher attaches the container to its networks through the
 // holder (network.Attacher).
 type networkAttacher struct {
-	session *usernet.Session
+	session *client.Session
 	request usernet.AttachRequest
 	// endpoints are what Attach made.
 	endpoints []usernet.Endpoint
@@ -94,7 +95,7 @@ func (c *container) connectNetworks(netDir string) (*networkJoin, error) {
 		a.Close()
 		return nil, err
 	}
-	session, err := usernet.Connect(c.cfg)
+	session, err := client.Connect(c.cfg)
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -135,6 +136,9 @@ func networkSpecs(c *container, attachments []network.Attachment, a *networkAtta
 	var out []usernet.NetworkSpec
 	for _, at := range attachments {
 		n, release, err := netdef.Use(c.cfg, at.Name)
+		if errors.Is(err, netdef.ErrNotFound) {
+			return nil, fmt.Errorf("--network %s: %w: create it with 'urun network create %s', or pick one 'urun network ls' lists", at.Name, err, at.Name)
+		}
 		if err != nil {
 			return nil, err
 		}

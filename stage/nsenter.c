@@ -563,6 +563,11 @@ __attribute__((constructor)) static void urun_stage_entry(int argc, char **argv)
 				fail("fork the stage");
 			if (child > 0)
 				_exit(0);
+			// The host may use the namespaces (through /proc/PID) while
+			// the stage's Go code starts.
+			char msg[32];
+			snprintf(msg, sizeof msg, "%c%d", MSG_INIT_PID, (int)getpid());
+			send_msg(msg);
 		}
 		urun_stage_socket = sync_fd;
 		return;

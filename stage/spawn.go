@@ -41,7 +41,8 @@ type Create struct {
 	// Outlive lets the stage outlive the caller: no parent-death signal.
 	// With Daemonize, the stage goes on in a child once its namespaces
 	// are made, and the process Start started exits: the caller reaps
-	// it, and the stage is nobody's child.
+	// it, and the stage is nobody's child. The child says InitPID with
+	// its pid first.
 	Outlive, Daemonize bool
 }
 

@@ -93,7 +93,7 @@ const (
 	// the store's mapping, with the same request.
 	ImageInUserNS Name = "urun-image-userns"
 	// NetHolder holds the user's networks (package usernet/holder), a
-	// stage of urun-image in a user and network namespace of its own.
+	// stage of urun-netholder in a user and network namespace of its own.
 	NetHolder Name = "urun-netholder"
 )
 

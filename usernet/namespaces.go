@@ -13,10 +13,10 @@ const (
 	nsGetNSType = 0xb703
 )
 
-// parentUserNS opens the parent of pid's user namespace: the holder's,
+// ParentUserNS opens the parent of pid's user namespace: the holder's,
 // when pid is a waiter of a container on a network.
-func parentUserNS(pid int) (*os.File, error) {
-	own, err := os.Open(procPath(pid, "ns/user"))
+func ParentUserNS(pid int) (*os.File, error) {
+	own, err := os.Open(ProcPath(pid, "ns/user"))
 	if err != nil {
 		return nil, err
 	}
@@ -28,10 +28,10 @@ func parentUserNS(pid int) (*os.File, error) {
 	return os.NewFile(uintptr(fd), "userns"), nil
 }
 
-// openKeptNetNS opens the network namespace that the waiter pid keeps
+// OpenKeptNetNS opens the network namespace that the waiter pid keeps
 // open as descriptor fd, checking that it is one.
-func openKeptNetNS(pid, fd int) (*os.File, error) {
-	f, err := os.Open(procPath(pid, fmt.Sprintf("fd/%d", fd)))
+func OpenKeptNetNS(pid, fd int) (*os.File, error) {
+	f, err := os.Open(ProcPath(pid, fmt.Sprintf("fd/%d", fd)))
 	if err != nil {
 		return nil, err
 	}

@@ -136,6 +136,13 @@ func SocketPath(dir string) string { return filepath.Join(dir, socketName) }
 // LogPath is where the holder writes what went wrong.
 func LogPath(dir string) string { return filepath.Join(dir, holderLog) }
 
+// LockPath is the networks' lock: the holder is found or started, and
+// ends, under it.
+func LockPath(dir string) string { return filepath.Join(dir, lockName) }
+
+// UplinkLogPath is slirp4netns's log.
+func UplinkLogPath(dir string) string { return filepath.Join(dir, uplinkLog) }
+
 // Endpoints are the endpoints of running containers.
 func Endpoints(cfg *config.Config) ([]Endpoint, error) {
 	st, err := ReadState(Dir(cfg))
@@ -157,7 +164,7 @@ func WaiterAlive(pid int, userns uint64) bool {
 	if pid <= 0 {
 		return false
 	}
-	parent, err := parentUserNS(pid)
+	parent, err := ParentUserNS(pid)
 	if err != nil {
 		return false
 	}
@@ -166,6 +173,7 @@ func WaiterAlive(pid int, userns uint64) bool {
 	return err == nil && ino == userns
 }
 
-func procPath(pid int, rest string) string {
+// ProcPath is /proc/PID/REST.
+func ProcPath(pid int, rest string) string {
 	return "/proc/" + strconv.Itoa(pid) + "/" + rest
 }

@@ -30,7 +30,6 @@ import (
 	"github.com/urun/urun/image/request"
 	"github.com/urun/urun/nospace"
 	"github.com/urun/urun/stage"
-	"github.com/urun/urun/usernet/holder"
 )
 
 const usage = `urun-image is an internal helper of urun: it does urun's image commands
@@ -45,9 +44,6 @@ func main() {
 	// program started as "storage-untar"; reexec.Init runs it.
 	if reexec.Init() {
 		return
-	}
-	if stage.Current() == stage.NetHolder {
-		os.Exit(holder.Main())
 	}
 	// The stage's socket is of no more use once the request is read (the
 	// helper reports by its exit status and stderr): the programs this

@@ -21,7 +21,7 @@ import (
 	"github.com/urun/urun/rootfscopy"
 	"github.com/urun/urun/stage"
 	"github.com/urun/urun/trace"
-	"github.com/urun/urun/usernet"
+	netclient "github.com/urun/urun/usernet/client"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -37,7 +37,7 @@ func (g *globals) load() (*config.Config, error) {
 	cfg, err := config.LoadWith(g.configFile, config.Overrides{GraphRoot: g.root, RunRoot: g.runRoot, RootfsDriver: g.rootfsDriver, RunningContainers: containers.RunningIn})
 	if err == nil {
 		// A killed network holder is replaced by the next command.
-		usernet.Repair(cfg)
+		netclient.Repair(cfg)
 	}
 	return cfg, err
 }

@@ -41,6 +41,9 @@
 #            [5] traced pulls
 #   logs:    BENCH_LOGS=0 skips it; BENCH_LOGS_MB [1024] the log's size,
 #            BENCH_LOGS_RUNS [10] runs of `urun logs --tail 3`
+#   usernet: BENCH_USERNET=0 skips it; BENCH_USERNET_FIRST_RUNS [20] runs
+#            of the first container of a network, BENCH_USERNET_PODMAN_RUNS
+#            [5] runs of podman on a network; iperf3 as for network
 #   build:   BENCH_BUILD=0 skips it; BENCH_BUILD_RUNS [5] runs of each
 #            build and commit, BENCH_BUILD_FILES [5000] small files and
 #            three of BENCH_BUILD_BIG_MB [30] MB in the context,
@@ -56,6 +59,7 @@ SECTIONS=(
 	"monitor - monitor memory"
 	"stdout BENCH_STDOUT stdout"
 	"network BENCH_NET network throughput"
+	"usernet BENCH_USERNET user networks"
 	"pull BENCH_PULL pull"
 	"logs BENCH_LOGS logs --tail"
 	"build BENCH_BUILD build and commit"
@@ -73,6 +77,8 @@ PULL_WARMUP=${BENCH_PULL_WARMUP:-1}
 PULL_TRACE_RUNS=${BENCH_PULL_TRACE_RUNS:-5}
 LOGS_MB=${BENCH_LOGS_MB:-1024}
 LOGS_RUNS=${BENCH_LOGS_RUNS:-10}
+USERNET_FIRST_RUNS=${BENCH_USERNET_FIRST_RUNS:-20}
+USERNET_PODMAN_RUNS=${BENCH_USERNET_PODMAN_RUNS:-5}
 BUILD_RUNS=${BENCH_BUILD_RUNS:-5}
 BUILD_FILES=${BENCH_BUILD_FILES:-5000}
 BUILD_BIG_MB=${BENCH_BUILD_BIG_MB:-30}
@@ -103,6 +109,13 @@ TARGET_STDOUT_VS_DIRECT=1.5
 # builtin port driver, a splice between two sockets, does tens of Gbit/s).
 TARGET_C2H_GBITS=8
 TARGET_H2C_GBITS=10
+# User networks (issue 16): a run on a network that is up at most this
+# many ms above a plain run, the first one (holder, uplink) at most this
+# many; container to container over the network's bridge at least this
+# many Gbit/s (a veth here: 15-23).
+TARGET_USERNET_UP_MS=5
+TARGET_USERNET_FIRST_MS=40
+TARGET_USERNET_GBITS=15
 # The pull: podman's median at least this many times urun's.
 TARGET_PULL_VS_PODMAN=1.5
 # `urun logs --tail 3` of a big log reads only its end: milliseconds and a
@@ -167,7 +180,7 @@ wanted() {
 # iperf3 image and the big image only for the sections that use them.
 start_testbed() {
 	local ready=$tmp/testbed.env extra=()
-	if wanted network && command -v iperf3 >/dev/null; then
+	if { wanted network || wanted usernet; } && command -v iperf3 >/dev/null; then
 		extra=(-iperf3 "$(command -v iperf3)")
 	fi
 	if wanted pull; then

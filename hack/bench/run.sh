@@ -59,7 +59,7 @@ prepare_and_run() {
 	trap 'rm -rf --one-file-system "$work"' EXIT
 	mkdir "$work/bin" "$work/out"
 	go build -trimpath -o "$work/bin/urun-testbed" ./test/testbed/cmd/urun-testbed
-	install -m 0755 bin/urun bin/urun-image bin/urun-init "$work/bin/"
+	install -m 0755 bin/urun bin/urun-image bin/urun-init bin/urun-netholder "$work/bin/"
 	# A copy of these scripts for stage 2: the bench user may not be able
 	# to read the checkout (a root-only home directory, say).
 	cp -R hack/bench "$work/bench"

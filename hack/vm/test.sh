@@ -4,7 +4,7 @@
 # Debian guest with systemd as PID 1, pure cgroup v2 and a user manager
 # for uruntest, which this host lacks. Builds or reuses the cached image
 # (hack/vm/image.sh, in $URUN_VM_CACHE or /var/cache/urun-vm), shares
-# BIN_DIR's urun, urun-image and urun-init and the suite binary with the guest over
+# BIN_DIR's urun, urun-image, urun-init and urun-netholder and the suite binary with the guest over
 # 9p, boots it with qemu (TCG) and runs the tests there as uruntest with
 # its user manager's bus. The guest's console and the tests' output are
 # printed; the exit status is the tests'. Run as root.
@@ -35,7 +35,7 @@ bash hack/vm/image.sh "$cache"
 share=$(mktemp -d /var/tmp/urun-vm-share.XXXXXX)
 trap 'rm -rf --one-file-system "$share"' EXIT
 mkdir "$share/bin"
-install -m 0755 "$bin/urun" "$bin/urun-image" "$bin/urun-init" "$share/bin/"
+install -m 0755 "$bin/urun" "$bin/urun-image" "$bin/urun-init" "$bin/urun-netholder" "$share/bin/"
 install -m 0755 "$suite" "$share/integration.test"
 printf '%q ' "${flags[@]}" >"$share/flags"
 cat >"$share/run-in-vm.sh" <<'GUEST'

@@ -21,9 +21,13 @@ import (
 // Name is the helper's file name.
 const Name = "urun-image"
 
-// Path finds urun-image: next to the running executable (symlinks
-// resolved), then in ../libexec/urun/ relative to it, then in $PATH.
-func Path() (string, error) {
+// Path finds urun-image: see Find.
+func Path() (string, error) { return Find(Name, "the image helper") }
+
+// Find finds one of urun's programs: next to the running executable
+// (symlinks resolved), then in ../libexec/urun/ relative to it, then in
+// $PATH. what names it in the error.
+func Find(name, what string) (string, error) {
 	var tried []string
 	if exe, err := os.Executable(); err == nil {
 		if real, err := filepath.EvalSymlinks(exe); err == nil {
@@ -31,8 +35,8 @@ func Path() (string, error) {
 		}
 		dir := filepath.Dir(exe)
 		for _, p := range []string{
-			filepath.Join(dir, Name),
-			filepath.Join(filepath.Dir(dir), "libexec", "urun", Name),
+			filepath.Join(dir, name),
+			filepath.Join(filepath.Dir(dir), "libexec", "urun", name),
 		} {
 			if isExecutable(p) {
 				return p, nil
@@ -40,11 +44,11 @@ func Path() (string, error) {
 			tried = append(tried, p)
 		}
 	}
-	if p, err := exec.LookPath(Name); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
 	tried = append(tried, "$PATH")
-	return "", fmt.Errorf("the image helper %s is missing: looked for %s; install it next to urun (or in ../libexec/urun/)", Name, joinList(tried))
+	return "", fmt.Errorf("%s %s is missing: looked for %s; install it next to urun (or in ../libexec/urun/)", what, name, joinList(tried))
 }
 
 func isExecutable(p string) bool {

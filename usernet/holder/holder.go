@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
@@ -43,7 +41,7 @@ func Main() int {
 		fmt.Fprintf(os.Stderr, "urun-netholder: %v\n", err)
 		return 125
 	}
-	stage.Send(sock, stage.Started, strconv.Itoa(os.Getpid()))
+	stage.Send(sock, stage.Started, "")
 	sock.Close()
 	h.serve()
 	return 0
@@ -217,7 +215,7 @@ func (h *holder) checkIdle() {
 // so counts, before the lock is free; one that comes after finds no
 // socket and starts a new holder.
 func (h *holder) endIfIdle() {
-	lock, err := os.OpenFile(filepath.Join(h.dir, "lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	lock, err := os.OpenFile(usernet.LockPath(h.dir), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return
 	}

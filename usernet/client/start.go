@@ -1,11 +1,10 @@
-package usernet
+package client
 
 import (
 	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +17,13 @@ import (
 	"github.com/urun/urun/network"
 	"github.com/urun/urun/stage"
 	"github.com/urun/urun/trace"
+	"github.com/urun/urun/usernet"
 )
+
+// HolderBinary is the holder's program (cmd/urun-netholder), installed
+// beside urun: small, so that the first container of a network does not
+// wait for the start of a big one.
+const HolderBinary = "urun-netholder"
 
 // readyTimeout bounds the holder's and slirp4netns's start: each is ready
 // in milliseconds when it works.
@@ -29,10 +34,10 @@ const readyTimeout = 10 * time.Second
 // uplink, slirp4netns, which ends when the holder does (its --exit-fd is
 // a pipe only the holder writes to). Called under the networks' lock.
 func startHolder(dir string) error {
-	st, err := ReadState(dir)
+	st, err := usernet.ReadState(dir)
 	if err != nil {
 		// A damaged record describes nothing usable.
-		st = State{}
+		st = usernet.State{}
 	}
 	endHolder(st.HolderPID)
 	create, recovered, err := holderNamespaces(dir, st)
@@ -40,7 +45,7 @@ func startHolder(dir string) error {
 		return err
 	}
 	defer closeFiles(create.UserNS, create.NetNS)
-	binary, err := helper.Path()
+	binary, err := helper.Find(HolderBinary, "the network holder")
 	if err != nil {
 		return err
 	}
@@ -55,7 +60,7 @@ func startHolder(dir string) error {
 	defer exitR.Close()
 	cmd := stage.CommandOf(binary, stage.NetHolder)
 	cmd.ExtraFiles = []*os.File{exitW}
-	log, err := os.OpenFile(LogPath(dir), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	log, err := os.OpenFile(usernet.LogPath(dir), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		exitW.Close()
 		return fmt.Errorf("open the network holder's log: %w", err)
@@ -64,7 +69,7 @@ func startHolder(dir string) error {
 	cmd.Stdout, cmd.Stderr = log, log
 	// Its own session: no terminal's signals, no caller's process group.
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
-	p, err := stage.Start(cmd, create, HolderRequest{Dir: dir, Recovered: recovered})
+	p, err := stage.Start(cmd, create, usernet.HolderRequest{Dir: dir, Recovered: recovered})
 	exitW.Close()
 	if err != nil {
 		return fmt.Errorf("start the network holder: %w", err)
@@ -74,19 +79,37 @@ func startHolder(dir string) error {
 	}
 	defer p.Socket.Close()
 	// The stage went on in a child (Daemonize); the process started here
-	// exits at once.
+	// exits at once. The child's namespaces are ready for the uplink
+	// while its Go code starts.
 	p.Cmd.Wait()
-	holderPID, err := waitStarted(p)
+	m, err := stage.Expect(p.Socket, stage.InitPID)
 	if err != nil {
-		return err
+		return fmt.Errorf("start the network holder: %w%s", err, logTail(usernet.LogPath(dir)))
 	}
-	trace.Mark("host", "network holder started")
-	uplinkPID, err := startUplink(slirp, dir, holderPID, exitR)
+	holderPID, err := strconv.Atoi(m.Text)
+	if err != nil {
+		return fmt.Errorf("start the network holder: it sent a bad pid %q", m.Text)
+	}
+	type uplink struct {
+		pid int
+		err error
+	}
+	uplinkDone := make(chan uplink, 1)
+	go func() {
+		pid, err := startUplink(slirp, dir, holderPID, exitR)
+		uplinkDone <- uplink{pid, err}
+	}()
+	err = waitStarted(p)
+	up := <-uplinkDone
+	if err == nil {
+		err = up.err
+	}
 	if err != nil {
 		unix.Kill(holderPID, unix.SIGKILL)
 		return err
 	}
-	trace.Mark("host", "uplink started")
+	trace.Mark("host", "network holder and uplink started")
+	uplinkPID := up.pid
 	unit := fmt.Sprintf("urun-network-holder-%d.scope", holderPID)
 	if err := cgroupv2.MoveToOwnScope(unit, "urun's network holder", holderPID, uplinkPID); err != nil {
 		unix.Kill(holderPID, unix.SIGKILL)
@@ -98,16 +121,16 @@ func startHolder(dir string) error {
 // holderNamespaces says where the holder starts: in a user and network
 // namespace of its own, or, when containers of a killed holder still run,
 // in theirs.
-func holderNamespaces(dir string, st State) (stage.Create, bool, error) {
+func holderNamespaces(dir string, st usernet.State) (stage.Create, bool, error) {
 	for _, e := range st.Endpoints {
-		if !WaiterAlive(e.WaiterPID, st.UserNS) {
+		if !usernet.WaiterAlive(e.WaiterPID, st.UserNS) {
 			continue
 		}
-		userns, err := parentUserNS(e.WaiterPID)
+		userns, err := usernet.ParentUserNS(e.WaiterPID)
 		if err != nil {
 			continue
 		}
-		netns, err := openKeptNetNS(e.WaiterPID, e.KeepFD)
+		netns, err := usernet.OpenKeptNetNS(e.WaiterPID, e.KeepFD)
 		if err != nil {
 			userns.Close()
 			continue
@@ -115,7 +138,7 @@ func holderNamespaces(dir string, st State) (stage.Create, bool, error) {
 		return stage.Create{UserNS: userns, NetNS: netns, Outlive: true, Daemonize: true}, true, nil
 	}
 	// Nothing of the old namespaces runs: its record is history.
-	if err := os.Remove(StatePath(dir)); err != nil && !os.IsNotExist(err) {
+	if err := os.Remove(usernet.StatePath(dir)); err != nil && !os.IsNotExist(err) {
 		return stage.Create{}, false, fmt.Errorf("remove the networks' old state: %w", err)
 	}
 	mappings, err := idmap.ForCurrentCaller()
@@ -140,30 +163,22 @@ func closeFiles(files ...*os.File) {
 	}
 }
 
-// waitStarted waits for the holder's Started, which it says with its pid
-// once its socket listens.
-func waitStarted(p *stage.Process) (int, error) {
-	type started struct {
-		m   stage.Message
-		err error
-	}
-	got := make(chan started, 1)
+// waitStarted waits for the holder's Started, which it says once its
+// socket listens.
+func waitStarted(p *stage.Process) error {
+	got := make(chan error, 1)
 	go func() {
-		m, err := stage.Expect(p.Socket, stage.Started)
-		got <- started{m, err}
+		_, err := stage.Expect(p.Socket, stage.Started)
+		got <- err
 	}()
 	select {
-	case s := <-got:
-		if s.err != nil {
-			return 0, fmt.Errorf("start the network holder: %w", s.err)
-		}
-		pid, err := strconv.Atoi(s.m.Text)
+	case err := <-got:
 		if err != nil {
-			return 0, fmt.Errorf("start the network holder: it sent a bad pid %q", s.m.Text)
+			return fmt.Errorf("start the network holder: %w", err)
 		}
-		return pid, nil
+		return nil
 	case <-time.After(readyTimeout):
-		return 0, fmt.Errorf("start the network holder: it was not ready after %v", readyTimeout)
+		return fmt.Errorf("start the network holder: it was not ready after %v", readyTimeout)
 	}
 }
 
@@ -188,7 +203,7 @@ func startUplink(slirp, dir string, holderPID int, exitR *os.File) (int, error) 
 	args := append([]string{"--fork", "sh", "-c", `echo $$ >&5; exec "$@" 5>&-`, "sh", slirp}, network.UplinkArgs(holderPID)...)
 	cmd := exec.Command("setsid", args...)
 	cmd.ExtraFiles = []*os.File{readyW, exitR, pidW}
-	log, err := os.OpenFile(filepath.Join(dir, uplinkLog), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	log, err := os.OpenFile(usernet.UplinkLogPath(dir), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		readyW.Close()
 		pidW.Close()
@@ -222,5 +237,5 @@ func startUplink(slirp, dir string, holderPID int, exitR *os.File) (int, error) 
 	case <-time.After(readyTimeout):
 	}
 	// It ends with the holder, which the caller kills.
-	return 0, fmt.Errorf("start slirp4netns for the networks: it failed%s", logTail(filepath.Join(dir, uplinkLog)))
+	return 0, fmt.Errorf("start slirp4netns for the networks: it failed%s", logTail(usernet.UplinkLogPath(dir)))
 }

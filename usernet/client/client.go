@@ -1,4 +1,4 @@
-package usernet
+package client
 
 import (
 	"bufio"
@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/lockwait"
 	"github.com/urun/urun/stage"
+	"github.com/urun/urun/usernet"
 )
 
 // Session is a connection to the holder; the holder stays while it is
@@ -31,11 +31,11 @@ type Session struct {
 // Connect connects to the user's holder, starting it (or a new one in a
 // killed holder's namespaces) when none answers.
 func Connect(cfg *config.Config) (*Session, error) {
-	dir := Dir(cfg)
+	dir := usernet.Dir(cfg)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create the networks' run directory: %w", err)
 	}
-	lock, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
+	lock, err := os.OpenFile(usernet.LockPath(dir), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open the networks' lock: %w", err)
 	}
@@ -51,7 +51,7 @@ func Connect(cfg *config.Config) (*Session, error) {
 	}
 	s, err := dial(dir)
 	if err != nil {
-		return nil, fmt.Errorf("connect to the network holder it started: %w%s", err, logTail(LogPath(dir)))
+		return nil, fmt.Errorf("connect to the network holder it started: %w%s", err, logTail(usernet.LogPath(dir)))
 	}
 	return s, nil
 }
@@ -59,12 +59,12 @@ func Connect(cfg *config.Config) (*Session, error) {
 // dial connects and says hello: once the holder answers, it counts the
 // connection and does not end while it is open.
 func dial(dir string) (*Session, error) {
-	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: SocketPath(dir), Net: "unix"})
+	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: usernet.SocketPath(dir), Net: "unix"})
 	if err != nil {
 		return nil, err
 	}
 	s := &Session{conn: conn, dec: json.NewDecoder(bufio.NewReader(conn)), dir: dir}
-	reply, err := s.call(Request{Hello: true})
+	reply, err := s.call(usernet.Request{Hello: true})
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -76,8 +76,8 @@ func dial(dir string) (*Session, error) {
 // callTimeout bounds one exchange: attaching takes milliseconds.
 const callTimeout = 30 * time.Second
 
-func (s *Session) call(r Request) (Reply, error) {
-	var reply Reply
+func (s *Session) call(r usernet.Request) (usernet.Reply, error) {
+	var reply usernet.Reply
 	s.conn.SetDeadline(time.Now().Add(callTimeout))
 	data, err := json.Marshal(r)
 	if err != nil {
@@ -87,7 +87,7 @@ func (s *Session) call(r Request) (Reply, error) {
 		return reply, fmt.Errorf("talk to the network holder: %w", err)
 	}
 	if err := s.dec.Decode(&reply); err != nil {
-		return reply, fmt.Errorf("read the network holder's answer: %w%s", err, logTail(LogPath(s.dir)))
+		return reply, fmt.Errorf("read the network holder's answer: %w%s", err, logTail(usernet.LogPath(s.dir)))
 	}
 	if reply.Error != "" {
 		return reply, errors.New(reply.Error)
@@ -96,14 +96,14 @@ func (s *Session) call(r Request) (Reply, error) {
 }
 
 // Attach connects a container to networks and returns its new endpoints.
-func (s *Session) Attach(r AttachRequest) ([]Endpoint, error) {
-	reply, err := s.call(Request{Attach: &r})
+func (s *Session) Attach(r usernet.AttachRequest) ([]usernet.Endpoint, error) {
+	reply, err := s.call(usernet.Request{Attach: &r})
 	return reply.Endpoints, err
 }
 
 // Detach disconnects a container from a network.
-func (s *Session) Detach(r DetachRequest) error {
-	_, err := s.call(Request{Detach: &r})
+func (s *Session) Detach(r usernet.DetachRequest) error {
+	_, err := s.call(usernet.Request{Detach: &r})
 	return err
 }
 
@@ -113,10 +113,10 @@ func (s *Session) Close() error { return s.conn.Close() }
 // OpenNamespaces opens the holder's user and network namespaces, for a
 // container to nest in and to keep.
 func (s *Session) OpenNamespaces() (userns, netns *os.File, err error) {
-	if userns, err = os.Open(procPath(s.HolderPID, "ns/user")); err != nil {
+	if userns, err = os.Open(usernet.ProcPath(s.HolderPID, "ns/user")); err != nil {
 		return nil, nil, fmt.Errorf("open the network holder's user namespace: %w", err)
 	}
-	if netns, err = os.Open(procPath(s.HolderPID, "ns/net")); err != nil {
+	if netns, err = os.Open(usernet.ProcPath(s.HolderPID, "ns/net")); err != nil {
 		userns.Close()
 		return nil, nil, fmt.Errorf("open the network holder's network namespace: %w", err)
 	}
@@ -142,24 +142,24 @@ func logTail(path string) string {
 // one that left none behind. Every urun command calls it: it costs a
 // failed stat while no holder ever ran.
 func Repair(cfg *config.Config) {
-	st, err := ReadState(Dir(cfg))
+	st, err := usernet.ReadState(usernet.Dir(cfg))
 	if err != nil || st.HolderPID == 0 || holderAlive(st.HolderPID) {
 		return
 	}
 	for _, e := range st.Endpoints {
-		if WaiterAlive(e.WaiterPID, st.UserNS) {
+		if usernet.WaiterAlive(e.WaiterPID, st.UserNS) {
 			if s, err := Connect(cfg); err == nil {
 				s.Close()
 			}
 			return
 		}
 	}
-	os.Remove(StatePath(Dir(cfg)))
-	os.Remove(SocketPath(Dir(cfg)))
+	os.Remove(usernet.StatePath(usernet.Dir(cfg)))
+	os.Remove(usernet.SocketPath(usernet.Dir(cfg)))
 }
 
 // holderAlive says whether pid is a holder.
 func holderAlive(pid int) bool {
-	comm, err := os.ReadFile(procPath(pid, "comm"))
+	comm, err := os.ReadFile(usernet.ProcPath(pid, "comm"))
 	return err == nil && strings.TrimSpace(string(comm)) == string(stage.NetHolder)
 }
