@@ -122,6 +122,27 @@ func newNetworkProcesses(before procSet) []proc {
 	return out
 }
 
+// assertNetworksLeftNothing waits up to 10 s for the holders and uplinks
+// started since before to end, and checks that the holder's socket and
+// state are gone.
+func (e *env) assertNetworksLeftNothing(t *testing.T, before procSet) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	var left []proc
+	for {
+		left = newNetworkProcesses(before)
+		if len(left) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	assert.Emptyf(t, left, "10 s after the last container left its network, these remain:\n  %s", procList(left))
+	for _, f := range []string{"holder.sock", "state.json"} {
+		_, err := os.Stat(filepath.Join(e.networksDir(), f))
+		assert.Truef(t, os.IsNotExist(err), "%s is gone: %v", f, err)
+	}
+}
+
 func procList(ps []proc) string {
 	s := make([]string, len(ps))
 	for i, p := range ps {
@@ -313,20 +334,28 @@ func TestTwentyContainersOnANetworkResolveEachOther(t *testing.T) {
 }
 
 func TestKilledHolderKeepsTrafficByIPAndTheNextRunBringsNamesBack(t *testing.T) {
+	hostURL := hostHTTPServer(t)
 	e := networkEnv(t)
 	e.urun(t, "network", "create", "sturdy").ok(t)
 	e.startWeb(t, "web", "--network", "sturdy")
 	e.startSleeper(t, "client", "--network", "sturdy")
 	ip := e.containerIPv4(t, "web")
-	check := func(what string) map[string]string {
+	// check asks from client: web's name, web by IP, and (withUplink)
+	// the host, which is out of reach while no uplink runs.
+	check := func(what string, withUplink bool) map[string]string {
 		t.Helper()
-		out := e.urun(t, "exec", "client", "sh", "-c", lookupScript("web")+fetchScript(50, "http://"+ip+"/")).ok(t)
+		script := lookupScript("web") + fetchScript(50, "http://"+ip+"/")
+		if withUplink {
+			script += fetchScript(10, hostURL)
+		}
+		out := e.urun(t, "exec", "client", "sh", "-c", script).ok(t)
 		t.Logf("%s: %s", what, out)
 		return sections(out)
 	}
-	before := check("before the kill")
+	before := check("before the kill", true)
 	require.Equal(t, ip, lookupAddress(before["web"]))
 	require.Equal(t, "hello from web\n", before["http://"+ip+"/"])
+	require.Equal(t, "hello from the host\n", before[hostURL])
 
 	holder := e.holderPID(t)
 	require.NotZero(t, holder, "the holder's state file names it")
@@ -338,7 +367,7 @@ func TestKilledHolderKeepsTrafficByIPAndTheNextRunBringsNamesBack(t *testing.T) 
 		return !ok || now.state == "Z" || now.start != p.start
 	}, 5*time.Second, 20*time.Millisecond, "the holder dies of SIGKILL")
 
-	after := check("after the kill")
+	after := check("after the kill", false)
 	assert.Equal(t, "hello from web\n", after["http://"+ip+"/"], "traffic by IP goes on without the holder")
 	assert.NotContains(t, after["web"], "exit 0", "no names without the holder")
 
@@ -346,9 +375,12 @@ func TestKilledHolderKeepsTrafficByIPAndTheNextRunBringsNamesBack(t *testing.T) 
 	newHolder := e.holderPID(t)
 	assert.NotZero(t, newHolder)
 	assert.NotEqual(t, holder, newHolder, "a new holder")
-	again := check("after the next run")
+	again := check("after the next run", true)
 	assert.Equal(t, ip, lookupAddress(again["web"]), "names resolve again in a container that ran all along")
 	assert.Equal(t, "hello from web\n", again["http://"+ip+"/"])
+	assert.Equal(t, "hello from the host\n", again[hostURL], "the uplink is back for a container that ran all along")
+	assert.Empty(t, networkProcessesOf(holder), "the killed holder's uplink ended with it")
+	assert.Lenf(t, networkProcessesOf(newHolder), 2, "the new holder and one uplink of it run")
 }
 
 func TestTheLastContainerLeavingANetworkLeavesNoProcessAndNoState(t *testing.T) {
@@ -372,22 +404,17 @@ func TestTheLastContainerLeavingANetworkLeavesNoProcessAndNoState(t *testing.T) 
 			require.Lenf(t, running, 2, "a holder and its uplink run for the network:\n  %s", procList(running))
 
 			c.leave(t, e)
-			var left []proc
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				left = newNetworkProcesses(before)
-				if len(left) == 0 || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-			assert.Emptyf(t, left, "10 s after the last container left, these remain:\n  %s", procList(left))
-			for _, f := range []string{"holder.sock", "state.json"} {
-				_, err := os.Stat(filepath.Join(e.networksDir(), f))
-				assert.Truef(t, os.IsNotExist(err), "%s is gone: %v", f, err)
-			}
+			e.assertNetworksLeftNothing(t, before)
 		})
 	}
+	t.Run("run --rm exits", func(t *testing.T) {
+		e := networkEnv(t)
+		e.urun(t, "network", "create", "brief").ok(t)
+		before := snapshotProcs()
+		out := e.urun(t, "run", "--rm", "--network", "brief", busyboxRef, "sh", "-c", "ip -4 -o addr show dev eth0").ok(t)
+		require.Contains(t, out, "inet ", "the container was on the network (so a holder ran)")
+		e.assertNetworksLeftNothing(t, before)
+	})
 }
 
 func TestBadNetworkValuesExit125NamingTheFixAndLeaveNothing(t *testing.T) {
@@ -432,7 +459,12 @@ func TestBadNetworkValuesExit125NamingTheFixAndLeaveNothing(t *testing.T) {
 	}
 }
 
-func TestAContainerOnANetworkReachesTheHostThroughTheUplink(t *testing.T) {
+// hostHTTPServer serves "hello from the host" on a port of all the host's
+// addresses and returns its URL on the first IPv4 address other than
+// loopback (slirp4netns, run with --disable-host-loopback, lets containers
+// reach that one); it skips the test if the host has none.
+func hostHTTPServer(t *testing.T) string {
+	t.Helper()
 	hostIP := ""
 	addrs, err := net.InterfaceAddrs()
 	require.NoError(t, err)
@@ -452,15 +484,18 @@ func TestAContainerOnANetworkReachesTheHostThroughTheUplink(t *testing.T) {
 	}), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
-	url := fmt.Sprintf("http://%s/", net.JoinHostPort(hostIP, strconv.Itoa(l.Addr().(*net.TCPAddr).Port)))
+	return fmt.Sprintf("http://%s/", net.JoinHostPort(hostIP, strconv.Itoa(l.Addr().(*net.TCPAddr).Port)))
+}
 
+func TestAContainerOnANetworkReachesTheHostThroughTheUplink(t *testing.T) {
+	url := hostHTTPServer(t)
 	e := networkEnv(t)
 	e.urun(t, "network", "create", "--subnet", "10.77.0.0/24", "out").ok(t)
 	out := sections(e.urun(t, "run", "--rm", "--network", "out", busyboxRef, "sh", "-c",
 		"echo '== routes'; ip -4 route show\necho '== ping'; ping -c1 -W2 10.77.0.1 >/dev/null && echo ok\n"+fetchScript(10, url)).ok(t))
 	assert.Regexp(t, `(?m)^default via 10\.77\.0\.1 dev eth0\b`, out["routes"], "the gateway is the subnet's first address")
 	assert.Equal(t, "ok\n", out["ping"], "the gateway answers ping")
-	assert.Equal(t, "hello from the host\n", out[url], "a server on the host's address %s", hostIP)
+	assert.Equal(t, "hello from the host\n", out[url], "a server on the host's address")
 }
 
 func TestAContainerSharingAnotherOnesNetworkReachesItsServerOnLoopback(t *testing.T) {
