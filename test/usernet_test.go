@@ -1,6 +1,7 @@
 package test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -59,22 +60,13 @@ func (e *env) holderPID(t *testing.T) int {
 	return st.HolderPID
 }
 
-// networkProcesses waits up to d for the env's network holder and its
-// uplink (slirp4netns naming the holder's pid) to be gone, and returns
-// those that remain.
+// networkProcesses waits up to d for the env's network holders and their
+// uplinks to be gone, and returns those that remain.
 func (e *env) networkProcesses(d time.Duration) []proc {
-	holder := 0
-	if data, err := os.ReadFile(filepath.Join(e.networksDir(), "state.json")); err == nil {
-		var st struct {
-			HolderPID int `json:"holder_pid"`
-		}
-		if json.Unmarshal(data, &st) == nil {
-			holder = st.HolderPID
-		}
-	}
+	holders := e.holders()
 	deadline := time.Now().Add(d)
 	for {
-		left := networkProcessesOf(holder)
+		left := networkProcessesOf(holders...)
 		if len(left) == 0 || time.Now().After(deadline) {
 			return left
 		}
@@ -82,19 +74,44 @@ func (e *env) networkProcesses(d time.Duration) []proc {
 	}
 }
 
-// networkProcessesOf returns the holder holderPID (if it is still one)
-// and every slirp4netns whose arguments name it.
-func networkProcessesOf(holderPID int) []proc {
-	if holderPID <= 0 {
-		return nil
-	}
+// holders are the env's running network holders: the urun-netholder
+// processes that write to its holder log. Other users of the test user
+// (the lead's runs, the bench) may run holders of their own meanwhile.
+func (e *env) holders() []proc {
+	log := filepath.Join(e.networksDir(), "holder.log")
 	var out []proc
-	if p, ok := readProc(holderPID); ok && p.state != "Z" && isHolder(p) {
-		out = append(out, p)
+	for _, pid := range allPIDs() {
+		p, ok := readProc(pid)
+		if !ok || p.state == "Z" || !isHolder(p) {
+			continue
+		}
+		for _, fd := range []string{"1", "2"} {
+			if target, _ := os.Readlink(filepath.Join("/proc", strconv.Itoa(pid), "fd", fd)); target == log {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// networkProcessesOf returns those of holders that still run and every
+// uplink (slirp4netns) that names one of them.
+func networkProcessesOf(holders ...proc) []proc {
+	var out []proc
+	named := map[string]bool{}
+	for _, h := range holders {
+		named[strconv.Itoa(h.pid)] = true
+		if p, ok := readProc(h.pid); ok && p.state != "Z" && p.start == h.start {
+			out = append(out, p)
+		}
+	}
+	if len(named) == 0 {
+		return out
 	}
 	for _, pid := range allPIDs() {
 		p, ok := readProc(pid)
-		if ok && p.state != "Z" && isUplink(p) && slices.Contains(p.args, strconv.Itoa(holderPID)) {
+		if ok && p.state != "Z" && isUplink(p) && slices.ContainsFunc(p.args, func(a string) bool { return named[a] }) {
 			out = append(out, p)
 		}
 	}
@@ -107,30 +124,15 @@ func isUplink(p proc) bool {
 	return p.comm == "slirp4netns" || filepath.Base(firstArg(p.args)) == "slirp4netns"
 }
 
-// newNetworkProcesses returns the holders and uplinks that run now and
-// did not when before was taken.
-func newNetworkProcesses(before procSet) []proc {
-	var out []proc
-	for pid, p := range snapshotProcs() {
-		if old, ok := before[pid]; ok && old.start == p.start {
-			continue
-		}
-		if p.state != "Z" && (isHolder(p) || isUplink(p)) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// assertNetworksLeftNothing waits up to 10 s for the holders and uplinks
-// started since before to end, and checks that the holder's socket and
-// state are gone.
-func (e *env) assertNetworksLeftNothing(t *testing.T, before procSet) {
+// assertNetworksLeftNothing waits up to 10 s for holders (the env's, seen
+// while its containers ran) and their uplinks to end, and checks that the
+// holder's socket and state are gone.
+func (e *env) assertNetworksLeftNothing(t *testing.T, holders []proc) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	var left []proc
 	for {
-		left = newNetworkProcesses(before)
+		left = append(networkProcessesOf(holders...), e.holders()...)
 		if len(left) == 0 || time.Now().After(deadline) {
 			break
 		}
@@ -357,14 +359,14 @@ func TestKilledHolderKeepsTrafficByIPAndTheNextRunBringsNamesBack(t *testing.T) 
 	require.Equal(t, "hello from web\n", before["http://"+ip+"/"])
 	require.Equal(t, "hello from the host\n", before[hostURL])
 
-	holder := e.holderPID(t)
-	require.NotZero(t, holder, "the holder's state file names it")
-	p, ok := readProc(holder)
-	require.True(t, ok && isHolder(p), "pid %d is the holder: %v", holder, p)
-	require.NoError(t, syscall.Kill(holder, syscall.SIGKILL))
+	holders := e.holders()
+	require.Len(t, holders, 1, "one holder runs")
+	holder := holders[0]
+	require.Equal(t, holder.pid, e.holderPID(t), "the state file names the holder")
+	require.NoError(t, syscall.Kill(holder.pid, syscall.SIGKILL))
 	require.Eventually(t, func() bool {
-		now, ok := readProc(holder)
-		return !ok || now.state == "Z" || now.start != p.start
+		now, ok := readProc(holder.pid)
+		return !ok || now.state == "Z" || now.start != holder.start
 	}, 5*time.Second, 20*time.Millisecond, "the holder dies of SIGKILL")
 
 	after := check("after the kill", false)
@@ -372,15 +374,15 @@ func TestKilledHolderKeepsTrafficByIPAndTheNextRunBringsNamesBack(t *testing.T) 
 	assert.NotContains(t, after["web"], "exit 0", "no names without the holder")
 
 	e.urun(t, "run", "--rm", "--network", "sturdy", busyboxRef, "true").ok(t)
-	newHolder := e.holderPID(t)
-	assert.NotZero(t, newHolder)
-	assert.NotEqual(t, holder, newHolder, "a new holder")
+	newHolders := e.holders()
+	require.Len(t, newHolders, 1, "a new holder runs")
+	assert.Equal(t, newHolders[0].pid, e.holderPID(t), "the state file names the new holder")
 	again := check("after the next run", true)
 	assert.Equal(t, ip, lookupAddress(again["web"]), "names resolve again in a container that ran all along")
 	assert.Equal(t, "hello from web\n", again["http://"+ip+"/"])
 	assert.Equal(t, "hello from the host\n", again[hostURL], "the uplink is back for a container that ran all along")
 	assert.Empty(t, networkProcessesOf(holder), "the killed holder's uplink ended with it")
-	assert.Lenf(t, networkProcessesOf(newHolder), 2, "the new holder and one uplink of it run")
+	assert.Len(t, networkProcessesOf(newHolders...), 2, "the new holder and one uplink of it run")
 }
 
 func TestTheLastContainerLeavingANetworkLeavesNoProcessAndNoState(t *testing.T) {
@@ -394,26 +396,36 @@ func TestTheLastContainerLeavingANetworkLeavesNoProcessAndNoState(t *testing.T) 
 		t.Run(c.name, func(t *testing.T) {
 			e := networkEnv(t)
 			e.urun(t, "network", "create", "brief").ok(t)
-			before := snapshotProcs()
 			e.startWeb(t, "web", "--network", "brief")
 			e.startSleeper(t, "other", "--network", "brief")
 			e.urun(t, "rm", "-f", "other").ok(t)
-			holder := e.holderPID(t)
-			require.NotZero(t, holder, "a holder runs while a container is on the network")
-			running := newNetworkProcesses(before)
+			holders := e.holders()
+			require.Lenf(t, holders, 1, "one holder runs while a container is on the network")
+			assert.Equal(t, e.holderPID(t), holders[0].pid, "the state file names the holder")
+			running := networkProcessesOf(holders...)
 			require.Lenf(t, running, 2, "a holder and its uplink run for the network:\n  %s", procList(running))
 
 			c.leave(t, e)
-			e.assertNetworksLeftNothing(t, before)
+			e.assertNetworksLeftNothing(t, holders)
 		})
 	}
 	t.Run("run --rm exits", func(t *testing.T) {
 		e := networkEnv(t)
 		e.urun(t, "network", "create", "brief").ok(t)
-		before := snapshotProcs()
-		out := e.urun(t, "run", "--rm", "--network", "brief", busyboxRef, "sh", "-c", "ip -4 -o addr show dev eth0").ok(t)
-		require.Contains(t, out, "inet ", "the container was on the network (so a holder ran)")
-		e.assertNetworksLeftNothing(t, before)
+		ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+		defer cancel()
+		cmd := e.command(ctx, "run", "--rm", "--network", "brief", busyboxRef, "sleep", "1")
+		require.NoError(t, cmd.Start())
+		var holders []proc
+		for deadline := time.Now().Add(10 * time.Second); len(holders) == 0 && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+			holders = e.holders()
+		}
+		err := cmd.Wait()
+		t.Logf("$ %s -> %v", shellQuote(cmd.Args), err)
+		require.NoError(t, err)
+		require.Len(t, holders, 1, "a holder ran while the container did")
+		e.assertNetworksLeftNothing(t, holders)
 	})
 }
 
@@ -421,7 +433,6 @@ func TestBadNetworkValuesExit125NamingTheFixAndLeaveNothing(t *testing.T) {
 	e := networkEnv(t)
 	e.urun(t, "network", "create", "--subnet", "10.89.0.0/24", "taken").ok(t)
 	networksBefore := lines(e.urun(t, "network", "ls", "-q").ok(t))
-	procsBefore := snapshotProcs()
 
 	for _, c := range []struct {
 		name string
@@ -453,8 +464,9 @@ func TestBadNetworkValuesExit125NamingTheFixAndLeaveNothing(t *testing.T) {
 			}
 			assert.Empty(t, e.urun(t, "ps", "-aq").ok(t), "no container was made")
 			assert.Equal(t, networksBefore, lines(e.urun(t, "network", "ls", "-q").ok(t)), "no network was made")
-			assert.Empty(t, e.networkProcesses(3*time.Second), "no holder is left")
-			assert.Empty(t, newNetworkProcesses(procsBefore), "no holder or uplink is left")
+			assert.Empty(t, e.holders(), "no holder runs")
+			_, err := os.Stat(filepath.Join(e.networksDir(), "holder.log"))
+			assert.Truef(t, os.IsNotExist(err), "no holder was ever started (it would have made its log): %v", err)
 		})
 	}
 }
