@@ -36,6 +36,10 @@ func TestVMContainersComeBackAfterARebootWithLingering(t *testing.T) {
 		e.urun(t, "create", "--name", "kept", "--restart", "on-failure", busyboxRef, "sh", "-c", "echo started >>/starts; exec sleep 100000").ok(t)
 		e.urun(t, "create", "--name", "fresh", busyboxRef, "sh", "-c", "echo started >>/starts; exec sleep 100000").ok(t)
 		e.urun(t, "run", "-d", "--name", "always", "--restart", "always", busyboxRef, "sh", "-c", "echo started >>/starts; exec sleep 100000").ok(t)
+		// A network's definition survives the reboot; its container comes
+		// back on it.
+		e.urun(t, "network", "create", "rebootnet").ok(t)
+		e.urun(t, "run", "-d", "--name", "netalways", "--restart", "always", "--network", "rebootnet", busyboxRef, "sleep", "100000").ok(t)
 		require.NoError(t, os.MkdirAll(unitDir, 0o755))
 		for name, unit := range units {
 			args := map[string][]string{
@@ -66,7 +70,8 @@ func TestVMContainersComeBackAfterARebootWithLingering(t *testing.T) {
 			os.Remove(filepath.Join(unitDir, unit))
 		}
 		systemctl(t, "daemon-reload")
-		e.urun(t, "rm", "-f", "kept", "fresh", "always")
+		e.urun(t, "rm", "-f", "kept", "fresh", "always", "netalways")
+		e.urun(t, "network", "rm", "rebootnet")
 		if err := removeTree(dir); err != nil {
 			t.Errorf("remove the test's store: %v", err)
 		}
@@ -85,7 +90,11 @@ func TestVMContainersComeBackAfterARebootWithLingering(t *testing.T) {
 			running[n] = c.State == "running"
 		}
 	}
-	assert.Equal(t, map[string]bool{"kept": true, "fresh": true, "always": true}, running, "urun ps after the reboot")
+	assert.Equal(t, map[string]bool{"kept": true, "fresh": true, "always": true, "netalways": true}, running, "urun ps after the reboot")
+	res := e.urun(t, "exec", "netalways", "nslookup", "netalways")
+	assert.Equal(t, 0, res.code, "the --restart always container is back on its network, with names: %s", res.describe())
+	assert.Contains(t, e.urun(t, "inspect", "-f", "{{(index .NetworkSettings.Networks \"rebootnet\").IPAddress}}", "netalways").ok(t), ".",
+		"inspect shows its address on the network")
 	assert.Equal(t, "started\nstarted\n", e.urun(t, "exec", "kept", "cat", "/starts").ok(t),
 		"the kept container started again, its writable layer as it was")
 	assert.Equal(t, "started\n", e.urun(t, "exec", "fresh", "cat", "/starts").ok(t),

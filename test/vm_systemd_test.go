@@ -13,6 +13,23 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// installUserUnit writes a unit of the test user's and reloads the
+// manager; the test's end stops and removes it.
+func installUserUnit(t *testing.T, name, text string) {
+	t.Helper()
+	dir := filepath.Join(os.Getenv("HOME"), ".config", "systemd", "user")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	t.Cleanup(func() {
+		systemctl(t, "stop", name)
+		os.Remove(path)
+		systemctl(t, "daemon-reload")
+	})
+	out, err := systemctl(t, "daemon-reload")
+	require.NoError(t, err, out)
+}
+
 // systemctl runs systemctl --user as the test user.
 func systemctl(t *testing.T, args ...string) (string, error) {
 	t.Helper()
@@ -29,17 +46,7 @@ func TestVMGeneratedUnitStartsRestartsOnFailureAndStops(t *testing.T) {
 	unit := e.urun(t, "generate", "systemd", "--new", "web").ok(t)
 	assert.Contains(t, unit, "Restart=on-failure\n")
 
-	dir := filepath.Join(os.Getenv("HOME"), ".config", "systemd", "user")
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	path := filepath.Join(dir, "container-web.service")
-	require.NoError(t, os.WriteFile(path, []byte(unit), 0o644))
-	t.Cleanup(func() {
-		systemctl(t, "stop", "container-web.service")
-		os.Remove(path)
-		systemctl(t, "daemon-reload")
-	})
-	_, err := systemctl(t, "daemon-reload")
-	require.NoError(t, err)
+	installUserUnit(t, "container-web.service", unit)
 
 	// Installable: enabled, it is wanted by default.target, which the
 	// lingering user's manager starts at boot.
