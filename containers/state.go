@@ -109,6 +109,10 @@ type NetworkEndpoint struct {
 	Gateway     string   `json:"gateway"`
 	MacAddress  string   `json:"mac_address"`
 	Aliases     []string `json:"aliases,omitempty"`
+	// On a network with IPv6.
+	GlobalIPv6Address   string `json:"ipv6_address,omitempty"`
+	GlobalIPv6PrefixLen int    `json:"ipv6_prefix_len,omitempty"`
+	IPv6Gateway         string `json:"ipv6_gateway,omitempty"`
 }
 
 // Port is one published port as bound on the host.

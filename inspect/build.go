@@ -282,6 +282,7 @@ func networkSettings(c containers.Container) NetworkSettings {
 			Aliases: e.Aliases, DNSNames: append(dnsNames, containers.ShortID(c.ID)),
 			MacAddress: e.MacAddress, NetworkID: e.NetworkID, EndpointID: e.EndpointID,
 			Gateway: e.Gateway, IPAddress: e.IPAddress, IPPrefixLen: e.IPPrefixLen,
+			IPv6Gateway: e.IPv6Gateway, GlobalIPv6Address: e.GlobalIPv6Address, GlobalIPv6PrefixLen: e.GlobalIPv6PrefixLen,
 		}
 		if e.Network == network.DefaultNetwork {
 			ns.Gateway, ns.IPAddress, ns.IPPrefixLen, ns.MacAddress = e.Gateway, e.IPAddress, e.IPPrefixLen, e.MacAddress

@@ -111,12 +111,15 @@ type NetworkSettings struct {
 // EndpointSettings are Docker's fields of a container's endpoint on one
 // network.
 type EndpointSettings struct {
-	Aliases     []string
-	DNSNames    []string
-	MacAddress  string
-	NetworkID   string
-	EndpointID  string
-	Gateway     string
-	IPAddress   string
-	IPPrefixLen int
+	Aliases             []string
+	DNSNames            []string
+	MacAddress          string
+	NetworkID           string
+	EndpointID          string
+	Gateway             string
+	IPAddress           string
+	IPPrefixLen         int
+	IPv6Gateway         string
+	GlobalIPv6Address   string
+	GlobalIPv6PrefixLen int
 }

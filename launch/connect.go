@@ -179,11 +179,15 @@ func rewriteResolvConf(c containers.Container, s containers.Settings) error {
 func endpointRecords(eps []usernet.Endpoint) []containers.NetworkEndpoint {
 	var out []containers.NetworkEndpoint
 	for _, e := range eps {
-		out = append(out, containers.NetworkEndpoint{
+		r := containers.NetworkEndpoint{
 			Network: e.Network, NetworkID: e.NetworkID, EndpointID: e.EndpointID,
 			IPAddress: e.IP.String(), IPPrefixLen: e.PrefixLen, Gateway: e.Gateway.String(),
 			MacAddress: e.MAC, Aliases: e.Aliases,
-		})
+		}
+		if e.IP6.IsValid() {
+			r.GlobalIPv6Address, r.GlobalIPv6PrefixLen, r.IPv6Gateway = e.IP6.String(), e.PrefixLen6, e.Gateway6.String()
+		}
+		out = append(out, r)
 	}
 	return out
 }

@@ -150,6 +150,9 @@ func networkSpecs(c *container, attachments []network.Attachment, a *networkAtta
 		if sub, ok := n.IPv4(); ok {
 			s.Subnet, s.Gateway, s.IPRange = sub.Subnet, sub.Gateway, sub.IPRange
 		}
+		if sub, ok := n.IPv6Subnet(); ok {
+			s.Subnet6, s.Gateway6 = sub.Subnet, sub.Gateway
+		}
 		if at.IP != "" {
 			ip, err := netip.ParseAddr(at.IP)
 			if err != nil || !s.Subnet.Contains(ip) {

@@ -258,7 +258,22 @@ func lock(cfg *config.Config, how int) (*store, error) {
 		f.Close()
 		return nil, err
 	}
+	if how == unix.LOCK_EX {
+		sweepHalfWritten(dir)
+	}
 	return &store{dir: dir, lock: f}, nil
+}
+
+// sweepHalfWritten removes what a writer killed mid-write left (atomic
+// files' ".tmp-" copies): every writer holds the lock exclusively, so
+// under it no such file is anybody's.
+func sweepHalfWritten(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 func (s *store) unlock() { s.lock.Close() }

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -173,6 +174,37 @@ func faultCases() []faultCase {
 			return []string{"export", "-o", filepath.Join(f.out, "exported.tar"), "source"}
 		}, settled: func(t *testing.T, f *faultEnv, i int) []string {
 			return f.outputWholeOrGone(t, "exported.tar", &f.exportSize, i)
+		}},
+		{name: "run --rm --network", prepare: func(t *testing.T, f *faultEnv, i int) []string {
+			if i == 0 {
+				f.urun(t, "network", "create", "faultnet").ok(t)
+			}
+			return []string{"run", "--rm", "--network", "faultnet", busyboxRef, "true"}
+		}, settled: func(t *testing.T, f *faultEnv, i int) []string {
+			bad := f.noContainers(t)
+			// The holder (if the killed run started one) ends a second
+			// after nothing is attached, its uplink with it.
+			if left := f.networkProcesses(10 * time.Second); len(left) > 0 {
+				bad = append(bad, "network processes still running: "+procList(left))
+			}
+			for _, name := range []string{"holder.sock", "state.json"} {
+				if _, err := os.Stat(filepath.Join(f.networksDir(), name)); err == nil {
+					bad = append(bad, "the network holder's "+name+" with no holder")
+				}
+			}
+			return bad
+		}},
+		{name: "network create", prepare: func(t *testing.T, f *faultEnv, i int) []string {
+			f.urun(t, "network", "rm", "-f", "made")
+			return []string{"network", "create", "made"}
+		}, settled: func(t *testing.T, f *faultEnv, i int) []string {
+			return f.networkWholeOrGone(t, "made")
+		}},
+		{name: "volume create", prepare: func(t *testing.T, f *faultEnv, i int) []string {
+			f.urun(t, "volume", "rm", "-f", "made")
+			return []string{"volume", "create", "made"}
+		}, settled: func(t *testing.T, f *faultEnv, i int) []string {
+			return f.volumeWholeOrGone(t, "made")
 		}},
 		{name: "cp out", prepare: func(t *testing.T, f *faultEnv, i int) []string {
 			f.clearOut(t)
@@ -473,4 +505,42 @@ func (f *faultEnv) hostTree(t *testing.T) string {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "f"+strconv.Itoa(i)), data, 0o644))
 	}
 	return dir
+}
+
+// networkWholeOrGone checks that network name is listed and inspected
+// whole, or not there at all.
+func (f *faultEnv) networkWholeOrGone(t *testing.T, name string) []string {
+	names := lines(f.urun(t, "network", "ls", "--format", "{{.Name}}").ok(t))
+	if !slices.Contains(names, name) {
+		if _, err := os.Stat(filepath.Join(f.GraphRoot(), "urun-networks", name+".json")); err == nil {
+			return []string{"network " + name + " is not listed but its definition is there"}
+		}
+		return nil
+	}
+	res := f.urun(t, "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", name)
+	if res.code != 0 || strings.TrimSpace(res.stdout) == "" {
+		return []string{"network " + name + " is listed but not whole: " + res.describe()}
+	}
+	return nil
+}
+
+// volumeWholeOrGone checks that volume name is listed with its data
+// directory, or not there at all, and that no half-made volume is left
+// once `volume ls` ran.
+func (f *faultEnv) volumeWholeOrGone(t *testing.T, name string) []string {
+	names := lines(f.urun(t, "volume", "ls", "-q").ok(t))
+	root := filepath.Join(f.GraphRoot(), "urun-volumes")
+	var bad []string
+	for _, n := range entries(t, root) {
+		if strings.HasPrefix(n, ".new-") {
+			bad = append(bad, filepath.Join(root, n)+" (a half-made volume)")
+		}
+	}
+	if !slices.Contains(names, name) {
+		return bad
+	}
+	if _, err := os.Stat(filepath.Join(root, name, "_data")); err != nil {
+		bad = append(bad, "volume "+name+" is listed without its data directory")
+	}
+	return bad
 }

@@ -517,3 +517,61 @@ func TestAContainerSharingAnotherOnesNetworkReachesItsServerOnLoopback(t *testin
 	out := sections(e.urun(t, "run", "--rm", "--network", "container:web", busyboxRef, "sh", "-c", fetchScript(50, "http://127.0.0.1/")).ok(t))
 	assert.Equal(t, "hello from web\n", out["http://127.0.0.1/"])
 }
+
+// inspectNetwork is the running container's endpoint on network as
+// `urun inspect` shows it.
+func (e *env) inspectNetwork(t *testing.T, name, network string) map[string]any {
+	t.Helper()
+	out := e.urun(t, "inspect", "-f", "{{json .NetworkSettings.Networks}}", name).ok(t)
+	var nets map[string]map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &nets), out)
+	return nets[network]
+}
+
+func TestNetworkConnectAndDisconnectOfARunningContainer(t *testing.T) {
+	e := networkEnv(t)
+	e.urun(t, "network", "create", "front").ok(t)
+	e.urun(t, "network", "create", "back").ok(t)
+	e.startWeb(t, "db", "--network", "back")
+	e.startSleeper(t, "app", "--network", "front")
+
+	before := sections(e.urun(t, "exec", "app", "sh", "-c", lookupScript("db")).ok(t))
+	assert.True(t, lookupFailed(before["db"]), "db is on another network: %s", before["db"])
+
+	e.urun(t, "network", "connect", "--alias", "application", "back", "app").ok(t)
+	out := e.urun(t, "exec", "app", "sh", "-c", "ip -o link show eth1 >/dev/null && echo has-eth1\n"+fetchScript(25, "http://db/")).ok(t)
+	got := sections(out)
+	assert.Contains(t, got[""], "has-eth1", "connect gave the running container an interface")
+	assert.Equal(t, "hello from db\n", got["http://db/"], "and names and traffic on the new network")
+	back := e.inspectNetwork(t, "app", "back")
+	require.NotNil(t, back, "inspect shows the new network")
+	assert.Equal(t, []any{"application"}, back["Aliases"])
+	fromDB := sections(e.urun(t, "exec", "db", "sh", "-c", lookupScript("application")).ok(t))
+	assert.Equal(t, back["IPAddress"], lookupAddress(fromDB["application"]), "the alias given to connect resolves on that network")
+
+	e.urun(t, "network", "disconnect", "back", "app").ok(t)
+	after := sections(e.urun(t, "exec", "app", "sh", "-c", "ip -o link show eth1 2>/dev/null || echo no-eth1\n"+lookupScript("db")).ok(t))
+	assert.Contains(t, after[""], "no-eth1", "disconnect took the interface away")
+	assert.True(t, lookupFailed(after["db"]), "and the names of that network: %s", after["db"])
+	assert.Nil(t, e.inspectNetwork(t, "app", "back"), "inspect no longer shows it")
+
+	res := e.urun(t, "network", "disconnect", "front", "app")
+	assert.NotEqual(t, 0, res.code, "the last network is refused")
+	assert.Contains(t, res.stderr, "last network")
+}
+
+func TestANetworkWithIPv6GivesContainersIPv6AddressesAndNames(t *testing.T) {
+	e := networkEnv(t)
+	e.urun(t, "network", "create", "--ipv6", "--subnet", "fd00:5:6::/64", "sixnet").ok(t)
+	e.startWeb(t, "six", "--network", "sixnet")
+	ep := e.inspectNetwork(t, "six", "sixnet")
+	require.NotNil(t, ep)
+	ip6, _ := ep["GlobalIPv6Address"].(string)
+	require.True(t, strings.HasPrefix(ip6, "fd00:5:6::"), "inspect shows an address of the IPv6 subnet: %v", ep)
+	assert.Equal(t, "fd00:5:6::1", ep["IPv6Gateway"])
+	out := e.urun(t, "run", "--rm", "--network", "sixnet", busyboxRef, "sh", "-c",
+		"nslookup -type=AAAA six; "+fetchScript(25, "http://["+ip6+"]/")).ok(t)
+	got := sections(out)
+	assert.Contains(t, got[""], ip6, "the name server answers AAAA")
+	assert.Equal(t, "hello from six\n", got["http://["+ip6+"]/"], "traffic over IPv6 between the containers")
+}

@@ -59,6 +59,10 @@ type NetworkSpec struct {
 	Subnet   netip.Prefix `json:"subnet"`
 	Gateway  netip.Addr   `json:"gateway"`
 	IPRange  netip.Prefix `json:"ip_range,omitzero"`
+	// Subnet6 and Gateway6 are the IPv6 subnet of a network made with
+	// --ipv6; zero without.
+	Subnet6  netip.Prefix `json:"subnet6,omitzero"`
+	Gateway6 netip.Addr   `json:"gateway6,omitzero"`
 	Internal bool         `json:"internal,omitempty"`
 	MTU      int          `json:"mtu,omitempty"`
 	// Names says whether containers on it resolve each other's names:
@@ -80,6 +84,11 @@ type Endpoint struct {
 	PrefixLen     int        `json:"prefix_len"`
 	Gateway       netip.Addr `json:"gateway"`
 	MAC           string     `json:"mac"`
+	// IP6 is its IPv6 address on a network with IPv6, with PrefixLen6
+	// and Gateway6.
+	IP6        netip.Addr `json:"ip6,omitzero"`
+	PrefixLen6 int        `json:"prefix_len6,omitempty"`
+	Gateway6   netip.Addr `json:"gateway6,omitzero"`
 	// WaiterPID is the container's waiter, in its user and network
 	// namespaces for as long as it lives; KeepFD its descriptor of the
 	// holder's network namespace.

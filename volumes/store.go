@@ -191,22 +191,22 @@ func Create(cfg *config.Config, o CreateOptions) (Volume, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return Volume{}, fmt.Errorf("create the volume store %s: %w", root, err)
 	}
-	tmp, err := os.MkdirTemp(root, ".new-")
+	sweepAbandoned(root)
+	tmp, release, err := makeNewDir(root)
 	if err != nil {
 		return Volume{}, fmt.Errorf("create volume %s: %w", name, err)
 	}
+	// After the rename, release removes only the lock.
+	defer release()
 	v := Volume{Name: name, Driver: Driver, Labels: o.Labels, Options: opts, CreatedAt: time.Now().UTC().Truncate(time.Second)}
 	if err := os.Mkdir(filepath.Join(tmp, dataDir), 0o755); err != nil {
-		os.RemoveAll(tmp)
 		return Volume{}, fmt.Errorf("create volume %s: %w", name, err)
 	}
 	if err := atomicfile.WriteJSON(filepath.Join(tmp, metadataFile), v); err != nil {
-		os.RemoveAll(tmp)
 		return Volume{}, fmt.Errorf("create volume %s: %w", name, err)
 	}
 	dir := filepath.Join(root, name)
 	if err := os.Rename(tmp, dir); err != nil {
-		os.RemoveAll(tmp)
 		// Another urun made it meanwhile.
 		if errors.Is(err, unix.EEXIST) || errors.Is(err, unix.ENOTEMPTY) {
 			return Get(cfg, name)
@@ -246,6 +246,7 @@ func Get(cfg *config.Config, name string) (Volume, error) {
 
 // List returns every volume, sorted by name.
 func List(cfg *config.Config) ([]Volume, error) {
+	sweepAbandoned(Root(cfg))
 	entries, err := os.ReadDir(Root(cfg))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil

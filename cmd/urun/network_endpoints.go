@@ -22,6 +22,9 @@ func networkEndpoints(cfg *config.Config) ([]netdef.Endpoint, error) {
 			EndpointID: e.EndpointID, MacAddress: e.MAC,
 			IPv4Address: e.IP.String() + "/" + strconv.Itoa(e.PrefixLen),
 		})
+		if e.IP6.IsValid() {
+			out[len(out)-1].IPv6Address = e.IP6.String() + "/" + strconv.Itoa(e.PrefixLen6)
+		}
 	}
 	return out, nil
 }

@@ -110,6 +110,9 @@ func (h *holder) attachOne(r usernet.AttachRequest, na usernet.NetworkAttach, ns
 		IP: ip, PrefixLen: spec.Subnet.Bits(), Gateway: spec.Gateway, MAC: macOf(ip).String(),
 		WaiterPID: r.WaiterPID, KeepFD: r.KeepFD,
 	}
+	if spec.Subnet6.IsValid() {
+		e.IP6, e.PrefixLen6, e.Gateway6 = ipv6Of(spec, ip), spec.Subnet6.Bits(), spec.Gateway6
+	}
 	mtu := mtuOf(spec)
 	veth := &netlink.Veth{
 		LinkAttrs:        netlink.LinkAttrs{Name: e.HostVeth, MTU: mtu, MasterIndex: bridge.Attrs().Index},
@@ -135,6 +138,15 @@ func (h *holder) attachOne(r usernet.AttachRequest, na usernet.NetworkAttach, ns
 	addr := &netlink.Addr{IPNet: &net.IPNet{IP: ip.AsSlice(), Mask: net.CIDRMask(spec.Subnet.Bits(), ip.BitLen())}}
 	if err := inside.AddrAdd(peer, addr); err != nil {
 		return fail("give the container's interface its address", err)
+	}
+	if e.IP6.IsValid() {
+		// No duplicate address detection: the holder hands the
+		// addresses out, and it would keep the address unusable for
+		// seconds.
+		addr6 := &netlink.Addr{IPNet: &net.IPNet{IP: e.IP6.AsSlice(), Mask: net.CIDRMask(e.PrefixLen6, 128)}, Flags: unix.IFA_F_NODAD}
+		if err := inside.AddrAdd(peer, addr6); err != nil {
+			return fail("give the container's interface its IPv6 address", err)
+		}
 	}
 	if err := inside.LinkSetUp(peer); err != nil {
 		return fail("set the container's interface up", err)
@@ -185,6 +197,13 @@ func (h *holder) ensureBridge(spec usernet.NetworkSpec) (netlink.Link, error) {
 	if err := netlink.AddrAdd(br, addr); err != nil {
 		netlink.LinkDel(br)
 		return nil, fmt.Errorf("give bridge %s the gateway's address: %w", spec.Bridge, err)
+	}
+	if spec.Gateway6.IsValid() {
+		addr6 := &netlink.Addr{IPNet: &net.IPNet{IP: spec.Gateway6.AsSlice(), Mask: net.CIDRMask(spec.Subnet6.Bits(), 128)}, Flags: unix.IFA_F_NODAD}
+		if err := netlink.AddrAdd(br, addr6); err != nil {
+			netlink.LinkDel(br)
+			return nil, fmt.Errorf("give bridge %s the IPv6 gateway's address: %w", spec.Bridge, err)
+		}
 	}
 	if err := netlink.LinkSetUp(br); err != nil {
 		netlink.LinkDel(br)
@@ -247,6 +266,24 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	}
 	a, _ := netip.AddrFromSlice(b)
 	return a
+}
+
+// ipv6Of is the container's IPv6 address: the host part of its IPv4
+// address within its subnet, in the IPv6 subnet (172.18.0.5 is ::5), so
+// that the two are handed out together.
+func ipv6Of(spec usernet.NetworkSpec, ip netip.Addr) netip.Addr {
+	v4 := ip.As4()
+	base := spec.Subnet.Masked().Addr().As4()
+	var offset uint32
+	for i := 0; i < 4; i++ {
+		offset = offset<<8 | uint32(v4[i]-base[i])
+	}
+	b := spec.Subnet6.Masked().Addr().As16()
+	for i := 15; i >= 12 && offset > 0; i-- {
+		b[i] |= byte(offset)
+		offset >>= 8
+	}
+	return netip.AddrFrom16(b)
 }
 
 // macOf is Docker's MAC address for ip: 02:42 and the address.

@@ -102,11 +102,12 @@ func (h *holder) answer(id string, w dns.ResponseWriter, q *dns.Msg) {
 	ips, known, outside := h.lookup(id, name)
 	if known {
 		for _, ip := range ips {
-			if question.Qtype == dns.TypeA && ip.Is4() {
-				m.Answer = append(m.Answer, &dns.A{
-					Hdr: dns.RR_Header{Name: question.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 600},
-					A:   ip.AsSlice(),
-				})
+			hdr := dns.RR_Header{Name: question.Name, Rrtype: question.Qtype, Class: dns.ClassINET, Ttl: 600}
+			switch {
+			case question.Qtype == dns.TypeA && ip.Is4():
+				m.Answer = append(m.Answer, &dns.A{Hdr: hdr, A: ip.AsSlice()})
+			case question.Qtype == dns.TypeAAAA && ip.Is6():
+				m.Answer = append(m.Answer, &dns.AAAA{Hdr: hdr, AAAA: ip.AsSlice()})
 			}
 		}
 		w.WriteMsg(m)
@@ -162,6 +163,9 @@ func (h *holder) lookup(id, name string) ([]netip.Addr, bool, bool) {
 		}
 		if target != "" && strings.ToLower(e.ContainerName) == target || matches(e, name) {
 			ips = append(ips, e.IP)
+			if e.IP6.IsValid() {
+				ips = append(ips, e.IP6)
+			}
 		}
 	}
 	return ips, len(ips) > 0, outside
