@@ -144,7 +144,7 @@ func networkSpecs(c *container, attachments []network.Attachment, a *networkAtta
 		}
 		a.release = append(a.release, release)
 		s := usernet.NetworkSpec{
-			Name: n.Name, ID: n.ID, Bridge: n.BridgeName(), Internal: n.Internal, MTU: n.MTU,
+			Name: n.Name, ID: n.ID, Bridge: n.BridgeName(), Internal: n.Internal, MTU: n.LinkMTU(),
 			Names: !n.Builtin(),
 		}
 		if sub, ok := n.IPv4(); ok {

@@ -4,7 +4,8 @@
 // pasta (pasta.go), none (none.go) and host (host.go). Ports published
 // with -p go through a port publisher: rootlesskit's builtin port driver
 // (ports_builtin.go, with its port child in portchild.go) or slirp4netns's
-// own API (ports_slirp4netns.go); pasta forwards them itself. --network is
+// own API (ports_slirp4netns.go); pasta forwards them itself. urun's
+// networks attach through package usernet (attached.go). --network is
 // parsed in mode.go, -p/-P in publish.go. The container's
 // /etc/resolv.conf and /etc/hosts are written by the subpackage namefiles.
 //
@@ -77,39 +78,6 @@ type Network struct {
 	mu       sync.Mutex
 	closed   bool
 	closeErr error
-}
-
-// Attacher connects a container's network namespace to networks held
-// elsewhere (package usernet does it for KindNetworks).
-type Attacher interface {
-	// Attach connects the network namespace of pid.
-	Attach(pid int) error
-	// Close lets go of what Attach needed; the holder detaches the
-	// container by itself when it ends.
-	Close() error
-}
-
-type attachedDriver struct{ a Attacher }
-
-func (d attachedDriver) start(pid int, _ []PortMapping) error { return d.a.Attach(pid) }
-
-func (d attachedDriver) stop() error { return d.a.Close() }
-
-// NewAttached is New for KindNetworks: a attaches the namespace; ports
-// are published by rootlesskit's builtin port driver, as for slirp4netns.
-func NewAttached(m Mode, stateDir string, ports []PortMapping, a Attacher) (*Network, error) {
-	if err := checkPorts(m, ports, currentPortLimits()); err != nil {
-		return nil, err
-	}
-	n := &Network{mode: m, stateDir: stateDir, ports: ports, driver: attachedDriver{a}}
-	if len(ports) > 0 {
-		b, err := newBuiltinPorts(stateDir, "127.0.0.1")
-		if err != nil {
-			return nil, err
-		}
-		n.builtin, n.publisher = b, b
-	}
-	return n, nil
 }
 
 // New checks before anything starts that the mode's helper is installed

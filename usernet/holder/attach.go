@@ -173,9 +173,7 @@ func hasDefaultRoute(inside *netlink.Handle) bool {
 	return false
 }
 
-// mtuOf is the network's MTU: urun's default is slirp4netns's 65520, not
-// Docker's 1500: no physical link lies under a veth, and the larger
-// frames carry half again as much between containers.
+// mtuOf is the network's MTU (netdef.DefaultMTU unless -o mtu= said).
 func mtuOf(spec usernet.NetworkSpec) int {
 	if spec.MTU > 0 {
 		return spec.MTU
