@@ -53,12 +53,12 @@ func Dir(cfg *config.Config) string {
 // NetworkSpec is what the holder needs of a network's definition (package
 // netdef keeps the definitions).
 type NetworkSpec struct {
-	Name     string       `json:"name"`
-	ID       string       `json:"id"`
-	Bridge   string       `json:"bridge"`
-	Subnet   netip.Prefix `json:"subnet"`
-	Gateway  netip.Addr   `json:"gateway"`
-	IPRange  netip.Prefix `json:"ip_range,omitzero"`
+	Name    string       `json:"name"`
+	ID      string       `json:"id"`
+	Bridge  string       `json:"bridge"`
+	Subnet  netip.Prefix `json:"subnet"`
+	Gateway netip.Addr   `json:"gateway"`
+	IPRange netip.Prefix `json:"ip_range,omitzero"`
 	// Subnet6 and Gateway6 are the IPv6 subnet of a network made with
 	// --ipv6; zero without.
 	Subnet6  netip.Prefix `json:"subnet6,omitzero"`
