@@ -19,17 +19,24 @@ import (
 )
 
 // Session is a connection to the holder; the holder stays while it is
-// open.
+// open. A Session whose holder is still starting holds the networks' lock
+// until it connects (ready).
 type Session struct {
 	conn *net.UnixConn
 	dec  *json.Decoder
 	// HolderPID is the holder's pid: its namespaces are in /proc.
 	HolderPID int
 	dir       string
+	// starting is the holder this session started, until it is ready;
+	// lock is the networks' lock meanwhile.
+	starting *startingHolder
+	lock     *os.File
 }
 
-// Connect connects to the user's holder, starting it (or a new one in a
-// killed holder's namespaces) when none answers.
+// Connect connects to the user's holder, or starts one (or a new one in a
+// killed holder's namespaces) when none answers, and returns as soon as
+// its namespaces exist: the first container of a network starts while the
+// holder does.
 func Connect(cfg *config.Config) (*Session, error) {
 	dir := usernet.Dir(cfg)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -39,38 +46,56 @@ func Connect(cfg *config.Config) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the networks' lock: %w", err)
 	}
-	defer lock.Close()
 	if err := lockwait.Take(lock, unix.LOCK_EX, cfg.LockWait(), "the networks' lock"); err != nil {
+		lock.Close()
 		return nil, err
 	}
-	if s, err := dial(dir); err == nil {
+	s := &Session{dir: dir}
+	if err := s.dial(); err == nil {
+		lock.Close()
 		return s, nil
 	}
-	if err := startHolder(dir); err != nil {
+	if s.starting, err = startHolder(dir); err != nil {
+		lock.Close()
 		return nil, err
 	}
-	s, err := dial(dir)
-	if err != nil {
-		return nil, fmt.Errorf("connect to the network holder it started: %w%s", err, logTail(usernet.LogPath(dir)))
-	}
+	s.HolderPID, s.lock = s.starting.pid, lock
 	return s, nil
+}
+
+// ready waits until the holder this session started is up, and connects.
+func (s *Session) ready() error {
+	if s.starting == nil {
+		return nil
+	}
+	defer s.lock.Close()
+	err := <-s.starting.ready
+	s.starting = nil
+	if err != nil {
+		return err
+	}
+	if err := s.dial(); err != nil {
+		return fmt.Errorf("connect to the network holder it started: %w%s", err, logTail(usernet.LogPath(s.dir)))
+	}
+	return nil
 }
 
 // dial connects and says hello: once the holder answers, it counts the
 // connection and does not end while it is open.
-func dial(dir string) (*Session, error) {
-	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: usernet.SocketPath(dir), Net: "unix"})
+func (s *Session) dial() error {
+	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: usernet.SocketPath(s.dir), Net: "unix"})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	s := &Session{conn: conn, dec: json.NewDecoder(bufio.NewReader(conn)), dir: dir}
+	s.conn, s.dec = conn, json.NewDecoder(bufio.NewReader(conn))
 	reply, err := s.call(usernet.Request{Hello: true})
 	if err != nil {
 		conn.Close()
-		return nil, err
+		s.conn = nil
+		return err
 	}
 	s.HolderPID = reply.HolderPID
-	return s, nil
+	return nil
 }
 
 // callTimeout bounds one exchange: attaching takes milliseconds.
@@ -97,18 +122,31 @@ func (s *Session) call(r usernet.Request) (usernet.Reply, error) {
 
 // Attach connects a container to networks and returns its new endpoints.
 func (s *Session) Attach(r usernet.AttachRequest) ([]usernet.Endpoint, error) {
+	if err := s.ready(); err != nil {
+		return nil, err
+	}
 	reply, err := s.call(usernet.Request{Attach: &r})
 	return reply.Endpoints, err
 }
 
 // Detach disconnects a container from a network.
 func (s *Session) Detach(r usernet.DetachRequest) error {
+	if err := s.ready(); err != nil {
+		return err
+	}
 	_, err := s.call(usernet.Request{Detach: &r})
 	return err
 }
 
-// Close ends the session; a holder with nothing attached then ends.
-func (s *Session) Close() error { return s.conn.Close() }
+// Close ends the session (once a holder it started is up); a holder with
+// nothing attached then ends.
+func (s *Session) Close() error {
+	err := s.ready()
+	if s.conn != nil {
+		s.conn.Close()
+	}
+	return err
+}
 
 // OpenNamespaces opens the holder's user and network namespaces, for a
 // container to nest in and to keep.

@@ -2,6 +2,7 @@ package client
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -29,11 +30,21 @@ const HolderBinary = "urun-netholder"
 // in milliseconds when it works.
 const readyTimeout = 10 * time.Second
 
+// startingHolder is a holder whose namespaces exist (a container may
+// nest in them already) while its Go code, its uplink and its move to a
+// scope of its own finish: ready says how that ended.
+type startingHolder struct {
+	pid   int
+	ready chan error
+}
+
 // startHolder starts a holder: in new namespaces, or in those a killed
-// holder left to the containers still attached. Then it starts the
-// uplink, slirp4netns, which ends when the holder does (its --exit-fd is
-// a pipe only the holder writes to). Called under the networks' lock.
-func startHolder(dir string) error {
+// holder left to the containers still attached. It returns once the
+// holder's namespaces exist; the rest goes on in the background: the
+// holder's own start, and the uplink, slirp4netns, which ends when the
+// holder does (its --exit-fd is a pipe only the holder writes to). Called
+// under the networks' lock, which the caller keeps until ready.
+func startHolder(dir string) (*startingHolder, error) {
 	st, err := usernet.ReadState(dir)
 	if err != nil {
 		// A damaged record describes nothing usable.
@@ -42,54 +53,80 @@ func startHolder(dir string) error {
 	endHolder(st.HolderPID)
 	create, recovered, err := holderNamespaces(dir, st)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer closeFiles(create.UserNS, create.NetNS)
 	binary, err := helper.Find(HolderBinary, "the network holder")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	slirp, err := network.FindHelper(network.KindSlirp4netns)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	exitR, exitW, err := os.Pipe()
 	if err != nil {
-		return fmt.Errorf("create the uplink's exit pipe: %w", err)
+		return nil, fmt.Errorf("create the uplink's exit pipe: %w", err)
 	}
-	defer exitR.Close()
+	p, err := launchHolder(dir, binary, create, recovered, exitW)
+	exitW.Close()
+	if err != nil {
+		exitR.Close()
+		return nil, err
+	}
+	// The stage went on in a child (Daemonize); the process started here
+	// exits at once. The child says its pid once its namespaces exist.
+	p.Cmd.Wait()
+	m, err := stage.Expect(p.Socket, stage.InitPID)
+	if err == nil {
+		m.Text = strings.TrimSpace(m.Text)
+	}
+	holderPID, convErr := strconv.Atoi(m.Text)
+	if err != nil || convErr != nil {
+		p.Socket.Close()
+		exitR.Close()
+		return nil, fmt.Errorf("start the network holder: %v%s", errors.Join(err, convErr), logTail(usernet.LogPath(dir)))
+	}
+	trace.Mark("host", "network holder's namespaces made")
+	h := &startingHolder{pid: holderPID, ready: make(chan error, 1)}
+	go func() {
+		defer p.Socket.Close()
+		defer exitR.Close()
+		err := finishHolder(p, dir, slirp, holderPID, exitR)
+		if err != nil {
+			unix.Kill(holderPID, unix.SIGKILL)
+		}
+		h.ready <- err
+	}()
+	return h, nil
+}
+
+// launchHolder starts the holder's stage, its log as its output, in a
+// session of its own (no terminal's signals, no caller's process group),
+// with the uplink's exit pipe.
+func launchHolder(dir, binary string, create stage.Create, recovered bool, exitW *os.File) (*stage.Process, error) {
 	cmd := stage.CommandOf(binary, stage.NetHolder)
 	cmd.ExtraFiles = []*os.File{exitW}
 	log, err := os.OpenFile(usernet.LogPath(dir), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
-		exitW.Close()
-		return fmt.Errorf("open the network holder's log: %w", err)
+		return nil, fmt.Errorf("open the network holder's log: %w", err)
 	}
 	defer log.Close()
 	cmd.Stdout, cmd.Stderr = log, log
-	// Its own session: no terminal's signals, no caller's process group.
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
 	p, err := stage.Start(cmd, create, usernet.HolderRequest{Dir: dir, Recovered: recovered})
-	exitW.Close()
 	if err != nil {
-		return fmt.Errorf("start the network holder: %w", err)
+		return nil, fmt.Errorf("start the network holder: %w", err)
 	}
 	if err := p.Continue(); err != nil {
-		return fmt.Errorf("start the network holder: %w", err)
+		return nil, fmt.Errorf("start the network holder: %w", err)
 	}
-	defer p.Socket.Close()
-	// The stage went on in a child (Daemonize); the process started here
-	// exits at once. The child's namespaces are ready for the uplink
-	// while its Go code starts.
-	p.Cmd.Wait()
-	m, err := stage.Expect(p.Socket, stage.InitPID)
-	if err != nil {
-		return fmt.Errorf("start the network holder: %w%s", err, logTail(usernet.LogPath(dir)))
-	}
-	holderPID, err := strconv.Atoi(m.Text)
-	if err != nil {
-		return fmt.Errorf("start the network holder: it sent a bad pid %q", m.Text)
-	}
+	return p, nil
+}
+
+// finishHolder starts the uplink while the holder's Go code starts, waits
+// for both, and moves them out of this command's systemd unit.
+func finishHolder(p *stage.Process, dir, slirp string, holderPID int, exitR *os.File) error {
 	type uplink struct {
 		pid int
 		err error
@@ -99,20 +136,17 @@ func startHolder(dir string) error {
 		pid, err := startUplink(slirp, dir, holderPID, exitR)
 		uplinkDone <- uplink{pid, err}
 	}()
-	err = waitStarted(p)
+	err := waitStarted(p)
 	up := <-uplinkDone
 	if err == nil {
 		err = up.err
 	}
 	if err != nil {
-		unix.Kill(holderPID, unix.SIGKILL)
 		return err
 	}
 	trace.Mark("host", "network holder and uplink started")
-	uplinkPID := up.pid
 	unit := fmt.Sprintf("urun-network-holder-%d.scope", holderPID)
-	if err := cgroupv2.MoveToOwnScope(unit, "urun's network holder", holderPID, uplinkPID); err != nil {
-		unix.Kill(holderPID, unix.SIGKILL)
+	if err := cgroupv2.MoveToOwnScope(unit, "urun's network holder", holderPID, up.pid); err != nil {
 		return fmt.Errorf("move the network holder out of this command's unit: %w", err)
 	}
 	return nil
