@@ -63,13 +63,13 @@ func Connect(cfg *config.Config, o ConnectOptions) error {
 // attachRunning attaches a running container through the holder and
 // records the new endpoint.
 func attachRunning(cfg *config.Config, c containers.Container, att network.Attachment, spec usernet.NetworkSpec, a *networkAttacher) error {
-	eps, err := usernet.Endpoints(cfg)
+	st, err := usernet.ReadState(usernet.Dir(cfg))
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(eps, func(e usernet.Endpoint) bool { return e.ContainerID == c.ID })
-	if i < 0 {
-		return fmt.Errorf("container %s is not attached to any network now: restart it first", c.Name)
+	known, ok := st.Containers[c.ID]
+	if !ok || !usernet.WaiterAlive(known.WaiterPID, st.UserNS) {
+		return fmt.Errorf("container %s runs outside urun's networks now: restart it first", c.Name)
 	}
 	if a.session, err = client.Connect(cfg); err != nil {
 		return err
@@ -82,7 +82,7 @@ func attachRunning(cfg *config.Config, c containers.Container, att network.Attac
 	}
 	r := usernet.AttachRequest{
 		Container: usernet.Container{ID: c.ID, Name: c.Name, Names: spec.Names},
-		WaiterPID: eps[i].WaiterPID, KeepFD: eps[i].KeepFD, Networks: []usernet.NetworkAttach{na},
+		WaiterPID: known.WaiterPID, KeepFD: known.KeepFD, Networks: []usernet.NetworkAttach{na},
 	}
 	made, err := a.session.Attach(r)
 	if err != nil {
@@ -116,9 +116,6 @@ func Disconnect(cfg *config.Config, o DisconnectOptions) error {
 	}
 	if !slices.Contains(s.Network.NetworkNames(), name) {
 		return fmt.Errorf("container %s is not connected to network %s", c.Name, name)
-	}
-	if len(s.Network.Networks) == 1 {
-		return fmt.Errorf("network %s is the last network of container %s: a container on urun's networks keeps one (connect it to another first)", name, c.Name)
 	}
 	if c.Running {
 		session, err := client.Connect(cfg)

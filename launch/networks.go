@@ -3,6 +3,7 @@ package launch
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"strings"
@@ -121,6 +122,9 @@ func (c *container) connectNetworks(netDir string) (*networkJoin, error) {
 	}
 	for _, l := range m.Links {
 		a.request.Container.Links[l.Alias] = l.Container
+	}
+	for _, server := range c.settings.Names.DNS {
+		a.request.Container.Upstreams = append(a.request.Container.Upstreams, net.JoinHostPort(server, "53"))
 	}
 	if c.net, err = network.NewAttached(m, netDir, c.settings.Ports, a); err != nil {
 		a.Close()

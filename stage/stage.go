@@ -32,6 +32,17 @@
 //	                                                                 (the socket closes: started)
 //	◄──── InitEnded (on the end socket, ReportEnd) ── host reads the OOM count, closes it: the waiter exits
 //
+// A container on urun's networks (Create.UserNS with Nest) sends no
+// UserNSMade: nsenter.c enters the network holder's user namespace, forks
+// a mapper that stays there, unshares a user namespace and has the mapper
+// write its maps (the holder's ids, 1:1), then waits for Proceed as
+// above; the waiter keeps Create.Keep. --network container:NAME enters
+// that container's user and network namespaces (UserNS, NetNS) instead.
+//
+// The network holder (Create with Outlive and Daemonize) forks once its
+// namespaces exist; the process the host started exits, and the child
+// says InitPID <its pid>, then, from Go, Started once it serves.
+//
 // Joining (Join: exec, cp into a running container) sends the same start
 // message; with HoldJoin the stage waits for Proceed (the host moved it
 // into the container's cgroup) before it joins. The exec stage then

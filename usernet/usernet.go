@@ -107,6 +107,14 @@ type Container struct {
 	// Names: the container asks the holder's name server (it is on a
 	// network with names).
 	Names bool `json:"names,omitempty"`
+	// Upstreams are the name servers (--dns, as ADDRESS:53) that the
+	// holder asks what it does not know for this container; none: the
+	// host's, through slirp4netns.
+	Upstreams []string `json:"upstreams,omitempty"`
+	// WaiterPID and KeepFD are its run's (see Endpoint): a container left
+	// on no network stays known, to be connected again.
+	WaiterPID int `json:"waiter_pid,omitempty"`
+	KeepFD    int `json:"keep_fd,omitempty"`
 }
 
 // State is the holder's record, rewritten whole on each change.

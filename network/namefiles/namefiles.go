@@ -94,7 +94,11 @@ func ResolvConf(m network.Mode, host []byte, o Options) ([]byte, error) {
 	}
 	h := parseResolvConf(host)
 	servers := o.DNS
-	if len(servers) == 0 {
+	if m.Kind == network.KindNetworks && m.HasNames() {
+		// As Docker's embedded DNS: urun's name server answers, and
+		// passes what it does not know on to --dns's servers.
+		servers = []string{"127.0.0.11"}
+	} else if len(servers) == 0 {
 		switch m.Kind {
 		case network.KindSlirp4netns:
 			servers = []string{m.Slirp.DNSIP().String()}
@@ -107,13 +111,9 @@ func ResolvConf(m network.Mode, host []byte, o Options) ([]byte, error) {
 				servers = []string{m.PastaDNSForward()}
 			}
 		case network.KindNetworks:
-			// urun's name server in the container (package usernet), as
-			// Docker's; on the default network alone, slirp4netns's
-			// forwarder behind the networks' uplink.
+			// On the default network alone: slirp4netns's forwarder
+			// behind the networks' uplink.
 			servers = []string{network.DefaultSlirpDNS}
-			if m.HasNames() {
-				servers = []string{"127.0.0.11"}
-			}
 		case network.KindNone:
 			servers = withoutLoopback(h.servers)
 		default:
@@ -128,7 +128,7 @@ func ResolvConf(m network.Mode, host []byte, o Options) ([]byte, error) {
 		}
 	}
 	options := h.options
-	if m.Kind == network.KindNetworks && m.HasNames() && len(o.DNS) == 0 {
+	if m.Kind == network.KindNetworks && m.HasNames() {
 		// Docker's: every name goes to the name server as given first.
 		options = append([]string{"ndots:0"}, options...)
 	}

@@ -184,8 +184,8 @@ func Repair(cfg *config.Config) {
 	if err != nil || st.HolderPID == 0 || holderAlive(st.HolderPID) {
 		return
 	}
-	for _, e := range st.Endpoints {
-		if usernet.WaiterAlive(e.WaiterPID, st.UserNS) {
+	for _, c := range st.Containers {
+		if usernet.WaiterAlive(c.WaiterPID, st.UserNS) {
 			if s, err := Connect(cfg); err == nil {
 				s.Close()
 			}

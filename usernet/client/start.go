@@ -156,15 +156,15 @@ func finishHolder(p *stage.Process, dir, slirp string, holderPID int, exitR *os.
 // namespace of its own, or, when containers of a killed holder still run,
 // in theirs.
 func holderNamespaces(dir string, st usernet.State) (stage.Create, bool, error) {
-	for _, e := range st.Endpoints {
-		if !usernet.WaiterAlive(e.WaiterPID, st.UserNS) {
+	for _, c := range st.Containers {
+		if !usernet.WaiterAlive(c.WaiterPID, st.UserNS) {
 			continue
 		}
-		userns, err := usernet.ParentUserNS(e.WaiterPID)
+		userns, err := usernet.ParentUserNS(c.WaiterPID)
 		if err != nil {
 			continue
 		}
-		netns, err := usernet.OpenKeptNetNS(e.WaiterPID, e.KeepFD)
+		netns, err := usernet.OpenKeptNetNS(c.WaiterPID, c.KeepFD)
 		if err != nil {
 			userns.Close()
 			continue

@@ -74,6 +74,10 @@ func (h *holder) attach(r usernet.AttachRequest) ([]usernet.Endpoint, error) {
 		c.Links = r.Container.Links
 	}
 	c.Names = c.Names || r.Container.Names
+	c.WaiterPID, c.KeepFD = r.WaiterPID, r.KeepFD
+	if r.Container.Upstreams != nil {
+		c.Upstreams = r.Container.Upstreams
+	}
 	h.state.Containers[r.Container.ID] = c
 	if err := h.save(); err != nil {
 		undo()
@@ -331,19 +335,17 @@ func (h *holder) detach(r usernet.DetachRequest) error {
 		if e.Network != r.Network {
 			continue
 		}
+		// A container left on no network stays known until it ends: it
+		// may be connected again.
 		h.removeEndpoint(e)
-		if len(h.endpointsOf(r.ContainerID)) == 0 {
-			h.forget(r.ContainerID, e.WaiterPID)
-		}
 		return h.save()
 	}
 	return errors.New("container is not connected to network " + r.Network)
 }
 
 // forget drops what the holder has of a container's run whose waiter was
-// waiterPID: it ended, or left its last network. A container that was
-// restarted is attached again with another waiter, which stays. Called
-// with mu held.
+// waiterPID, which ended. A container that was restarted is attached
+// again with another waiter, which stays. Called with mu held.
 func (h *holder) forget(id string, waiterPID int) {
 	if s := h.dns[waiterPID]; s != nil {
 		s.stop()
@@ -354,7 +356,7 @@ func (h *holder) forget(id string, waiterPID int) {
 			h.removeEndpoint(e)
 		}
 	}
-	if len(h.endpointsOf(id)) == 0 {
+	if c, ok := h.state.Containers[id]; ok && c.WaiterPID == waiterPID {
 		delete(h.state.Containers, id)
 	}
 	h.checkIdle()

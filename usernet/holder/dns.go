@@ -99,7 +99,7 @@ func (h *holder) answer(id string, w dns.ResponseWriter, q *dns.Msg) {
 	}
 	question := q.Question[0]
 	name := strings.ToLower(strings.TrimSuffix(question.Name, "."))
-	ips, known, outside := h.lookup(id, name)
+	ips, known, outside, upstreams := h.lookup(id, name)
 	if known {
 		for _, ip := range ips {
 			hdr := dns.RR_Header{Name: question.Name, Rrtype: question.Qtype, Class: dns.ClassINET, Ttl: 600}
@@ -125,19 +125,20 @@ func (h *holder) answer(id string, w dns.ResponseWriter, q *dns.Msg) {
 		network = "tcp"
 	}
 	c := &dns.Client{Net: network, Timeout: 5 * time.Second}
-	r, _, err := c.Exchange(q, upstream)
-	if err != nil {
-		m.Rcode = dns.RcodeServerFailure
-		w.WriteMsg(m)
-		return
+	for _, server := range upstreams {
+		if r, _, err := c.Exchange(q, server); err == nil {
+			w.WriteMsg(r)
+			return
+		}
 	}
-	w.WriteMsg(r)
+	m.Rcode = dns.RcodeServerFailure
+	w.WriteMsg(m)
 }
 
 // lookup finds name for container id: its addresses, whether the name is
-// known, and whether the container may ask the world (it is on a network
-// that is not internal).
-func (h *holder) lookup(id, name string) ([]netip.Addr, bool, bool) {
+// known, whether the container may ask the world (it is on a network that
+// is not internal), and whom to ask.
+func (h *holder) lookup(id, name string) ([]netip.Addr, bool, bool, []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	mine := map[string]bool{}
@@ -168,7 +169,11 @@ func (h *holder) lookup(id, name string) ([]netip.Addr, bool, bool) {
 			}
 		}
 	}
-	return ips, len(ips) > 0, outside
+	upstreams := c.Upstreams
+	if len(upstreams) == 0 {
+		upstreams = []string{upstream}
+	}
+	return ips, len(ips) > 0, outside, upstreams
 }
 
 // matches says whether name is the endpoint's container's name, short

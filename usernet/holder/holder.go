@@ -122,16 +122,15 @@ func (h *holder) adoptRunningContainers() {
 	}
 	h.state.Endpoints = live
 	for id, c := range h.state.Containers {
-		eps := h.endpointsOf(id)
-		if len(eps) == 0 {
+		if !usernet.WaiterAlive(c.WaiterPID, h.state.UserNS) {
 			delete(h.state.Containers, id)
 			continue
 		}
-		h.watch(id, eps[0].WaiterPID)
+		h.watch(id, c.WaiterPID)
 		if !c.Names {
 			continue
 		}
-		if err := h.serveNames(id, eps[0].WaiterPID); err != nil {
+		if err := h.serveNames(id, c.WaiterPID); err != nil {
 			fmt.Fprintf(os.Stderr, "urun-netholder: container %s: %v\n", id, err)
 		}
 	}
