@@ -12,12 +12,13 @@ import (
 // the values of one key are alternatives, different keys must all match.
 type Filters struct {
 	status, id, ancestor, label, restart []string
+	network                              []string
 	names                                []*regexp.Regexp
 	exited                               []int
 }
 
 // filterKeys are the keys --filter takes.
-var filterKeys = []string{"ancestor", "exited", "id", "label", "name", "restart-policy", "status"}
+var filterKeys = []string{"ancestor", "exited", "id", "label", "name", "network", "restart-policy", "status"}
 
 // restartPolicies are the values of the restart-policy filter.
 var restartPolicies = []string{"no", "on-failure", "always", "unless-stopped"}
@@ -52,6 +53,8 @@ func ParseFilters(args []string) (Filters, error) {
 			f.ancestor = append(f.ancestor, value)
 		case "label":
 			f.label = append(f.label, value)
+		case "network":
+			f.network = append(f.network, value)
 		case "restart-policy":
 			if !slices.Contains(restartPolicies, value) {
 				return f, fmt.Errorf("--filter %q: invalid restart policy: want one of %s", arg, strings.Join(restartPolicies, ", "))
@@ -84,7 +87,16 @@ func (f Filters) Match(c Container, labels *LabelSource) bool {
 		matchAny(f.ancestor, func(a string) bool { return isAncestor(c, a) }) &&
 		matchAny(f.exited, func(code int) bool { return c.StateName() == "exited" && c.ExitStatus() == code }) &&
 		matchAny(f.restart, func(p string) bool { return p == c.RestartPolicy || p == RestartNo && c.RestartPolicy == "" }) &&
+		matchAny(f.network, func(n string) bool { return onNetwork(c, n) }) &&
 		matchAll(f.label, func(l string) bool { return hasLabel(labels.Of(c), l) })
+}
+
+// onNetwork says whether the running container is on the network named,
+// or whose id starts with, n.
+func onNetwork(c Container, n string) bool {
+	return slices.ContainsFunc(c.ConnectedNetworks(), func(e NetworkEndpoint) bool {
+		return e.Network == n || len(n) >= 3 && strings.HasPrefix(e.NetworkID, n)
+	})
 }
 
 // matchAny is true without values, else when one value matches.

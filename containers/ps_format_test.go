@@ -17,7 +17,8 @@ func sampleContainers(now time.Time) []Container {
 	return []Container{
 		{State: State{ID: id("a1"), Name: "web", Image: "busybox", ImageID: "feed01", Command: []string{"httpd", "-f"},
 			Created: now.Add(-time.Minute), StartedAt: now.Add(-50 * time.Second), Status: StatusRunning, RestartPolicy: "always",
-			Ports: []Port{{HostIP: "127.0.0.1", HostPort: 41234, ContainerPort: 80, Proto: "tcp"}}},
+			Ports:    []Port{{HostIP: "127.0.0.1", HostPort: 41234, ContainerPort: 80, Proto: "tcp"}},
+			Networks: []NetworkEndpoint{{Network: "appnet", NetworkID: "70996e3003e3"}}},
 			Running: true, Started: true},
 		{State: State{ID: id("b2"), Name: "job", Image: "localhost:5000/tools:1.0", ImageID: "beef02", Command: []string{"false"},
 			Created: now.Add(-time.Hour), FinishedAt: now.Add(-30 * time.Minute), Status: StatusExited, ExitCode: 1, RestartPolicy: "on-failure"}},
@@ -80,6 +81,9 @@ func TestPsFilterShowsOnlyTheMatchingContainers(t *testing.T) {
 		{"labels all apply", []string{"label=tier=front", "label=maintainer=ops"}, []string{"web", "webcache", "ok"}},
 		{"a label nobody has", []string{"label=missing"}, nil},
 		{"restart-policy=always", []string{"restart-policy=always"}, []string{"web"}},
+		{"network by name", []string{"network=appnet"}, []string{"web"}},
+		{"network by id prefix", []string{"network=70996e"}, []string{"web"}},
+		{"a network nobody is on", []string{"network=other"}, nil},
 		{"restart-policy=no is also no policy given", []string{"restart-policy=no"}, []string{"webcache", "ok"}},
 		{"two restart policies are alternatives", []string{"restart-policy=always", "restart-policy=on-failure"}, []string{"web", "job"}},
 	}
@@ -95,7 +99,7 @@ func TestPsFilterShowsOnlyTheMatchingContainers(t *testing.T) {
 func TestPsFilterRejectsBadFilters(t *testing.T) {
 	tests := []struct{ filter, want string }{
 		{"status=sleeping", "invalid status: want one of created, running, restarting, exited, paused, removing, dead"},
-		{"color=red", `unknown filter "color": urun filters by ancestor, exited, id, label, name, restart-policy, status`},
+		{"color=red", `unknown filter "color": urun filters by ancestor, exited, id, label, name, network, restart-policy, status`},
 		{"restart-policy=sometimes", "invalid restart policy: want one of no, on-failure, always, unless-stopped"},
 		{"name", "want KEY=VALUE"},
 		{"name=(", "the name is a regular expression"},
