@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/netdef"
 	"github.com/urun/urun/network"
@@ -134,41 +135,71 @@ func (c *container) connectNetworks(netDir string) (*networkJoin, error) {
 	return &networkJoin{userns: userns, netns: netns, nest: true}, nil
 }
 
-// networkSpecs looks the networks up; the addresses asked for must lie in
-// their subnets.
+// networkSpecs looks the networks up (holding each, see netdef.Use, until
+// a is closed) and checks the container's place on each.
 func networkSpecs(c *container, attachments []network.Attachment, a *networkAttacher) ([]usernet.NetworkSpec, error) {
 	var out []usernet.NetworkSpec
 	for _, at := range attachments {
 		n, release, err := netdef.Use(c.cfg, at.Name)
-		if errors.Is(err, netdef.ErrNotFound) {
-			return nil, fmt.Errorf("--network %s: %w: create it with 'urun network create %s', or pick one 'urun network ls' lists", at.Name, err, at.Name)
-		}
 		if err != nil {
-			return nil, err
+			return nil, networkError(at.Name, err)
 		}
 		a.release = append(a.release, release)
-		s := usernet.NetworkSpec{
-			Name: n.Name, ID: n.ID, Bridge: n.BridgeName(), Internal: n.Internal, MTU: n.LinkMTU(),
-			Names: !n.Builtin(),
-		}
-		if sub, ok := n.IPv4(); ok {
-			s.Subnet, s.Gateway, s.IPRange = sub.Subnet, sub.Gateway, sub.IPRange
-		}
-		if sub, ok := n.IPv6Subnet(); ok {
-			s.Subnet6, s.Gateway6 = sub.Subnet, sub.Gateway
-		}
-		if at.IP != "" {
-			ip, err := netip.ParseAddr(at.IP)
-			if err != nil || !s.Subnet.Contains(ip) {
-				return nil, fmt.Errorf("--ip %s is not an address in network %s's subnet %s: give one in it, or leave --ip out", at.IP, n.Name, s.Subnet)
-			}
-		}
-		if len(at.Aliases) > 0 && n.Builtin() {
-			return nil, errors.New("--network-alias works only on networks made with 'urun network create', as in Docker")
+		s, err := specOf(n, at)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// checkNetworks refuses, before a container is made, networks that do not
+// exist and places on them that cannot be had.
+func checkNetworks(cfg *config.Config, m network.Mode) error {
+	for _, at := range m.Networks {
+		n, err := netdef.Get(cfg, at.Name)
+		if err != nil {
+			return networkError(at.Name, err)
+		}
+		if _, err := specOf(n, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func networkError(name string, err error) error {
+	if errors.Is(err, netdef.ErrNotFound) {
+		return fmt.Errorf("--network %s: %w: create it with 'urun network create %s', or pick one 'urun network ls' lists", name, err, name)
+	}
+	return err
+}
+
+// specOf is what the holder needs of network n for a container placed on
+// it as at says: the address asked for must lie in its subnet, and only a
+// network made with `network create` takes aliases (as in Docker).
+func specOf(n netdef.Network, at network.Attachment) (usernet.NetworkSpec, error) {
+	s := usernet.NetworkSpec{
+		Name: n.Name, ID: n.ID, Bridge: n.BridgeName(), Internal: n.Internal, MTU: n.LinkMTU(),
+		Names: !n.Builtin(),
+	}
+	if sub, ok := n.IPv4(); ok {
+		s.Subnet, s.Gateway, s.IPRange = sub.Subnet, sub.Gateway, sub.IPRange
+	}
+	if sub, ok := n.IPv6Subnet(); ok {
+		s.Subnet6, s.Gateway6 = sub.Subnet, sub.Gateway
+	}
+	if at.IP != "" {
+		ip, err := netip.ParseAddr(at.IP)
+		if err != nil || !s.Subnet.Contains(ip) {
+			return s, fmt.Errorf("--ip %s is not an address in network %s's subnet %s: give one in it, or leave --ip out", at.IP, n.Name, s.Subnet)
+		}
+	}
+	if len(at.Aliases) > 0 && n.Builtin() {
+		return s, fmt.Errorf("--network-alias %s: aliases work only on networks made with 'urun network create', as in Docker", at.Aliases[0])
+	}
+	return s, nil
 }
 
 // joinContainerNetwork opens the user and network namespaces of the

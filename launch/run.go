@@ -229,6 +229,9 @@ func newContainer(o Options) (*container, error) {
 	if err := Check(o); err != nil {
 		return nil, err
 	}
+	if err := checkNetworks(cfg, o.Network); err != nil {
+		return nil, err
+	}
 	// A limit that cannot be had fails here, before anything is made.
 	o.Cgroups.Writable = o.Spec.Security.Privileged
 	plan, err := planCgroup(o.Resources, o.Cgroups)

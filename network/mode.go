@@ -106,12 +106,13 @@ func (m Mode) WithEndpoint(aliases []string, ip string, links []string, implicit
 		m = Mode{Kind: KindNetworks, Networks: []Attachment{{Name: DefaultNetwork}}}
 	}
 	if m.Kind != KindNetworks {
-		for _, f := range []struct {
-			name  string
-			given bool
-		}{{"--network-alias", len(aliases) > 0}, {"--ip", ip != ""}, {"--link", len(links) > 0}} {
-			if f.given {
-				return m, fmt.Errorf("%s needs --network with a network's name (see 'urun network ls'), not %s", f.name, m.Kind)
+		given := map[string][]string{"--network-alias": aliases, "--link": links}
+		if ip != "" {
+			given["--ip"] = []string{ip}
+		}
+		for _, flag := range []string{"--network-alias", "--ip", "--link"} {
+			if len(given[flag]) > 0 {
+				return m, fmt.Errorf("%s %s: needs --network with a network's name (see 'urun network ls'), not %s", flag, given[flag][0], m.Kind)
 			}
 		}
 		return m, nil

@@ -62,6 +62,9 @@ var badValues = []badValue{
 	{"env", "="},
 	{"env-file", "/nonexistent/env"},
 	{"hostname", "web\nevil"},
+	{"ip", "1.2.3"},
+	{"ip", "10.99.0.5"},
+	{"link", "a:b:c"},
 	{"hostname", strings.Repeat("h", 65)},
 	{"log-opt", "max-size=lots"},
 	{"log-opt", "bogus"},
@@ -75,6 +78,8 @@ var badValues = []badValue{
 	{"mount", "type=bind,source=/tmp,target=/x\n"},
 	{"name", "bad/name"},
 	{"network", "bogus"},
+	{"network-alias", "web"},
+	{"network-alias", "a b"},
 	{"pids-limit", "few"},
 	{"platform", "bogus"},
 	{"publish", "99999:80"},
@@ -93,7 +98,8 @@ var badValues = []badValue{
 	{"volume", "/tmp:/x:ro,rw"},
 	{"volume", "/tmp:/x\n"},
 	{"volume", "/tmp\n:/x"},
-	{"volume", "relative:/x"},
+	{"volume", "my/vol:/x"},
+	{"volumes-from", "nosuch"},
 	{"workdir", "relative"},
 }
 
