@@ -111,6 +111,22 @@ drop_subids() {
 	done
 }
 
+# load_modules loads each module unless the kernel has it already (built
+# in, or loaded).
+load_modules() {
+	local m
+	for m in "$@"; do
+		if [ -d "/sys/module/$m" ]; then
+			continue
+		fi
+		if modprobe "$m" 2>/dev/null; then
+			echo "loaded module $m"
+		else
+			echo "module $m: not loaded (built in, or missing; urun's networks may fail without it)"
+		fi
+	done
+}
+
 ensure_device() {
 	local dev=$1 major=$2 minor=$3 module=$4
 	if [ ! -e "$dev" ]; then
@@ -243,6 +259,11 @@ setup_root() {
 	ensure_device /dev/fuse 10 229 fuse
 	ensure_device /dev/net/tun 10 200 tun
 	ls -l /dev/fuse /dev/net/tun
+
+	log "kernel modules of urun's networks"
+	# A user namespace cannot load modules: the networks' bridges, veths
+	# and nftables rules need them loaded (built in here, or modprobe'd).
+	load_modules bridge veth nf_tables nft_masq nft_nat nft_chain_nat
 
 	log "unprivileged user namespaces"
 	set_sysctl kernel.unprivileged_userns_clone 1

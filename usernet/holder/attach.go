@@ -126,7 +126,7 @@ func (h *holder) attachOne(r usernet.AttachRequest, na usernet.NetworkAttach, ns
 		PeerMTU:          uint32(mtu),
 	}
 	if err := netlink.LinkAdd(veth); err != nil {
-		return e, fmt.Errorf("create the veth pair: %w", err)
+		return e, fmt.Errorf("create the veth pair: %w%s", err, moduleHint(err, "veth"))
 	}
 	fail := func(what string, err error) (usernet.Endpoint, error) {
 		h.removeEndpoint(e)
@@ -164,6 +164,15 @@ func (h *holder) attachOne(r usernet.AttachRequest, na usernet.NetworkAttach, ns
 	return e, nil
 }
 
+// moduleHint names the fix when the kernel lacks a link type: a user
+// namespace cannot load its module.
+func moduleHint(err error, module string) string {
+	if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOENT) {
+		return " (the kernel lacks the " + module + " module, which a user namespace cannot load: as root, 'modprobe " + module + "')"
+	}
+	return ""
+}
+
 func hasDefaultRoute(inside *netlink.Handle) bool {
 	routes, err := inside.RouteList(nil, unix.AF_INET)
 	if err != nil {
@@ -193,7 +202,7 @@ func (h *holder) ensureBridge(spec usernet.NetworkSpec) (netlink.Link, error) {
 	}
 	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: spec.Bridge, MTU: mtuOf(spec)}}
 	if err := netlink.LinkAdd(br); err != nil {
-		return nil, fmt.Errorf("create bridge %s: %w", spec.Bridge, err)
+		return nil, fmt.Errorf("create bridge %s: %w%s", spec.Bridge, err, moduleHint(err, "bridge"))
 	}
 	addr := &netlink.Addr{IPNet: &net.IPNet{IP: spec.Gateway.AsSlice(), Mask: net.CIDRMask(spec.Subnet.Bits(), spec.Gateway.BitLen())}}
 	if err := netlink.AddrAdd(br, addr); err != nil {

@@ -54,7 +54,7 @@ func newFirewall() (*firewall, error) {
 		&expr.Masq{},
 	}})
 	if err := conn.Flush(); err != nil {
-		return nil, fmt.Errorf("write the networks' firewall: %w", err)
+		return nil, fmt.Errorf("write the networks' firewall: %w (a user namespace cannot load kernel modules: as root, 'modprobe -a nf_tables nft_masq nft_chain_nat')", err)
 	}
 	return fw, nil
 }
