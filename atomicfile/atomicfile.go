@@ -115,13 +115,16 @@ func (f *File) Commit() error {
 			}
 		}
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", f.path, err)
-	}
+	// Renamed first, closed after: a process killed between the two
+	// steps that name the file leaves its temporary name behind, so they
+	// follow each other at once.
 	if err := os.Rename(tmp, f.path); err != nil {
+		f.Close()
 		os.Remove(tmp)
 		return fmt.Errorf("replace %s: %w", f.path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", f.path, err)
 	}
 	return nil
 }

@@ -64,6 +64,7 @@ func List(cfg *config.Config) ([]Container, error) {
 			continue
 		}
 		c := Container{State: st, Dir: dir, Running: locked(dir)}
+		sweepHalfWritten(cfg, c)
 		if c.Running {
 			_, err := os.Stat(filepath.Join(dir, initPIDFile))
 			c.Started = err == nil
@@ -277,4 +278,34 @@ func (c Container) CommandText(noTrunc bool) string {
 		cmd = string(r[:19]) + "…"
 	}
 	return strconv.Quote(cmd)
+}
+
+// sweepHalfWritten removes the half-written copies of a container's
+// record (atomicfile's ".tmp-" names, which only a writer killed between
+// naming and renaming one leaves), under the record's lock, so that no
+// live writer's copy is taken.
+func sweepHalfWritten(cfg *config.Config, c Container) {
+	var stale []string
+	for _, dir := range []string{c.Dir, LayerDir(cfg, c.State)} {
+		names, _ := os.ReadDir(dir)
+		for _, n := range names {
+			if strings.HasPrefix(n.Name(), ".tmp-"+stateFile) {
+				stale = append(stale, filepath.Join(dir, n.Name()))
+			}
+		}
+	}
+	if len(stale) == 0 {
+		return
+	}
+	lock, err := os.OpenFile(filepath.Join(c.Dir, stateLockFile), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return
+	}
+	defer lock.Close()
+	if unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+		return
+	}
+	for _, path := range stale {
+		os.Remove(path)
+	}
 }
