@@ -97,42 +97,53 @@ func (c *container) connectNetworks(netDir string) (*networkJoin, error) {
 		a.Close()
 		return nil, err
 	}
-	session, err := client.Connect(c.cfg)
-	if err != nil {
+	if a.request, err = c.attachRequest(specs); err != nil {
 		a.Close()
 		return nil, err
 	}
-	a.session = session
+	if a.session, err = client.Connect(c.cfg); err != nil {
+		a.Close()
+		return nil, err
+	}
 	trace.Mark("host", "network holder connected")
-	userns, netns, err := session.OpenNamespaces()
-	if err != nil {
+	join := &networkJoin{nest: true}
+	if join.userns, join.netns, err = a.session.OpenNamespaces(); err != nil {
 		a.Close()
 		return nil, err
-	}
-	a.request.Container = usernet.Container{ID: c.id, Name: c.state.Name, Links: map[string]string{}}
-	for i, at := range m.Networks {
-		na := usernet.NetworkAttach{Network: specs[i], Aliases: at.Aliases}
-		if at.IP != "" {
-			if na.IP, err = netip.ParseAddr(at.IP); err != nil {
-				a.Close()
-				return nil, fmt.Errorf("--ip %q: not an IP address", at.IP)
-			}
-		}
-		a.request.Networks = append(a.request.Networks, na)
-		a.request.Container.Names = a.request.Container.Names || specs[i].Names
-	}
-	for _, l := range m.Links {
-		a.request.Container.Links[l.Alias] = l.Container
-	}
-	for _, server := range c.settings.Names.DNS {
-		a.request.Container.Upstreams = append(a.request.Container.Upstreams, net.JoinHostPort(server, "53"))
 	}
 	if c.net, err = network.NewAttached(m, netDir, c.settings.Ports, a); err != nil {
+		join.close()
 		a.Close()
 		return nil, err
 	}
 	c.attacher = a
-	return &networkJoin{userns: userns, netns: netns, nest: true}, nil
+	return join, nil
+}
+
+// attachRequest is what the holder needs to attach the container to the
+// networks specs describes, in the order of its --network.
+func (c *container) attachRequest(specs []usernet.NetworkSpec) (usernet.AttachRequest, error) {
+	m := c.settings.Network
+	r := usernet.AttachRequest{Container: usernet.Container{ID: c.id, Name: c.state.Name, Links: map[string]string{}}}
+	for i, at := range m.Networks {
+		na := usernet.NetworkAttach{Network: specs[i], Aliases: at.Aliases}
+		if at.IP != "" {
+			var err error
+			if na.IP, err = netip.ParseAddr(at.IP); err != nil {
+				return r, fmt.Errorf("--ip %q: not an IP address", at.IP)
+			}
+		}
+		r.Networks = append(r.Networks, na)
+		r.Container.Names = r.Container.Names || specs[i].Names
+	}
+	for _, l := range m.Links {
+		r.Container.Links[l.Alias] = l.Container
+	}
+	// As Docker's embedded DNS: --dns names whom the name server asks.
+	for _, server := range c.settings.Names.DNS {
+		r.Container.Upstreams = append(r.Container.Upstreams, net.JoinHostPort(server, "53"))
+	}
+	return r, nil
 }
 
 // networkSpecs looks the networks up (holding each, see netdef.Use, until
