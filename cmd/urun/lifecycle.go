@@ -171,6 +171,12 @@ func startInBackground(cfg *config.Config, c containers.Container, ref string) e
 // (or attached to, with attach).
 func startContainer(cfg *config.Config, c containers.Container, ref string, attach *launch.AttachOptions) (int, error) {
 	lock, err := containers.Lock(c.Dir)
+	if errors.Is(err, unix.EWOULDBLOCK) && containerEnded(c.Dir) {
+		// Its command ended and its monitor is finishing (recording the
+		// end, removing its cgroup): it starts once the monitor is gone,
+		// as Docker's does right after the container exited.
+		lock, err = containers.LockWithin(c.Dir, ref, monitorEndBound)
+	}
 	if errors.Is(err, unix.EWOULDBLOCK) {
 		if attach != nil {
 			return launch.Attach(c.Dir, isTerminalContainer(cfg, c), *attach)
@@ -192,6 +198,17 @@ func startContainer(cfg *config.Config, c containers.Container, ref string, atta
 		return 0, err
 	}
 	return launch.StartDetached(cfg, c.Dir, lock, launch.StartOptions{Attach: attach})
+}
+
+// monitorEndBound bounds the wait for the monitor of a container that
+// ended: it records the end and exits within milliseconds.
+const monitorEndBound = 10 * time.Second
+
+// containerEnded says whether the container's record says its command
+// ended (and no restart is coming).
+func containerEnded(dir string) bool {
+	st, err := containers.ReadState(dir)
+	return err == nil && st.Status == containers.StatusExited
 }
 
 func isTerminalContainer(cfg *config.Config, c containers.Container) bool {
