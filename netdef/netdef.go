@@ -370,14 +370,23 @@ func RemoveUnused(cfg *config.Config, nameOrID string, endpoints EndpointsFunc) 
 // its endpoint shows in EndpointsFunc's list, so that rm and prune, which
 // take it exclusively, never remove a network a container is joining.
 func Use(cfg *config.Config, nameOrID string) (n Network, release func(), err error) {
-	if _, err := List(cfg); err != nil { // the default network's file first
-		return Network{}, nil, err
-	}
 	s, err := lock(cfg, unix.LOCK_SH)
 	if err != nil {
 		return Network{}, nil, err
 	}
 	list, err := readAll(s.dir)
+	if err == nil && !slices.ContainsFunc(list, Network.Builtin) {
+		// First use: List writes the default network's file, under the
+		// lock exclusively.
+		s.unlock()
+		if _, err = List(cfg); err != nil {
+			return Network{}, nil, err
+		}
+		if s, err = lock(cfg, unix.LOCK_SH); err != nil {
+			return Network{}, nil, err
+		}
+		list, err = readAll(s.dir)
+	}
 	if err == nil {
 		n, err = Find(list, nameOrID)
 	}

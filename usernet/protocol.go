@@ -16,7 +16,7 @@ type Request struct {
 // container (at its start) or `network connect`.
 type AttachRequest struct {
 	Container Container `json:"container"`
-	// WaiterPID and KeepFD: see Endpoint.
+	// WaiterPID and KeepFD: see Container.
 	WaiterPID int             `json:"waiter_pid"`
 	KeepFD    int             `json:"keep_fd"`
 	Networks  []NetworkAttach `json:"networks"`

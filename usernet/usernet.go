@@ -89,11 +89,9 @@ type Endpoint struct {
 	IP6        netip.Addr `json:"ip6,omitzero"`
 	PrefixLen6 int        `json:"prefix_len6,omitempty"`
 	Gateway6   netip.Addr `json:"gateway6,omitzero"`
-	// WaiterPID is the container's waiter, in its user and network
-	// namespaces for as long as it lives; KeepFD its descriptor of the
-	// holder's network namespace.
+	// WaiterPID is the waiter of the container's run that made it, in its
+	// user and network namespaces for as long as it lives.
 	WaiterPID int `json:"waiter_pid"`
-	KeepFD    int `json:"keep_fd"`
 }
 
 // Container is what the holder knows of an attached container besides its
@@ -111,8 +109,9 @@ type Container struct {
 	// holder asks what it does not know for this container; none: the
 	// host's, through slirp4netns.
 	Upstreams []string `json:"upstreams,omitempty"`
-	// WaiterPID and KeepFD are its run's (see Endpoint): a container left
-	// on no network stays known, to be connected again.
+	// WaiterPID is its run's waiter (see Endpoint), KeepFD the waiter's
+	// descriptor of the holder's network namespace: a container left on
+	// no network stays known, to be connected again.
 	WaiterPID int `json:"waiter_pid,omitempty"`
 	KeepFD    int `json:"keep_fd,omitempty"`
 }

@@ -112,7 +112,7 @@ func (h *holder) attachOne(r usernet.AttachRequest, na usernet.NetworkAttach, ns
 		ContainerID: r.Container.ID, ContainerName: r.Container.Name, Aliases: na.Aliases,
 		Interface: h.freeInterface(r.Container.ID), HostVeth: "veth" + randomHex(4)[:7],
 		IP: ip, PrefixLen: spec.Subnet.Bits(), Gateway: spec.Gateway, MAC: macOf(ip).String(),
-		WaiterPID: r.WaiterPID, KeepFD: r.KeepFD,
+		WaiterPID: r.WaiterPID,
 	}
 	if spec.Subnet6.IsValid() {
 		e.IP6, e.PrefixLen6, e.Gateway6 = ipv6Of(spec, ip), spec.Subnet6.Bits(), spec.Gateway6
