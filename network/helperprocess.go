@@ -53,16 +53,21 @@ func (h *helperProcess) exited() error {
 
 // logTail is the last lines of the helper's log, to explain a failure.
 func (h *helperProcess) logTail() string {
-	data, _ := os.ReadFile(h.logPath)
+	if text := LogTail(h.logPath, 5); text != "" {
+		return ": " + text
+	}
+	return ""
+}
+
+// LogTail is the last n lines of the log at path, trimmed; "" when there
+// is none.
+func LogTail(path string, n int) string {
+	data, _ := os.ReadFile(path)
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	if len(lines) > 5 {
-		lines = lines[len(lines)-5:]
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
 	}
-	text := strings.TrimSpace(strings.Join(lines, "\n"))
-	if text == "" {
-		return ""
-	}
-	return ": " + text
+	return strings.TrimSpace(strings.Join(lines, "\n"))
 }
 
 // stop asks the helper to end with ask, once however often it is called.

@@ -38,6 +38,7 @@ import (
 // Files in Dir.
 const (
 	socketName = "holder.sock"
+	pidName    = "holder.pid"
 	stateName  = "state.json"
 	lockName   = "lock"
 	uplinkLog  = "slirp4netns.log"
@@ -145,6 +146,11 @@ func ReadState(dir string) (State, error) {
 
 // StatePath is the holder's record in dir.
 func StatePath(dir string) string { return filepath.Join(dir, stateName) }
+
+// PIDPath is the holder's pid file in dir: there while a holder runs, or
+// was killed; a few bytes that every urun command reads (see
+// client.Repair), where the state may be large.
+func PIDPath(dir string) string { return filepath.Join(dir, pidName) }
 
 // SocketPath is the holder's socket in dir.
 func SocketPath(dir string) string { return filepath.Join(dir, socketName) }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/lockwait"
+	"github.com/urun/urun/network"
 	"github.com/urun/urun/stage"
 	"github.com/urun/urun/usernet"
 )
@@ -163,25 +165,28 @@ func (s *Session) OpenNamespaces() (userns, netns *os.File, err error) {
 
 // logTail is the end of a log, to explain a failure.
 func logTail(path string) string {
-	data, _ := os.ReadFile(path)
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	if len(lines) > 3 {
-		lines = lines[len(lines)-3:]
+	if text := network.LogTail(path, 3); text != "" {
+		return " (" + path + ": " + text + ")"
 	}
-	text := strings.TrimSpace(strings.Join(lines, "\n"))
-	if text == "" {
-		return ""
-	}
-	return " (" + path + ": " + text + ")"
+	return ""
 }
 
 // Repair brings back the name servers and the uplink of a holder that
 // was killed while containers were attached, and forgets the record of
 // one that left none behind. Every urun command calls it: it costs a
-// failed stat while no holder ever ran.
+// failed open while no holder runs, and reading the pid file and the
+// holder's /proc/PID/comm while one does.
 func Repair(cfg *config.Config) {
-	st, err := usernet.ReadState(usernet.Dir(cfg))
-	if err != nil || st.HolderPID == 0 || holderAlive(st.HolderPID) {
+	dir := usernet.Dir(cfg)
+	data, err := os.ReadFile(usernet.PIDPath(dir))
+	if err != nil {
+		return
+	}
+	if pid, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && holderAlive(pid) {
+		return
+	}
+	st, err := usernet.ReadState(dir)
+	if err != nil {
 		return
 	}
 	for _, c := range st.Containers {
@@ -192,8 +197,9 @@ func Repair(cfg *config.Config) {
 			return
 		}
 	}
-	os.Remove(usernet.StatePath(usernet.Dir(cfg)))
-	os.Remove(usernet.SocketPath(usernet.Dir(cfg)))
+	os.Remove(usernet.StatePath(dir))
+	os.Remove(usernet.SocketPath(dir))
+	os.Remove(usernet.PIDPath(dir))
 }
 
 // holderAlive says whether pid is a holder.

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -99,6 +100,9 @@ func start(req usernet.HolderRequest) (*holder, error) {
 	h.adoptRunningContainers()
 	if err := h.save(); err != nil {
 		return nil, err
+	}
+	if err := atomicfile.Write(usernet.PIDPath(h.dir), []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
+		return nil, fmt.Errorf("write the holder's pid file: %w", err)
 	}
 	path := usernet.SocketPath(h.dir)
 	os.Remove(path)
@@ -229,6 +233,7 @@ func (h *holder) endIfIdle() {
 	}
 	os.Remove(usernet.SocketPath(h.dir))
 	os.Remove(usernet.StatePath(h.dir))
+	os.Remove(usernet.PIDPath(h.dir))
 	// The uplink reads end of file on its exit pipe and ends too.
 	os.Exit(0)
 }
