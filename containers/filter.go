@@ -12,13 +12,14 @@ import (
 // the values of one key are alternatives, different keys must all match.
 type Filters struct {
 	status, id, ancestor, label, restart []string
+	health                               []string
 	network                              []string
 	names                                []*regexp.Regexp
 	exited                               []int
 }
 
 // filterKeys are the keys --filter takes.
-var filterKeys = []string{"ancestor", "exited", "id", "label", "name", "network", "restart-policy", "status"}
+var filterKeys = []string{"ancestor", "exited", "health", "id", "label", "name", "network", "restart-policy", "status"}
 
 // restartPolicies are the values of the restart-policy filter.
 var restartPolicies = []string{"no", "on-failure", "always", "unless-stopped"}
@@ -60,6 +61,11 @@ func ParseFilters(args []string) (Filters, error) {
 				return f, fmt.Errorf("--filter %q: invalid restart policy: want one of %s", arg, strings.Join(restartPolicies, ", "))
 			}
 			f.restart = append(f.restart, value)
+		case "health":
+			if !slices.Contains(healthStates, value) {
+				return f, fmt.Errorf("--filter %q: invalid health status: want one of %s", arg, strings.Join(healthStates, ", "))
+			}
+			f.health = append(f.health, value)
 		case "exited":
 			code, err := strconv.Atoi(value)
 			if err != nil {
@@ -88,6 +94,7 @@ func (f Filters) Match(c Container, labels *LabelSource) bool {
 		matchAny(f.exited, func(code int) bool { return c.StateName() == "exited" && c.ExitStatus() == code }) &&
 		matchAny(f.restart, func(p string) bool { return p == c.RestartPolicy || p == RestartNo && c.RestartPolicy == "" }) &&
 		matchAny(f.network, func(n string) bool { return onNetwork(c, n) }) &&
+		matchAny(f.health, func(h string) bool { return c.HealthStatus() == h }) &&
 		matchAll(f.label, func(l string) bool { return hasLabel(labels.Of(c), l) })
 }
 

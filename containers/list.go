@@ -249,7 +249,7 @@ func (c Container) StatusText(now time.Time) string {
 		if c.StateName() == "paused" {
 			return "Up " + units.HumanDuration(now.Sub(start)) + " (Paused)"
 		}
-		return "Up " + units.HumanDuration(now.Sub(start))
+		return "Up " + units.HumanDuration(now.Sub(start)) + c.healthSuffix()
 	case "restarting":
 		return fmt.Sprintf("Restarting (%d) %s ago", c.ExitCode, units.HumanDuration(now.Sub(end)))
 	case "created":

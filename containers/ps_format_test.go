@@ -99,7 +99,7 @@ func TestPsFilterShowsOnlyTheMatchingContainers(t *testing.T) {
 func TestPsFilterRejectsBadFilters(t *testing.T) {
 	tests := []struct{ filter, want string }{
 		{"status=sleeping", "invalid status: want one of created, running, restarting, exited, paused, removing, dead"},
-		{"color=red", `unknown filter "color": urun filters by ancestor, exited, id, label, name, network, restart-policy, status`},
+		{"color=red", `unknown filter "color": urun filters by ancestor, exited, health, id, label, name, network, restart-policy, status`},
 		{"restart-policy=sometimes", "invalid restart policy: want one of no, on-failure, always, unless-stopped"},
 		{"name", "want KEY=VALUE"},
 		{"name=(", "the name is a regular expression"},

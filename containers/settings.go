@@ -14,6 +14,7 @@ import (
 	"github.com/urun/urun/atomicfile"
 	"github.com/urun/urun/cgroupv2"
 	"github.com/urun/urun/config"
+	"github.com/urun/urun/health"
 	"github.com/urun/urun/logs"
 	"github.com/urun/urun/network"
 	"github.com/urun/urun/network/namefiles"
@@ -46,6 +47,9 @@ type Settings struct {
 	// Resources and Cgroups are applied again at each start.
 	Resources cgroupv2.Flags   `json:"resources,omitzero"`
 	Cgroups   cgroupv2.Options `json:"cgroups,omitzero"`
+	// Healthcheck is the container's health check (package health): the
+	// image's merged with the --health-* flags.
+	Healthcheck *health.Check `json:"healthcheck,omitempty"`
 }
 
 // ReadSettings reads what the container keeps of its options.

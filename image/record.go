@@ -15,6 +15,7 @@ import (
 	istorage "go.podman.io/image/v5/storage"
 	"go.podman.io/storage"
 
+	"github.com/urun/urun/image/imagedoc"
 	"github.com/urun/urun/image/local"
 )
 
@@ -51,6 +52,18 @@ func Record(ctx context.Context, store storage.Store, img *storage.Image, extraN
 	}
 	if err := json.Unmarshal(data, &rec.Config); err != nil {
 		return nil, fmt.Errorf("record image %s: decode its configuration: %w", img.ID, err)
+	}
+	// OCI's configuration has no HEALTHCHECK; Docker's, the blob as
+	// stored, does.
+	if blob, err := src.ConfigBlob(ctx); err == nil {
+		var docker struct {
+			Config struct {
+				Healthcheck *imagedoc.Healthcheck
+			} `json:"config"`
+		}
+		if json.Unmarshal(blob, &docker) == nil {
+			rec.Config.Config.Healthcheck = docker.Config.Healthcheck
+		}
 	}
 	return rec, nil
 }

@@ -67,6 +67,7 @@ func Build(cfg *config.Config, c containers.Container, labels *containers.LabelS
 	if s.StopTimeout >= 0 {
 		d.Config.StopTimeout = &s.StopTimeout
 	}
+	addHealth(&d, c, s)
 	if c.Detached {
 		d.LogPath = containers.LogPath(cfg, c.State)
 	}

@@ -4,7 +4,10 @@
 // and renders it beside images' (package imagedoc) for `urun inspect`.
 package inspect
 
-import "github.com/urun/urun/image/imagedoc"
+import (
+	"github.com/urun/urun/health"
+	"github.com/urun/urun/image/imagedoc"
+)
 
 // Container is one element of `urun inspect`'s array. Field names are
 // Docker's Go names, so that templates such as {{.State.Pid}} work as
@@ -47,6 +50,8 @@ type State struct {
 	Error      string
 	StartedAt  string
 	FinishedAt string
+	// Health is the record of its health checks, if it has them.
+	Health *health.State `json:",omitempty"`
 }
 
 // HostConfig is what `urun run` was told about the container's place on

@@ -20,6 +20,7 @@ import (
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/exitcode"
+	"github.com/urun/urun/health"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/logs"
 	"github.com/urun/urun/network"
@@ -71,6 +72,9 @@ type Options struct {
 	Stderr io.Writer
 	// VolumesFrom are the parsed --volumes-from containers' mounts.
 	VolumesFrom []volumes.From
+	// Healthcheck is what the --health-* flags say (nil for none), over
+	// the image's HEALTHCHECK.
+	Healthcheck *health.Check
 }
 
 // Run runs a new container to its end (and, with a restart policy, its
@@ -139,7 +143,9 @@ func (c *container) runOnce(io streams, started func(error)) (int, error) {
 		attachErr = c.attachNetwork()
 	}
 
+	started, stopHealth := c.withHealthChecks(started)
 	code, err := c.supervise(p, attachErr, io, started)
+	stopHealth()
 	trace.Mark("host", "container exited")
 	c.closeCgroup()
 	c.finish(code, err)
@@ -285,6 +291,7 @@ func newContainer(o Options) (*container, error) {
 			Init: o.Init, Restart: o.Restart, Log: o.Log, StopSignal: stopSignal, StopTimeout: o.StopTimeout,
 			Entrypoint: entrypoint, Cmd: cmd, Resources: o.Resources, Cgroups: o.Cgroups,
 			CreateCommand: o.CreateCommand,
+			Healthcheck:   health.Merge(o.Image.Config.Config.Healthcheck, o.Healthcheck),
 		},
 		state: containers.State{
 			ID: id, Name: o.Name, Image: o.ImageName, ImageID: o.Image.ID, Command: s.Process.Args,

@@ -61,6 +61,16 @@ var badValues = []badValue{
 	{"env", "=x"},
 	{"env", "="},
 	{"env-file", "/nonexistent/env"},
+	{"health-interval", "-1s"},
+	{"health-interval", "often"},
+	{"health-retries", "-1"},
+	{"health-retries", "many"},
+	{"health-start-interval", "-5s"},
+	{"health-start-interval", "soon"},
+	{"health-start-period", "-5s"},
+	{"health-start-period", "1µs"},
+	{"health-timeout", "-1s"},
+	{"health-timeout", "1ns"},
 	{"hostname", "web\nevil"},
 	{"ip", "1.2.3"},
 	{"ip", "10.99.0.5"},
@@ -107,6 +117,7 @@ var badValues = []badValue{
 // something, and why.
 var acceptsEveryValue = map[string]string{
 	"entrypoint": "any text is a command ('' clears the image's entrypoint), found or not when the container starts (127)",
+	"health-cmd": "any text is a shell command line, which fails or not when the check runs",
 }
 
 // valueFlagsOfRunHelp lists the flags `urun run --help` shows with a

@@ -34,7 +34,7 @@ containers without -a), name=REGEXP, id=PREFIX, ancestor=IMAGE (the name
 the container was run with, or an image id prefix), label=KEY[=VALUE] (a
 container's labels are its image's), exited=CODE,
 restart-policy=no|on-failure|always|unless-stopped, network=NAME|ID (running
-containers on that network).
+containers on that network), health=starting|healthy|unhealthy|none.
 
 --format takes json, table, or a Go template of the fields .ID .Image
 .Command .CreatedAt .RunningFor .Ports .Status .State .Names .Labels and

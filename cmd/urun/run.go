@@ -42,6 +42,7 @@ type runFlags struct {
 	privileged, readOnly                        bool
 	capAdd, capDrop, securityOpts, devices      []string
 	resources                                   resourceFlags
+	health                                      healthFlags
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -105,6 +106,7 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.StringArrayVar(&f.securityOpts, "security-opt", nil, "no-new-privileges=false (let setuid programs gain privileges), mask=PATH[:PATH...], unmask=PATH[:PATH...]|ALL, seccomp=unconfined|PROFILE.json (a profile in Docker's format)")
 	addLifecycleFlags(fl, f)
 	addResourceFlags(fl, &f.resources)
+	addHealthFlags(fl, &f.health)
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not show pull progress")
 	fl.BoolVar(&f.tlsVerify, "tls-verify", true, "require HTTPS and verify certificates when pulling")
 	fl.StringVar(&f.platform, "platform", "", "when pulling, take the image for OS/ARCH[/VARIANT] from a multi-platform image (a stored image is used as it is)")
@@ -199,6 +201,10 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 	if err != nil {
 		return o, err
 	}
+	healthcheck, err := f.health.check()
+	if err != nil {
+		return o, err
+	}
 	if err := local.CheckPlatform(f.platform); err != nil {
 		return o, fmt.Errorf("--platform: %w", err)
 	}
@@ -208,7 +214,7 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 		Network: mode, Ports: ports,
 		Names:   namefiles.Options{DNS: f.dns, DNSSearch: f.dnsSearch, DNSOptions: f.dnsOptions, AddHosts: f.addHosts},
 		Restart: restart, Log: logOpts, StopSignal: f.stopSignal, StopTimeout: f.stopTimeout,
-		Resources: limits, Cgroups: cgroups,
+		Resources: limits, Cgroups: cgroups, Healthcheck: healthcheck,
 	}
 	// A malformed value fails before an image is pulled for it.
 	if err := launch.Check(o); err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/urun/urun/atomicfile"
+	"github.com/urun/urun/image/imagedoc"
 )
 
 // Layer is one unpacked layer in the store.
@@ -61,6 +62,9 @@ type RunConfig struct {
 	WorkingDir   string              `json:"WorkingDir,omitempty"`
 	Labels       map[string]string   `json:"Labels,omitempty"`
 	StopSignal   string              `json:"StopSignal,omitempty"`
+	// Healthcheck is Docker's HEALTHCHECK, for the containers' health
+	// checks (package health); OCI's configuration has none.
+	Healthcheck *imagedoc.Healthcheck `json:"Healthcheck,omitempty"`
 }
 
 // ErrNotFound means no stored image has that name or id.
