@@ -46,6 +46,8 @@ type Settings struct {
 	// Resources and Cgroups are applied again at each start.
 	Resources cgroupv2.Flags   `json:"resources,omitzero"`
 	Cgroups   cgroupv2.Options `json:"cgroups,omitzero"`
+	// ExposedPorts are the image's and --expose's ("80/tcp"), for inspect.
+	ExposedPorts map[string]struct{} `json:"exposed_ports,omitempty"`
 }
 
 // ReadSettings reads what the container keeps of its options.
