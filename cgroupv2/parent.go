@@ -41,8 +41,10 @@ func CheckParent(parent string) error {
 
 // parentDir is the directory of cgroup path parent, which must be in a
 // cgroup delegated to the user (or be one): the nearest part of it that
-// exists is.
-func parentDir(h Host, parent string) (string, error) {
+// exists is. With --cgroup-manager cgroupfs given (explicit) one the user
+// may write is enough, as for urun's own cgroup (see Host.Writable): a
+// systemd too old to mark delegated units, a transient scope.
+func parentDir(h Host, parent string, explicit bool) (string, error) {
 	dir := filepath.Join(h.OwnDir, parent)
 	if filepath.IsAbs(parent) {
 		dir = filepath.Join(Root, parent)
@@ -56,8 +58,8 @@ func parentDir(h Host, parent string) (string, error) {
 		}
 		existing = filepath.Dir(existing)
 	}
-	if existing == Root || !delegated(existing) {
-		return "", fmt.Errorf("--cgroup-parent %s: %s is not in a cgroup delegated to you (urun runs in %s): give a path in one (run urun in a systemd unit with Delegate=yes), or a systemd slice NAME.slice", parent, dir, h.OwnDir)
+	if existing == Root || !delegated(existing) && !(explicit && writable(existing)) {
+		return "", fmt.Errorf("--cgroup-parent %s: %s is not in a cgroup delegated to you (urun runs in %s): give a path in one (run urun in a systemd unit with Delegate=yes; in a cgroup you may write that systemd does not mark delegated, add --cgroup-manager cgroupfs), or a systemd slice NAME.slice", parent, dir, h.OwnDir)
 	}
 	return dir, nil
 }
@@ -83,7 +85,7 @@ func chooseForParent(r Request, h Host) (string, error) {
 	if r.Manager == ManagerSystemd {
 		return "", fmt.Errorf("--cgroup-parent %s is a cgroup path, which the systemd manager does not take: give a slice NAME.slice, or drop --cgroup-manager systemd", r.Parent)
 	}
-	if _, err := parentDir(h, r.Parent); err != nil {
+	if _, err := parentDir(h, r.Parent, r.Manager == ManagerCgroupfs); err != nil {
 		return "", err
 	}
 	return ManagerCgroupfs, nil
@@ -98,7 +100,7 @@ func NewIn(name string, h Host, parent string) Manager {
 		return &systemdManager{bus: h.Bus, slice: parent}
 	case name == ManagerCgroupfs:
 		// Choose checked it.
-		dir, _ := parentDir(h, parent)
+		dir, _ := parentDir(h, parent, true)
 		return &cgroupfsManager{dir: dir, makeDir: true}
 	}
 	return New(name, h)
