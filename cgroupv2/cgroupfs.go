@@ -15,6 +15,8 @@ const leafName = "leaf"
 // generate systemd`), a Slurm job, a container.
 type cgroupfsManager struct {
 	dir string
+	// makeDir: dir is a --cgroup-parent, made if missing.
+	makeDir bool
 }
 
 // Prepare makes the container's cgroup before its first process exists
@@ -35,6 +37,11 @@ func (m *cgroupfsManager) Prepare(id string, files map[string]string) (*Cgroup, 
 }
 
 func (m *cgroupfsManager) Place(id string, pid int, files map[string]string) (*Cgroup, error) {
+	if m.makeDir {
+		if err := makeParents(m.dir, files); err != nil {
+			return nil, err
+		}
+	}
 	dir, err := makeChild(m.dir, "urun-"+id, leafName, pid, files)
 	if err != nil {
 		if dir == "" {

@@ -171,6 +171,8 @@ type Request struct {
 	Disabled bool
 	// Limits: some resource flag was given.
 	Limits bool
+	// Parent is --cgroup-parent: where the container's cgroup is made.
+	Parent string
 }
 
 // errNeedV2 says why a limit cannot be had on a v1 or hybrid host.
@@ -201,6 +203,9 @@ func Choose(r Request, h Host) (string, error) {
 	case "", ManagerSystemd, ManagerCgroupfs, ManagerNone:
 	default:
 		return "", fmt.Errorf("--cgroup-manager %s: want systemd, cgroupfs or none", r.Manager)
+	}
+	if r.Parent != "" {
+		return chooseForParent(r, h)
 	}
 	if r.Disabled || r.Manager == ManagerNone {
 		if r.Limits {

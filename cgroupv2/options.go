@@ -13,6 +13,8 @@ type Options struct {
 	HostNS bool `json:"host_ns,omitempty"`
 	// Writable mounts /sys/fs/cgroup read-write inside (--privileged).
 	Writable bool `json:"writable,omitempty"`
+	// Parent is --cgroup-parent (see CheckParent).
+	Parent string `json:"parent,omitempty"`
 }
 
 // ParseOptions checks --cgroup-manager, --cgroups and --cgroupns.

@@ -31,6 +31,16 @@ const busTimeout = 30 * time.Second
 // scope with enabled controllers may hold no process itself.
 type systemdManager struct {
 	bus string
+	// slice is --cgroup-parent's, "" for user.slice.
+	slice string
+}
+
+// sliceName is the slice the containers' scopes go in.
+func (m *systemdManager) sliceName() string {
+	if m.slice == "" {
+		return "user.slice"
+	}
+	return m.slice
 }
 
 func connect(ctx context.Context, bus string) (*sd.Conn, error) {
@@ -70,7 +80,7 @@ func (m *systemdManager) Place(id string, pid int, files map[string]string) (*Cg
 	unit := ScopeName(id)
 	props := []sd.Property{
 		sd.PropDescription("urun container " + id),
-		sd.PropSlice("user.slice"),
+		sd.PropSlice(m.sliceName()),
 		sd.PropPids(uint32(pid)),
 		{Name: "Delegate", Value: godbus.MakeVariant(true)},
 	}

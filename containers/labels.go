@@ -5,9 +5,10 @@ import (
 	"github.com/urun/urun/image/local"
 )
 
-// LabelSource finds containers' labels. urun has no --label: a
-// container's labels are its image's, as Docker's container inherits
-// them. Each image's record is read once, and only when asked.
+// LabelSource finds containers' labels. A container's record keeps them
+// (its image's with --label's, as Docker's container has); a record
+// written before urun kept them has its image's, read once per image and
+// only when asked.
 type LabelSource struct {
 	graphRoot string
 	byImage   map[string]map[string]string
@@ -18,8 +19,12 @@ func NewLabelSource(cfg *config.Config) *LabelSource {
 	return &LabelSource{graphRoot: cfg.GraphRoot, byImage: map[string]map[string]string{}}
 }
 
-// Of returns c's labels; none when its image is no longer stored.
+// Of returns c's labels; an older record's none when its image is no
+// longer stored.
 func (s *LabelSource) Of(c Container) map[string]string {
+	if c.Labels != nil {
+		return c.Labels
+	}
 	if s == nil {
 		return nil
 	}

@@ -50,6 +50,8 @@ type Settings struct {
 	// Healthcheck is the container's health check (package health): the
 	// image's merged with the --health-* flags.
 	Healthcheck *health.Check `json:"healthcheck,omitempty"`
+	// ExposedPorts are the image's and --expose's ("80/tcp"), for inspect.
+	ExposedPorts map[string]struct{} `json:"exposed_ports,omitempty"`
 }
 
 // ReadSettings reads what the container keeps of its options.

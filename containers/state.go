@@ -91,6 +91,9 @@ type State struct {
 	// gives its user, -v …:U), which its init sets up at each start;
 	// `volume rm` refuses a volume that any record names.
 	Volumes []spec.VolumeMount `json:"volumes,omitempty"`
+	// Labels are the container's: its image's and --label's, for ps's
+	// filters and columns and inspect (see LabelSource).
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // belongsTo reports whether the record is of the store at graphRoot.

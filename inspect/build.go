@@ -49,6 +49,7 @@ func Build(cfg *config.Config, c containers.Container, labels *containers.LabelS
 			AttachStdin: s.Interactive && !c.Detached, AttachStdout: !c.Detached, AttachStderr: !c.Detached,
 			Tty: p.Terminal, OpenStdin: s.Interactive, StdinOnce: s.Interactive && !c.Detached,
 			Env: p.Env, Image: c.Image, WorkingDir: p.Cwd, Labels: labels.Of(c), StopSignal: s.StopSignal,
+			ExposedPorts: s.ExposedPorts,
 		},
 		NetworkSettings: networkSettings(c),
 	}

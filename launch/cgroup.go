@@ -32,7 +32,7 @@ func planCgroup(res cgroupv2.Flags, o cgroupv2.Options) (cgroupPlan, error) {
 	if err != nil {
 		return cgroupPlan{}, err
 	}
-	r := cgroupv2.Request{Manager: o.Manager, Disabled: o.Disabled, Limits: len(files) > 0}
+	r := cgroupv2.Request{Manager: o.Manager, Disabled: o.Disabled, Limits: len(files) > 0, Parent: o.Parent}
 	// Nothing to detect when nothing is wanted.
 	if r.Disabled || r.Manager == cgroupv2.ManagerNone {
 		_, err := cgroupv2.Choose(r, cgroupv2.Host{})
@@ -46,7 +46,7 @@ func planCgroup(res cgroupv2.Flags, o cgroupv2.Options) (cgroupPlan, error) {
 	if err != nil {
 		return cgroupPlan{}, err
 	}
-	return cgroupPlan{manager: cgroupv2.New(name, host), files: files, noCgroup: cgroupv2.NoCgroupReason(r, host, name)}, nil
+	return cgroupPlan{manager: cgroupv2.NewIn(name, host, o.Parent), files: files, noCgroup: cgroupv2.NoCgroupReason(r, host, name)}, nil
 }
 
 // prepareCgroup makes the container's cgroup before the namespace stage
@@ -94,7 +94,7 @@ func (c *container) placeCgroup(plan cgroupPlan, p *stage.Process) error {
 		c.cgroup = cg
 	}
 	var unavailable *cgroupv2.UnavailableError
-	if errors.As(err, &unavailable) && len(plan.files) == 0 && c.settings.Cgroups.Manager == "" {
+	if errors.As(err, &unavailable) && len(plan.files) == 0 && c.settings.Cgroups.Manager == "" && c.settings.Cgroups.Parent == "" {
 		// Nothing was asked of cgroups: a session bus that is not
 		// systemd's must not stop the container.
 		return nil

@@ -165,6 +165,9 @@ func (c *container) register(status string) error {
 		return err
 	}
 	c.registered = true
+	if c.registeredHook != nil {
+		return c.registeredHook(c.state.ID)
+	}
 	return nil
 }
 

@@ -75,6 +75,13 @@ type Options struct {
 	// Healthcheck is what the --health-* flags say (nil for none), over
 	// the image's HEALTHCHECK.
 	Healthcheck *health.Check
+	// Labels and ExposedPorts are the container's: the image's with
+	// --label's and --expose's.
+	Labels       map[string]string
+	ExposedPorts map[string]struct{}
+	// Registered, if set, is called with the new container's id once its
+	// record exists (--cidfile); an error fails the run.
+	Registered func(id string) error
 }
 
 // Run runs a new container to its end (and, with a restart policy, its
@@ -200,6 +207,8 @@ type container struct {
 	// oomKilled says its memory limit killed a process.
 	cgroup    *cgroupv2.Cgroup
 	oomKilled bool
+	// registeredHook is Options.Registered.
+	registeredHook func(id string) error
 }
 
 // Check refuses options that are wrong whatever the image: `urun run`
@@ -290,14 +299,15 @@ func newContainer(o Options) (*container, error) {
 			Spec: s, Network: o.Network, Ports: o.Ports, Names: o.Names, Interactive: o.Interactive,
 			Init: o.Init, Restart: o.Restart, Log: o.Log, StopSignal: stopSignal, StopTimeout: o.StopTimeout,
 			Entrypoint: entrypoint, Cmd: cmd, Resources: o.Resources, Cgroups: o.Cgroups,
-			CreateCommand: o.CreateCommand,
-			Healthcheck:   health.Merge(o.Image.Config.Config.Healthcheck, o.Healthcheck),
+			CreateCommand: o.CreateCommand, ExposedPorts: o.ExposedPorts,
+			Healthcheck: health.Merge(o.Image.Config.Config.Healthcheck, o.Healthcheck),
 		},
 		state: containers.State{
 			ID: id, Name: o.Name, Image: o.ImageName, ImageID: o.Image.ID, Command: s.Process.Args,
 			Created: time.Now().UTC(), Remove: o.Remove, RestartPolicy: o.Restart.Name,
-			Volumes: vols.Volumes,
+			Volumes: vols.Volumes, Labels: o.Labels,
 		},
+		registeredHook: o.Registered,
 	}
 	c.layerDir = containers.LayerDir(cfg, c.state)
 	return c, nil

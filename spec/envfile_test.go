@@ -32,6 +32,11 @@ func TestEnvFileEntries(t *testing.T) {
 		{"no final newline", "A=1", []string{"A=1"}},
 		{"empty file", "", nil},
 		{"only comments", "# nothing\n", nil},
+		{"a UTF-8 byte order mark at the start is dropped", "\xEF\xBB\xBFA=1\n", []string{"A=1"}},
+		{"Windows line ends", "A=1\r\nB=2\r\n", []string{"A=1", "B=2"}},
+		{"quotes are part of the value", "A=\"quoted\"\nB='single'\n", []string{`A="quoted"`, "B='single'"}},
+		{"nothing is expanded", "A=$HOME\nB=${USER}\n", []string{"A=$HOME", "B=${USER}"}},
+		{"leading whitespace of any kind is dropped", "\v\f A=1\n", []string{"A=1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,10 +51,12 @@ func TestMalformedEnvFileLineIsAnError(t *testing.T) {
 	tests := []struct {
 		name, content, wantErr string
 	}{
-		{"space in the key", "A=1\nMY KEY=value\n", `line 2: "MY KEY=value" is not KEY=VALUE`},
+		{"space in the key", "A=1\nMY KEY=value\n", `line 2: variable 'MY KEY' contains whitespaces`},
+		{"space after a key alone", "KEY \n", `variable 'KEY ' contains whitespaces`},
+		{"not UTF-8", "A=\xff\xfe\n", "line 1: not UTF-8"},
 		{"space before '='", "KEY =value\n", "line 1"},
 		{"tab in a key alone", "MY\tKEY\n", "line 1"},
-		{"no key", "# x\n=value\n", `line 2: "=value"`},
+		{"no key", "# x\n=value\n", `line 2: no variable name in "=value"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

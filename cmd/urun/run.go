@@ -43,6 +43,7 @@ type runFlags struct {
 	capAdd, capDrop, securityOpts, devices      []string
 	resources                                   resourceFlags
 	health                                      healthFlags
+	misc                                        miscRunFlags
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -110,6 +111,7 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not show pull progress")
 	fl.BoolVar(&f.tlsVerify, "tls-verify", true, "require HTTPS and verify certificates when pulling")
 	fl.StringVar(&f.platform, "platform", "", "when pulling, take the image for OS/ARCH[/VARIANT] from a multi-platform image (a stored image is used as it is)")
+	addMiscRunFlags(fl, &f.misc)
 }
 
 func runContainer(cmd *cobra.Command, g *globals, f *runFlags, args []string) error {
@@ -208,6 +210,10 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 	if err := local.CheckPlatform(f.platform); err != nil {
 		return o, fmt.Errorf("--platform: %w", err)
 	}
+	misc, err := f.misc.check()
+	if err != nil {
+		return o, err
+	}
 	o = launch.Options{
 		Config: cfg, Spec: opts, CreateCommand: os.Args,
 		Name: f.name, Remove: f.remove, Interactive: f.interactive, Init: f.init,
@@ -216,6 +222,7 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 		Restart: restart, Log: logOpts, StopSignal: f.stopSignal, StopTimeout: f.stopTimeout,
 		Resources: limits, Cgroups: cgroups, Healthcheck: healthcheck,
 	}
+	misc.apply(&o)
 	// A malformed value fails before an image is pulled for it.
 	if err := launch.Check(o); err != nil {
 		return o, err
@@ -226,12 +233,13 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 	if o.VolumesFrom, err = volumes.ParseVolumesFrom(cfg, f.volumesFrom); err != nil {
 		return o, err
 	}
-	o.Image, o.ImageName, o.ImageUse, err = findOrPull(cfg, g, args[0], f.quiet, tlsVerifyFlag(cmd, f.tlsVerify), f.platform)
+	o.Image, o.ImageName, o.ImageUse, err = findOrPull(cfg, g, args[0], f.quiet, tlsVerifyFlag(cmd, f.tlsVerify), f.platform, misc.pull)
 	if err != nil {
 		return o, err
 	}
+	misc.applyImage(&o)
 	if f.publishAll {
-		o.Ports = append(o.Ports, network.PublishAll(o.Image.Config.Config.ExposedPorts)...)
+		o.Ports = append(o.Ports, network.PublishAll(o.ExposedPorts)...)
 	}
 	return o, nil
 }
@@ -273,10 +281,10 @@ func (f *runFlags) specOptions(cmd *cobra.Command, command []string) (spec.Optio
 }
 
 // findOrPull returns the stored image for ref, pulling it first when it is
-// not stored, as `docker run` does, and the image use lock it was found
-// under (see local.LockUse), which the caller holds until its container's
-// record names the image.
-func findOrPull(cfg *config.Config, g *globals, ref string, quiet bool, tlsVerify *bool, platform string) (*local.Image, string, io.Closer, error) {
+// not stored (or always, or never, by policy: --pull), as `docker run`
+// does, and the image use lock it was found under (see local.LockUse),
+// which the caller holds until its container's record names the image.
+func findOrPull(cfg *config.Config, g *globals, ref string, quiet bool, tlsVerify *bool, platform, policy string) (*local.Image, string, io.Closer, error) {
 	name, err := local.Normalize(ref)
 	if err != nil {
 		return nil, "", nil, err
@@ -286,7 +294,7 @@ func findOrPull(cfg *config.Config, g *globals, ref string, quiet bool, tlsVerif
 		return nil, "", nil, err
 	}
 	img, err := local.Find(cfg.GraphRoot, name)
-	if err == nil {
+	if err == nil && policy != pullAlways {
 		return img, name, use, nil
 	}
 	// An id or id prefix, the only name of an untagged (loaded,
@@ -296,10 +304,13 @@ func findOrPull(cfg *config.Config, g *globals, ref string, quiet bool, tlsVerif
 	}
 	// A pull takes long: rmi and image prune need not wait for it.
 	use.Close()
-	if !errors.Is(err, local.ErrNotFound) {
+	if err != nil && !errors.Is(err, local.ErrNotFound) {
 		return nil, "", nil, err
 	}
-	if !quiet {
+	if policy == pullNever {
+		return nil, "", nil, fmt.Errorf("No such image: %s (--pull never: pull it first with 'urun pull %s', or drop --pull never)", ref, ref)
+	}
+	if err != nil && !quiet {
 		fmt.Fprintf(os.Stderr, "Unable to find image '%s' locally\n", ref)
 	}
 	// The pulled image's id must not mix with the container's output.
