@@ -455,15 +455,20 @@ func helperReclaimed(r request.Request) (int64, error) {
 	var out bytes.Buffer
 	err := helper.RunTo(r, &out)
 	var n int64
-	for _, line := range strings.SplitAfter(out.String(), "\n") {
-		if size, ok := strings.CutPrefix(strings.TrimSpace(line), "Total reclaimed space: "); ok {
+	var report []string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if size, ok := strings.CutPrefix(line, "Total reclaimed space: "); ok {
 			n, _ = units.FromHumanSize(size)
 			continue
 		}
-		if strings.HasPrefix(line, "Deleted build cache objects: 0") {
+		if line == "Deleted build cache objects: 0" {
 			continue
 		}
-		fmt.Print(line)
+		report = append(report, line)
+	}
+	// Each section ends with one empty line, as Docker's.
+	if text := strings.TrimSpace(strings.Join(report, "\n")); text != "" {
+		fmt.Print(text + "\n\n")
 	}
 	return n, err
 }
