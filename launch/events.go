@@ -2,8 +2,10 @@ package launch
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
 )
 
@@ -24,4 +26,37 @@ func (c *container) emitEnd(code int) {
 		ran = strconv.Itoa(int(time.Since(c.state.StartedAt).Seconds()))
 	}
 	c.emit("die", "exitCode", strconv.Itoa(code), "execDuration", ran)
+}
+
+// execEvents are the events of one `urun exec`, as Docker's:
+// "exec_create: CMD ARGS", "exec_start: CMD ARGS", exec_die with its
+// exit code, each with the exec's id.
+type execEvents struct {
+	cfg     *config.Config
+	state   containers.State
+	command string
+	id      string
+}
+
+// newExecEvents records exec_create.
+func newExecEvents(cfg *config.Config, st containers.State, command []string) *execEvents {
+	id, _ := newID()
+	ev := &execEvents{cfg: cfg, state: st, command: strings.Join(command, " "), id: id}
+	containers.Emit(cfg, st, "exec_create: "+ev.command, "execID", id)
+	return ev
+}
+
+// started records exec_start once the command started.
+func (ev *execEvents) started(err error) {
+	if err == nil {
+		containers.Emit(ev.cfg, ev.state, "exec_start: "+ev.command, "execID", ev.id)
+	}
+}
+
+// died records exec_die and passes the exit status on.
+func (ev *execEvents) died(code int, err error) (int, error) {
+	if err == nil {
+		containers.Emit(ev.cfg, ev.state, "exec_die", "execID", ev.id, "exitCode", strconv.Itoa(code))
+	}
+	return code, err
 }
