@@ -26,14 +26,19 @@ func TestEventsOfRunStopAndRmComeInOrderWithExitCodes(t *testing.T) {
 	e := containerEnv(t)
 	e.urun(t, "run", "--name", "failing", busyboxRef, "sh", "-c", "exit 3").exits(t, 3)
 	e.urun(t, "run", "-d", "--name", "sleeper", busyboxRef, "sleep", uniqueSleep()).ok(t)
+	e.urun(t, "exec", "sleeper", "sh", "-c", "exit 4").exits(t, 4)
 	// busybox's sleep as PID 1 ignores SIGTERM: the stop ends in SIGKILL.
 	e.urun(t, "stop", "-t", "1", "sleeper").ok(t)
 	e.urun(t, "rm", "failing", "sleeper").ok(t)
+	e.urun(t, "tag", busyboxRef, "mine:1").ok(t)
+	e.urun(t, "rmi", "mine:1").ok(t)
 
-	assert.Equal(t, []string{"image pull"}, e.eventLines(t, "--filter", "type=image", "--format", eventFormat))
+	assert.Equal(t, []string{"image pull", "image tag", "image untag"}, e.eventLines(t, "--filter", "type=image", "--format", eventFormat))
+	assert.Equal(t, []string{"mine:1 " + e.imageID(t, busyboxRef)}, e.eventLines(t, "--filter", "event=untag", "--format", "{{.Actor.Attributes.name}} {{.Actor.ID}}"))
 	assert.Equal(t, []string{"container create", "container start", "container die 3", "container destroy"},
 		e.eventLines(t, "--filter", "container=failing", "--format", eventFormat))
-	assert.Equal(t, []string{"container create", "container start", "container kill 15", "container kill 9", "container die 137", "container stop", "container destroy"},
+	assert.Equal(t, []string{"container create", "container start", "container exec_create: sh -c exit 4", "container exec_start: sh -c exit 4", "container exec_die 4",
+		"container kill 15", "container kill 9", "container die 137", "container stop", "container destroy"},
 		e.eventLines(t, "--filter", "container=sleeper", "--format", eventFormat))
 
 	// Docker's JSON shape.
