@@ -7,6 +7,7 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/netdef"
 )
 
 // emit records a container event about c (package events).
@@ -26,6 +27,16 @@ func (c *container) emitEnd(code int) {
 		ran = strconv.Itoa(int(time.Since(c.state.StartedAt).Seconds()))
 	}
 	c.emit("die", "exitCode", strconv.Itoa(code), "execDuration", ran)
+	c.emitNetworks("disconnect")
+}
+
+// emitNetworks records a network event (connect, disconnect) for each
+// of urun's networks the container is on, as Docker does at each start
+// and end.
+func (c *container) emitNetworks(action string) {
+	for _, n := range c.state.Networks {
+		netdef.Emit(c.cfg, netdef.Network{ID: n.NetworkID, Name: n.Network}, action, "container", c.id)
+	}
 }
 
 // execEvents are the events of one `urun exec`, as Docker's:

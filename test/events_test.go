@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,4 +124,16 @@ func TestEventsFollowsANewContainersStart(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("urun events printed no start event")
 	}
+}
+
+func TestEventsOfAContainerOnANetwork(t *testing.T) {
+	e := networkEnv(t)
+	e.urun(t, "network", "create", "evnet").ok(t)
+	id := strings.TrimSpace(e.urun(t, "create", "--name", "onnet", "--network", "evnet", busyboxRef, "true").ok(t))
+	e.urun(t, "start", "-a", "onnet").ok(t)
+	e.urun(t, "rm", "onnet").ok(t)
+	e.urun(t, "network", "rm", "evnet").ok(t)
+	assert.Equal(t, []string{"network create evnet ", "network connect evnet " + id, "network disconnect evnet " + id, "network destroy evnet "},
+		e.eventLines(t, "--filter", "network=evnet", "--format", `{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{with index .Actor.Attributes "container"}}{{.}}{{end}}`))
+	assert.Equal(t, []string{"create", "start", "die", "destroy"}, e.eventLines(t, "--filter", "container=onnet", "--format", "{{.Action}}"))
 }

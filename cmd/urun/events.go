@@ -28,9 +28,10 @@ run root (RUNROOT/events/events.log, kept until the next reboot, at most
 events and prints them as they come until it is interrupted.
 
 Container events: create, start, die (exitCode), kill (signal), stop, oom,
-destroy, rename, pause, unpause. Image events: pull, push, tag, untag,
-delete, load, save, import. Network events: create, connect, disconnect,
-destroy. Volume events: create, destroy.
+destroy, rename, pause, unpause, restart, exec_create, exec_start,
+exec_die. Image events: pull, push, tag, untag, delete, load, save,
+import. Network events: create, connect, disconnect, destroy. Volume
+events: create, destroy.
 
 --since and --until take a duration before now (10m, 1h30m), a Unix time
 (1733546401 or 1733546401.5) or an RFC 3339 date or time
