@@ -10,9 +10,14 @@ import (
 	"github.com/urun/urun/netdef"
 )
 
-// emit records a container event about c (package events).
+// emit records a container event about c (package events), with its
+// image's labels, which it has at hand.
 func (c *container) emit(action string, attrs ...string) {
-	containers.Emit(c.cfg, c.state, action, attrs...)
+	var labels map[string]string
+	if c.image != nil {
+		labels = c.image.Config.Config.Labels
+	}
+	containers.EmitLabeled(c.cfg, c.state, labels, action, attrs...)
 }
 
 // emitEnd records the end of one run: oom when its cgroup's OOM killer

@@ -137,3 +137,13 @@ func TestEventsOfAContainerOnANetwork(t *testing.T) {
 		e.eventLines(t, "--filter", "network=evnet", "--format", `{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{with index .Actor.Attributes "container"}}{{.}}{{end}}`))
 	assert.Equal(t, []string{"create", "start", "die", "destroy"}, e.eventLines(t, "--filter", "container=onnet", "--format", "{{.Action}}"))
 }
+
+func TestEventsFilterByTheContainersLabels(t *testing.T) {
+	e := containerEnv(t)
+	e.urun(t, "run", "--name", "base", busyboxRef, "true").ok(t)
+	e.urun(t, "commit", "--change", "LABEL tier=front", "base", "labeled:1").ok(t)
+	e.urun(t, "run", "--rm", "--name", "front", "labeled:1", "true").ok(t)
+	assert.Equal(t, []string{"front create", "front start", "front die", "front destroy"},
+		e.eventLines(t, "--filter", "label=tier=front", "--format", "{{.Actor.Attributes.name}} {{.Action}}"))
+	assert.Empty(t, e.eventLines(t, "--filter", "label=tier=back"))
+}
