@@ -51,6 +51,9 @@ func setPaused(cfg *config.Config, c Container, ref string, paused bool) error {
 		st.Paused = paused
 		return nil
 	})
+	if err == nil {
+		Emit(cfg, c.State, verb)
+	}
 	return err
 }
 

@@ -101,6 +101,7 @@ func Remove(cfg *config.Config, c Container, ref string, force bool) error {
 	if err := os.RemoveAll(c.Dir); err != nil {
 		return fmt.Errorf("remove container %s's run state: %w", ref, err)
 	}
+	Emit(cfg, c.State, "destroy")
 	return nil
 }
 
@@ -202,6 +203,7 @@ func Prune(cfg *config.Config) (Pruned, error) {
 			continue
 		}
 		p.IDs = append(p.IDs, victims[i].ID)
+		Emit(cfg, victims[i].State, "destroy")
 	}
 	return p, errors.Join(errs...)
 }

@@ -36,5 +36,8 @@ func Rename(cfg *config.Config, c Container, ref, newName string) error {
 		return fmt.Errorf("rename container %s: %w", ref, err)
 	}
 	names.release(c.Name, c.ID)
+	renamed := c.State
+	renamed.Name = newName
+	Emit(cfg, renamed, "rename", "oldName", c.Name)
 	return nil
 }

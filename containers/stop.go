@@ -69,6 +69,7 @@ func Kill(cfg *config.Config, c Container, ref string, sig unix.Signal) error {
 	if err := unix.Kill(pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("send %s to container %s (pid %d): %w", unix.SignalName(sig), ref, pid, err)
 	}
+	Emit(cfg, c.State, "kill", "signal", strconv.Itoa(int(sig)))
 	return nil
 }
 
@@ -95,6 +96,7 @@ func Stop(cfg *config.Config, c Container, sig unix.Signal, timeout time.Duratio
 	var signalled int // the pid that got current
 	for {
 		if !locked(c.Dir) {
+			Emit(cfg, c.State, "stop")
 			return nil
 		}
 		now := time.Now()
@@ -107,6 +109,7 @@ func Stop(cfg *config.Config, c Container, sig unix.Signal, timeout time.Duratio
 		if pid, err := InitPID(c.Dir); err == nil {
 			if pid != signalled {
 				unix.Kill(pid, current)
+				Emit(cfg, c.State, "kill", "signal", strconv.Itoa(int(current)))
 				signalled = pid
 			}
 		} else if pid, err := monitorPID(c.Dir); err == nil && pid != signalled {

@@ -53,6 +53,7 @@ func Connect(cfg *config.Config, o ConnectOptions) error {
 	if err := containers.WriteSettings(cfg, c.State, s); err != nil {
 		return err
 	}
+	netdef.EmitNamed(cfg, o.Network, "connect", "container", c.ID)
 	if c.Running && specs[0].Names && !m.HasNames() {
 		// The container asks urun's name server from now on.
 		return rewriteResolvConf(c, s)
@@ -137,6 +138,7 @@ func Disconnect(cfg *config.Config, o DisconnectOptions) error {
 	s.Network.Networks = slices.DeleteFunc(append([]network.Attachment(nil), s.Network.Networks...), func(a network.Attachment) bool {
 		return a.Name == name
 	})
+	netdef.EmitNamed(cfg, name, "disconnect", "container", c.ID)
 	return containers.WriteSettings(cfg, c.State, s)
 }
 

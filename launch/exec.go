@@ -51,6 +51,7 @@ func Exec(o ExecOptions) (int, error) {
 		return 0, err
 	}
 	trace.Mark("host", "container found")
+	ev := newExecEvents(o.Config, target.state, o.Command)
 	p, output, err := startExec(o, ec, target)
 	if output != nil {
 		// Everything the process wrote is out before urun exits; what
@@ -76,6 +77,7 @@ func Exec(o ExecOptions) (int, error) {
 		report = readStart(p.Socket)
 	}
 	trace.Mark("host", "command started")
+	ev.started(report.err)
 	if o.Detach && report.err == nil {
 		// The stage stays behind as the process's parent and reaps it.
 		p.Cmd.Process.Release()
@@ -89,7 +91,7 @@ func Exec(o ExecOptions) (int, error) {
 	if report.err != nil {
 		return exitcode.Of(report.err), report.err
 	}
-	return exitcode.FromWait(waitErr)
+	return ev.died(exitcode.FromWait(waitErr))
 }
 
 // execTarget is the container a process is exec'd in.
@@ -98,6 +100,8 @@ type execTarget struct {
 	joinPID int
 	// cgroup is the container's own cgroup, "" when it has none.
 	cgroup string
+	// state is the container's record, for its events.
+	state containers.State
 }
 
 // prepareExec finds the running container, and builds the process's
@@ -161,7 +165,7 @@ func prepareExec(o ExecOptions) (inside.ExecConfig, execTarget, error) {
 		ec.Env = spec.MergeEnv([]string{"TERM=xterm"}, ec.Env, nil)
 		ec.ConsoleSize = terminalSize()
 	}
-	return ec, execTarget{joinPID: joinPID, cgroup: c.Cgroup}, nil
+	return ec, execTarget{joinPID: joinPID, cgroup: c.Cgroup, state: c.State}, nil
 }
 
 // execProcess is the part of a container's config.json that exec uses:

@@ -254,6 +254,7 @@ func (c *container) recordEndpoints(eps []usernet.Endpoint) error {
 		return fmt.Errorf("record the container's networks: %w", err)
 	}
 	c.state = st
+	c.emitNetworks("connect")
 	if len(eps) == 0 {
 		return nil
 	}

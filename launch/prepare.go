@@ -165,6 +165,7 @@ func (c *container) register(status string) error {
 		return err
 	}
 	c.registered = true
+	c.emit("create")
 	if c.registeredHook != nil {
 		return c.registeredHook(c.state.ID)
 	}

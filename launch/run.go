@@ -155,6 +155,7 @@ func (c *container) runOnce(io streams, started func(error)) (int, error) {
 	stopHealth()
 	trace.Mark("host", "container exited")
 	c.closeCgroup()
+	c.emitEnd(code)
 	c.finish(code, err)
 	trace.Mark("host", "cleaned up")
 	return code, err
@@ -414,6 +415,7 @@ func (c *container) finish(code int, err error) {
 		if err := volumes.RemoveAnonymous(c.cfg, c.state.Volumes); err != nil {
 			fmt.Fprintf(c.stderr, "urun: remove the container's anonymous volumes: %v\n", err)
 		}
+		c.emit("destroy")
 		return
 	}
 	st, uerr := containers.Update(c.cfg, c.stateDir, func(st *containers.State) error {

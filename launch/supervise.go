@@ -40,6 +40,7 @@ func (c *container) supervise(p *stage.Process, attachErr error, io streams, sta
 		// the container; the container itself does not mind.
 		containers.RecordInitPID(c.stateDir, p.InitPID)
 		notifyReady()
+		c.emit("start")
 	}
 	if started != nil {
 		started(report.err)

@@ -71,6 +71,7 @@ func Create(cfg *config.Config, o CreateOptions) (Network, error) {
 	if err := s.write(n); err != nil {
 		return Network{}, err
 	}
+	Emit(cfg, n, "create")
 	return n, nil
 }
 

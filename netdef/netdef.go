@@ -243,6 +243,8 @@ func readFile(path string) (Network, error) {
 type store struct {
 	dir  string
 	lock *os.File
+	// cfg is where events are recorded.
+	cfg *config.Config
 }
 
 // lock takes the definitions' lock (how is unix.LOCK_EX or LOCK_SH):
@@ -264,7 +266,7 @@ func lock(cfg *config.Config, how int) (*store, error) {
 	if how == unix.LOCK_EX {
 		sweepHalfWritten(dir)
 	}
-	return &store{dir: dir, lock: f}, nil
+	return &store{dir: dir, lock: f, cfg: cfg}, nil
 }
 
 // sweepHalfWritten removes what a writer killed mid-write left (atomic
@@ -401,6 +403,7 @@ func (s *store) remove(n Network) error {
 	if err := os.Remove(fileOf(s.dir, n.Name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove network %s: %w", n.Name, err)
 	}
+	Emit(s.cfg, n, "destroy")
 	return nil
 }
 

@@ -62,7 +62,7 @@ func Remove(cfg *config.Config, names []string, force bool, removed func(name st
 			if ids := used[v.Name]; len(ids) > 0 {
 				err = &InUseError{Name: v.Name, IDs: ids}
 			} else {
-				_, err = destroy([]Volume{v})
+				_, err = destroy(cfg, []Volume{v})
 			}
 		}
 		if err != nil {
@@ -77,7 +77,7 @@ func Remove(cfg *config.Config, names []string, force bool, removed func(name st
 // destroy deletes volumes nothing uses: each is renamed out of sight
 // first, so that it is gone at once for every urun, then deleted in the
 // user namespace. It returns the bytes they held.
-func destroy(vols []Volume) (int64, error) {
+func destroy(cfg *config.Config, vols []Volume) (int64, error) {
 	var trash []string
 	// Docker's reclaimed space is the data's, not the metadata's.
 	var metadata int64
@@ -94,6 +94,7 @@ func destroy(vols []Volume) (int64, error) {
 			return 0, fmt.Errorf("remove volume %s: %w", v.Name, err)
 		}
 		trash = append(trash, dead)
+		emit(cfg, v, "destroy")
 	}
 	sizes, err := containers.RemoveOwnedDirs(trash)
 	total := -metadata
@@ -159,7 +160,7 @@ func Prune(cfg *config.Config, o PruneOptions) (Pruned, error) {
 	if len(victims) == 0 {
 		return p, nil
 	}
-	p.Reclaimed, err = destroy(victims)
+	p.Reclaimed, err = destroy(cfg, victims)
 	return p, err
 }
 
@@ -193,6 +194,6 @@ func RemoveAnonymous(cfg *config.Config, mounts []spec.VolumeMount) error {
 		}
 		victims = append(victims, v)
 	}
-	_, err = destroy(victims)
+	_, err = destroy(cfg, victims)
 	return err
 }

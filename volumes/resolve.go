@@ -161,7 +161,7 @@ func (r *Resolved) Abandon() {
 	}
 	r.Release()
 	if len(r.created) > 0 {
-		destroy(r.created)
+		destroy(r.cfg, r.created)
 		r.created = nil
 	}
 }

@@ -214,6 +214,7 @@ func Create(cfg *config.Config, o CreateOptions) (Volume, error) {
 		return Volume{}, fmt.Errorf("create volume %s: %w", name, err)
 	}
 	v.Dir = dir
+	emit(cfg, v, "create")
 	return v, nil
 }
 

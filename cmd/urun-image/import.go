@@ -32,6 +32,7 @@ func prepareImport(r request.Import) (work, error) {
 		return withStore(cfg, func(ctx context.Context, store storage.Store) error {
 			rec, err := image.Import(ctx, store, opts)
 			if err == nil {
+				imageEvent(cfg, "import", rec.ID, rec.ID)
 				fmt.Println("sha256:" + rec.ID)
 			}
 			return err

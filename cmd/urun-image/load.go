@@ -34,6 +34,7 @@ func prepareLoad(r request.Load) (work, error) {
 			err = shutErr
 		}
 		printLoaded(os.Stdout, loaded)
+		loadEvents(cfg, loaded)
 		return err
 	}, nil
 }

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"os"
+	"strings"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
@@ -22,7 +23,9 @@ func preparePrune(r request.Prune) (work, error) {
 		if err != nil {
 			return err
 		}
+		removals := newRemovalEvents(cfg, store, nil)
 		p, err := image.Prune(context.Background(), store, image.PruneOptions{All: r.All, InUse: used})
+		removals.Write([]byte(strings.Join(append(p.Lines, ""), "\n")))
 		if shutErr := image.Shutdown(store); err == nil {
 			err = shutErr
 		}

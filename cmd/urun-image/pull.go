@@ -72,6 +72,7 @@ func pull(cfg *config.Config, ref string, quiet bool, tlsVerify *bool, platform 
 	if err != nil {
 		return err
 	}
+	imageEvent(cfg, "pull", familiar(ref), familiarRepo(ref))
 	// As podman does: the id even when quiet, which only drops progress.
 	fmt.Println(rec.ID)
 	return nil

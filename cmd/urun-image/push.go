@@ -38,6 +38,7 @@ func preparePush(r request.Push) (work, error) {
 				return err
 			}
 		}
+		imageEvent(cfg, "push", familiar(pushed.Dest), familiarRepo(pushed.Dest))
 		// Docker's last line of a push; with -q, only what was pushed.
 		if r.Quiet {
 			fmt.Println(pushed.Dest)

@@ -25,7 +25,7 @@ func prepareRmi(r request.Rmi) (work, error) {
 		if err != nil {
 			return err
 		}
-		errs := image.Remove(context.Background(), store, refs, image.RemoveOptions{Force: r.Force, InUse: used, Out: os.Stdout, Warn: os.Stderr})
+		errs := image.Remove(context.Background(), store, refs, image.RemoveOptions{Force: r.Force, InUse: used, Out: newRemovalEvents(cfg, store, os.Stdout), Warn: os.Stderr})
 		if err := image.Shutdown(store); err != nil {
 			errs = append(errs, err)
 		}

@@ -31,6 +31,7 @@ func prepareSave(r request.Save) (work, error) {
 			return err
 		}
 		err = image.Save(ctx, store, opts)
+		saveEvents(cfg, store, opts.Images, err)
 		if shutErr := image.Shutdown(store); err == nil {
 			err = shutErr
 		}

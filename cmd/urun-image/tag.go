@@ -16,7 +16,10 @@ func prepareTag(r request.Tag) (work, error) {
 		if err != nil {
 			return err
 		}
-		_, err = image.Tag(context.Background(), store, r.Source, r.Target)
+		name, err := image.Tag(context.Background(), store, r.Source, r.Target)
+		if err == nil {
+			imageEvent(cfg, "tag", imageIDOf(store, name), name)
+		}
 		if shutErr := image.Shutdown(store); err == nil {
 			err = shutErr
 		}

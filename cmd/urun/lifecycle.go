@@ -300,7 +300,11 @@ func newRestartCommand(g *globals) *cobra.Command {
 				if err := containers.Stop(cfg, c, sig, d); err != nil {
 					return err
 				}
-				return startInBackground(cfg, c, ref)
+				err = startInBackground(cfg, c, ref)
+				if err == nil {
+					containers.Emit(cfg, c.State, "restart")
+				}
+				return err
 			})
 		},
 	}
