@@ -11,10 +11,10 @@ import (
 )
 
 // emit records a container event about c (package events), with its
-// image's labels, which it has at hand.
+// labels (its image's and --label's), which it has at hand.
 func (c *container) emit(action string, attrs ...string) {
-	var labels map[string]string
-	if c.image != nil {
+	labels := c.state.Labels
+	if labels == nil && c.image != nil {
 		labels = c.image.Config.Config.Labels
 	}
 	containers.EmitLabeled(c.cfg, c.state, labels, action, attrs...)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/health"
 )
@@ -93,7 +94,7 @@ func (h *healthChecks) run() {
 			return // the container ended: its last check says nothing
 		default:
 		}
-		rec, err := ApplyHealthResult(h.path, res, h.timing, h.started)
+		rec, err := ApplyHealthResult(h.c.cfg, h.c.state, h.path, res, h.timing, h.started)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "urun: record the container's health: %v\n", err)
 			continue
@@ -116,15 +117,18 @@ func (h *healthChecks) end() {
 	})
 }
 
-// ApplyHealthResult records a check's result in the health record at
-// path (see health.State.Apply), under the record's lock, and returns the
-// record.
-func ApplyHealthResult(path string, res health.Result, t health.Timing, started time.Time) (health.Record, error) {
-	return health.Update(path, func(rec *health.Record) error {
-		changed := rec.Apply(res, t, started)
-		// event: health_status when changed: Docker's action is
-		// "health_status: " + rec.Status.
-		_ = changed
+// ApplyHealthResult records a check's result in the health record of
+// the container st (see health.State.Apply), under the record's lock,
+// and returns the record. A change of status is an event, as Docker's
+// "health_status: healthy".
+func ApplyHealthResult(cfg *config.Config, st containers.State, path string, res health.Result, t health.Timing, started time.Time) (health.Record, error) {
+	changed := false
+	rec, err := health.Update(path, func(rec *health.Record) error {
+		changed = rec.Apply(res, t, started)
 		return nil
 	})
+	if err == nil && changed {
+		containers.Emit(cfg, st, "health_status: "+rec.Status)
+	}
+	return rec, err
 }

@@ -87,6 +87,8 @@ func TestHealthChecks(t *testing.T) {
 		assert.Equal(t, "broken\n", h.Log[0].Output)
 		assert.Contains(t, e.urun(t, "ps", "--filter", "name=failing").ok(t), "(unhealthy)")
 		assert.Equal(t, "failing\n", e.urun(t, "ps", "--filter", "health=unhealthy", "--filter", "name=fail", "--format", "{{.Names}}").ok(t))
+		assert.Contains(t, e.eventLines(t, "--filter", "container=failing", "--filter", "event=health_status", "--format", "{{.Action}}"), "health_status: unhealthy")
+		assert.Contains(t, e.eventLines(t, "--filter", "container=passing", "--filter", "event=health_status", "--format", "{{.Action}}"), "health_status: healthy")
 	})
 	t.Run("a check longer than its timeout is killed and fails", func(t *testing.T) {
 		h := e.waitHealth(t, "hanging", "unhealthy")

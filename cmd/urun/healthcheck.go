@@ -64,7 +64,7 @@ func runHealthcheck(g *globals, ref string) error {
 	}
 	timing := health.TimingOf(rec.Check)
 	res := launch.RunHealthCheck(c.Dir, c.Cgroup, command, timing.Timeout, nil)
-	after, err := launch.ApplyHealthResult(containers.HealthPath(c.Dir), res, timing, c.StartedAt)
+	after, err := launch.ApplyHealthResult(cfg, c.State, containers.HealthPath(c.Dir), res, timing, c.StartedAt)
 	if err != nil {
 		return err
 	}
