@@ -16,8 +16,9 @@ func preparePush(r request.Push) (work, error) {
 		return nil, fmt.Errorf("unknown --format %q: want oci or v2s2", r.Format)
 	}
 	opts := image.PushOptions{Format: r.Format, Access: r.Access}
-	if !r.Quiet && isTerminal(os.Stderr) {
-		opts.Progress = os.Stderr
+	// As Docker's, the report goes to stdout.
+	if !r.Quiet {
+		opts.Progress = os.Stdout
 	}
 	return func(cfg *config.Config) error {
 		ctx, cancel := signalContext()
