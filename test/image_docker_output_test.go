@@ -4,11 +4,14 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -157,4 +160,47 @@ func TestImagesAndPsShowFamiliarNames(t *testing.T) {
 
 	e.urun(t, "create", "--name", "familiar", "myimage", "true").ok(t)
 	assert.Equal(t, "myimage:latest\n", e.urun(t, "ps", "-a", "--filter", "name=familiar", "--format", "{{.Image}}").ok(t))
+}
+
+// hostAnswersDNS reports whether the host's first name server answers
+// (a "no such host" is an answer).
+func hostAnswersDNS(t *testing.T) (string, bool) {
+	data, err := os.ReadFile("/etc/resolv.conf")
+	require.NoError(t, err)
+	server := ""
+	for _, l := range lines(string(data)) {
+		if f := strings.Fields(l); len(f) == 2 && f[0] == "nameserver" {
+			server = f[1]
+			break
+		}
+	}
+	if server == "" {
+		return "", false
+	}
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "udp", net.JoinHostPort(server, "53"))
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err = r.LookupHost(ctx, "urun-test.example.com")
+	var dnsErr *net.DNSError
+	return server, err == nil || errors.As(err, &dnsErr) && dnsErr.IsNotFound
+}
+
+// A container on pasta's network asks the host's name server through
+// pasta's DNS forwarder, and gets its answer.
+func TestPastaGivesTheContainerAWorkingResolver(t *testing.T) {
+	requireHelper(t, "pasta", "passt")
+	server, ok := hostAnswersDNS(t)
+	if !ok {
+		t.Skipf("the host's own name server (%q in /etc/resolv.conf) does not answer: nothing for the container to reach", server)
+	}
+	e := sharedStore(t)
+	out := e.urun(t, "run", "--rm", "--network", "pasta", busyboxRef, "sh", "-c",
+		"cat /etc/resolv.conf; echo ==; timeout 10 nslookup urun-test.example.com 2>&1; echo rc=$?").ok(t)
+	resolv, lookup, _ := strings.Cut(out, "==\n")
+	assert.Contains(t, resolv, "nameserver 169.254.1.1\n", "pasta's DNS forwarder")
+	assert.NotContains(t, lookup, "timed out", "the name server answered:\n%s", out)
+	assert.NotContains(t, lookup, "rc=143", "nslookup was not cut off:\n%s", out)
+	assert.Regexp(t, `(?i)NXDOMAIN|can't find|Name:`, lookup, "an answer, found or not:\n%s", out)
 }
