@@ -487,7 +487,13 @@ func (b *builder) baseImage(ref string) (*storage.Image, error) {
 			return nil, fmt.Errorf("image %s is not stored and --pull=never: pull it first (urun pull %s)", ref, ref)
 		}
 	}
-	rec, err := image.Pull(b.ctx, b.store, ref, image.PullOptions{Progress: b.out, TLSVerify: b.o.TLSVerify})
+	// The pull's report (bars on a terminal) goes with the notes, as
+	// BuildKit's does, not into the build's output.
+	var progress io.Writer
+	if !b.o.Quiet {
+		progress = b.o.Err
+	}
+	rec, err := image.Pull(b.ctx, b.store, ref, image.PullOptions{Progress: progress, TLSVerify: b.o.TLSVerify})
 	if err != nil {
 		return nil, err
 	}

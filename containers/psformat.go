@@ -10,6 +10,8 @@ import (
 	"time"
 
 	units "github.com/docker/go-units"
+
+	"github.com/urun/urun/image/local"
 )
 
 // psHeader titles `urun ps`'s template fields in a table, as Docker's.
@@ -34,7 +36,7 @@ func (r psRow) ID() string {
 	}
 	return ShortID(r.c.ID)
 }
-func (r psRow) Image() string   { return r.c.Image }
+func (r psRow) Image() string   { return local.Familiar(r.c.Image) }
 func (r psRow) Command() string { return r.c.CommandText(r.noTrunc) }
 
 // CreatedAt is Docker's: the local time, to the second.

@@ -85,7 +85,9 @@ func RegistryKey(arg string) (key, host string, err error) {
 
 // CheckCredentials asks host whether username and password are valid.
 func CheckCredentials(ctx context.Context, key, host, username, password string, o AccessOptions) error {
-	if err := docker.CheckAuth(ctx, accessSystemContext(o), username, password, host); err != nil {
+	sys := accessSystemContext(o)
+	trustLoopback(sys, host, o.TLSVerify)
+	if err := docker.CheckAuth(ctx, sys, username, password, host); err != nil {
 		return explainRegistryError("log in to "+key, host, err)
 	}
 	return nil

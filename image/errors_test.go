@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -28,13 +29,13 @@ func TestPullErrorsSayWhatToDo(t *testing.T) {
 		wants []string
 	}{
 		{"image not in the registry", wrap(errcode.Error{Code: v2.ErrorCodeManifestUnknown, Message: "manifest unknown"}),
-			[]string{`image "docker.io/library/nope:latest" not found: manifest unknown`}},
+			[]string{`manifest for nope:latest not found: manifest unknown: manifest unknown`}},
 		{"repository not in the registry", wrap(errcode.Error{Code: v2.ErrorCodeNameUnknown, Message: "repository name not known to registry"}),
-			[]string{`image "docker.io/library/nope:latest" not found: repository name not known to registry`}},
+			[]string{`pull access denied for nope, repository does not exist or may require 'urun login': docker.io answered: repository name not known to registry`}},
 		{"no credentials", wrap(docker.ErrUnauthorizedForCredentials{Err: errors.New("authentication required")}),
-			[]string{"access denied by docker.io", "urun login docker.io", "auth.json", "authentication required"}},
+			[]string{"pull access denied for nope, repository does not exist", "urun login docker.io", "auth.json", "authentication required"}},
 		{"registry denies", wrap(errcode.Error{Code: errcode.ErrorCodeDenied, Message: "requested access to the resource is denied"}),
-			[]string{"access denied by docker.io"}},
+			[]string{"pull access denied for nope, repository does not exist", "requested access to the resource is denied"}},
 		{"rate limited", wrap(docker.ErrTooManyRequests), []string{"too many requests", "mirror"}},
 		{"plain http registry", wrap(errors.New(`Get "https://127.0.0.1:5000/v2/": http: server gave HTTP response to HTTPS client`)),
 			[]string{"serves plain http", "--tls-verify=false", "insecure = true"}},
@@ -51,6 +52,10 @@ func TestPullErrorsSayWhatToDo(t *testing.T) {
 			got := explainPullError(name, "docker.io", tt.err).Error()
 			for _, want := range tt.wants {
 				assert.Contains(t, got, want)
+			}
+			// A missing image says so first, in Docker's words.
+			if w := tt.wants[0]; strings.HasPrefix(w, "manifest for") || strings.HasPrefix(w, "pull access denied") {
+				assert.True(t, strings.HasPrefix(got, w), "%q begins with %q", got, w)
 			}
 		})
 	}

@@ -74,7 +74,7 @@ func Import(ctx context.Context, store storage.Store, opts ImportOptions) (*loca
 		return nil, explainNoSpace(err, dir)
 	}
 	cfg.RootFS = imgspecv1.RootFS{Type: "layers", DiffIDs: []digest.Digest{layer.Digest}}
-	configDigest, err := writeImportLayout(dir, cfg, layer)
+	configDigest, err := writeImportLayout(dir, cfg, opts.Message, layer)
 	if err != nil {
 		return nil, fmt.Errorf("import: write the image: %w", err)
 	}
@@ -308,8 +308,8 @@ func openImportSource(ctx context.Context, opts ImportOptions) (io.ReadCloser, e
 // writeImportLayout writes the config, the manifest and index.json of a
 // one-image OCI layout in dir, whose layer blob is there already, and
 // returns the config's digest (the store's image id).
-func writeImportLayout(dir string, cfg *imgspecv1.Image, layer imgspecv1.Descriptor) (digest.Digest, error) {
-	configDesc, err := writeJSONBlob(dir, imgspecv1.MediaTypeImageConfig, cfg)
+func writeImportLayout(dir string, cfg *imgspecv1.Image, comment string, layer imgspecv1.Descriptor) (digest.Digest, error) {
+	configDesc, err := writeJSONBlob(dir, imgspecv1.MediaTypeImageConfig, configWithComment{cfg, comment})
 	if err != nil {
 		return "", err
 	}
@@ -335,6 +335,14 @@ func writeImportLayout(dir string, cfg *imgspecv1.Image, layer imgspecv1.Descrip
 		return "", err
 	}
 	return configDesc.Digest, nil
+}
+
+// configWithComment is an image configuration with Docker's top-level
+// "comment" (inspect's .Comment), which `docker import --message` sets
+// besides the history entry's and the OCI configuration lacks.
+type configWithComment struct {
+	*imgspecv1.Image
+	Comment string `json:"comment,omitempty"`
 }
 
 func writeJSONBlob(dir, mediaType string, v any) (imgspecv1.Descriptor, error) {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -76,19 +75,22 @@ type fastLayer struct {
 }
 
 // fetchLayers downloads and stores the layers of the image src names (see
-// above). It returns an error only when ctx is cancelled or the registry
-// sent a blob longer than its descriptor or stalled (pullguard.go).
-func fetchLayers(ctx context.Context, store storage.Store, srcRef types.ImageReference, sys *types.SystemContext, policy *signature.PolicyContext, progress io.Writer) error {
+// above), telling report. It returns an error only when ctx is cancelled
+// or the registry sent a blob longer than its descriptor or stalled
+// (pullguard.go); stored is whether every layer is now in the store.
+func fetchLayers(ctx context.Context, store storage.Store, srcRef types.ImageReference, sys *types.SystemContext, policy *signature.PolicyContext, report *pullReport) (stored bool, _ error) {
 	layers, src, err := planLayers(ctx, store, srcRef, sys, policy)
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return false, ctx.Err()
 		}
 		logrus.Debugf("fetch layers of %s ahead of the copy: %v", srcRef.StringWithinTransport(), err)
-		return nil
+		return false, nil
 	}
 	defer src.Close()
 	trace.Mark("pull", "manifest-and-config")
+	report.start(layers)
+	defer report.finish()
 
 	// A failed layer stops the others: copy.Image takes over.
 	fetchCtx, stop := context.WithCancel(ctx)
@@ -114,7 +116,7 @@ func fetchLayers(ctx context.Context, store storage.Store, srcRef types.ImageRef
 				return
 			}
 			defer func() { <-sem }()
-			l.staged, l.err = stageLayer(fetchCtx, store, src, cache, l)
+			l.staged, l.err = stageLayer(fetchCtx, store, src, cache, l, report)
 		})
 	}
 
@@ -142,27 +144,26 @@ func fetchLayers(ctx context.Context, store storage.Store, srcRef types.ImageRef
 			}
 			l.committed = true
 			trace.Mark("pull", fmt.Sprintf("layer%d-committed", l.index+1))
-			if progress != nil {
-				fmt.Fprintf(progress, "Copying blob %s done\n", l.info.Digest.Encoded()[:12])
-			}
+			report.stored(l.info.Digest)
 		}
 	}
 	wg.Wait()
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return false, ctx.Err()
 	}
 	rememberLayers(sys, layers)
 	var fault *registryFaultError
 	if errors.As(failed, &fault) {
 		// Fetching it again would meet the same registry. The fault
 		// names the layer.
-		return fault
+		return false, fault
 	}
 	if failed != nil {
 		// copy.Image fetches it again and says what is wrong.
 		logrus.Debugf("fetch layers of %s ahead of the copy: %v", srcRef.StringWithinTransport(), failed)
+		return false, nil
 	}
-	return nil
+	return true, nil
 }
 
 // rememberLayers records in the persistent blob info cache, as copy.Image

@@ -30,16 +30,16 @@ import (
 
 // stageLayer downloads layer l from src and unpacks it into a new staging
 // directory of store while it downloads, without the store's lock, so
-// that several layers unpack at once. The caller commits the result with
+// that several layers unpack at once; report counts its bytes. The caller commits the result with
 // store.ApplyStagedLayer or removes it with cleanupStaged.
-func stageLayer(ctx context.Context, store storage.Store, src types.ImageSource, cache types.BlobInfoCache, l *fastLayer) (*drivers.DriverWithDifferOutput, error) {
+func stageLayer(ctx context.Context, store storage.Store, src types.ImageSource, cache types.BlobInfoCache, l *fastLayer, report *pullReport) (*drivers.DriverWithDifferOutput, error) {
 	body, _, err := src.GetBlob(ctx, l.info, cache)
 	if err != nil {
 		return nil, fmt.Errorf("download: %w", err)
 	}
 	defer body.Close()
 	trace.Mark("pull", fmt.Sprintf("layer%d-started", l.index+1))
-	out, err := store.PrepareStagedLayer(nil, &streamDiffer{body: &eofMark{r: body, index: l.index}, layer: l})
+	out, err := store.PrepareStagedLayer(nil, &streamDiffer{body: &eofMark{r: report.body(l.info.Digest, body), index: l.index}, layer: l})
 	if err != nil {
 		if out != nil {
 			cleanupStaged(store, out)

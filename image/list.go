@@ -89,8 +89,11 @@ type imageRow struct {
 	now       time.Time
 }
 
-func (r imageRow) ID() string           { return displayID(r.img.ID, r.noTrunc) }
-func (r imageRow) Repository() string   { return r.repo }
+func (r imageRow) ID() string { return displayID(r.img.ID, r.noTrunc) }
+
+// Repository is the repository as Docker shows it: "alpine", not
+// "docker.io/library/alpine".
+func (r imageRow) Repository() string   { return local.Familiar(r.repo) }
 func (r imageRow) Tag() string          { return r.tag }
 func (r imageRow) CreatedSince() string { return created(r.img.Created, r.now) }
 func (r imageRow) Size() string         { return size(r.img.Size) }

@@ -39,11 +39,11 @@ func render(t *testing.T, list []Summary, opts ListOptions) string {
 func TestImagesShowsATableLikeDocker(t *testing.T) {
 	got := render(t, sampleList(), ListOptions{})
 	want := "" +
-		"REPOSITORY                  TAG       IMAGE ID       CREATED         SIZE\n" +
-		"docker.io/library/busybox   latest    6fd955f66c23   2 hours ago     4.26MB\n" +
-		"docker.io/library/alpine    3.20      1d34ffeaf190   3 days ago      7.8MB\n" +
-		"docker.io/library/alpine    latest    1d34ffeaf190   3 days ago      7.8MB\n" +
-		"<none>                      <none>    0123456789ab   13 months ago   1.23kB\n"
+		"REPOSITORY   TAG       IMAGE ID       CREATED         SIZE\n" +
+		"busybox      latest    6fd955f66c23   2 hours ago     4.26MB\n" +
+		"alpine       3.20      1d34ffeaf190   3 days ago      7.8MB\n" +
+		"alpine       latest    1d34ffeaf190   3 days ago      7.8MB\n" +
+		"<none>       <none>    0123456789ab   13 months ago   1.23kB\n"
 	assert.Equal(t, want, got)
 }
 
@@ -105,14 +105,14 @@ func TestImagesFormatTemplates(t *testing.T) {
 		want string
 	}{
 		{"one field per row", ListOptions{Format: "{{.Repository}}:{{.Tag}}"},
-			"docker.io/library/busybox:latest\ndocker.io/library/alpine:3.20\ndocker.io/library/alpine:latest\n<none>:<none>\n"},
+			"busybox:latest\nalpine:3.20\nalpine:latest\n<none>:<none>\n"},
 		{"ids and sizes", ListOptions{Format: "{{.ID}} {{.Size}} {{.CreatedSince}}"},
 			"6fd955f66c23 4.26MB 2 hours ago\n1d34ffeaf190 7.8MB 3 days ago\n1d34ffeaf190 7.8MB 3 days ago\n0123456789ab 1.23kB 13 months ago\n"},
 		{"full ids", ListOptions{Format: "{{.ID}}", NoTrunc: true},
 			"sha256:" + busyboxID + "\nsha256:" + alpineID + "\nsha256:" + alpineID + "\nsha256:" + danglyID + "\n"},
 		{"digest", ListOptions{Format: "{{.Digest}}"}, "sha256:feed\n<none>\n<none>\n<none>\n"},
 		{"table with header", ListOptions{Format: "table {{.Repository}}\\t{{.Size}}"},
-			"REPOSITORY                  SIZE\ndocker.io/library/busybox   4.26MB\ndocker.io/library/alpine    7.8MB\ndocker.io/library/alpine    7.8MB\n<none>                      1.23kB\n"},
+			"REPOSITORY   SIZE\nbusybox      4.26MB\nalpine       7.8MB\nalpine       7.8MB\n<none>       1.23kB\n"},
 		{"json function", ListOptions{Format: "{{json .Tag}}"}, "\"latest\"\n\"3.20\"\n\"latest\"\n\"<none>\"\n"},
 	}
 	for _, tt := range tests {
@@ -125,8 +125,8 @@ func TestImagesFormatTemplates(t *testing.T) {
 func TestImagesDigestsAddsADigestColumn(t *testing.T) {
 	got := render(t, sampleList()[:1], ListOptions{Digests: true})
 	want := "" +
-		"REPOSITORY                  TAG       DIGEST        IMAGE ID       CREATED       SIZE\n" +
-		"docker.io/library/busybox   latest    sha256:feed   6fd955f66c23   2 hours ago   4.26MB\n"
+		"REPOSITORY   TAG       DIGEST        IMAGE ID       CREATED       SIZE\n" +
+		"busybox      latest    sha256:feed   6fd955f66c23   2 hours ago   4.26MB\n"
 	assert.Equal(t, want, got)
 }
 

@@ -30,8 +30,8 @@ type PullOptions struct {
 	// TLSVerify, when set, overrides registries.conf: false allows plain
 	// http and unverified certificates for every registry of this pull.
 	TLSVerify *bool
-	// Progress receives the copy's progress report (the image library
-	// draws bars when it is a terminal); nil pulls silently.
+	// Progress receives Docker's report of the pull: bars when it is a
+	// terminal, lines otherwise (pullreport.go); nil pulls silently.
 	Progress io.Writer
 	// Platform chooses the image of an index (--platform); zero is the
 	// host's.
@@ -68,6 +68,7 @@ func Pull(ctx context.Context, store storage.Store, ref string, opts PullOptions
 		return nil, fmt.Errorf("pull %s: %w", name, err)
 	}
 	sys := systemContext(store, opts)
+	trustLoopback(sys, reference.Domain(named), opts.TLSVerify)
 	setPlatform(sys, opts.Platform)
 	writes, err := BeginLayerWrites(store, sys)
 	if err != nil {
@@ -84,15 +85,29 @@ func Pull(ctx context.Context, store storage.Store, ref string, opts PullOptions
 	}
 	defer policyContext.Destroy()
 
+	report := newPullReport(opts.Progress)
+	report.header(ref, named)
+	before := ""
+	if img, err := store.Image(named.String()); err == nil {
+		before = img.ID
+	}
+
 	// The layers first, all at once (layers.go): copy.Image finds them.
 	trace.Mark("pull", "start")
-	if err := fetchLayers(ctx, store, src, sys, policyContext, opts.Progress); err != nil {
+	stored, err := fetchLayers(ctx, store, src, sys, policyContext, report)
+	if err != nil {
 		discardFailedPull(writes, name)
 		return nil, fmt.Errorf("pull %s: %w", name, err)
 	}
 	trace.Mark("pull", "layers-stored")
+	// What fetchLayers left to copy.Image shows the library's own bars
+	// on a terminal.
+	var libraryReport io.Writer
+	if !stored && report != nil && report.terminal {
+		libraryReport = opts.Progress
+	}
 	_, err = copy.Image(ctx, policyContext, dst, src, &copy.Options{
-		ReportWriter:   opts.Progress,
+		ReportWriter:   libraryReport,
 		SourceCtx:      sys,
 		DestinationCtx: sys,
 	})
@@ -116,6 +131,14 @@ func Pull(ctx context.Context, store storage.Store, ref string, opts PullOptions
 		return nil, fmt.Errorf("pull %s: %w", name, err)
 	}
 	trace.Mark("pull", "record-written")
+	if rec.Digest != "" {
+		report.line("Digest: %s", rec.Digest)
+	}
+	if rec.ID == before {
+		report.line("Status: Image is up to date for %s", reference.FamiliarString(named))
+	} else {
+		report.line("Status: Downloaded newer image for %s", reference.FamiliarString(named))
+	}
 	return rec, nil
 }
 

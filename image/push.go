@@ -29,7 +29,8 @@ type PushOptions struct {
 	// Format is "oci" or "v2s2" (Docker's image manifest, schema 2); ""
 	// keeps the stored image's own where the registry takes it.
 	Format string
-	// Progress receives the copy's progress report; nil pushes silently.
+	// Progress receives Docker's report of the push: the image library's
+	// bars on a terminal, lines otherwise; nil pushes silently.
 	Progress io.Writer
 }
 
@@ -80,6 +81,7 @@ func Push(ctx context.Context, store storage.Store, src, dest string, opts PushO
 		return nil, fmt.Errorf("push %s: %w", src, err)
 	}
 	sys := accessSystemContext(opts.Access)
+	trustLoopback(sys, reference.Domain(named), opts.Access.TLSVerify)
 	sys.BlobInfoCacheDir = blobInfoCacheDir(store)
 	// The image library compresses layers into temporary files.
 	tmp, err := commandTempDir(store.GraphRoot(), "push")
@@ -98,12 +100,17 @@ func Push(ctx context.Context, store storage.Store, src, dest string, opts PushO
 	}
 	defer policyContext.Destroy()
 
-	manifestBytes, err := copy.Image(ctx, policyContext, destRef, srcRef, &copy.Options{
-		ReportWriter:          opts.Progress,
+	if opts.Progress != nil {
+		fmt.Fprintf(opts.Progress, "The push refers to repository [%s]\n", named.Name())
+	}
+	copyOpts := &copy.Options{
 		SourceCtx:             sys,
 		DestinationCtx:        sys,
 		ForceManifestMIMEType: mime,
-	})
+	}
+	endReport := reportCopy(opts.Progress, copyOpts, "Pushed", "Layer already exists")
+	manifestBytes, err := copy.Image(ctx, policyContext, destRef, srcRef, copyOpts)
+	endReport()
 	if err != nil {
 		return nil, explainRegistryError("push "+named.String(), reference.Domain(named), err)
 	}

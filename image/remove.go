@@ -172,7 +172,7 @@ func untagNames(store storage.Store, img *storage.Image, names []string, out io.
 		}
 	}
 	for _, n := range names {
-		fmt.Fprintf(out, "Untagged: %s\n", n)
+		fmt.Fprintf(out, "Untagged: %s\n", local.Familiar(n))
 	}
 	return nil
 }

@@ -71,7 +71,9 @@ func Search(ctx context.Context, registries []string, term string, o SearchOptio
 	var out []SearchResult
 	var errs []error
 	for _, reg := range registries {
-		found, err := docker.SearchRegistry(ctx, sys, reg, term, o.Limit)
+		regSys := *sys
+		trustLoopback(&regSys, reg, o.Access.TLSVerify)
+		found, err := docker.SearchRegistry(ctx, &regSys, reg, term, o.Limit)
 		if err != nil {
 			errs = append(errs, explainSearchError(reg, err))
 			continue

@@ -97,7 +97,7 @@ func TestTagThenRunTheNewName(t *testing.T) {
 	assert.Equal(t, layer2Body, e.urun(t, "run", "--rm", "myimage", "cat", "/etc/layer2").ok(t))
 	assert.Equal(t, layer2Body, e.urun(t, "run", "--rm", "localhost:5999/team/tool:1.0", "cat", "/etc/layer2").ok(t))
 	out := e.urun(t, "images").ok(t)
-	assert.True(t, imagesListHas(out, "docker.io/library/myimage", "latest"), "the new name is normalized as Docker's:\n%s", out)
+	assert.True(t, imagesListHas(out, "myimage", "latest"), "the new name is normalized as Docker's:\n%s", out)
 	assert.True(t, imagesListHas(out, "localhost:5999/team/tool", "1.0"), out)
 	assert.Len(t, lines(e.urun(t, "images", "-q").ok(t)), 1, "one image under three names")
 	tagged, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(e.urun(t, "image", "inspect", "-f", "{{.Metadata.LastTagTime}}", "myimage").ok(t)))
@@ -128,7 +128,7 @@ func TestRmiOfATaggedImageOnlyUntags(t *testing.T) {
 	id := e.imageID(t, busyboxRef)
 	e.urun(t, "tag", busyboxRef, "second").ok(t)
 
-	assert.Equal(t, "Untagged: docker.io/library/second:latest\n", e.urun(t, "rmi", "second").ok(t))
+	assert.Equal(t, "Untagged: second:latest\n", e.urun(t, "rmi", "second").ok(t))
 	assert.Equal(t, id, e.imageID(t, busyboxRef), "the image stays under its other name")
 	res := e.urun(t, "image", "inspect", "second")
 	res.exits(t, 125)
@@ -161,7 +161,7 @@ func TestRmiByIDOfAnImageInSeveralRepositoriesNeedsForce(t *testing.T) {
 	res.exits(t, 125)
 	assert.Contains(t, res.stderr, "referenced in multiple repositories")
 	out := e.urun(t, "rmi", "-f", id).ok(t)
-	assert.Contains(t, out, "Untagged: docker.io/library/elsewhere:v1\n")
+	assert.Contains(t, out, "Untagged: elsewhere:v1\n")
 	assert.Contains(t, out, "Untagged: "+busyboxRef+"\n")
 	assert.True(t, strings.HasSuffix(out, "Deleted: "+id+"\n"), out)
 }
@@ -404,7 +404,7 @@ func TestRmiOfANameByDigestUntagsOnlyIt(t *testing.T) {
 	assert.Equal(t, "Untagged: "+byDigest+"\n", e.urun(t, "rmi", byDigest).ok(t), "the image keeps its tags")
 	assert.Equal(t, layer2Body, e.urun(t, "run", "--rm", busyboxRef, "cat", "/etc/layer2").ok(t))
 
-	assert.Equal(t, "Untagged: docker.io/library/other:latest\n", e.urun(t, "rmi", "other").ok(t))
+	assert.Equal(t, "Untagged: other:latest\n", e.urun(t, "rmi", "other").ok(t))
 	out := e.urun(t, "rmi", busyboxRef).ok(t)
 	assert.True(t, strings.HasPrefix(out, "Untagged: "+busyboxRef+"\n"), out)
 	assert.Contains(t, out, "Deleted: "+served.ConfigDigest+"\n")

@@ -126,7 +126,10 @@ func TestLoginThenPushThenPullWithTheStoredCredentials(t *testing.T) {
 	digest, err := os.ReadFile(digestFile)
 	require.NoError(t, err, "--digestfile is written")
 	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, string(digest))
-	assert.Equal(t, fmt.Sprintf("v1: digest: %s size: ", digest), strings.SplitAfter(out, "size: ")[0], "push ends with Docker's digest line")
+	pushLines := lines(out)
+	assert.Equal(t, "The push refers to repository ["+p.Addr()+"/mine/busybox]", pushLines[0], "push begins with Docker's line")
+	assert.Contains(t, out, ": Pushed\n", "a line for each layer pushed")
+	assert.Equal(t, fmt.Sprintf("v1: digest: %s size: ", digest), strings.SplitAfter(pushLines[len(pushLines)-1], "size: ")[0], "push ends with Docker's digest line")
 
 	// Another store of the same user: the credentials apply to pull and
 	// to run's pull alike.
@@ -168,7 +171,7 @@ func TestPullAndPushWithoutLoginSayHowToLogIn(t *testing.T) {
 	p := startProtectedRegistry(t)
 	e := loginEnv(t, p, mkTemp(t))
 	res := p.run(t, e, runConf{}, "pull", p.busybox)
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, "authentication required")
 	assert.Contains(t, res.stderr, "urun login "+p.Addr())
 

@@ -23,16 +23,7 @@ func imageEvent(cfg *config.Config, action, id, name string) {
 	if len(id) == 64 && !strings.Contains(id, ":") {
 		id = "sha256:" + id
 	}
-	events.Record(cfg, events.Event{Type: events.Image, Action: action, ID: id, Name: familiar(name)})
-}
-
-// familiar is ref as Docker shows it: alpine:latest for
-// docker.io/library/alpine:latest.
-func familiar(ref string) string {
-	if named, err := reference.ParseNormalizedNamed(ref); err == nil {
-		return reference.FamiliarString(named)
-	}
-	return ref
+	events.Record(cfg, events.Event{Type: events.Image, Action: action, ID: id, Name: local.Familiar(name)})
 }
 
 // familiarRepo is ref's repository as Docker shows it: alpine.

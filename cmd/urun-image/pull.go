@@ -13,7 +13,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/config"
+	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/image"
+	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/image/request"
 )
 
@@ -46,11 +48,11 @@ func preparePull(r request.Pull) (work, error) {
 		return nil, err
 	}
 	return func(cfg *config.Config) error {
-		return pull(cfg, r.Ref, r.Quiet, r.TLSVerify, plat)
+		return pull(cfg, r, plat)
 	}, nil
 }
 
-func pull(cfg *config.Config, ref string, quiet bool, tlsVerify *bool, platform image.Platform) error {
+func pull(cfg *config.Config, r request.Pull, platform image.Platform) error {
 	ctx, cancel := signalContext()
 	defer cancel()
 	store, err := image.Open(cfg)
@@ -61,19 +63,27 @@ func pull(cfg *config.Config, ref string, quiet bool, tlsVerify *bool, platform 
 	if err != nil {
 		return err
 	}
-	opts := image.PullOptions{TLSVerify: tlsVerify, Platform: platform, StallTimeout: stall}
-	if !quiet && isTerminal(os.Stderr) {
-		opts.Progress = os.Stderr
+	// As Docker's: the report on stdout (bars when it is a terminal),
+	// and with -q only the reference.
+	opts := image.PullOptions{TLSVerify: r.TLSVerify, Platform: platform, StallTimeout: stall}
+	if !r.Quiet {
+		opts.Progress = os.Stdout
 	}
-	rec, err := image.Pull(ctx, store, ref, opts)
+	_, err = image.Pull(ctx, store, r.Ref, opts)
 	if shutErr := image.Shutdown(store); err == nil {
 		err = shutErr
 	}
 	if err != nil {
+		// Docker's pull fails with 1, whatever failed.
+		return exitcode.New(1, err)
+	}
+	name, err := local.Normalize(r.Ref)
+	if err != nil {
 		return err
 	}
-	imageEvent(cfg, "pull", familiar(ref), familiarRepo(ref))
-	// As podman does: the id even when quiet, which only drops progress.
-	fmt.Println(rec.ID)
+	imageEvent(cfg, "pull", local.Familiar(name), familiarRepo(name))
+	if !r.ForRun {
+		fmt.Println(name)
+	}
 	return nil
 }

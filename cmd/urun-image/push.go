@@ -8,6 +8,7 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
+	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/image/request"
 )
 
@@ -16,8 +17,9 @@ func preparePush(r request.Push) (work, error) {
 		return nil, fmt.Errorf("unknown --format %q: want oci or v2s2", r.Format)
 	}
 	opts := image.PushOptions{Format: r.Format, Access: r.Access}
-	if !r.Quiet && isTerminal(os.Stderr) {
-		opts.Progress = os.Stderr
+	// As Docker's, the report goes to stdout.
+	if !r.Quiet {
+		opts.Progress = os.Stdout
 	}
 	return func(cfg *config.Config) error {
 		ctx, cancel := signalContext()
@@ -38,7 +40,7 @@ func preparePush(r request.Push) (work, error) {
 				return err
 			}
 		}
-		imageEvent(cfg, "push", familiar(pushed.Dest), familiarRepo(pushed.Dest))
+		imageEvent(cfg, "push", local.Familiar(pushed.Dest), familiarRepo(pushed.Dest))
 		// Docker's last line of a push; with -q, only what was pushed.
 		if r.Quiet {
 			fmt.Println(pushed.Dest)

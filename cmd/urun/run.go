@@ -318,9 +318,9 @@ func findOrPull(cfg *config.Config, g *globals, ref string, quiet bool, tlsVerif
 	if quiet {
 		idOut = io.Discard
 	}
-	pull := request.Pull{Ref: name, Quiet: quiet, TLSVerify: tlsVerify, Platform: platform}
+	pull := request.Pull{Ref: name, Quiet: quiet, TLSVerify: tlsVerify, Platform: platform, ForRun: true}
 	if err := helper.RunTo(request.Request{Store: g.store(), Pull: &pull}, idOut); err != nil {
-		return nil, "", nil, err
+		return nil, "", nil, runPullFailed(err)
 	}
 	if use, err = local.LockUse(cfg.GraphRoot, false, cfg.LockWait()); err != nil {
 		return nil, "", nil, err

@@ -77,13 +77,16 @@ type Access struct {
 // Pull is `urun pull`, and `urun run`'s pull of an image it does not have.
 type Pull struct {
 	Ref string
-	// Quiet drops the progress bars; the image id is still printed.
+	// Quiet drops the progress report: only the reference is printed.
 	Quiet bool
 	// TLSVerify is Access.TLSVerify, for this pull's every registry.
 	TLSVerify *bool
 	// Platform is OS/ARCH[/VARIANT]: which image of an index to pull (""
 	// the host's).
 	Platform string
+	// ForRun is `urun run`'s pull: as Docker's run, it ends without the
+	// reference `urun pull` prints last.
+	ForRun bool `json:",omitempty"`
 }
 
 // Images is `urun images`, and the options package image lists with.

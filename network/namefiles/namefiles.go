@@ -79,8 +79,8 @@ func Check(m network.Mode, o Options) error {
 //
 // slirp4netns: its built-in forwarder (.3 of the CIDR, and fd00::3 with
 // IPv6), which reaches the host's name servers, loopback ones included.
-// pasta: the host's name servers but loopback ones, or pasta's DNS
-// forwarding address when only loopback ones are left. none: the host's
+// pasta: pasta's DNS forwarding address, which reaches the host's first
+// name server, loopback ones included. none: the host's
 // but loopback ones. host: the host's file as it is. --dns, --dns-search
 // and --dns-option replace their parts, as with Docker.
 func ResolvConf(m network.Mode, host []byte, o Options) ([]byte, error) {
@@ -106,10 +106,14 @@ func ResolvConf(m network.Mode, host []byte, o Options) ([]byte, error) {
 				servers = append(servers, network.SlirpDNS6)
 			}
 		case network.KindPasta:
-			servers = withoutLoopback(h.servers)
-			if len(servers) == 0 {
-				servers = []string{m.PastaDNSForward()}
-			}
+			// pasta's forwarding address, always: pasta sends what
+			// arrives there to the host's first name server from the
+			// host's side, loopback servers included, where a query
+			// sent from the container straight to the host's server
+			// (routed through pasta) went unanswered (Debian 12's
+			// passt, a server the host itself reaches). Podman does
+			// the same.
+			servers = []string{m.PastaDNSForward()}
 		case network.KindNetworks:
 			// On the default network alone: slirp4netns's forwarder
 			// behind the networks' uplink.
