@@ -52,14 +52,14 @@ func TestPullOfHostileLayersWritesNothingOutsideTheLayer(t *testing.T) {
 				assert.Equal(t, layer2Body, e.urun(t, "run", "--rm", ref, "cat", "/etc/layer2").ok(t), "the image runs")
 				// Where the entries went, for the log.
 				e.urun(t, "run", "--rm", ref, "sh", "-c", "find / -xdev \\( -name "+testbed.Pwned+" -o -name '.wh.*' -o -path '/evil*' -o -name hl -o -name escape -o -name up \\) -exec ls -ld {} + 2>&1; true").ok(t)
-			case 125:
+			case 1:
 				t.Logf("%s (%s): refused", h.Name, h.Why)
 				assertUrunError(t, res, "urun: pull ")
 				assert.Contains(t, res.stderr, "layer", "the message says a layer was refused")
 				assert.Equal(t, beforeImages, imageIDs(t, e), "no image stored")
 				assert.Equal(t, beforeLayers, storedLayers(t, e), "no layer left")
 			default:
-				t.Fatalf("want the pull refused (125) or done (0): %s", res.describe())
+				t.Fatalf("want the pull refused (1) or done (0): %s", res.describe())
 			}
 			for _, d := range sentinels {
 				checkSentinel(t, d)

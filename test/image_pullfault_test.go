@@ -45,7 +45,7 @@ func TestPullOfABadBlobFailsAndStoresNothing(t *testing.T) {
 				beforeImages, beforeLayers := imageIDs(t, e), storedLayers(t, e)
 				p.Set(c.blob, c.fault)
 				res := e.urun(t, "pull", p.Ref(app))
-				res.exits(t, 125)
+				res.exits(t, 1)
 				assertUrunError(t, res, "urun: pull ")
 				assert.Contains(t, res.stderr, c.want)
 				assert.Positive(t, p.Served(c.blob), "the spoiled blob was fetched")
