@@ -26,9 +26,8 @@ const (
 	networkMode
 )
 
-// argKinds are what each command's arguments name, by position; the last
-// one repeats (nothing after it when it is noArg). The key is the path
-// below urun, with "container " dropped: `urun container rm` is `urun rm`.
+// argKinds are what each command's arguments name, by position, by
+// commandKey; the last one repeats (nothing after it when it is noArg).
 var argKinds = map[string][]argKind{
 	"attach":  {containerArg, noArg},
 	"commit":  {containerArg, noArg},
@@ -76,6 +75,16 @@ var argKinds = map[string][]argKind{
 	"generate systemd": {containerArg, noArg},
 }
 
+// commandKey names command c by its path below urun, with "container "
+// dropped: `urun container rm` is `urun rm`, `urun network rm` stays.
+func commandKey(c *cobra.Command) string {
+	if c == nil || !c.HasParent() {
+		return ""
+	}
+	path := strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ")
+	return strings.TrimPrefix(path, "container ")
+}
+
 // flagKinds are flags whose values name objects, on every command that
 // has them.
 var flagKinds = map[string]argKind{
@@ -90,8 +99,7 @@ var flagKinds = map[string]argKind{
 func setUpCompletion(root *cobra.Command, g *globals) {
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
-		key := strings.TrimPrefix(strings.TrimPrefix(c.CommandPath(), root.Name()+" "), "container ")
-		if kinds, ok := argKinds[key]; ok && c.ValidArgsFunction == nil {
+		if kinds, ok := argKinds[commandKey(c)]; ok && c.ValidArgsFunction == nil {
 			c.ValidArgsFunction = completeArgs(g, kinds)
 		}
 		c.LocalFlags().VisitAll(func(f *pflag.Flag) {

@@ -26,7 +26,8 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
-// failsWith125 are the commands whose own failures exit 125.
+// failsWith125 are the commands whose own failures exit 125 (by
+// commandKey: not network create or volume create).
 var failsWith125 = map[string]bool{"run": true, "create": true}
 
 // passesStatus are the commands whose silent exitcode.Error is the
@@ -41,10 +42,7 @@ func exitStatus(c *cobra.Command, err error) (code int, report bool) {
 	if errors.As(err, &usage) {
 		return exitcode.Failed, true
 	}
-	name := ""
-	if c != nil {
-		name = c.Name()
-	}
+	name := commandKey(c)
 	var exitErr *exitcode.Error
 	if errors.As(err, &exitErr) {
 		code, report = exitErr.Code, !exitErr.Silent()
