@@ -121,8 +121,8 @@ func TestRmFindsContainersByNameIDOrPrefix(t *testing.T) {
 		{"unique prefix", "abc2", id("abc2"), ""},
 		{"short unique prefix", "d", id("def"), ""},
 		{"ambiguous prefix names the candidates", "abc", "", `"abc" matches several containers: abc100000000 (web), abc200000000 (db)`},
-		{"unknown", "nope", "", "no such container: nope"},
-		{"empty", "", "", "no such container"},
+		{"unknown", "nope", "", "No such container: nope"},
+		{"empty", "", "", "No such container"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -32,8 +32,9 @@ type Container struct {
 	RunStateLost bool
 }
 
-// ErrNotFound is returned by Find when no container matches.
-var ErrNotFound = errors.New("no such container")
+// ErrNotFound is returned by Find when no container matches, in Docker's
+// words (capitalized: scripts written for Docker match them).
+var ErrNotFound = errors.New("No such container")
 
 // List returns the containers in the run root, newest first. A directory
 // without a readable record is skipped: its `urun run` is still creating

@@ -46,7 +46,7 @@ run_suite() {
 	local user=$1 home
 	shift
 	home=$(getent passwd "$user" | cut -d: -f6)
-	local envs=(env -i "HOME=$home" "USER=$user" "LOGNAME=$user" "PATH=$CLEAN_PATH" "URUN_BIN_DIR=$work/bin")
+	local envs=(env -i "HOME=$home" "USER=$user" "LOGNAME=$user" "PATH=$CLEAN_PATH" "URUN_BIN_DIR=$work/bin" "URUN_INSTALL_DIR=$work/install")
 	local cmd=("$work/integration.test" -test.v -test.count=1 -test.timeout="$SUITE_TIMEOUT" "$@")
 	if [ "$(id -u)" = 0 ]; then
 		(cd "$work" && runuser -u "$user" -- "${envs[@]}" "${cmd[@]}" </dev/null)
@@ -74,6 +74,8 @@ trap 'rm -rf --one-file-system "$work"' EXIT
 mkdir "$work/bin"
 make suite SUITE_BINARY="$work/integration.test"
 install -m 0755 bin/urun bin/urun-image bin/urun-init bin/urun-netholder "$work/bin/"
+# What `make install` lays out, for the suite's test of it.
+make install DESTDIR="$work/install" PREFIX=/usr >/dev/null
 chmod -R a+rX "$work"
 
 if [ "$(id -u)" = 0 ]; then

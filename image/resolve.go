@@ -13,8 +13,8 @@ import (
 	"github.com/urun/urun/image/local"
 )
 
-// ErrNoSuchImage means a reference names no stored image.
-var ErrNoSuchImage = errors.New("no such image")
+// ErrNoSuchImage means a reference names no stored image, in Docker's words.
+var ErrNoSuchImage = errors.New("No such image")
 
 // Resolve finds the stored image ref names, as Docker does: a full id
 // (with or without "sha256:"), a name (short names normalized:

@@ -181,8 +181,8 @@ func TestInspectOfAnUnknownNameSaysSo(t *testing.T) {
 		images func([]string) ([]imagedoc.Result, error)
 		want   string
 	}{
-		{"nor an image", noImages, "no such object: nosuch"},
-		{"containers only", nil, "no such container: nosuch"},
+		{"nor an image", noImages, "No such object: nosuch"},
+		{"containers only", nil, "No such container: nosuch"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

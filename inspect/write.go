@@ -64,7 +64,7 @@ func Write(w io.Writer, cfg *config.Config, refs []string, o Options) []error {
 			case r.Image != nil:
 				docs[i] = r.Image
 			case r.NotFound:
-				errs[i] = fmt.Errorf("no such object: %s", r.Ref)
+				errs[i] = fmt.Errorf("No such object: %s", r.Ref)
 			default:
 				errs[i] = errors.New(r.Error)
 			}

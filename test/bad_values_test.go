@@ -229,7 +229,7 @@ func TestInspectOfAFieldTheDocumentLacksFails(t *testing.T) {
 		for _, format := range []string{"{{.X.Y.Z}}", "{{.State.Nope}}", "{{.Config.Nope}}"} {
 			t.Run(ref+" "+format, func(t *testing.T) {
 				res := e.urun(t, "inspect", "-f", format, ref)
-				res.exits(t, 125)
+				res.exits(t, 1)
 				assert.Contains(t, res.stderr, "--format "+strconv.Quote(format))
 				assert.Regexp(t, `map has no entry for key|can't evaluate field`, res.stderr)
 				assert.Empty(t, strings.TrimSpace(res.stdout))
@@ -244,7 +244,7 @@ func TestTagRefusesAMalformedName(t *testing.T) {
 	for _, name := range []string{"../x", "quay..io/x", "a b", "UPPER"} {
 		t.Run(name, func(t *testing.T) {
 			res := e.urun(t, "tag", busyboxRef, name)
-			res.exits(t, 125)
+			res.exits(t, 1)
 			assert.Contains(t, res.stderr, name)
 		})
 	}

@@ -318,19 +318,25 @@ func TestBuildFailuresNameTheStepTheLineAndTheExitCode(t *testing.T) {
 	assert.Empty(t, e.urun(t, "ps", "-a", "-q").ok(t), "and leave no container")
 }
 
-func TestBuildUsageErrorsExit125(t *testing.T) {
+// An unknown flag is a usage error (125, as Docker's CLI); the rest is a
+// failed build (1).
+func TestBuildUsageErrorsExitAsDockers(t *testing.T) {
 	e := newEnv(t)
 	ctx := writeContext(t, map[string]string{"Dockerfile": "FROM {{busybox}}\n"})
-	for _, args := range [][]string{
-		{"--no-such-flag", ctx},
-		{},
-		{ctx, ctx},
-		{"--network", "bogus-mode", ctx},
-		{"--pull=sometimes", ctx},
+	for _, c := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--no-such-flag", ctx}, 125},
+		{[]string{}, 1},
+		{[]string{ctx, ctx}, 1},
+		{[]string{"--network", "bogus-mode", ctx}, 1},
+		{[]string{"--pull=sometimes", ctx}, 1},
 	} {
+		args := c.args
 		t.Run(shellQuote(args), func(t *testing.T) {
 			res := e.build(t, args...)
-			res.exits(t, 125)
+			res.exits(t, c.want)
 			assert.Empty(t, res.stdout)
 			assert.NotEmpty(t, res.stderr)
 		})
@@ -920,7 +926,7 @@ func TestDiffListsAddedChangedAndDeletedPathsSortedAsDocker(t *testing.T) {
 	assert.Equal(t, want, lines(e.urun(t, "container", "diff", "changed").ok(t)))
 
 	res := e.urun(t, "diff", "no-such-container")
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, "no-such-container")
 }
 
@@ -957,7 +963,7 @@ func TestCommitMakesARunnableImageWithTheChangesAndMetadata(t *testing.T) {
 	assert.Contains(t, lines(e.urun(t, "images", "-q", "--no-trunc").ok(t)), id)
 
 	res := e.urun(t, "commit", "-c", "FROBNICATE x", "src", "localhost/bad")
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, "FROBNICATE")
 }
 

@@ -162,7 +162,7 @@ func TestCommitOfARunningContainer(t *testing.T) {
 			assert.Regexp(t, committedIDLine, res.ok(t))
 		} else {
 			// No cgroup to freeze: what the user asked for cannot be done.
-			res.exits(t, 125)
+			res.exits(t, 1)
 			assert.Contains(t, res.stderr, noFreezer)
 			assert.Contains(t, res.stderr, "--pause=false")
 		}
@@ -190,8 +190,8 @@ func TestCommitAndDiffRefuseBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"commit of an unknown container", []string{"commit", "nosuch"}, "no such container: nosuch"},
-		{"diff of an unknown container", []string{"diff", "nosuch"}, "no such container: nosuch"},
+		{"commit of an unknown container", []string{"commit", "nosuch"}, "No such container: nosuch"},
+		{"diff of an unknown container", []string{"diff", "nosuch"}, "No such container: nosuch"},
 		{"an unsupported change", []string{"commit", "-c", "RUN rm -rf /", "src"}, "RUN"},
 		{"a bad change", []string{"commit", "-c", "EXPOSE http", "src"}, "EXPOSE http"},
 		{"a bad name", []string{"commit", "src", "Bad:Name:x"}, "invalid reference format"},
@@ -200,7 +200,7 @@ func TestCommitAndDiffRefuseBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := e.urun(t, tt.args...)
-			res.exits(t, 125)
+			res.exits(t, 1)
 			assert.Contains(t, res.stderr, tt.want)
 			assert.Empty(t, res.stdout)
 		})

@@ -51,7 +51,7 @@ func TestConfigFileSetsDirectoriesAndDriver(t *testing.T) {
 	})
 	t.Run("--config naming a missing file", func(t *testing.T) {
 		res := e.urun(t, "--config", filepath.Join(e.dir, "missing.conf"), "info")
-		res.exits(t, 125)
+		res.exits(t, 1)
 		assert.Contains(t, res.stderr, "missing.conf")
 	})
 }

@@ -151,7 +151,7 @@ func TestRmRefusesARunningContainerAndRmFKillsIt(t *testing.T) {
 	assert.Regexp(t, `Up .* live$`, lines(e.urun(t, "ps").ok(t))[1])
 
 	res := e.urun(t, "rm", "live")
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, "cannot remove running container live: stop it first or use -f")
 	require.Len(t, processesWith("sleep", secs), 1, "the refused rm left the container running")
 
@@ -185,8 +185,8 @@ func TestRmRemovesAnExitedContainerWithFilesOfSubordinateIDs(t *testing.T) {
 	t.Run("unknown names: each said, exit 1; -f ignores them", func(t *testing.T) {
 		res := e.urun(t, "rm", "nosuch1", "nosuch2")
 		res.exits(t, 1)
-		assert.Contains(t, res.stderr, "no such container: nosuch1")
-		assert.Contains(t, res.stderr, "no such container: nosuch2")
+		assert.Contains(t, res.stderr, "No such container: nosuch1")
+		assert.Contains(t, res.stderr, "No such container: nosuch2")
 		e.urun(t, "rm", "-f", "nosuch1").ok(t)
 	})
 }
@@ -206,7 +206,7 @@ func TestRmWithAnAmbiguousPrefixNamesTheCandidates(t *testing.T) {
 	}
 	require.NotEmpty(t, a)
 	res := e.urun(t, "rm", a[:1])
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, "matches several containers")
 	assert.Contains(t, res.stderr, a)
 	assert.Contains(t, res.stderr, b)

@@ -221,7 +221,7 @@ func TestCpNeverFollowsAContainersSymlinkOutOfIt(t *testing.T) {
 
 	t.Run("reading through a link to a host path finds nothing", func(t *testing.T) {
 		res := e.urun(t, "cp", "links:/hostdir/canary", "-")
-		res.exits(t, 125)
+		res.exits(t, 1)
 		assert.Contains(t, res.stderr, "Could not find the file /hostdir/canary in container links")
 		assert.NotContains(t, res.stdout, "host file")
 	})
@@ -232,7 +232,7 @@ func TestCpNeverFollowsAContainersSymlinkOutOfIt(t *testing.T) {
 	})
 	t.Run("writing through the links stays in the container", func(t *testing.T) {
 		res := e.urun(t, "cp", payload, "links:/hostdir/canary")
-		res.exits(t, 125)
+		res.exits(t, 1)
 		assert.Contains(t, res.stderr, "Could not find the file /hostdir in container links", "the link's target is looked up in the container")
 		e.urun(t, "cp", payload, "links:/up/tmp/").ok(t)
 		e.urun(t, "cp", payload, "links:/box/etc/").ok(t)
@@ -250,7 +250,7 @@ func TestCpNeverFollowsAContainersSymlinkOutOfIt(t *testing.T) {
 	})
 }
 
-func TestCpErrorsExit125WithAClearMessage(t *testing.T) {
+func TestCpErrorsExit1WithAClearMessage(t *testing.T) {
 	e := containerEnv(t)
 	e.urun(t, "run", "--name", "box", busyboxRef, "sh", "-c", "mkdir /d && touch /d/f").ok(t)
 	host := mkTemp(t)
@@ -262,8 +262,8 @@ func TestCpErrorsExit125WithAClearMessage(t *testing.T) {
 		want string
 	}{
 		{"a missing path in the container", []string{"box:/nope", host}, "Could not find the file /nope in container box"},
-		{"a missing container", []string{"nosuch:/etc/passwd", host}, "no such container: nosuch"},
-		{"a missing container to copy into", []string{file, "nosuch:/tmp"}, "no such container: nosuch"},
+		{"a missing container", []string{"nosuch:/etc/passwd", host}, "No such container: nosuch"},
+		{"a missing container to copy into", []string{file, "nosuch:/tmp"}, "No such container: nosuch"},
 		{"a host destination whose parent is missing", []string{"box:/d/f", filepath.Join(host, "no", "where")}, "does not exist"},
 		{"a container destination whose parent is missing", []string{file, "box:/no/where"}, "Could not find the file /no in container box"},
 		{"a missing host source", []string{filepath.Join(host, "nope"), "box:/tmp"}, "no such file or directory"},
@@ -275,7 +275,7 @@ func TestCpErrorsExit125WithAClearMessage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := e.urun(t, append([]string{"cp"}, tt.args...)...)
-			res.exits(t, 125)
+			res.exits(t, 1)
 			assert.Contains(t, res.stderr, tt.want)
 		})
 	}

@@ -52,7 +52,6 @@ func TestRunUsageErrorsExit125(t *testing.T) {
 	}{
 		{"no image", []string{"run"}, ""},
 		{"unknown flag", []string{"run", "--no-such-flag", busyboxRef, "true"}, "no-such-flag"},
-		{"unknown subcommand", []string{"no-such-subcommand"}, "no-such-subcommand"},
 		{"bad rootfs driver", []string{"--rootfs-driver", "bogus", "run", "--rm", busyboxRef, "true"}, "fuse-overlayfs"},
 		{"bad network", []string{"run", "--rm", "--network", "bogus", busyboxRef, "true"}, "bogus"},
 		{"bad slirp4netns option", []string{"run", "--rm", "--network", "slirp4netns:bogus_option=1", busyboxRef, "true"}, "bogus_option"},
@@ -75,6 +74,10 @@ func TestRunUsageErrorsExit125(t *testing.T) {
 			}
 		})
 	}
+	// Not a run: Docker's CLI exits 1 for a command it does not have.
+	res := e.urun(t, "no-such-subcommand")
+	res.exits(t, 1)
+	assert.Contains(t, res.stderr, "'no-such-subcommand' is not a urun command")
 }
 
 // linkFarmWithout returns a directory of symlinks to every command in the

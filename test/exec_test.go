@@ -165,7 +165,7 @@ func TestExecTakesEnvUserAndWorkdir(t *testing.T) {
 	}
 	t.Run("an unknown user", func(t *testing.T) {
 		res := e.urun(t, "exec", "-u", "nosuchuser", "app", "true")
-		res.exits(t, 125)
+		res.exits(t, 1)
 		assert.Contains(t, res.stderr, "unable to find user nosuchuser")
 	})
 	t.Run("a working directory that does not exist", func(t *testing.T) {
@@ -219,7 +219,7 @@ func TestExecDetachLeavesTheCommandRunning(t *testing.T) {
 
 	t.Run("-t with -d is refused", func(t *testing.T) {
 		res := e.urun(t, "exec", "-d", "-t", "target", "true")
-		res.exits(t, 125)
+		res.exits(t, 1)
 		assert.Contains(t, res.stderr, "drop -t")
 	})
 	e.urun(t, "rm", "-f", "target").ok(t)
@@ -254,18 +254,18 @@ func TestExecNeedsARunningContainer(t *testing.T) {
 		name, ref, stderr string
 	}{
 		{"stopped", "done", "container done is not running"},
-		{"unknown", "nosuch", "no such container: nosuch"},
+		{"unknown", "nosuch", "No such container: nosuch"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := e.urun(t, "exec", tt.ref, "true")
-			res.exits(t, 125)
+			res.exits(t, 1)
 			assert.Contains(t, res.stderr, tt.stderr)
 		})
 	}
 	t.Run("without a command", func(t *testing.T) {
 		res := e.urun(t, "exec", "done")
-		res.exits(t, 125)
+		res.exits(t, 1)
 		assert.Contains(t, res.stderr, "requires at least 2 arg(s)")
 	})
 }

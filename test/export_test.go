@@ -62,13 +62,13 @@ func TestExportRefusesATerminalAndUnknownContainers(t *testing.T) {
 	slave.Close()
 	err = cmd.Wait()
 	require.Error(t, err)
-	assert.Equal(t, 125, cmd.ProcessState.ExitCode())
+	assert.Equal(t, 1, cmd.ProcessState.ExitCode())
 	assert.Contains(t, stderr.String(), "Cowardly refusing to save to a terminal. Use the -o flag or redirect")
 
 	res := e.urun(t, "export", "nosuch")
-	res.exits(t, 125)
-	assert.Contains(t, res.stderr, "no such container: nosuch")
+	res.exits(t, 1)
+	assert.Contains(t, res.stderr, "No such container: nosuch")
 	out := filepath.Join(mkTemp(t), "none.tar")
-	e.urun(t, "export", "-o", out, "nosuch").exits(t, 125)
+	e.urun(t, "export", "-o", out, "nosuch").exits(t, 1)
 	assert.NoFileExists(t, out, "no file for a failed export")
 }

@@ -138,13 +138,13 @@ func TestSaveWritesToStdoutButNeverToATerminal(t *testing.T) {
 	require.NoError(t, cmd.Start())
 	slave.Close()
 	require.Error(t, cmd.Wait())
-	assert.Equal(t, 125, cmd.ProcessState.ExitCode())
+	assert.Equal(t, 1, cmd.ProcessState.ExitCode())
 	assert.Contains(t, stderr.String(), "cowardly refusing to save to a terminal. Use the -o flag or redirect")
 
 	dir := mkTemp(t)
 	res = src.urun(t, "save", "-o", filepath.Join(dir, "x.tar"), busyboxRef, "no/such-image")
-	res.exits(t, 125)
-	assert.Contains(t, res.stderr, "no such image")
+	res.exits(t, 1)
+	assert.Contains(t, res.stderr, "No such image")
 	assert.Empty(t, entries(t, dir), "a failed save leaves no file, whole or half")
 }
 
@@ -369,7 +369,7 @@ func TestLoadRefusesBadArchivesAndStoresNothing(t *testing.T) {
 				{"stdin", runConf{stdin: bytes.NewReader(tc.input)}, []string{"load"}},
 			} {
 				res := e.urunWith(t, how.conf, how.args...)
-				res.exits(t, 125)
+				res.exits(t, 1)
 				assert.Contains(t, res.stderr, tc.msg, "load from %s", how.name)
 				assert.NotContains(t, res.stdout, "Loaded image")
 				assert.Equal(t, before, archiveStoreState(t, e), "load from %s left the store as it was", how.name)
@@ -415,7 +415,7 @@ func TestExportThenImportRoundTripRuns(t *testing.T) {
 		require.Regexp(t, importedIDLine, id+"\n")
 		assert.Equal(t, "made\n", e.urun(t, "run", "--rm", strings.TrimPrefix(id, "sha256:")[:12], "cat", "/made").ok(t))
 		res := e.urun(t, "import", srv.URL+"/missing.tar")
-		res.exits(t, 125)
+		res.exits(t, 1)
 		assert.Contains(t, res.stderr, "404")
 	})
 }
@@ -460,7 +460,7 @@ func TestImportWithChangesSetsTheRunConfiguration(t *testing.T) {
 			{"bad name", []string{"import", gzFile, "Bad:Name:x"}, "invalid reference format"},
 		} {
 			res := e.urun(t, tc.args...)
-			res.exits(t, 125)
+			res.exits(t, 1)
 			assert.Contains(t, res.stderr, tc.msg, tc.name)
 		}
 		assert.Len(t, lines(e.urun(t, "images", "-q").ok(t)), 2, "only the two good imports are stored")

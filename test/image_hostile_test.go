@@ -59,7 +59,7 @@ func TestPullOfHostileLayersWritesNothingOutsideTheLayer(t *testing.T) {
 				assert.Equal(t, beforeImages, imageIDs(t, e), "no image stored")
 				assert.Equal(t, beforeLayers, storedLayers(t, e), "no layer left")
 			default:
-				t.Fatalf("want the pull refused (125) or done (0): %s", res.describe())
+				t.Fatalf("want the pull refused (1) or done (0): %s", res.describe())
 			}
 			for _, d := range sentinels {
 				checkSentinel(t, d)

@@ -107,7 +107,7 @@ func tarHeaderOf(t *testing.T, name string, size int64) []byte {
 }
 
 // Junk on stdin, endless, fails load and import after a bounded read,
-// with exit 125 and a message that says what is wrong, and leaves nothing.
+// with exit 1 and a message that says what is wrong, and leaves nothing.
 func TestLoadAndImportOfEndlessJunkFailAtOnce(t *testing.T) {
 	archive := sharedStore(t).urun(t, "save", busyboxRef).ok(t)
 	for _, c := range []struct {
@@ -134,7 +134,7 @@ func TestLoadAndImportOfEndlessJunkFailAtOnce(t *testing.T) {
 				start := time.Now()
 				res := e.urunWith(t, runConf{stdin: in, timeout: 40 * time.Second}, args...)
 				require.False(t, res.timedOut, "urun %s still reading junk after 40 s (%d MiB read)", cmd.name, in.count()>>20)
-				res.exits(t, 125)
+				res.exits(t, 1)
 				assertUrunError(t, res, "urun: ")
 				assert.Contains(t, res.stderr, cmd.want)
 				assert.Less(t, in.count(), int64(32<<20), "urun read %d bytes of junk", in.count())
@@ -177,7 +177,7 @@ func TestSpoolingOntoAFullFileSystemStopsAndRemovesItsFile(t *testing.T) {
 				in = gzipOf(t, in)
 			}
 			res := e.urunWith(t, runConf{stdin: in, timeout: 2 * time.Minute}, c.args...)
-			res.exits(t, 125)
+			res.exits(t, 1)
 			assertUrunError(t, res, "urun: ")
 			assert.Contains(t, res.stderr, "no space left on device")
 			assert.Contains(t, res.stderr, "the file system of "+tmpDir+" is full")

@@ -111,12 +111,12 @@ func TestTagThenRunTheNewName(t *testing.T) {
 		}{
 			{[]string{"tag", busyboxRef, "Bad:Name"}, "invalid reference format"},
 			{[]string{"tag", busyboxRef, "x@sha256:" + strings.Repeat("a", 64)}, "digest"},
-			{[]string{"tag", "nosuchimage", "other"}, "no such image: nosuchimage"},
+			{[]string{"tag", "nosuchimage", "other"}, "No such image: nosuchimage"},
 			{[]string{"tag", busyboxRef}, "accepts 2 arg"},
 		}
 		for _, tt := range tests {
 			res := e.urun(t, tt.args...)
-			res.exits(t, 125)
+			res.exits(t, 1)
 			assert.Contains(t, res.stderr, tt.want, res.describe())
 		}
 	})
@@ -131,8 +131,8 @@ func TestRmiOfATaggedImageOnlyUntags(t *testing.T) {
 	assert.Equal(t, "Untagged: second:latest\n", e.urun(t, "rmi", "second").ok(t))
 	assert.Equal(t, id, e.imageID(t, busyboxRef), "the image stays under its other name")
 	res := e.urun(t, "image", "inspect", "second")
-	res.exits(t, 125)
-	assert.Contains(t, res.stderr, "no such image: second")
+	res.exits(t, 1)
+	assert.Contains(t, res.stderr, "No such image: second")
 	assert.Equal(t, layer2Body, e.urun(t, "run", "--rm", busyboxRef, "cat", "/etc/layer2").ok(t))
 
 	out := e.urun(t, "image", "rm", busyboxRef).ok(t)
@@ -143,8 +143,8 @@ func TestRmiOfATaggedImageOnlyUntags(t *testing.T) {
 
 	t.Run("missing image", func(t *testing.T) {
 		res := e.urun(t, "rmi", "nosuchimage")
-		res.exits(t, 125)
-		assert.Contains(t, res.stderr, "no such image: nosuchimage")
+		res.exits(t, 1)
+		assert.Contains(t, res.stderr, "No such image: nosuchimage")
 		res = e.urun(t, "rmi", "nosuch1", "nosuch2")
 		res.exits(t, 1)
 		assert.Contains(t, res.stderr, "nosuch1")
@@ -158,7 +158,7 @@ func TestRmiByIDOfAnImageInSeveralRepositoriesNeedsForce(t *testing.T) {
 	id := e.imageID(t, busyboxRef)
 	e.urun(t, "tag", busyboxRef, "elsewhere:v1").ok(t)
 	res := e.urun(t, "rmi", id[len("sha256:"):len("sha256:")+12])
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, "referenced in multiple repositories")
 	out := e.urun(t, "rmi", "-f", id).ok(t)
 	assert.Contains(t, out, "Untagged: elsewhere:v1\n")
@@ -173,11 +173,11 @@ func TestRmiOfAnImageAStoppedContainerUsesIsRefusedAndForceKeepsItStartable(t *t
 	e.urun(t, "run", "--name", "keeper", busyboxRef, "cat", "/etc/layer2").ok(t)
 
 	res := e.urun(t, "rmi", busyboxRef)
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, "container keeper is using its referenced image")
 	assert.Contains(t, res.stderr, "-f")
 	res = e.urun(t, "rmi", id)
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, "being used by container keeper")
 
 	res = e.urun(t, "rmi", "-f", busyboxRef)
@@ -290,18 +290,18 @@ func TestImageInspectShowsWhatTheRegistryServed(t *testing.T) {
 		assert.Regexp(t, `^[0-9a-f]{64}$`, got[0], "the container's id first")
 		assert.Equal(t, served.ConfigDigest, got[1])
 		res := e.urun(t, "inspect", "--type", "container", busyboxRef)
-		res.exits(t, 125)
-		assert.Contains(t, res.stderr, "no such container")
+		res.exits(t, 1)
+		assert.Contains(t, res.stderr, "No such container")
 	})
 
 	t.Run("unknown names", func(t *testing.T) {
 		res := e.urun(t, "inspect", "nosuchthing")
-		res.exits(t, 125)
-		assert.Contains(t, res.stderr, "no such object: nosuchthing")
+		res.exits(t, 1)
+		assert.Contains(t, res.stderr, "No such object: nosuchthing")
 		assert.Equal(t, "[]\n", res.stdout)
 		res = e.urun(t, "image", "inspect", busyboxRef, "nosuchthing")
 		res.exits(t, 1)
-		assert.Contains(t, res.stderr, "no such image: nosuchthing")
+		assert.Contains(t, res.stderr, "No such image: nosuchthing")
 		var docs []map[string]any
 		require.NoError(t, json.Unmarshal([]byte(res.stdout), &docs))
 		assert.Len(t, docs, 1, "the image found is still shown")
@@ -333,8 +333,8 @@ func TestHistoryShowsTheImagesSteps(t *testing.T) {
 	out := e.urun(t, "history", "--format", "{{.CreatedAt}}|{{.CreatedBy}}", "-H=false", appRef).ok(t)
 	assert.Equal(t, "2024-01-01T00:00:00Z|urun test fixture test/app layer 3\n2024-01-01T00:00:00Z|urun test fixture test/app layer 2\n2024-01-01T00:00:00Z|urun test fixture test/app layer 1\n", out)
 	res := e.urun(t, "history", "nosuchimage")
-	res.exits(t, 125)
-	assert.Contains(t, res.stderr, "no such image: nosuchimage")
+	res.exits(t, 1)
+	assert.Contains(t, res.stderr, "No such image: nosuchimage")
 }
 
 func TestImagesFiltersDigestsAndFormat(t *testing.T) {
@@ -385,7 +385,7 @@ func TestImagesFiltersDigestsAndFormat(t *testing.T) {
 	t.Run("bad input", func(t *testing.T) {
 		for _, args := range [][]string{{"--filter", "color=red"}, {"--format", "{{.ID"}, {"--filter", "before=nosuchimage"}} {
 			res := e.urun(t, append([]string{"images"}, args...)...)
-			res.exits(t, 125)
+			res.exits(t, 1)
 			assert.NotEmpty(t, res.stderr)
 		}
 	})

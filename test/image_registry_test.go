@@ -157,7 +157,7 @@ func TestLoginWithWrongCredentialsFailsAndStoresNothing(t *testing.T) {
 			t.Run(before+"/"+tt.name, func(t *testing.T) {
 				was, _ := os.ReadFile(authFile(xdg))
 				res := p.run(t, e, runConf{stdin: strings.NewReader(tt.password)}, "login", "-u", tt.user, "--password-stdin", p.Addr())
-				res.exits(t, 125)
+				res.exits(t, 1)
 				assert.Contains(t, res.stderr, "unauthorized: check the username and password")
 				assert.NotContains(t, res.stdout, "Login Succeeded")
 				now, _ := os.ReadFile(authFile(xdg))
@@ -177,7 +177,7 @@ func TestPullAndPushWithoutLoginSayHowToLogIn(t *testing.T) {
 
 	p.run(t, e, runConf{}, "pull", "-q", busyboxRef).ok(t)
 	res = p.run(t, e, runConf{}, "push", busyboxRef, p.Addr()+"/mine/busybox:v1")
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, "urun login "+p.Addr())
 }
 
@@ -196,7 +196,7 @@ func TestLoginReusesStoredCredentialsThatStillWork(t *testing.T) {
 	p := startProtectedRegistry(t)
 	e := loginEnv(t, p, mkTemp(t))
 	res := p.run(t, e, runConf{}, "login", p.Addr())
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, "no username given", "without credentials or a terminal, login says what is missing")
 
 	p.login(t, e).ok(t)
@@ -235,7 +235,7 @@ func TestLogoutRemovesTheCredentials(t *testing.T) {
 	assert.Equal(t, "Removed login credentials for "+p.Addr()+"\n", out)
 	assert.NotContains(t, storedAuth(t, authFile(xdg)), p.Addr())
 	res := p.run(t, e, runConf{}, "pull", p.busybox)
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, "urun login", "logged out, pulls need a login again")
 
 	out = p.run(t, e, runConf{}, "logout", p.Addr()).ok(t)
@@ -354,7 +354,7 @@ func TestPushRefusesWhatItCannotPush(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := e.urun(t, tt.args...)
-			res.exits(t, 125)
+			res.exits(t, 1)
 			assert.Contains(t, res.stderr, tt.want)
 		})
 	}
@@ -395,7 +395,7 @@ func TestSearchAProtectedRegistryNeedsALogin(t *testing.T) {
 	p := startProtectedRegistry(t)
 	e := loginEnv(t, p, mkTemp(t))
 	res := p.run(t, e, runConf{}, "search", p.Addr()+"/busybox")
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, "urun login "+p.Addr())
 	p.login(t, e).ok(t)
 	out := p.run(t, e, runConf{}, "search", "--format", "{{.Name}}", p.Addr()+"/busybox").ok(t)
@@ -417,7 +417,7 @@ func TestSearchARegistryWithoutSearchSaysSo(t *testing.T) {
 	addr := strings.TrimPrefix(srv.URL, "http://")
 	e := newEnv(t)
 	res := e.urun(t, "search", "--tls-verify=false", addr+"/busybox")
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, "neither the v1 search API nor the v2 catalog")
 }
 

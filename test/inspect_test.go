@@ -115,13 +115,13 @@ func TestInspectOfAnUnknownNameFails(t *testing.T) {
 	t.Cleanup(func() { e.urun(t, "rm", "-f", "made") })
 
 	res := e.urun(t, "inspect", "nosuch")
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Equal(t, "[]\n", res.stdout)
-	assert.Contains(t, res.stderr, "no such object: nosuch", "neither a container nor an image")
+	assert.Contains(t, res.stderr, "No such object: nosuch", "neither a container nor an image")
 
 	res = e.urun(t, "container", "inspect", "made", "nosuch")
 	res.exits(t, 1)
-	assert.Contains(t, res.stderr, "no such container: nosuch")
+	assert.Contains(t, res.stderr, "No such container: nosuch")
 	var docs []inspectDoc
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &docs))
 	require.Len(t, docs, 1, "the container that exists is shown")
@@ -129,9 +129,9 @@ func TestInspectOfAnUnknownNameFails(t *testing.T) {
 	assert.Equal(t, "no", docs[0].HostConfig.RestartPolicy.Name)
 
 	res = e.urun(t, "inspect", "--type", "image", "made")
-	res.exits(t, 125)
-	assert.Contains(t, res.stderr, "no such image: made", "a container is no image")
-	e.urun(t, "inspect", "-f", "{{.State.Status", "made").exits(t, 125)
+	res.exits(t, 1)
+	assert.Contains(t, res.stderr, "No such image: made", "a container is no image")
+	e.urun(t, "inspect", "-f", "{{.State.Status", "made").exits(t, 1)
 }
 
 func TestInspectPortAndPsShowThePublishedPort(t *testing.T) {
@@ -157,9 +157,9 @@ func TestInspectPortAndPsShowThePublishedPort(t *testing.T) {
 	assert.Equal(t, addr+"\n", e.urun(t, "port", "web", "80").ok(t))
 	assert.Equal(t, addr+"\n", e.urun(t, "container", "port", "web", "80/tcp").ok(t))
 	res := e.urun(t, "port", "web", "81")
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, "no public port '81/tcp' published for web")
-	e.urun(t, "port", "web", "http").exits(t, 125)
+	e.urun(t, "port", "web", "http").exits(t, 1)
 
 	ps := e.urun(t, "ps").ok(t)
 	assert.Regexp(t, regexp.MustCompile(`(?m)^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES$`), ps)

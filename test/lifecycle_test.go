@@ -235,7 +235,7 @@ func TestStartAllStartsTheStoppedContainersTheFilterSelects(t *testing.T) {
 
 	for _, bad := range [][]string{{"--all", "plain"}, {"--all", "-a"}, {"--filter", "status=created", "plain"}, {"--all", "--filter", "restart=always"}} {
 		res := e.urun(t, append([]string{"start"}, bad...)...)
-		res.exits(t, 125)
+		res.exits(t, 1)
 	}
 	assert.Equal(t, "created", e.psEntryNamed(t, "plain").State, "a refused start --all starts nothing")
 }
@@ -365,7 +365,7 @@ func TestDetachedRmContainerLeavesNothing(t *testing.T) {
 	assert.Empty(t, entries(t, filepath.Join(e.GraphRoot(), "urun-transient")))
 }
 
-func TestLifecycleErrorsExit125WithTheReason(t *testing.T) {
+func TestLifecycleErrorsExitAsDockersWithTheReason(t *testing.T) {
 	e := containerEnv(t)
 	e.urun(t, "run", "--name", "done", busyboxRef, "true").ok(t)
 	tests := []struct {
@@ -377,7 +377,7 @@ func TestLifecycleErrorsExit125WithTheReason(t *testing.T) {
 		{"restart policy with --rm", []string{"run", "-d", "--rm", "--restart", "always", busyboxRef, "true"}, "--restart and --rm"},
 		{"bad restart policy", []string{"run", "-d", "--restart", "sometimes", busyboxRef, "true"}, "want no, on-failure[:MAX-RETRIES], always or unless-stopped"},
 		{"bad log option", []string{"run", "-d", "--log-opt", "max-size=lots", busyboxRef, "true"}, "max-size=lots"},
-		{"stop of an unknown container", []string{"stop", "nosuch"}, "no such container: nosuch"},
+		{"stop of an unknown container", []string{"stop", "nosuch"}, "No such container: nosuch"},
 		{"kill of a stopped container", []string{"kill", "done"}, "container done is not running"},
 		{"exec in a stopped container", []string{"exec", "done", "true"}, "not running"},
 		{"attach to a stopped container", []string{"attach", "done"}, "not running"},
@@ -387,9 +387,12 @@ func TestLifecycleErrorsExit125WithTheReason(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := e.urun(t, tt.args...)
-			want := 125
-			if tt.name == "run -d of a missing command" {
+			want := 1
+			switch {
+			case tt.name == "run -d of a missing command":
 				want = 127
+			case tt.args[0] == "run":
+				want = 125
 			}
 			res.exits(t, want)
 			assert.Contains(t, res.stderr, tt.want)
@@ -465,7 +468,7 @@ func TestKillRestartAndPause(t *testing.T) {
 
 	t.Run("pause says why it cannot freeze", func(t *testing.T) {
 		res := e.urun(t, "pause", "target")
-		res.exits(t, 125)
+		res.exits(t, 1)
 		assert.Contains(t, res.stderr, "cgroup v2")
 	})
 	t.Run("kill -s sends that signal to PID 1", func(t *testing.T) {

@@ -44,10 +44,10 @@ func TestPsFilterAndFormat(t *testing.T) {
 	assert.Equal(t, webID[:12]+"\n", e.urun(t, "container", "ls", "--format", "{{.ID}}").ok(t))
 
 	res := e.urun(t, "ps", "--filter", "color=red")
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, `unknown filter "color"`)
-	e.urun(t, "ps", "--filter", "status=sleeping").exits(t, 125)
-	e.urun(t, "ps", "--format", "{{.Names").exits(t, 125)
+	e.urun(t, "ps", "--filter", "status=sleeping").exits(t, 1)
+	e.urun(t, "ps", "--format", "{{.Names").exits(t, 1)
 }
 
 func TestRenameARunningContainer(t *testing.T) {
@@ -64,7 +64,7 @@ func TestRenameARunningContainer(t *testing.T) {
 		assert.Equal(t, "running", ps[0].State)
 	}
 	res := e.urun(t, "inspect", "old")
-	res.exits(t, 125)
+	res.exits(t, 1)
 
 	for _, tt := range []struct{ name, newName, want string }{
 		{"a taken name", "taken", `the container name "taken" is already in use`},
@@ -72,11 +72,11 @@ func TestRenameARunningContainer(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			res := e.urun(t, "container", "rename", "new", tt.newName)
-			res.exits(t, 125)
+			res.exits(t, 1)
 			assert.Contains(t, res.stderr, tt.want)
 		})
 	}
-	e.urun(t, "rename", "nosuch", "other").exits(t, 125)
+	e.urun(t, "rename", "nosuch", "other").exits(t, 1)
 
 	// The container's monitor records the end under the new name.
 	e.urun(t, "stop", "-t", "0", "new").ok(t)

@@ -81,7 +81,7 @@ func TestAnotherRunRootIsRefusedWhileTheStoresContainersRun(t *testing.T) {
 
 	elsewhere := filepath.Join(mkTemp(t), "run")
 	res := session.urun(t, "--runroot", elsewhere, "ps", "-a")
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, elsewhere)
 	assert.Contains(t, res.stderr, "--runroot")
 	assert.Contains(t, res.stderr, id[:12])
@@ -109,11 +109,11 @@ func TestAContainerWhoseRunStateWasRemovedWhileItRanIsNeitherStartedAgainNorDele
 	assert.Equal(t, "running", noSession.psEntryNamed(t, "cnt").State)
 	for _, args := range [][]string{{"start", "cnt"}, {"rm", "-f", "cnt"}} {
 		res := noSession.urun(t, args...)
-		res.exits(t, 125)
+		res.exits(t, 1)
 		assert.Contains(t, res.stderr, "still runs", res.cmdline)
 		assert.Contains(t, res.stderr, "pid "+strconv.Itoa(monitor), "%s names the process that runs it", res.cmdline)
 	}
-	noSession.urun(t, "rm", "cnt").exits(t, 125)
+	noSession.urun(t, "rm", "cnt").exits(t, 1)
 	noSession.urun(t, "container", "prune", "-f").ok(t)
 	assert.Len(t, processesWith("sleep", secs), 1, "one copy runs")
 	assert.DirExists(t, layer, "its writable layer is kept")

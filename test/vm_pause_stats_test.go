@@ -51,16 +51,16 @@ func TestVMPauseFreezesTheContainerAndUnpauseThawsIt(t *testing.T) {
 	assert.Regexp(t, `(?m)^counter paused Up .* \(Paused\)$`, out)
 	assert.Equal(t, "paused true true\n", e.urun(t, "inspect", "-f", "{{.State.Status}} {{.State.Running}} {{.State.Paused}}", "counter").ok(t))
 	res := e.urun(t, "pause", "counter")
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, "already paused")
 	res = e.urun(t, "exec", "counter", "true")
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, "container counter is paused: unpause it")
 
 	assert.Equal(t, "counter\n", e.urun(t, "unpause", "counter").ok(t))
 	assert.Eventually(t, func() bool { return count() > frozenAt+2 }, 5*time.Second, 50*time.Millisecond, "it counts again after unpause")
 	assert.Equal(t, "running false\n", e.urun(t, "inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "counter").ok(t))
-	e.urun(t, "unpause", "counter").exits(t, 125)
+	e.urun(t, "unpause", "counter").exits(t, 1)
 }
 
 func TestVMStopAndKillOfAPausedContainerWork(t *testing.T) {
@@ -114,7 +114,7 @@ func TestVMPauseOfAContainerWithCgroupsDisabledSaysWhy(t *testing.T) {
 	e.urun(t, "run", "-d", "--name", "no-cgroup", "--cgroups=disabled", busyboxRef, "sleep", "60").ok(t)
 	t.Cleanup(func() { e.urun(t, "rm", "-f", "no-cgroup") })
 	res := e.urun(t, "pause", "no-cgroup")
-	res.exits(t, 125)
+	res.exits(t, 1)
 	assert.Contains(t, res.stderr, "cannot pause container no-cgroup: it has no cgroup v2 cgroup of its own to freeze (it was started with --cgroups=disabled")
 
 	res = e.urun(t, "stats", "--no-stream", "--format", "{{.MemUsage}} {{.PIDs}}", "no-cgroup")

@@ -116,7 +116,7 @@ func PrintInspect(w io.Writer, cfg *config.Config, names []string, format string
 	for _, name := range names {
 		v, err := Get(cfg, name)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("no such volume: %s", name))
+			errs = append(errs, fmt.Errorf("No such volume: %s", name))
 			continue
 		}
 		docs = append(docs, v.Inspect())

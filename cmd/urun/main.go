@@ -24,8 +24,12 @@ import (
 	netclient "github.com/urun/urun/usernet/client"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
+// version and commit are set at build time with -ldflags "-X
+// main.version=... -X main.commit=...".
+var (
+	version = "0.1.0-dev"
+	commit  = ""
+)
 
 // globals are the flags every command takes.
 type globals struct {
@@ -69,23 +73,30 @@ func main() {
 }
 
 func execute(args []string) int {
-	root := newRootCommand(commandName(args))
+	name := commandName(args)
+	root := newRootCommand(name)
+	if _, hot := hotCommands[name]; !hot {
+		if err := unknownCommand(root, args); err != nil {
+			fmt.Fprintln(os.Stderr, "urun:", err)
+			return generalFailure
+		}
+	}
 	root.SetArgs(args)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return 0
 	}
 	// A silent one was reported already (by the image helper, or by
 	// urun for each of several containers).
-	var exitErr *exitcode.Error
-	if errors.As(err, &exitErr) {
-		if !exitErr.Silent() {
-			fmt.Fprintln(os.Stderr, "urun:", nospace.Explain(exitErr.Err, ""))
+	code, report := exitStatus(cmd, err)
+	if report {
+		var exitErr *exitcode.Error
+		if errors.As(err, &exitErr) {
+			err = exitErr.Err
 		}
-		return exitErr.Code
+		fmt.Fprintln(os.Stderr, "urun:", nospace.Explain(err, ""))
 	}
-	fmt.Fprintln(os.Stderr, "urun:", nospace.Explain(err, ""))
-	return exitcode.Failed
+	return code
 }
 
 // hotCommands are built alone when they are the one run: building every
@@ -121,17 +132,20 @@ func newRootCommand(name string) *cobra.Command {
 gets a user namespace mapped from your /etc/subuid and /etc/subgid ranges,
 with PID, mount, network, UTS and IPC namespaces inside it, and a root file
 system assembled from the image's layers with overlay.`,
-		SilenceUsage:      true,
-		SilenceErrors:     true,
-		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version,
+		// `urun completion` is not built with a hot command.
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: hotCommands[name] != nil},
 	}
+	root.SetVersionTemplate(versionLine())
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.root, "root", "", "storage root for images and containers' layers (default $XDG_DATA_HOME/urun/storage)")
 	pf.StringVar(&g.runRoot, "runroot", "", "run state directory (default $XDG_RUNTIME_DIR/urun, or /tmp/urun-UID)")
 	pf.StringVar(&g.configFile, "config", "", "configuration file (default $XDG_CONFIG_HOME/urun/urun.conf)")
 	pf.StringVar(&g.rootfsDriver, "rootfs-driver", "", "how to assemble the rootfs: auto, native (kernel overlay) or fuse-overlayfs (default from the config, else auto)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return fmt.Errorf("%w\nSee '%s --help'", err, c.CommandPath())
+		return usageError{fmt.Errorf("%w\nSee '%s --help'", err, c.CommandPath())}
 	})
 	if hot, ok := hotCommands[name]; ok {
 		root.AddCommand(hot(g))
@@ -141,6 +155,10 @@ system assembled from the image's layers with overlay.`,
 		root.AddCommand(newRunCommand(g), newCreateCommand(g), newStartCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g), newWaitCommand(g), newPauseCommand(g, "pause"), newPauseCommand(g, "unpause"), newAttachCommand(g), newLogsCommand(g), newExecCommand(g), newCpCommand(g), newExportCommand(g), newCommitCommand(g), newDiffCommand(g), newPsCommand(g), newRmCommand(g), newInspectCommand(g, false), newPortCommand(g), newRenameCommand(g), newTopCommand(g), newStatsCommand(g), newContainerCommand(g), newImageCommand(g), newGenerateCommand(g), newNetworkCommand(g), newVolumeCommand(g), newInfoCommand(g), newVersionCommand(), newBuilderCommand(g))
 		root.AddCommand(newHealthcheckCommand(g))
 		root.AddCommand(newEventsCommand(g), newSystemCommand(g), newUnshareCommand(g))
+		for _, extra := range extraCommands {
+			root.AddCommand(extra(g))
+		}
+		setUpCompletion(root, g)
 	}
 	// Each Use line already says where OPTIONS go.
 	var noFlagsInUse func(*cobra.Command)

@@ -65,7 +65,7 @@ func TestNetworkCommandsAsAUserRunsThem(t *testing.T) {
 	assert.Equal(t, "bridge shop\n", out)
 
 	code, _ = runURun(t, root, "network", "create", "--subnet", "10.77.3.0/24", "other")
-	assert.Equal(t, 125, code, "an overlapping subnet is a bad value")
+	assert.Equal(t, 1, code, "an overlapping subnet fails as with Docker")
 	code, _ = runURun(t, root, "network", "inspect", "other")
 	assert.Equal(t, 1, code, "inspect of a network that does not exist")
 	code, _ = runURun(t, root, "network", "rm", "bridge")
