@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -32,6 +33,9 @@ type ExecOptions struct {
 	// User and WorkDir replace the container's when not empty.
 	User, WorkDir                 string
 	Interactive, Terminal, Detach bool
+	// Privileged gives the process every capability of the container's
+	// user namespace (exec --privileged).
+	Privileged bool
 }
 
 // execNamespaces are the namespaces of the container's init that `urun
@@ -136,6 +140,11 @@ func prepareExec(o ExecOptions) (inside.ExecConfig, execTarget, error) {
 		User: proc.User.Username, Cwd: proc.Cwd, Terminal: o.Terminal, Detached: o.Detach,
 		// The same confinement as the container's command.
 		Capabilities: proc.Capabilities, NoNewPrivileges: proc.NoNewPrivileges,
+		GroupAdd: proc.groupAdd, Rlimits: proc.Rlimits,
+	}
+	if o.Privileged {
+		all := spec.AllCapabilities()
+		ec.Capabilities = &specs.LinuxCapabilities{Bounding: all, Effective: all, Permitted: all}
 	}
 	// The exec stage is in the container's mount namespace before it
 	// could open the host's file: the filter travels with the config.
@@ -175,6 +184,9 @@ type execProcess struct {
 	Cwd             string                   `json:"cwd"`
 	Capabilities    *specs.LinuxCapabilities `json:"capabilities"`
 	NoNewPrivileges bool                     `json:"noNewPrivileges"`
+	Rlimits         []specs.POSIXRlimit      `json:"rlimits"`
+	// groupAdd is --group-add, from the spec's annotations.
+	groupAdd []string
 }
 
 // readProcess reads a container's process and the path of its seccomp
@@ -182,7 +194,8 @@ type execProcess struct {
 func readProcess(path string) (execProcess, string, error) {
 	var c struct {
 		Spec struct {
-			Process execProcess `json:"process"`
+			Process     execProcess       `json:"process"`
+			Annotations map[string]string `json:"annotations"`
 		} `json:"spec"`
 		Seccomp string `json:"seccomp"`
 	}
@@ -192,6 +205,9 @@ func readProcess(path string) (execProcess, string, error) {
 	}
 	if err := json.Unmarshal(data, &c); err != nil {
 		return c.Spec.Process, "", fmt.Errorf("decode %s: %w", path, err)
+	}
+	if g := c.Spec.Annotations[spec.GroupAddAnnotation]; g != "" {
+		c.Spec.Process.groupAdd = strings.Split(g, ",")
 	}
 	return c.Spec.Process, c.Seccomp, nil
 }

@@ -220,6 +220,7 @@ func Check(o Options) error {
 	if _, err := o.Resources.Files(); err != nil {
 		return err
 	}
+	o.Spec.HostNetwork = o.Network.Kind == network.KindHost
 	return o.Spec.Check()
 }
 

@@ -33,6 +33,15 @@ func ParseVolume(v string) (specs.Mount, error) {
 	}
 	src, dst := parts[0], parts[1]
 	typ := "bind"
+	// As Docker 23+: a source starting with "." is a host directory
+	// relative to the current one.
+	if src == "." || src == ".." || strings.HasPrefix(src, "./") || strings.HasPrefix(src, "../") {
+		abs, err := filepath.Abs(src)
+		if err != nil {
+			return specs.Mount{}, fmt.Errorf("-v/--volume %q: resolve %s against the current directory: %w", v, src, err)
+		}
+		src = abs
+	}
 	if !filepath.IsAbs(src) {
 		if err := CheckVolumeName(src); err != nil {
 			return specs.Mount{}, fmt.Errorf("-v/--volume %q: %w; a host directory must be given as an absolute path", v, err)
@@ -165,7 +174,8 @@ func ParseMount(v string) (specs.Mount, error) {
 		}
 		return specs.Mount{Destination: filepath.Clean(dst), Type: VolumeType, Source: src, Options: opts}, nil
 	case "tmpfs":
-		return specs.Mount{Destination: filepath.Clean(dst), Type: "tmpfs", Source: "tmpfs", Options: append([]string{"nosuid", "nodev"}, opts...)}, nil
+		// Docker's defaults; tmpfs-mode and options given come after.
+		return specs.Mount{Destination: filepath.Clean(dst), Type: "tmpfs", Source: "tmpfs", Options: append([]string{"nosuid", "nodev", "noexec", "mode=1777"}, opts...)}, nil
 	case "":
 		return specs.Mount{}, fmt.Errorf("--mount %q: type= is required (bind, volume or tmpfs)", v)
 	default:

@@ -42,6 +42,7 @@ type runFlags struct {
 	privileged, readOnly                        bool
 	capAdd, capDrop, securityOpts, devices      []string
 	resources                                   resourceFlags
+	kernel                                      kernelFlags
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -105,6 +106,7 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.StringArrayVar(&f.securityOpts, "security-opt", nil, "no-new-privileges=false (let setuid programs gain privileges), mask=PATH[:PATH...], unmask=PATH[:PATH...]|ALL, seccomp=unconfined|PROFILE.json (a profile in Docker's format)")
 	addLifecycleFlags(fl, f)
 	addResourceFlags(fl, &f.resources)
+	addKernelFlags(fl, &f.kernel)
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not show pull progress")
 	fl.BoolVar(&f.tlsVerify, "tls-verify", true, "require HTTPS and verify certificates when pulling")
 	fl.StringVar(&f.platform, "platform", "", "when pulling, take the image for OS/ARCH[/VARIANT] from a multi-platform image (a stored image is used as it is)")
@@ -241,6 +243,10 @@ func (f *runFlags) specOptions(cmd *cobra.Command, command []string) (spec.Optio
 	}
 	if cmd.Flags().Changed("entrypoint") {
 		o.Entrypoint = &f.entrypoint
+	}
+	var err error
+	if o.Kernel, err = f.kernel.options(cmd); err != nil {
+		return o, err
 	}
 	for _, file := range f.envFiles {
 		env, err := spec.ReadEnvFile(file)
