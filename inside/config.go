@@ -46,4 +46,5 @@ type config struct {
 	CgroupNS       bool               `json:"cgroup_ns"`
 	CwdOwnedByUser bool               `json:"cwd_owned_by_user"`
 	Volumes        []spec.VolumeMount `json:"volumes"`
+	ImageMounts    []spec.ImageMount  `json:"image_mounts"`
 }

@@ -96,6 +96,9 @@ func run(sync *os.File) error {
 	if err := mountAll(root, s.Mounts); err != nil {
 		return err
 	}
+	if err := mountImages(driver, root, c.ImageMounts); err != nil {
+		return err
+	}
 	// No host name: the UTS namespace is the host's (--uts host).
 	if s.Hostname != "" {
 		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {

@@ -9,9 +9,11 @@ import (
 	"strings"
 	"syscall"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/urun/urun/rootfs"
 	"github.com/urun/urun/spec"
 )
 
@@ -97,4 +99,23 @@ func groupAddOf(annotations map[string]string) []string {
 		return nil
 	}
 	return strings.Split(v, ",")
+}
+
+// mountImages mounts each --mount type=image's layers as an overlay at
+// its destination in the rootfs, with the driver of the rootfs.
+func mountImages(driver rootfs.Driver, root string, mounts []spec.ImageMount) error {
+	for _, m := range mounts {
+		dest, err := securejoin.SecureJoin(root, m.Destination)
+		if err != nil {
+			return fmt.Errorf("resolve mount destination %s: %w", m.Destination, err)
+		}
+		if err := os.MkdirAll(dest, 0o755); err != nil {
+			return fmt.Errorf("create mount point %s: %w", m.Destination, err)
+		}
+		layers := rootfs.Layers{Lower: m.Lower, Dir: m.LinkDir, Upper: m.Upper, Work: m.Work}
+		if err := driver.Mount(layers, dest); err != nil {
+			return fmt.Errorf("mount the image's layers on %s (--mount type=image): %w", m.Destination, err)
+		}
+	}
+	return nil
 }

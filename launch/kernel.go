@@ -4,11 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/urun/urun/config"
+	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/spec"
 	"github.com/urun/urun/stage"
 )
@@ -56,6 +60,73 @@ func setOOMScoreAdj(p *stage.Process, s *specs.Spec) error {
 			return fmt.Errorf("set --oom-score-adj %d: %w: a rootless container can only raise it above urun's own (%s)", adj, err, "/proc/self/oom_score_adj")
 		}
 		return fmt.Errorf("set --oom-score-adj %d: %w", adj, err)
+	}
+	return nil
+}
+
+// imageMounts takes the --mount type=image mounts out of mounts and
+// resolves each into its image's layers (spec.ImageMount) for init; with
+// rw, a writable layer of its own in the container's directory. Most
+// containers have none and pay nothing.
+func (c *container) imageMounts(mounts []specs.Mount) ([]specs.Mount, []spec.ImageMount, error) {
+	if !slices.ContainsFunc(mounts, func(m specs.Mount) bool { return m.Type == spec.ImageType }) {
+		return mounts, nil, nil
+	}
+	var kept []specs.Mount
+	var out []spec.ImageMount
+	for i, m := range mounts {
+		if m.Type != spec.ImageType {
+			kept = append(kept, m)
+			continue
+		}
+		img, err := findMountedImage(c.cfg, m.Source)
+		if err != nil {
+			return nil, nil, err
+		}
+		lower, linkDir := img.LowerDirs()
+		im := spec.ImageMount{Destination: m.Destination, Lower: lower, LinkDir: linkDir}
+		if slices.Contains(m.Options, "rw") {
+			dir := filepath.Join(c.layerDir, "image-mounts", strconv.Itoa(i))
+			im.Upper, im.Work = filepath.Join(dir, "diff"), filepath.Join(dir, "work")
+			for _, d := range []string{im.Upper, im.Work} {
+				if err := os.MkdirAll(d, 0o755); err != nil {
+					return nil, nil, fmt.Errorf("create the writable layer of --mount type=image,source=%s: %w", m.Source, err)
+				}
+			}
+		}
+		out = append(out, im)
+	}
+	return kept, out, nil
+}
+
+// findMountedImage finds the stored image a --mount type=image names.
+func findMountedImage(cfg *config.Config, ref string) (*local.Image, error) {
+	name, err := local.Normalize(ref)
+	if err != nil {
+		return nil, fmt.Errorf("--mount type=image,source=%s: %w", ref, err)
+	}
+	img, err := local.Find(cfg.GraphRoot, name)
+	if errors.Is(err, local.ErrNotFound) {
+		img, err = local.Find(cfg.GraphRoot, ref)
+	}
+	if err != nil {
+		if errors.Is(err, local.ErrNotFound) {
+			return nil, fmt.Errorf("--mount type=image,source=%s: no such image is stored: pull it first ('urun pull %s')", ref, ref)
+		}
+		return nil, fmt.Errorf("--mount type=image,source=%s: %w", ref, err)
+	}
+	return img, nil
+}
+
+// checkImageMounts refuses, before a container is made, a --mount
+// type=image of an image that is not stored.
+func checkImageMounts(cfg *config.Config, mounts []specs.Mount) error {
+	for _, m := range mounts {
+		if m.Type == spec.ImageType {
+			if _, err := findMountedImage(cfg, m.Source); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -216,6 +216,10 @@ func (c *container) writeRunState() (err error) {
 		}
 	}
 	s.Mounts = append(s.Mounts, c.cgroupMounts(s.Mounts)...)
+	var imageMounts []spec.ImageMount
+	if s.Mounts, imageMounts, err = c.imageMounts(s.Mounts); err != nil {
+		return err
+	}
 	files := map[string][]byte{"hostname": []byte(s.Hostname + "\n"), "hosts": hosts, "resolv.conf": resolv}
 	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
 		path := containers.EtcFilePath(c.stateDir, name)
@@ -244,6 +248,7 @@ func (c *container) writeRunState() (err error) {
 		WaitForHost: c.net != nil,
 		CgroupNS:    c.cgroup != nil && !c.settings.Cgroups.HostNS,
 		Volumes:     c.state.Volumes,
+		ImageMounts: imageMounts,
 		Rootfs: spec.Rootfs{
 			Driver: driver, Lower: lower, LinkDir: linkDir,
 			Upper: filepath.Join(c.layerDir, "diff"), Work: filepath.Join(c.layerDir, "work"),

@@ -64,6 +64,8 @@ type Container struct {
 	// Volumes are set up by init before the mounts are made (see
 	// VolumeMount).
 	Volumes []VolumeMount `json:"volumes,omitempty"`
+	// ImageMounts are --mount type=image's, mounted after the others.
+	ImageMounts []ImageMount `json:"image_mounts,omitempty"`
 }
 
 // Rootfs says how to assemble the root file system.

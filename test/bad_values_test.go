@@ -81,6 +81,7 @@ var badValues = []badValue{
 	{"memory-swap", ""},
 	{"memory-swap", "lots"},
 	{"mount", "type=bogus,target=/x"},
+	{"mount", "type=image,target=/x"},
 	{"mount", "type=bind,source=/tmp,target=/x\n"},
 	{"name", "bad/name"},
 	{"network", "bogus"},
