@@ -30,7 +30,7 @@ type Kernel struct {
 	OOMScoreAdj *int
 	// IPC, PID and UTS are the namespace modes: "" (private), "host";
 	// IPC also "private" and "shareable" (Docker's names of a namespace
-	// of its own).
+	// of its own) and "none" (one of its own without /dev/shm).
 	IPC, PID, UTS string
 }
 
@@ -180,7 +180,7 @@ func checkNamespaceMode(flag, mode string, extra ...string) error {
 
 // check refuses values of k that cannot work, before anything is made.
 func (k Kernel) check(hostNetwork bool) error {
-	if err := checkNamespaceMode("--ipc", k.IPC, "private", "shareable"); err != nil {
+	if err := checkNamespaceMode("--ipc", k.IPC, "private", "shareable", "none"); err != nil {
 		return err
 	}
 	if err := checkNamespaceMode("--pid", k.PID); err != nil {
@@ -282,6 +282,10 @@ func (k Kernel) apply(s *specs.Spec, hostNetwork bool) {
 				s.Mounts[i] = specs.Mount{Destination: "/proc", Type: "bind", Source: "/proc", Options: []string{"rbind", "nosuid", "noexec", "nodev"}}
 			}
 		}
+	}
+	if k.IPC == "none" {
+		// As Docker: a namespace of its own with no /dev/shm.
+		s.Mounts = slices.DeleteFunc(s.Mounts, func(m specs.Mount) bool { return m.Destination == "/dev/shm" && m.Source == "shm" })
 	}
 	if k.IPC == "host" {
 		// As Docker: the host's /dev/shm and POSIX message queues.

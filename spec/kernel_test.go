@@ -143,6 +143,15 @@ func TestHostNamespaces(t *testing.T) {
 	assert.NotContains(t, s.Linux.Sysctl, "net.ipv4.ip_unprivileged_port_start", "the host's network is not the container's to change")
 }
 
+func TestIPCNoneHasNoDevShm(t *testing.T) {
+	s, err := Build(testID, testImage(local.RunConfig{Cmd: []string{"sh"}}), Options{Kernel: Kernel{IPC: "none"}}, noCallerEnv)
+	require.NoError(t, err)
+	for _, m := range s.Mounts {
+		assert.NotEqual(t, "/dev/shm", m.Destination)
+	}
+	assert.True(t, HasNamespace(s, specs.IPCNamespace))
+}
+
 func TestTmpfsOnDevShmReplacesIt(t *testing.T) {
 	tmpfs, err := ParseTmpfs("/dev/shm:size=2m")
 	require.NoError(t, err)
