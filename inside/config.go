@@ -38,6 +38,8 @@ type config struct {
 			MaskedPaths   []string          `json:"maskedPaths"`
 			ReadonlyPaths []string          `json:"readonlyPaths"`
 			Sysctl        map[string]string `json:"sysctl"`
+			// Namespaces are those the container has of its own.
+			Namespaces []specs.LinuxNamespace `json:"namespaces"`
 		} `json:"linux"`
 	} `json:"spec"`
 	Rootfs         spec.Rootfs        `json:"rootfs"`

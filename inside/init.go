@@ -99,8 +99,9 @@ func run(sync *os.File) error {
 	if err := mountImages(driver, root, c.ImageMounts); err != nil {
 		return err
 	}
-	// No host name: the UTS namespace is the host's (--uts host).
-	if s.Hostname != "" {
+	// Not in the host's UTS namespace (--uts host), which is not the
+	// container's to change.
+	if ownsUTS(s.Linux.Namespaces) {
 		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
 			return fmt.Errorf("set hostname: %w", err)
 		}

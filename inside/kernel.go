@@ -119,3 +119,12 @@ func mountImages(driver rootfs.Driver, root string, mounts []spec.ImageMount) er
 	}
 	return nil
 }
+
+// ownsUTS says whether the container has a UTS namespace of its own; a
+// config without namespaces (an older urun's) has.
+func ownsUTS(namespaces []specs.LinuxNamespace) bool {
+	if len(namespaces) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(namespaces, func(n specs.LinuxNamespace) bool { return n.Type == specs.UTSNamespace })
+}

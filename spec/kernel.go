@@ -271,9 +271,6 @@ func (k Kernel) apply(s *specs.Spec, hostNetwork bool) {
 			s.Mounts[i].Options = append(opts, fmt.Sprintf("size=%dk", (k.ShmSize+1023)/1024))
 		}
 	}
-	if k.UTS == "host" {
-		s.Hostname = ""
-	}
 	if k.PID == "host" {
 		// A PID namespace the container does not own takes no procfs of
 		// its own: it sees the host's.

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"os"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -129,7 +130,9 @@ func TestHostNamespaces(t *testing.T) {
 	assert.False(t, HasNamespace(s, specs.IPCNamespace))
 	assert.False(t, HasNamespace(s, specs.UTSNamespace))
 	assert.True(t, HasNamespace(s, specs.NetworkNamespace))
-	assert.Empty(t, s.Hostname, "the UTS namespace is the host's: init sets no host name")
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	assert.Equal(t, host, s.Hostname, "the UTS namespace is the host's: /etc/hostname says its name")
 	for _, m := range s.Mounts {
 		if m.Destination == "/proc" {
 			assert.Equal(t, "bind", m.Type, "a PID namespace the container does not own takes the host's /proc")

@@ -56,7 +56,7 @@ func TestRunFlagsAsDocker(t *testing.T) {
 		{"-v with :ro,Z (no SELinux here)", []string{"-v", hosts + ":/x:ro,Z"}, "cat /x", "10.9.8.7 mine\n"},
 		{"the host's network has the host's name", []string{"--network", "host"}, "hostname", hostName + "\n"},
 		{"the host's network with --hostname", []string{"--network", "host", "--hostname", "web"}, "hostname", "web\n"},
-		{"uts host", []string{"--uts", "host"}, "hostname", hostName + "\n"},
+		{"uts host", []string{"--uts", "host"}, "hostname; cat /etc/hostname", hostName + "\n" + hostName + "\n"},
 		{"mount type=image is the image's files, read-only", []string{"--mount", "type=image,source=" + busyboxRef + ",target=/img"}, "test -f /img/etc/layer2 && echo found; touch /img/x 2>/dev/null; echo $?", "found\n1\n"},
 		{"mount type=image with rw=true takes writes", []string{"--mount", "type=image,source=" + busyboxRef + ",target=/img,rw=true"}, "touch /img/x && echo written", "written\n"},
 		{"ipc host", []string{"--ipc", "host"}, "readlink /proc/self/ns/ipc", nsLink(t, "ipc") + "\n"},
