@@ -156,3 +156,17 @@ func TestRunKernelFlagRefusals(t *testing.T) {
 		})
 	}
 }
+
+// With --pid host the container's processes do not end with its init by
+// themselves: urun ends them, and top lists only them.
+func TestPidHostContainerEndsWhole(t *testing.T) {
+	e := containerEnv(t)
+	e.urun(t, "run", "-d", "--name", "hostpid", "--pid", "host", busyboxRef, "sh", "-c", "sleep 171 & sleep 172").ok(t)
+	require.Eventually(t, func() bool {
+		return len(lines(e.urun(t, "top", "hostpid").stdout)) == 3
+	}, 10*time.Second, 100*time.Millisecond, "top lists the header, sleep 172 and sleep 171, not the host's processes")
+	e.urun(t, "rm", "-f", "hostpid").ok(t)
+	assert.Empty(t, waitNoProcesses(5*time.Second, "sleep", "171"), "the process init forked ended with the container")
+	assert.Equal(t, "bg\n", e.urun(t, "run", "--rm", "--pid", "host", busyboxRef, "sh", "-c", "sleep 173 & echo bg").ok(t))
+	assert.Empty(t, waitNoProcesses(5*time.Second, "sleep", "173"), "a --rm container in the foreground ends whole")
+}
