@@ -226,7 +226,14 @@ func startExec(o ExecOptions, ec inside.ExecConfig, target execTarget) (*stage.P
 	var output *stdioRelay
 	if o.Detach {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	} else {
+	}
+	if sharesOurPIDNamespace(target.joinPID) {
+		// --pid host: the stage does not fork into a PID namespace and
+		// execs the command itself, which makes a session of its own;
+		// a group or session leader could not.
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	if !o.Detach {
 		// Pipes that urun relays, as for urun run (stdio.go); with -t the
 		// process gets a pty, and the pipes carry only what the stage
 		// says before.

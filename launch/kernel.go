@@ -130,3 +130,14 @@ func checkImageMounts(cfg *config.Config, mounts []specs.Mount) error {
 	}
 	return nil
 }
+
+// sharesOurPIDNamespace says whether process pid is in urun's own PID
+// namespace (a container run with --pid host).
+func sharesOurPIDNamespace(pid int) bool {
+	theirs, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid))
+	if err != nil {
+		return false
+	}
+	ours, err := os.Readlink("/proc/self/ns/pid")
+	return err == nil && ours == theirs
+}

@@ -165,6 +165,7 @@ func TestPidHostContainerEndsWhole(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return len(lines(e.urun(t, "top", "hostpid").stdout)) == 3
 	}, 10*time.Second, 100*time.Millisecond, "top lists the header, sleep 172 and sleep 171, not the host's processes")
+	assert.Equal(t, "in\n", e.urun(t, "exec", "hostpid", "echo", "in").ok(t), "exec into a container with the host's PID namespace")
 	e.urun(t, "rm", "-f", "hostpid").ok(t)
 	assert.Empty(t, waitNoProcesses(5*time.Second, "sleep", "171"), "the process init forked ended with the container")
 	assert.Equal(t, "bg\n", e.urun(t, "run", "--rm", "--pid", "host", busyboxRef, "sh", "-c", "sleep 173 & echo bg").ok(t))
