@@ -42,13 +42,9 @@ const GroupAddAnnotation = "run.urun.group-add"
 // DefaultShmSize is Docker's size of /dev/shm.
 const DefaultShmSize = 64 << 20
 
-// ipcSysctls are the sysctls of the IPC namespace Docker accepts, by
-// name or prefix (ending in '.').
-var ipcSysctls = []string{
-	"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-	"kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
-	"fs.mqueue.",
-}
+// ipcSysctls are the prefixes of the IPC namespace's sysctls (kernel.shmmax,
+// kernel.msg_next_id, kernel.sem, fs.mqueue.msg_max, ...).
+var ipcSysctls = []string{"kernel.shm", "kernel.msg", "kernel.sem_", "fs.mqueue."}
 
 // sysctlKey is what a key may hold: it becomes a path under /proc/sys.
 var sysctlKey = regexp.MustCompile(`^[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)+$`)
@@ -82,9 +78,7 @@ func ParseSysctl(v string, hostNetwork, hostIPC bool) (key, value string, err er
 }
 
 func isIPCSysctl(key string) bool {
-	return slices.ContainsFunc(ipcSysctls, func(k string) bool {
-		return key == k || strings.HasSuffix(k, ".") && strings.HasPrefix(key, k)
-	})
+	return key == "kernel.sem" || slices.ContainsFunc(ipcSysctls, func(prefix string) bool { return strings.HasPrefix(key, prefix) })
 }
 
 // rlimitTypes are the spec's names of --ulimit's types.
