@@ -17,6 +17,7 @@ import (
 	"github.com/urun/urun/logs"
 	"github.com/urun/urun/network"
 	"github.com/urun/urun/network/namefiles"
+	"github.com/urun/urun/spec"
 )
 
 // Settings are what a container keeps of the options it was created with
@@ -46,6 +47,9 @@ type Settings struct {
 	// Resources and Cgroups are applied again at each start.
 	Resources cgroupv2.Flags   `json:"resources,omitzero"`
 	Cgroups   cgroupv2.Options `json:"cgroups,omitzero"`
+	// Kernel are the flags as given (--ulimit, --sysctl, --ipc, ...), for
+	// `urun inspect`'s HostConfig; the spec carries what they do.
+	Kernel spec.Kernel `json:"kernel,omitzero"`
 }
 
 // ReadSettings reads what the container keeps of its options.

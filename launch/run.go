@@ -288,7 +288,7 @@ func newContainer(o Options) (*container, error) {
 			Spec: s, Network: o.Network, Ports: o.Ports, Names: o.Names, Interactive: o.Interactive,
 			Init: o.Init, Restart: o.Restart, Log: o.Log, StopSignal: stopSignal, StopTimeout: o.StopTimeout,
 			Entrypoint: entrypoint, Cmd: cmd, Resources: o.Resources, Cgroups: o.Cgroups,
-			CreateCommand: o.CreateCommand,
+			CreateCommand: o.CreateCommand, Kernel: o.Spec.Kernel,
 		},
 		state: containers.State{
 			ID: id, Name: o.Name, Image: o.ImageName, ImageID: o.Image.ID, Command: s.Process.Args,

@@ -17,21 +17,23 @@ import (
 // --domainname, --oom-score-adj, --ipc, --pid and --uts ask for.
 type Kernel struct {
 	// Ulimits are --ulimit values, TYPE=SOFT[:HARD].
-	Ulimits []string
+	Ulimits []string `json:"ulimits,omitempty"`
 	// ShmSize is the size of /dev/shm in bytes; 0 for Docker's 64 MiB.
-	ShmSize int64
+	ShmSize int64 `json:"shm_size,omitempty"`
 	// Sysctls are --sysctl KEY=VALUE.
-	Sysctls []string
+	Sysctls []string `json:"sysctls,omitempty"`
 	// GroupAdd are groups (gids or names in the image's /etc/group) the
 	// process is in besides its user's.
-	GroupAdd   []string
-	Domainname string
+	GroupAdd   []string `json:"group_add,omitempty"`
+	Domainname string   `json:"domainname,omitempty"`
 	// OOMScoreAdj is --oom-score-adj when given.
-	OOMScoreAdj *int
+	OOMScoreAdj *int `json:"oom_score_adj,omitempty"`
 	// IPC, PID and UTS are the namespace modes: "" (private), "host";
 	// IPC also "private" and "shareable" (Docker's names of a namespace
 	// of its own) and "none" (one of its own without /dev/shm).
-	IPC, PID, UTS string
+	IPC string `json:"ipc,omitempty"`
+	PID string `json:"pid,omitempty"`
+	UTS string `json:"uts,omitempty"`
 }
 
 // GroupAddAnnotation records --group-add in the spec (comma-separated):
