@@ -34,6 +34,9 @@ func Processes(dir, ref string) ([]Proc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read container %s's PID namespace: %w", ref, err)
 	}
+	if sharesCallersPIDNamespace(pidNS) {
+		return descendants(initPID)
+	}
 	// The container's pids are the last of NSpid's at init's depth.
 	depth := len(nsPIDs(initPID))
 	if depth == 0 {

@@ -18,6 +18,7 @@ import (
 	"github.com/urun/urun/logs"
 	"github.com/urun/urun/network"
 	"github.com/urun/urun/network/namefiles"
+	"github.com/urun/urun/spec"
 )
 
 // Settings are what a container keeps of the options it was created with
@@ -52,6 +53,9 @@ type Settings struct {
 	Healthcheck *health.Check `json:"healthcheck,omitempty"`
 	// ExposedPorts are the image's and --expose's ("80/tcp"), for inspect.
 	ExposedPorts map[string]struct{} `json:"exposed_ports,omitempty"`
+	// Kernel are the flags as given (--ulimit, --sysctl, --ipc, ...), for
+	// `urun inspect`'s HostConfig; the spec carries what they do.
+	Kernel spec.Kernel `json:"kernel,omitzero"`
 }
 
 // ReadSettings reads what the container keeps of its options.

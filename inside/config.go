@@ -13,8 +13,10 @@ import (
 // are the runtime spec's; a test checks they stay in step.
 type config struct {
 	Spec struct {
-		Hostname string `json:"hostname"`
-		Root     struct {
+		Hostname    string            `json:"hostname"`
+		Domainname  string            `json:"domainname"`
+		Annotations map[string]string `json:"annotations"`
+		Root        struct {
 			Path     string `json:"path"`
 			Readonly bool   `json:"readonly"`
 		} `json:"root"`
@@ -30,10 +32,14 @@ type config struct {
 			Cwd             string                   `json:"cwd"`
 			Capabilities    *specs.LinuxCapabilities `json:"capabilities"`
 			NoNewPrivileges bool                     `json:"noNewPrivileges"`
+			Rlimits         []specs.POSIXRlimit      `json:"rlimits"`
 		} `json:"process"`
 		Linux struct {
-			MaskedPaths   []string `json:"maskedPaths"`
-			ReadonlyPaths []string `json:"readonlyPaths"`
+			MaskedPaths   []string          `json:"maskedPaths"`
+			ReadonlyPaths []string          `json:"readonlyPaths"`
+			Sysctl        map[string]string `json:"sysctl"`
+			// Namespaces are those the container has of its own.
+			Namespaces []specs.LinuxNamespace `json:"namespaces"`
 		} `json:"linux"`
 	} `json:"spec"`
 	Rootfs         spec.Rootfs        `json:"rootfs"`
@@ -42,4 +48,5 @@ type config struct {
 	CgroupNS       bool               `json:"cgroup_ns"`
 	CwdOwnedByUser bool               `json:"cwd_owned_by_user"`
 	Volumes        []spec.VolumeMount `json:"volumes"`
+	ImageMounts    []spec.ImageMount  `json:"image_mounts"`
 }

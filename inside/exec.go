@@ -28,6 +28,9 @@ type ExecConfig struct {
 	NoNewPrivileges bool                     `json:"no_new_privileges,omitempty"`
 	// Seccomp is the container's compiled filter (see package seccomp).
 	Seccomp []byte `json:"seccomp,omitempty"`
+	// GroupAdd and Rlimits are the container's (--group-add, --ulimit).
+	GroupAdd []string            `json:"group_add,omitempty"`
+	Rlimits  []specs.POSIXRlimit `json:"rlimits,omitempty"`
 }
 
 // ExecMain runs the exec stage (stage.Exec): in the container's namespaces, as root of
@@ -54,6 +57,7 @@ func execProcess(sync *os.File) error {
 		terminal: c.Terminal, consoleSize: c.ConsoleSize,
 		stage: "exec", dieWithParent: !c.Detached,
 		capabilities: c.Capabilities, noNewPrivileges: c.NoNewPrivileges,
-		seccomp: c.Seccomp,
+		seccomp:  c.Seccomp,
+		groupAdd: c.GroupAdd, rlimits: c.Rlimits,
 	})
 }

@@ -96,8 +96,20 @@ func run(sync *os.File) error {
 	if err := mountAll(root, s.Mounts); err != nil {
 		return err
 	}
-	if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
-		return fmt.Errorf("set hostname: %w", err)
+	if err := mountImages(driver, root, c.ImageMounts); err != nil {
+		return err
+	}
+	// Not in the host's UTS namespace (--uts host), which is not the
+	// container's to change.
+	if ownsUTS(s.Linux.Namespaces) {
+		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
+			return fmt.Errorf("set hostname: %w", err)
+		}
+	}
+	if s.Domainname != "" {
+		if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
+			return fmt.Errorf("set domain name: %w", err)
+		}
 	}
 
 	trace.Mark("init", "mounts done")
@@ -105,6 +117,9 @@ func run(sync *os.File) error {
 		return err
 	}
 	if err := bringUpLoopback(); err != nil {
+		return err
+	}
+	if err := setSysctls(s.Linux.Sysctl); err != nil {
 		return err
 	}
 	if err := confineFileSystem(s.Linux.MaskedPaths, s.Linux.ReadonlyPaths, s.Root.Readonly); err != nil {
@@ -117,7 +132,8 @@ func run(sync *os.File) error {
 		terminal: proc.Terminal, consoleSize: proc.ConsoleSize,
 		stage: "init", makeCwd: true, cwdOwnedByUser: c.CwdOwnedByUser, dieWithParent: true,
 		capabilities: proc.Capabilities, noNewPrivileges: proc.NoNewPrivileges,
-		seccomp: filter,
+		seccomp:  filter,
+		groupAdd: groupAddOf(s.Annotations), rlimits: proc.Rlimits,
 		beforeExec: func() error {
 			if c.WaitForHost {
 				return waitForHost(sync)

@@ -39,6 +39,9 @@ type process struct {
 	noNewPrivileges bool
 	// seccomp is the BPF program to load right before exec; nil for none.
 	seccomp []byte
+	// groupAdd are --group-add's groups, rlimits --ulimit's limits.
+	groupAdd []string
+	rlimits  []specs.POSIXRlimit
 }
 
 // startProcess resolves the user in the container's /etc/passwd, gives
@@ -47,6 +50,9 @@ type process struct {
 func startProcess(sync *os.File, p process) error {
 	user, err := resolveUser(p.user)
 	if err != nil {
+		return err
+	}
+	if user.Groups, err = supplementaryGroups(user, p.groupAdd); err != nil {
 		return err
 	}
 	env := p.env
@@ -70,6 +76,9 @@ func startProcess(sync *os.File, p process) error {
 		}
 	} else if _, err := unix.Setsid(); err != nil {
 		return fmt.Errorf("setsid: %w", err)
+	}
+	if err := setRlimits(p.rlimits); err != nil {
+		return err
 	}
 	var keep capSet
 	if p.capabilities != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -32,6 +33,9 @@ type ExecOptions struct {
 	// User and WorkDir replace the container's when not empty.
 	User, WorkDir                 string
 	Interactive, Terminal, Detach bool
+	// Privileged gives the process every capability of the container's
+	// user namespace (exec --privileged).
+	Privileged bool
 }
 
 // execNamespaces are the namespaces of the container's init that `urun
@@ -140,6 +144,11 @@ func prepareExec(o ExecOptions) (inside.ExecConfig, execTarget, error) {
 		User: proc.User.Username, Cwd: proc.Cwd, Terminal: o.Terminal, Detached: o.Detach,
 		// The same confinement as the container's command.
 		Capabilities: proc.Capabilities, NoNewPrivileges: proc.NoNewPrivileges,
+		GroupAdd: proc.groupAdd, Rlimits: proc.Rlimits,
+	}
+	if o.Privileged {
+		all := spec.AllCapabilities()
+		ec.Capabilities = &specs.LinuxCapabilities{Bounding: all, Effective: all, Permitted: all}
 	}
 	// The exec stage is in the container's mount namespace before it
 	// could open the host's file: the filter travels with the config.
@@ -179,6 +188,9 @@ type execProcess struct {
 	Cwd             string                   `json:"cwd"`
 	Capabilities    *specs.LinuxCapabilities `json:"capabilities"`
 	NoNewPrivileges bool                     `json:"noNewPrivileges"`
+	Rlimits         []specs.POSIXRlimit      `json:"rlimits"`
+	// groupAdd is --group-add, from the spec's annotations.
+	groupAdd []string
 }
 
 // readProcess reads a container's process and the path of its seccomp
@@ -186,7 +198,8 @@ type execProcess struct {
 func readProcess(path string) (execProcess, string, error) {
 	var c struct {
 		Spec struct {
-			Process execProcess `json:"process"`
+			Process     execProcess       `json:"process"`
+			Annotations map[string]string `json:"annotations"`
 		} `json:"spec"`
 		Seccomp string `json:"seccomp"`
 	}
@@ -196,6 +209,9 @@ func readProcess(path string) (execProcess, string, error) {
 	}
 	if err := json.Unmarshal(data, &c); err != nil {
 		return c.Spec.Process, "", fmt.Errorf("decode %s: %w", path, err)
+	}
+	if g := c.Spec.Annotations[spec.GroupAddAnnotation]; g != "" {
+		c.Spec.Process.groupAdd = strings.Split(g, ",")
 	}
 	return c.Spec.Process, c.Seccomp, nil
 }
@@ -214,7 +230,14 @@ func startExec(o ExecOptions, ec inside.ExecConfig, target execTarget) (*stage.P
 	var output *stdioRelay
 	if o.Detach {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	} else {
+	}
+	if sharesOurPIDNamespace(target.joinPID) {
+		// --pid host: the stage does not fork into a PID namespace and
+		// execs the command itself, which makes a session of its own;
+		// a group or session leader could not.
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	if !o.Detach {
 		// Pipes that urun relays, as for urun run (stdio.go); with -t the
 		// process gets a pty, and the pipes carry only what the stage
 		// says before.

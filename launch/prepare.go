@@ -62,7 +62,7 @@ func (c *container) start(io streams) (*stage.Process, error) {
 	// For ps to show which container the waiter and init are.
 	cmd.Args = append(cmd.Args, c.id)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = io.files()
-	ns.Unshare = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC
+	ns.Unshare = unshareFlags(c.spec)
 	if c.settings.Network.OwnNetNS() {
 		ns.Unshare |= unix.CLONE_NEWNET
 	}
@@ -82,6 +82,10 @@ func (c *container) start(io streams) (*stage.Process, error) {
 	p, err := stage.Start(cmd, ns, req)
 	done()
 	if err != nil {
+		return nil, err
+	}
+	if err := setOOMScoreAdj(p, c.spec); err != nil {
+		p.Abort()
 		return nil, err
 	}
 	if c.attacher != nil {
@@ -216,11 +220,18 @@ func (c *container) writeRunState() (err error) {
 		}
 	}
 	s.Mounts = append(s.Mounts, c.cgroupMounts(s.Mounts)...)
+	var imageMounts []spec.ImageMount
+	if s.Mounts, imageMounts, err = c.imageMounts(s.Mounts); err != nil {
+		return err
+	}
 	files := map[string][]byte{"hostname": []byte(s.Hostname + "\n"), "hosts": hosts, "resolv.conf": resolv}
 	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
 		path := containers.EtcFilePath(c.stateDir, name)
 		if err := writeFile(path, files[name]); err != nil {
 			return err
+		}
+		if userMountsOver(c.spec.Mounts, "/etc/"+name) {
+			continue
 		}
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/etc/" + name, Type: "bind", Source: path, Options: []string{"bind"}})
 	}
@@ -241,6 +252,7 @@ func (c *container) writeRunState() (err error) {
 		WaitForHost: c.net != nil,
 		CgroupNS:    c.cgroup != nil && !c.settings.Cgroups.HostNS,
 		Volumes:     c.state.Volumes,
+		ImageMounts: imageMounts,
 		Rootfs: spec.Rootfs{
 			Driver: driver, Lower: lower, LinkDir: linkDir,
 			Upper: filepath.Join(c.layerDir, "diff"), Work: filepath.Join(c.layerDir, "work"),

@@ -236,6 +236,7 @@ func Check(o Options) error {
 	if _, err := o.Resources.Files(); err != nil {
 		return err
 	}
+	o.Spec.HostNetwork = o.Network.Kind == network.KindHost
 	return o.Spec.Check()
 }
 
@@ -246,6 +247,9 @@ func newContainer(o Options) (*container, error) {
 		return nil, err
 	}
 	if err := checkNetworks(cfg, o.Network); err != nil {
+		return nil, err
+	}
+	if err := checkImageMounts(cfg, o.Spec.Mounts); err != nil {
 		return nil, err
 	}
 	// A limit that cannot be had fails here, before anything is made.
@@ -300,7 +304,7 @@ func newContainer(o Options) (*container, error) {
 			Spec: s, Network: o.Network, Ports: o.Ports, Names: o.Names, Interactive: o.Interactive,
 			Init: o.Init, Restart: o.Restart, Log: o.Log, StopSignal: stopSignal, StopTimeout: o.StopTimeout,
 			Entrypoint: entrypoint, Cmd: cmd, Resources: o.Resources, Cgroups: o.Cgroups,
-			CreateCommand: o.CreateCommand, ExposedPorts: o.ExposedPorts,
+			CreateCommand: o.CreateCommand, ExposedPorts: o.ExposedPorts, Kernel: o.Spec.Kernel,
 			Healthcheck: health.Merge(o.Image.Config.Config.Healthcheck, o.Healthcheck),
 		},
 		state: containers.State{

@@ -312,7 +312,11 @@ func (c *chunkCopier) move() (int, error) {
 // relayInput copies the caller's src (which may be non-blocking) to the
 // blocking pipe dst until src ends or either fails.
 func relayInput(src, dst int) error {
-	c := chunkCopier{src: src, dst: dst}
+	// Not splice(2) from a terminal: it waits for a key holding the pipe's
+	// lock, and the command's exit, which closes its end of the pipe,
+	// would wait with it (exec -i on a terminal hung until a key).
+	_, ttyErr := unix.IoctlGetTermios(src, unix.TCGETS)
+	c := chunkCopier{src: src, dst: dst, noSplice: ttyErr == nil}
 	for {
 		n, err := c.move()
 		switch {

@@ -61,9 +61,9 @@ func normalizeCapability(name string) (string, error) {
 
 // Capabilities applies --cap-add and --cap-drop to Docker's default set
 // (or to every capability when privileged), with Docker's rules: ALL in
-// --cap-drop starts from nothing, ALL in --cap-add gives everything, and
-// a capability both added and dropped is added. The result is in number
-// order.
+// --cap-drop starts from nothing, ALL in --cap-add gives everything but
+// what is dropped, and otherwise a capability both added and dropped is
+// added. The result is in number order.
 func Capabilities(add, drop []string, privileged bool) ([]string, error) {
 	addSet, err := normalizeCapabilities(add)
 	if err != nil {
@@ -74,16 +74,19 @@ func Capabilities(add, drop []string, privileged bool) ([]string, error) {
 		return nil, fmt.Errorf("--cap-drop: %w", err)
 	}
 	base := DefaultCapabilities
-	if privileged || slices.Contains(addSet, "ALL") {
+	addAll := slices.Contains(addSet, "ALL")
+	if privileged || addAll {
 		base = AllCapabilities()
 	}
 	var out []string
 	for _, c := range AllCapabilities() {
 		have := slices.Contains(base, c)
-		if slices.Contains(dropSet, "ALL") || slices.Contains(dropSet, c) {
+		// After ALL in --cap-add, the drops still apply (as Docker:
+		// --cap-add=all --cap-drop=net_raw has no NET_RAW).
+		if slices.Contains(dropSet, c) || slices.Contains(dropSet, "ALL") && !addAll {
 			have = false
 		}
-		if slices.Contains(addSet, c) || slices.Contains(addSet, "ALL") {
+		if slices.Contains(addSet, c) && !addAll {
 			have = true
 		}
 		if have {

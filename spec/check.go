@@ -52,6 +52,12 @@ func (o Options) Check() error {
 	if _, err := o.Security.resolve(); err != nil {
 		return err
 	}
+	if err := o.Kernel.check(o.HostNetwork); err != nil {
+		return err
+	}
+	if o.Kernel.UTS == "host" && o.Hostname != "" {
+		return fmt.Errorf("-h/--hostname %q with --uts host: the host name is the host's; drop one", o.Hostname)
+	}
 	return checkDuplicateMounts(o.Mounts)
 }
 

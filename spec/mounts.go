@@ -33,6 +33,15 @@ func ParseVolume(v string) (specs.Mount, error) {
 	}
 	src, dst := parts[0], parts[1]
 	typ := "bind"
+	// As Docker 23+: a source starting with "." is a host directory
+	// relative to the current one.
+	if src == "." || src == ".." || strings.HasPrefix(src, "./") || strings.HasPrefix(src, "../") {
+		abs, err := filepath.Abs(src)
+		if err != nil {
+			return specs.Mount{}, fmt.Errorf("-v/--volume %q: resolve %s against the current directory: %w", v, src, err)
+		}
+		src = abs
+	}
 	if !filepath.IsAbs(src) {
 		if err := CheckVolumeName(src); err != nil {
 			return specs.Mount{}, fmt.Errorf("-v/--volume %q: %w; a host directory must be given as an absolute path", v, err)
@@ -137,6 +146,19 @@ func ParseMount(v string) (specs.Mount, error) {
 			if val != "local" {
 				return specs.Mount{}, fmt.Errorf("--mount %q: volume-driver %q: only the local driver exists", v, val)
 			}
+		case "rw":
+			// type=image's: a writable layer of the container's own
+			// over the image.
+			rw := true
+			if hasVal {
+				var err error
+				if rw, err = strconv.ParseBool(val); err != nil {
+					return specs.Mount{}, fmt.Errorf("--mount %q: %s=%s: want true or false", v, key, val)
+				}
+			}
+			if rw {
+				opts = append(opts, "rw")
+			}
 		case "tmpfs-size":
 			opts = append(opts, "size="+val)
 		case "tmpfs-mode":
@@ -165,11 +187,26 @@ func ParseMount(v string) (specs.Mount, error) {
 		}
 		return specs.Mount{Destination: filepath.Clean(dst), Type: VolumeType, Source: src, Options: opts}, nil
 	case "tmpfs":
-		return specs.Mount{Destination: filepath.Clean(dst), Type: "tmpfs", Source: "tmpfs", Options: append([]string{"nosuid", "nodev"}, opts...)}, nil
+		if slices.Contains(opts, "rw") {
+			return specs.Mount{}, fmt.Errorf("--mount %q: rw= applies to type=image", v)
+		}
+		// Docker's defaults; tmpfs-mode and options given come after.
+		return specs.Mount{Destination: filepath.Clean(dst), Type: "tmpfs", Source: "tmpfs", Options: append([]string{"nosuid", "nodev", "noexec", "mode=1777"}, opts...)}, nil
+	case ImageType:
+		if src == "" {
+			return specs.Mount{}, fmt.Errorf("--mount %q: type=image needs source=IMAGE, a stored image", v)
+		}
+		if slices.Contains(opts, "rw") && slices.Contains(opts, "ro") {
+			return specs.Mount{}, fmt.Errorf("--mount %q: rw and readonly conflict, give one", v)
+		}
+		if !slices.Contains(opts, "rw") {
+			opts = []string{"ro"}
+		}
+		return specs.Mount{Destination: filepath.Clean(dst), Type: ImageType, Source: src, Options: opts}, nil
 	case "":
-		return specs.Mount{}, fmt.Errorf("--mount %q: type= is required (bind, volume or tmpfs)", v)
+		return specs.Mount{}, fmt.Errorf("--mount %q: type= is required (bind, volume, tmpfs or image)", v)
 	default:
-		return specs.Mount{}, fmt.Errorf("--mount %q: type %q is not supported (bind, volume or tmpfs)", v, typ)
+		return specs.Mount{}, fmt.Errorf("--mount %q: type %q is not supported (bind, volume, tmpfs or image)", v, typ)
 	}
 }
 

@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,6 +30,8 @@ func TestVolumeOptions(t *testing.T) {
 		{"rw is passed on", "/srv/data:/data:rw", bindMount("/srv/data", "/data", "rw")},
 		{"z is accepted and ignored", "/srv/data:/data:z", bindMount("/srv/data", "/data")},
 		{"Z is accepted and ignored", "/srv/data:/data:Z", bindMount("/srv/data", "/data")},
+		{"ro with Z", "/srv/data:/data:ro,Z", bindMount("/srv/data", "/data", "ro")},
+		{"z with rw", "/srv/data:/data:z,rw", bindMount("/srv/data", "/data", "rw")},
 		{"ro with a propagation mode", "/srv/data:/data:ro,rshared", bindMount("/srv/data", "/data", "ro", "rshared")},
 		{"propagation private", "/a:/b:private", bindMount("/a", "/b", "private")},
 		{"propagation rprivate", "/a:/b:rprivate", bindMount("/a", "/b", "rprivate")},
@@ -53,11 +57,29 @@ func TestVolumeOptions(t *testing.T) {
 	}
 }
 
+func TestVolumeFromTheCurrentDirectory(t *testing.T) {
+	cwd, err := os.Getwd()
+	require.NoError(t, err)
+	tests := []struct{ volume, want string }{
+		{"./data:/data", filepath.Join(cwd, "data")},
+		{".:/src:ro", cwd},
+		{"../up:/up", filepath.Join(filepath.Dir(cwd), "up")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.volume, func(t *testing.T) {
+			got, err := ParseVolume(tt.volume)
+			require.NoError(t, err)
+			assert.Equal(t, "bind", got.Type)
+			assert.Equal(t, tt.want, got.Source)
+		})
+	}
+}
+
 func TestBadVolumeIsRefused(t *testing.T) {
 	tests := []struct {
 		name, volume, wantErr string
 	}{
-		{"relative host path", "./data:/data", "a host directory must be given as an absolute path"},
+		{"relative host path without ./", "srv/data:/data", "a host directory must be given as an absolute path"},
 		{"volume name with a slash", "my/vol:/data", `invalid volume name "my/vol"`},
 		{"volume name of one character", "v:/data", `invalid volume name "v"`},
 		{"nocopy on a host directory", "/srv/data:/data:nocopy", "nocopy applies to volumes"},
@@ -111,9 +133,12 @@ func TestMountOptions(t *testing.T) {
 		{"readonly=0", "type=bind,src=/a,dst=/b,readonly=0", bindMount("/a", "/b")},
 		{"bind propagation", "type=bind,src=/a,dst=/b,bind-propagation=rslave", bindMount("/a", "/b", "rslave")},
 		{"paths are cleaned", "type=bind,src=/a/b/..,dst=/c/", bindMount("/a", "/c")},
-		{"tmpfs", "type=tmpfs,target=/run", tmpfsMount("/run", "nosuid", "nodev")},
-		{"tmpfs with size and mode", "type=tmpfs,dst=/run,tmpfs-size=64m,tmpfs-mode=1777", tmpfsMount("/run", "nosuid", "nodev", "size=64m", "mode=1777")},
-		{"read-only tmpfs", "type=tmpfs,dst=/run,readonly", tmpfsMount("/run", "nosuid", "nodev", "ro")},
+		{"tmpfs is noexec, nosuid, nodev and 1777 as Docker's", "type=tmpfs,target=/run", tmpfsMount("/run", "nosuid", "nodev", "noexec", "mode=1777")},
+		{"tmpfs with size and mode", "type=tmpfs,dst=/run,tmpfs-size=64m,tmpfs-mode=1770", tmpfsMount("/run", "nosuid", "nodev", "noexec", "mode=1777", "size=64m", "mode=1770")},
+		{"read-only tmpfs", "type=tmpfs,dst=/run,readonly", tmpfsMount("/run", "nosuid", "nodev", "noexec", "mode=1777", "ro")},
+		{"image is read-only", "type=image,source=alpine,target=/img", specs.Mount{Destination: "/img", Type: ImageType, Source: "alpine", Options: []string{"ro"}}},
+		{"image with rw=true", "type=image,src=alpine:3,dst=/img,rw=true", specs.Mount{Destination: "/img", Type: ImageType, Source: "alpine:3", Options: []string{"rw"}}},
+		{"image with rw=false", "type=image,src=alpine,dst=/img,rw=false", specs.Mount{Destination: "/img", Type: ImageType, Source: "alpine", Options: []string{"ro"}}},
 		{"named volume", "type=volume,src=data,dst=/data", volumeMount("data", "/data")},
 		{"anonymous volume", "type=volume,dst=/data", volumeMount("", "/data")},
 		{"volume read-only, no copy-up, with an option", "type=volume,src=data,dst=/data,readonly,volume-nocopy,volume-opt=type=tmpfs",
@@ -142,6 +167,9 @@ func TestBadMountIsRefused(t *testing.T) {
 		{"bind with relative source", "type=bind,source=data,target=/b", "needs an absolute source="},
 		{"missing target", "type=bind,source=/a", "container path is empty"},
 		{"relative target", "type=tmpfs,target=run", `container path "run" must be absolute`},
+		{"image without source", "type=image,target=/img", "needs source=IMAGE"},
+		{"image rw and readonly", "type=image,source=a,target=/img,rw,readonly", "conflict"},
+		{"rw on a tmpfs", "type=tmpfs,target=/t,rw=true", "applies to type=image"},
 		{"target /", "type=bind,source=/a,target=/", "cannot mount over the container's /"},
 		{"unknown key", "type=bind,source=/a,target=/b,consistency=cached", `unknown key "consistency"`},
 		{"trailing comma", "type=bind,source=/a,target=/b,", `unknown key ""`},

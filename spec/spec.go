@@ -6,6 +6,8 @@ package spec
 
 import (
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -35,6 +37,8 @@ type Options struct {
 	// Security is the confinement: capabilities, no_new_privs, masked
 	// paths, a read-only root.
 	Security Security
+	// Kernel are limits, sysctls, groups and namespace modes (kernel.go).
+	Kernel Kernel
 }
 
 // Container is everything the inside stage needs, written as the
@@ -60,6 +64,8 @@ type Container struct {
 	// Volumes are set up by init before the mounts are made (see
 	// VolumeMount).
 	Volumes []VolumeMount `json:"volumes,omitempty"`
+	// ImageMounts are --mount type=image's, mounted after the others.
+	ImageMounts []ImageMount `json:"image_mounts,omitempty"`
 }
 
 // Rootfs says how to assemble the root file system.
@@ -89,7 +95,7 @@ func Build(id string, img *local.Image, o Options, callerEnv func(string) (strin
 	}
 	hostname := o.Hostname
 	if hostname == "" {
-		hostname = id[:12]
+		hostname = defaultHostname(id, o)
 	}
 	env := MergeEnv(ic.Env, o.Env, callerEnv)
 	env = setDefault(env, "PATH", DefaultPath)
@@ -126,11 +132,12 @@ func Build(id string, img *local.Image, o Options, callerEnv func(string) (strin
 			User:     specs.User{Username: user},
 		},
 		Root:   &specs.Root{},
-		Mounts: append(DefaultMounts(o.HostNetwork), o.Mounts...),
+		Mounts: append(withoutReplaced(DefaultMounts(o.HostNetwork), o.Mounts), o.Mounts...),
 		Linux: &specs.Linux{
-			Namespaces: namespaces(o.HostNetwork),
+			Namespaces: o.Kernel.namespaceTypes(o.HostNetwork),
 		},
 	}
+	o.Kernel.apply(s, o.HostNetwork)
 	confine.apply(s, o.Mounts)
 	return s, nil
 }
@@ -183,15 +190,24 @@ func setDefault(env []string, key, value string) []string {
 	return append(env, key+"="+value)
 }
 
-func namespaces(hostNetwork bool) []specs.LinuxNamespace {
-	ns := []specs.LinuxNamespace{
-		{Type: specs.UserNamespace}, {Type: specs.PIDNamespace}, {Type: specs.MountNamespace},
-		{Type: specs.UTSNamespace}, {Type: specs.IPCNamespace},
+// defaultHostname is the container's host name without --hostname: its
+// short id, or the host's when it shares the host's network or UTS
+// namespace, as Docker.
+func defaultHostname(id string, o Options) string {
+	if o.HostNetwork || o.Kernel.UTS == "host" {
+		if h, err := os.Hostname(); err == nil {
+			return h
+		}
 	}
-	if !hostNetwork {
-		ns = append(ns, specs.LinuxNamespace{Type: specs.NetworkNamespace})
-	}
-	return ns
+	return id[:12]
+}
+
+// withoutReplaced drops the default mounts the user mounts over (a
+// --tmpfs /dev/shm replaces urun's /dev/shm, not mounts a second one).
+func withoutReplaced(defaults, user []specs.Mount) []specs.Mount {
+	return slices.DeleteFunc(defaults, func(d specs.Mount) bool {
+		return d.Destination != "/proc" && slices.ContainsFunc(user, func(m specs.Mount) bool { return m.Destination == d.Destination })
+	})
 }
 
 // DefaultMounts are the file systems every container gets. /sys can only

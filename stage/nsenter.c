@@ -114,7 +114,34 @@ static void remove_tree(const char *dir) {
 // the last process in the container's cgroup, which systemd removes with
 // the scope once it is empty, and the host reads the cgroup's OOM count
 // meanwhile.
-static void waiter(pid_t init, pid_t ports, const char *remove_dir, char *remove_now, int ended_fd) {
+// kill_orphans ends what init left behind in a PID namespace the container
+// does not own (--pid host), which nothing else would end: the waiter is
+// their subreaper, so they are its children now. Their own children come
+// to it in turn, until none is left.
+static void kill_orphans(void) {
+	char path[64], buf[4096];
+	snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+	for (;;) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
+		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			buf[n] = 0;
+			for (char *p = strtok(buf, " \n"); p; p = strtok(NULL, " \n")) {
+				kill((pid_t)atoi(p), SIGKILL);
+				found = 1;
+			}
+		}
+		pid_t got = waitpid(-1, NULL, found ? 0 : WNOHANG);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0 && !found)
+			return;
+	}
+}
+
+static void waiter(pid_t init, pid_t ports, const char *remove_dir, char *remove_now, int ended_fd, int orphans) {
 	int status;
 	pid_t got;
 	signal(SIGINT, SIG_IGN);
@@ -133,6 +160,8 @@ static void waiter(pid_t init, pid_t ports, const char *remove_dir, char *remove
 		while (waitpid(ports, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
+	if (orphans)
+		kill_orphans();
 	if (remove_dir && remove_dir[0])
 		remove_tree(remove_dir);
 	if (ended_fd >= 0) {
@@ -609,6 +638,11 @@ __attribute__((constructor)) static void urun_stage_entry(int argc, char **argv)
 	}
 	if ((flags & CLONE_NEWPID) && unshare(CLONE_NEWPID) < 0)
 		fail("unshare PID namespace");
+	// Without a PID namespace of its own (--pid host) the container's
+	// processes do not end with init: the waiter adopts them to end them.
+	int orphans = !(flags & CLONE_NEWPID);
+	if (orphans && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		fail("become the container's subreaper");
 	// Init speaks on the socket only after the waiter has sent its pid, so
 	// the host reads the messages in order.
 	int pid_sent[2];
@@ -641,5 +675,5 @@ __attribute__((constructor)) static void urun_stage_entry(int argc, char **argv)
 	close(pid_sent[1]);
 	close(pid_sent[0]);
 	close(sync_fd);
-	waiter(init, ports, remove_dir, remove_now, ended_fd);
+	waiter(init, ports, remove_dir, remove_now, ended_fd, orphans);
 }

@@ -10,6 +10,7 @@ import (
 
 type execFlags struct {
 	interactive, tty, detach bool
+	privileged               bool
 	user, workdir            string
 	env, envFiles            []string
 }
@@ -41,6 +42,7 @@ container is not running, say), 126 that the command could not be invoked,
 	fl.StringArrayVar(&f.envFiles, "env-file", nil, "read environment variables from a file")
 	fl.StringVarP(&f.user, "user", "u", "", "user to run as: name|uid[:group|gid], looked up in the container (default: the container's user)")
 	fl.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside the container (default: the container's)")
+	fl.BoolVar(&f.privileged, "privileged", false, "give the command every capability of the container's user namespace")
 	return cmd
 }
 
@@ -61,6 +63,7 @@ func execInContainer(g *globals, f *execFlags, args []string) error {
 		Config: cfg, Container: args[0], Command: args[1:],
 		Env: append(env, f.env...), User: f.user, WorkDir: f.workdir,
 		Interactive: f.interactive, Terminal: f.tty, Detach: f.detach,
+		Privileged: f.privileged,
 	})
 	if err != nil {
 		return err

@@ -44,6 +44,7 @@ type runFlags struct {
 	resources                                   resourceFlags
 	health                                      healthFlags
 	misc                                        miscRunFlags
+	kernel                                      kernelFlags
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -81,8 +82,8 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.StringArrayVar(&f.envFiles, "env-file", nil, "read environment variables from a file")
 	fl.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside the container")
 	fl.StringVarP(&f.user, "user", "u", "", "user to run as: name|uid[:group|gid], looked up in the image")
-	fl.StringArrayVarP(&f.volumes, "volume", "v", nil, "mount a volume or bind a host directory: NAME:CONTAINER-DIR[:OPTIONS] (a named volume, made if missing), CONTAINER-DIR (a new anonymous volume) or HOST-DIR:CONTAINER-DIR[:OPTIONS]; OPTIONS ro, nocopy, U (give the source to the container's user)")
-	fl.StringArrayVar(&f.mounts, "mount", nil, "attach a mount: type=bind,source=DIR,target=DIR[,readonly], type=volume[,source=NAME],target=DIR[,readonly][,volume-nocopy][,volume-opt=KEY=VALUE] or type=tmpfs,target=DIR[,tmpfs-size=SIZE]")
+	fl.StringArrayVarP(&f.volumes, "volume", "v", nil, "mount a volume or bind a host directory: NAME:CONTAINER-DIR[:OPTIONS] (a named volume, made if missing), CONTAINER-DIR (a new anonymous volume) or HOST-DIR:CONTAINER-DIR[:OPTIONS]; OPTIONS ro, nocopy, U (give the source to the container's user), z and Z (accepted: no SELinux relabelling here); a HOST-DIR may be relative as ./DIR")
+	fl.StringArrayVar(&f.mounts, "mount", nil, "attach a mount: type=bind,source=DIR,target=DIR[,readonly], type=volume[,source=NAME],target=DIR[,readonly][,volume-nocopy][,volume-opt=KEY=VALUE] or type=tmpfs,target=DIR[,tmpfs-size=SIZE][,tmpfs-mode=MODE] or type=image,source=IMAGE,target=DIR[,rw=true] (a stored image's files)")
 	fl.StringArrayVar(&f.volumesFrom, "volumes-from", nil, "mount the volumes and host directories another container mounts: CONTAINER[:ro|:rw]")
 	fl.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs: PATH[:OPTIONS]")
 	fl.StringVarP(&f.hostname, "hostname", "h", "", "container host name (default: the short container id)")
@@ -108,6 +109,7 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags) {
 	addLifecycleFlags(fl, f)
 	addResourceFlags(fl, &f.resources)
 	addHealthFlags(fl, &f.health)
+	addKernelFlags(fl, &f.kernel)
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not show pull progress")
 	fl.BoolVar(&f.tlsVerify, "tls-verify", true, "require HTTPS and verify certificates when pulling")
 	fl.StringVar(&f.platform, "platform", "", "when pulling, take the image for OS/ARCH[/VARIANT] from a multi-platform image (a stored image is used as it is)")
@@ -255,6 +257,10 @@ func (f *runFlags) specOptions(cmd *cobra.Command, command []string) (spec.Optio
 	}
 	if cmd.Flags().Changed("entrypoint") {
 		o.Entrypoint = &f.entrypoint
+	}
+	var err error
+	if o.Kernel, err = f.kernel.options(cmd); err != nil {
+		return o, err
 	}
 	for _, file := range f.envFiles {
 		env, err := spec.ReadEnvFile(file)
