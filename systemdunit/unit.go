@@ -95,7 +95,9 @@ func runArgs(create []string, name string) ([]string, error) {
 		switch {
 		case flag == "--detach" || flag == "-d" || flag == "--rm":
 			continue
-		case flag == "--name" || flag == "--restart" || flag == "--cgroup-manager":
+		// The unit's own name and policy; a --cidfile would exist at the
+		// second start; the unit's cgroup is the container's parent.
+		case flag == "--name" || flag == "--restart" || flag == "--cgroup-manager" || flag == "--cidfile" || flag == "--cgroup-parent":
 			if !hasValue {
 				i++
 			}
@@ -115,7 +117,7 @@ func runArgs(create []string, name string) ([]string, error) {
 			continue
 		}
 		out = append(out, a)
-		if !hasValue && takesValue(flag) && i+1 < len(create) {
+		if !hasValue && TakesValue(flag) && i+1 < len(create) {
 			i++
 			out = append(out, create[i])
 		}
@@ -140,12 +142,14 @@ func afterSubcommand(argv []string) ([]string, error) {
 	return nil, fmt.Errorf("%q is no urun run or urun create command line: generate the unit without --new", strings.Join(argv, " "))
 }
 
-// takesValue says whether a flag of urun run takes the next argument as
-// its value (--flag VALUE); the boolean ones do not.
-func takesValue(flag string) bool {
+// TakesValue says whether a flag of urun run takes the next argument as
+// its value (--flag VALUE); the boolean ones do not. A test in cmd/urun
+// holds it to run's flag set.
+func TakesValue(flag string) bool {
 	switch flag {
 	case "-i", "--interactive", "-t", "--tty", "--init", "-P", "--publish-all", "-q", "--quiet",
-		"--privileged", "--read-only", "--tls-verify", "--sig-proxy":
+		"--privileged", "--read-only", "--tls-verify", "--sig-proxy", "--rm", "-d", "--detach",
+		"--help", "--oom-kill-disable", "--no-healthcheck":
 		return false
 	}
 	return true

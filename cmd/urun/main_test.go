@@ -3,7 +3,10 @@ package main
 import (
 	"testing"
 
+	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/assert"
+
+	"github.com/urun/urun/systemdunit"
 )
 
 func TestCommandNameSkipsGlobalFlags(t *testing.T) {
@@ -33,4 +36,21 @@ func TestEveryCommandIsBuiltWhenNoHotOneIsNamed(t *testing.T) {
 		assert.Len(t, newRootCommand(name).Commands(), 1, "%s alone", name)
 	}
 	assert.Greater(t, len(all.Commands()), 20)
+}
+
+// A unit made by `urun generate systemd --new` replays run's flags: it
+// must know which of them take a value.
+func TestGeneratedUnitsKnowWhichRunFlagsTakeAValue(t *testing.T) {
+	run := newRunCommand(&globals{})
+	run.Flags().VisitAll(func(f *pflag.Flag) {
+		wantValue := f.Value.Type() != "bool"
+		if got := systemdunit.TakesValue("--" + f.Name); got != wantValue {
+			t.Errorf("systemdunit.TakesValue(--%s) = %v, want %v", f.Name, got, wantValue)
+		}
+		if f.Shorthand != "" {
+			if got := systemdunit.TakesValue("-" + f.Shorthand); got != wantValue {
+				t.Errorf("systemdunit.TakesValue(-%s) = %v, want %v", f.Shorthand, got, wantValue)
+			}
+		}
+	})
 }
