@@ -8,16 +8,37 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/urun/urun/containers"
 	"github.com/urun/urun/hostinfo"
 )
 
 func newInfoCommand(g *globals) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "info [--format json]",
+		Use:   "info [--format json|TEMPLATE]",
 		Short: "Explain how urun sees this host",
-		Args:  cobra.NoArgs,
+		Long: `Show the host as urun sees it, laid out as 'docker info' (Client: and Server:
+sections), with what urun found out by trying: subordinate id ranges, the
+rootfs driver it uses and why, whether user namespaces, overlay and FUSE work,
+and what the host's cgroups allow.
+
+--format json prints the whole document on one line; --format takes a Go
+template of Docker's keys too: '{{.KernelVersion}}', '{{.NCPU}}',
+'{{.MemTotal}}', '{{.CgroupVersion}}', '{{json .SecurityOptions}}', and of
+urun's own sections: '{{.Rootfs.Chosen}}', '{{json .User.SubUIDs}}'.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var f *containers.Format
+			if format != "" {
+				text := format
+				if text == "json" {
+					text = "{{json .}}"
+				}
+				var err error
+				if f, err = containers.ParseFormat(text); err != nil {
+					return err
+				}
+			}
 			cfg, err := g.load()
 			if err != nil {
 				return err
@@ -27,20 +48,14 @@ func newInfoCommand(g *globals) *cobra.Command {
 				return fmt.Errorf("find urun's own binary: %w", err)
 			}
 			info := hostinfo.Collect(cfg, version, self)
-			switch format {
-			case "":
-				hostinfo.Print(os.Stdout, info)
-			case "json":
-				enc := json.NewEncoder(os.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(info)
-			default:
-				return fmt.Errorf("--format %q: only json is supported", format)
+			if f == nil {
+				hostinfo.PrintDocker(os.Stdout, os.Stderr, info)
+				return nil
 			}
-			return nil
+			return f.Execute(os.Stdout, nil, []any{info})
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "", "output format: json")
+	cmd.Flags().StringVarP(&format, "format", "f", "", "json, or a Go template of the fields (see above)")
 	return cmd
 }
 
