@@ -46,6 +46,9 @@ type Settings struct {
 	// Resources and Cgroups are applied again at each start.
 	Resources cgroupv2.Flags   `json:"resources,omitzero"`
 	Cgroups   cgroupv2.Options `json:"cgroups,omitzero"`
+	// Host is what was asked of the container's place on the host, for
+	// `urun inspect`.
+	Host HostRequest `json:"host,omitzero"`
 }
 
 // ReadSettings reads what the container keeps of its options.

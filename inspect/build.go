@@ -147,55 +147,6 @@ func state(c containers.Container) State {
 	return st
 }
 
-func hostConfig(c containers.Container, s containers.Settings) HostConfig {
-	h := HostConfig{
-		LogConfig:     LogConfig{Type: LogDriver, Config: logConfig(s.Log)},
-		NetworkMode:   s.Network.Kind,
-		PortBindings:  map[string][]PortBinding{},
-		RestartPolicy: RestartPolicy{Name: s.Restart.Name, MaximumRetryCount: s.Restart.MaxRetries},
-		AutoRemove:    c.Remove,
-	}
-	if h.RestartPolicy.Name == "" {
-		h.RestartPolicy.Name = containers.RestartNo
-	}
-	if s.Init {
-		h.Init = &s.Init
-	}
-	for _, p := range s.Ports {
-		hostPort := ""
-		switch {
-		case p.HostPortEnd > 0:
-			hostPort = fmt.Sprintf("%d-%d", p.HostPort, p.HostPortEnd)
-		case p.HostPort > 0:
-			hostPort = strconv.Itoa(p.HostPort)
-		}
-		key := strconv.Itoa(p.ContainerPort) + "/" + p.Proto
-		h.PortBindings[key] = append(h.PortBindings[key], PortBinding{HostIP: p.HostIP, HostPort: hostPort})
-	}
-	for _, m := range userMounts(s.Spec.Mounts) {
-		switch m.Type {
-		case "bind":
-			bind := m.Source + ":" + m.Destination
-			if v, ok := volumeAt(c.Volumes, m.Destination); ok {
-				if v.Anonymous {
-					continue // Docker lists the -v NAME:DIR ones
-				}
-				bind = v.Name + ":" + m.Destination
-			}
-			if slices.Contains(m.Options, "ro") {
-				bind += ":ro"
-			}
-			h.Binds = append(h.Binds, bind)
-		case "tmpfs":
-			if h.Tmpfs == nil {
-				h.Tmpfs = map[string]string{}
-			}
-			h.Tmpfs[m.Destination] = strings.Join(m.Options, ",")
-		}
-	}
-	return h
-}
-
 // logConfig shows the --log-opt values as Docker keeps them.
 func logConfig(o logs.Options) map[string]string {
 	out := map[string]string{}

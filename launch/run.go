@@ -71,6 +71,8 @@ type Options struct {
 	Stderr io.Writer
 	// VolumesFrom are the parsed --volumes-from containers' mounts.
 	VolumesFrom []volumes.From
+	// Host is kept for `urun inspect` (containers.Settings.Host).
+	Host containers.HostRequest
 }
 
 // Run runs a new container to its end (and, with a restart policy, its
@@ -194,6 +196,8 @@ type container struct {
 	// oomKilled says its memory limit killed a process.
 	cgroup    *cgroupv2.Cgroup
 	oomKilled bool
+	// neverRan: its command has not started yet (see endStatus).
+	neverRan bool
 }
 
 // Check refuses options that are wrong whatever the image: `urun run`
@@ -279,12 +283,12 @@ func newContainer(o Options) (*container, error) {
 	}
 	c := &container{
 		cfg: cfg, id: id, stateDir: containers.StateDir(cfg, id), image: o.Image, spec: s, stderr: stderr,
-		imageUse: o.ImageUse, volumes: vols,
+		imageUse: o.ImageUse, volumes: vols, neverRan: true,
 		settings: containers.Settings{
 			Spec: s, Network: o.Network, Ports: o.Ports, Names: o.Names, Interactive: o.Interactive,
 			Init: o.Init, Restart: o.Restart, Log: o.Log, StopSignal: stopSignal, StopTimeout: o.StopTimeout,
 			Entrypoint: entrypoint, Cmd: cmd, Resources: o.Resources, Cgroups: o.Cgroups,
-			CreateCommand: o.CreateCommand,
+			CreateCommand: o.CreateCommand, Host: o.Host,
 		},
 		state: containers.State{
 			ID: id, Name: o.Name, Image: o.ImageName, ImageID: o.Image.ID, Command: s.Process.Args,
@@ -350,7 +354,7 @@ func (c *container) abandon(why error) {
 	if c.registered {
 		code := exitcode.Of(why)
 		st, err := containers.Update(c.cfg, c.stateDir, func(st *containers.State) error {
-			st.Status, st.ExitCode, st.Error, st.FinishedAt = containers.StatusExited, code, why.Error(), time.Now().UTC()
+			st.Status, st.ExitCode, st.Error, st.FinishedAt = c.endStatus(), code, why.Error(), time.Now().UTC()
 			return nil
 		})
 		if err == nil {
@@ -400,7 +404,7 @@ func (c *container) finish(code int, err error) {
 		return
 	}
 	st, uerr := containers.Update(c.cfg, c.stateDir, func(st *containers.State) error {
-		st.Status, st.ExitCode, st.FinishedAt = containers.StatusExited, code, time.Now().UTC()
+		st.Status, st.ExitCode, st.FinishedAt = c.endStatus(), code, time.Now().UTC()
 		st.OOMKilled, st.Cgroup = c.oomKilled, ""
 		if err != nil {
 			st.Error = err.Error()

@@ -208,7 +208,7 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 		Network: mode, Ports: ports,
 		Names:   namefiles.Options{DNS: f.dns, DNSSearch: f.dnsSearch, DNSOptions: f.dnsOptions, AddHosts: f.addHosts},
 		Restart: restart, Log: logOpts, StopSignal: f.stopSignal, StopTimeout: f.stopTimeout,
-		Resources: limits, Cgroups: cgroups,
+		Resources: limits, Cgroups: cgroups, Host: f.hostRequest(),
 	}
 	// A malformed value fails before an image is pulled for it.
 	if err := launch.Check(o); err != nil {
