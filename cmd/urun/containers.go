@@ -34,10 +34,13 @@ containers without -a), name=REGEXP, id=PREFIX, ancestor=IMAGE (the name
 the container was run with, or an image id prefix), label=KEY[=VALUE] (a
 container's labels are its image's), exited=CODE,
 restart-policy=no|on-failure|always|unless-stopped, network=NAME|ID (running
-containers on that network).
+containers on that network), before=CONTAINER and since=CONTAINER (created
+before or after it), volume=NAME|CONTAINER-DIR, publish=PORT[/PROTO] and
+expose=PORT[/PROTO] (or a range FIRST-LAST).
 
---format takes json, table, or a Go template of the fields .ID .Image
-.Command .CreatedAt .RunningFor .Ports .Status .State .Names .Labels and
+--format takes table, json (one JSON object a line, as Docker's), or a Go
+template of the fields .ID .Image .Command .CreatedAt .RunningFor .Ports
+.Status .State .Names .Labels .Mounts .LocalVolumes .Networks .Size and
 (.Label "KEY"), such as 'table {{.ID}}\t{{.Names}}'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -57,7 +60,10 @@ containers on that network).
 			if latest {
 				last = 1
 			}
-			o.Labels = containers.NewLabelSource(cfg)
+			if err := filters.CheckRefs(list); err != nil {
+				return err
+			}
+			o.Labels, o.Config = containers.NewLabelSource(cfg), cfg
 			list = filters.Keep(list, o.Labels)
 			return containers.Print(os.Stdout, containers.Select(list, all || filters.HasStatus(), last), o, time.Now())
 		},
@@ -68,6 +74,7 @@ containers on that network).
 	fl.BoolVarP(&latest, "latest", "l", false, "show the last created container, in any state")
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "show only container ids")
 	fl.BoolVar(&o.NoTrunc, "no-trunc", false, "do not truncate ids and commands")
+	fl.BoolVarP(&o.Size, "size", "s", false, "show each container's writable layer size (and with its image's, the virtual size)")
 	fl.StringArrayVarP(&filterArgs, "filter", "f", nil, "show only containers that match: KEY=VALUE (see above)")
 	fl.StringVar(&o.Format, "format", "", "output format: table, json, or a Go template")
 	return cmd
