@@ -133,7 +133,7 @@ func newContainerCommand(g *globals) *cobra.Command {
 	ls.Use, ls.Aliases = "ls [OPTIONS]", []string{"ps", "list"}
 	rm := newRmCommand(g)
 	rm.Aliases = []string{"remove"}
-	cmd.AddCommand(ls, rm, newPruneCommand(g), newInspectCommand(g, true), newPortCommand(g), newRenameCommand(g), newTopCommand(g), newStatsCommand(g),
+	cmd.AddCommand(ls, rm, newPruneCommand(g), newInspectCommand(g, true), newPortCommand(g), newRenameCommand(g), newTopCommand(g), newStatsCommand(g), newUpdateCommand(g),
 		newRunCommand(g), newCreateCommand(g), newStartCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g),
 		newWaitCommand(g), newPauseCommand(g, "pause"), newPauseCommand(g, "unpause"), newAttachCommand(g), newLogsCommand(g), newCommitCommand(g), newDiffCommand(g),
 		newExecCommand(g), newCpCommand(g), newExportCommand(g))
