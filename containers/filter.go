@@ -110,7 +110,7 @@ func (f Filters) Match(c Container, labels *LabelSource) bool {
 		matchAny(f.restart, func(p string) bool { return p == c.RestartPolicy || p == RestartNo && c.RestartPolicy == "" }) &&
 		matchAny(f.network, func(n string) bool { return onNetwork(c, n) }) &&
 		matchAny(f.volume, func(v string) bool { return mountsVolume(c, v) }) &&
-		matchAny(f.publish, func(p portFilter) bool { return p.matchPublished(c) }) &&
+		matchAny(f.publish, func(p portFilter) bool { return p.matchPublished(c, labels) }) &&
 		matchAny(f.expose, func(p portFilter) bool { return p.matchExposed(c, labels) }) &&
 		matchAll(f.label, func(l string) bool { return hasLabel(labels.Of(c), l) })
 }

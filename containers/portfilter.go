@@ -6,7 +6,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/urun/urun/config"
 	"github.com/urun/urun/image/local"
+	"github.com/urun/urun/network"
 	"github.com/urun/urun/spec"
 )
 
@@ -39,15 +41,23 @@ func (p portFilter) match(port int, proto string) bool {
 }
 
 // matchPublished: c publishes one of the container's ports p names (-p,
-// as Docker's HostConfig.PortBindings, running or not).
-func (p portFilter) matchPublished(c Container) bool {
-	return slices.ContainsFunc(c.Ports, func(port Port) bool { return p.match(port.ContainerPort, port.Proto) })
+// as Docker's HostConfig.PortBindings, running or not: the record has
+// them while it runs, its settings always).
+func (p portFilter) matchPublished(c Container, labels *LabelSource) bool {
+	if slices.ContainsFunc(c.Ports, func(port Port) bool { return p.match(port.ContainerPort, port.Proto) }) {
+		return true
+	}
+	if labels == nil {
+		return false
+	}
+	s, err := ReadSettings(&config.Config{GraphRoot: labels.graphRoot}, c.State)
+	return err == nil && slices.ContainsFunc(s.Ports, func(m network.PortMapping) bool { return p.match(m.ContainerPort, m.Proto) })
 }
 
 // matchExposed: c's image exposes, or c publishes, one of the ports p
 // names.
 func (p portFilter) matchExposed(c Container, labels *LabelSource) bool {
-	if p.matchPublished(c) {
+	if p.matchPublished(c, labels) {
 		return true
 	}
 	if labels == nil {

@@ -43,7 +43,7 @@ func Build(cfg *config.Config, c containers.Container, labels *containers.LabelS
 		Driver:         "overlay",
 		Platform:       "linux",
 		HostConfig:     hostConfig(c, s),
-		Mounts:         mounts(s.Spec.Mounts, c.Volumes),
+		Mounts:         mounts(s.Spec.Mounts, c.Volumes, s.Host.Devices),
 		Config: imagedoc.Config{
 			Hostname: s.Spec.Hostname, User: p.User.Username,
 			AttachStdin: s.Interactive && !c.Detached, AttachStdout: !c.Detached, AttachStderr: !c.Detached,
@@ -174,15 +174,20 @@ func sizeText(n int64) string {
 }
 
 // userMounts are the mounts the user asked for: the spec's others are
-// the ones every container gets.
-func userMounts(all []specs.Mount) []specs.Mount {
+// the ones every container gets, and the --device ones (devices), which
+// Docker shows as HostConfig.Devices only.
+func userMounts(all []specs.Mount, devices []string) []specs.Mount {
 	defaults := append(spec.DefaultMounts(false), spec.DefaultMounts(true)...)
 	var out []specs.Mount
 	for _, m := range all {
 		isDefault := slices.ContainsFunc(defaults, func(d specs.Mount) bool {
 			return d.Destination == m.Destination && d.Type == m.Type && d.Source == m.Source && slices.Equal(d.Options, m.Options)
 		})
-		if !isDefault {
+		isDevice := slices.ContainsFunc(devices, func(v string) bool {
+			d := deviceMapping(v)
+			return d.PathOnHost == m.Source && d.PathInContainer == m.Destination
+		})
+		if !isDefault && !isDevice {
 			out = append(out, m)
 		}
 	}
@@ -199,9 +204,9 @@ func volumeAt(vols []spec.VolumeMount, dest string) (spec.VolumeMount, bool) {
 	return spec.VolumeMount{}, false
 }
 
-func mounts(all []specs.Mount, vols []spec.VolumeMount) []Mount {
+func mounts(all []specs.Mount, vols []spec.VolumeMount, devices []string) []Mount {
 	out := []Mount{}
-	for _, m := range userMounts(all) {
+	for _, m := range userMounts(all, devices) {
 		mt := Mount{Type: m.Type, Destination: m.Destination, RW: !slices.Contains(m.Options, "ro")}
 		if !mt.RW {
 			mt.Mode = "ro"

@@ -69,7 +69,7 @@ func hostConfig(c containers.Container, s containers.Settings) HostConfig {
 		key := strconv.Itoa(p.ContainerPort) + "/" + p.Proto
 		h.PortBindings[key] = append(h.PortBindings[key], PortBinding{HostIP: p.HostIP, HostPort: hostPort})
 	}
-	for _, m := range userMounts(s.Spec.Mounts) {
+	for _, m := range userMounts(s.Spec.Mounts, req.Devices) {
 		switch m.Type {
 		case "bind":
 			bind := m.Source + ":" + m.Destination
@@ -143,7 +143,10 @@ func orDefault(s, def string) string {
 func resources(h *HostConfig, s containers.Settings) {
 	r := s.Resources
 	size := func(v string) int64 {
-		if v == "-1" {
+		switch v {
+		case "":
+			return 0
+		case "-1":
 			return -1
 		}
 		n, _ := units.RAMInBytes(v)

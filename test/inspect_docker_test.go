@@ -64,7 +64,7 @@ func TestInspectHostConfigCarriesWhatRunWasAsked(t *testing.T) {
 
 	t.Run("privileged", func(t *testing.T) {
 		e.urun(t, "create", "--name", "priv", "--privileged", busyboxRef, "true").ok(t)
-		assert.Equal(t, "true [] []\n", e.urun(t, "inspect", "-f", "{{.HostConfig.Privileged}} {{.HostConfig.CapAdd}} {{json .HostConfig.Dns}}", "priv").ok(t))
+		assert.Equal(t, "true null []\n", e.urun(t, "inspect", "-f", "{{.HostConfig.Privileged}} {{json .HostConfig.CapAdd}} {{json .HostConfig.Dns}}", "priv").ok(t))
 	})
 	t.Run(".Mounts in Docker's shape", func(t *testing.T) {
 		var mounts []map[string]any
