@@ -153,7 +153,8 @@ func newNetworkLsCommand(g *globals) *cobra.Command {
 
 --filter KEY=VALUE (repeatable; values of one key are alternatives, all keys
 must match): driver=bridge, id=PREFIX, label=KEY[=VALUE], name=NAME (a
-regular expression found in the name), scope=local, type=custom|builtin.
+regular expression found in the name), scope=local, type=custom|builtin,
+dangling=true|false (networks you made that no container is on, or not).
 
 --format takes table (the default), json (one object a line), or a Go
 template of the fields .ID .Name .Driver .Scope .IPv6 .Internal .Labels
@@ -185,8 +186,16 @@ template of the fields .ID .Name .Driver .Scope .IPv6 .Internal .Labels
 			if err != nil {
 				return err
 			}
+			list = filters.Keep(list)
+			if filters.WantsDangling() {
+				endpoints, err := networkEndpoints(cfg)
+				if err != nil {
+					return fmt.Errorf("list the containers on the networks: %w", err)
+				}
+				list = filters.KeepDangling(list, endpoints)
+			}
 			rows := []any{}
-			for _, n := range filters.Keep(list) {
+			for _, n := range list {
 				rows = append(rows, netdef.Row{N: n, NoTrunc: noTrunc})
 			}
 			return f.Execute(os.Stdout, netdef.Header, rows)
