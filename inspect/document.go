@@ -79,8 +79,8 @@ type HostConfig struct {
 	Memory            int64
 	NanoCPUs          int64 `json:"NanoCpus"`
 	BlkioWeight       uint16
-	CPUPeriod         int64  `json:"CpuPeriod"`
-	CPUQuota          int64  `json:"CpuQuota"`
+	CPUPeriod         int64 `json:"CpuPeriod"`
+	CPUQuota          int64 `json:"CpuQuota"`
 	CpusetCpus        string
 	CpusetMems        string
 	Devices           []DeviceMapping
