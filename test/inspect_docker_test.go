@@ -143,7 +143,7 @@ func TestFormatJSONOfListCommandsIsOneObjectALineWithDockersKeys(t *testing.T) {
 		{[]string{"ps", "-a"}, []string{"Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes", "Mounts", "Names", "Networks", "Ports", "RunningFor", "Size", "State", "Status"}},
 		{[]string{"images"}, []string{"Containers", "CreatedAt", "CreatedSince", "Digest", "ID", "Repository", "SharedSize", "Size", "Tag", "UniqueSize", "VirtualSize"}},
 		{[]string{"network", "ls"}, []string{"CreatedAt", "Driver", "ID", "IPv6", "Internal", "Labels", "Name", "Scope"}},
-		{[]string{"volume", "ls"}, []string{"Driver", "Labels", "Mountpoint", "Name", "Scope"}},
+		{[]string{"volume", "ls"}, []string{"Availability", "Driver", "Group", "Labels", "Links", "Mountpoint", "Name", "Scope", "Size", "Status"}},
 		{[]string{"history", busyboxRef}, []string{"Comment", "CreatedAt", "CreatedBy", "CreatedSince", "ID", "Size"}},
 	} {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
