@@ -60,6 +60,10 @@ template of the fields .ID .Image .Command .CreatedAt .RunningFor .Ports
 			if latest {
 				last = 1
 			}
+			// As Docker's: a template that shows the size measures it.
+			if strings.Contains(o.Format, ".Size") {
+				o.Size = true
+			}
 			if err := filters.CheckRefs(list); err != nil {
 				return err
 			}
