@@ -160,7 +160,7 @@ func Wait(cfg *config.Config, c Container) (int, error) {
 		}
 		now := Container{State: st, Dir: c.Dir, Running: locked(c.Dir)}
 		// A start that failed left it created, with the reason.
-		if now.StateName() == "exited" || !now.Running && st.Status == StatusCreated && st.Error != "" {
+		if now.StateName() == "exited" || !now.Running && st.ended() {
 			return now.ExitStatus(), nil
 		}
 		time.Sleep(100 * time.Millisecond)
