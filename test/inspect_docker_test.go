@@ -156,6 +156,10 @@ func TestFormatJSONOfListCommandsIsOneObjectALineWithDockersKeys(t *testing.T) {
 			}
 		})
 	}
+	t.Run("network ls --filter dangling", func(t *testing.T) {
+		assert.Equal(t, []string{"listed-net"}, lines(e.urun(t, "network", "ls", "--filter", "dangling=true", "--format", "{{.Name}}").ok(t)))
+		assert.Contains(t, lines(e.urun(t, "network", "ls", "--filter", "dangling=false", "--format", "{{.Name}}").ok(t)), "bridge")
+	})
 	t.Run("ps fields", func(t *testing.T) {
 		rows := jsonLines(t, e.urun(t, "ps", "-a", "--format", "json").ok(t))
 		require.Len(t, rows, 1)
