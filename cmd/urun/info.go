@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
@@ -62,22 +61,46 @@ urun's own sections: '{{.Rootfs.Chosen}}', '{{json .User.SubUIDs}}'.`,
 func newVersionCommand() *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "version [--format json]",
+		Use:   "version [--format json|TEMPLATE]",
 		Short: "Show urun's version",
-		Args:  cobra.NoArgs,
+		Long: `Show urun's version, laid out as 'docker version' (Client: and Server:,
+which are one program here). --format json prints the document; a Go
+template reads Docker's keys: '{{.Client.Version}}', '{{.Server.Version}}',
+'{{.Client.GoVersion}}', '{{.Client.Os}}/{{.Client.Arch}}'.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v := map[string]string{"Version": version, "GoVersion": runtime.Version(), "OsArch": runtime.GOOS + "/" + runtime.GOARCH}
+			part := versionPart{Version: version, GoVersion: runtime.Version(), Os: runtime.GOOS, Arch: runtime.GOARCH}
+			doc := versionDoc{Client: part, Server: part}
+			doc.Client.Context = "default"
 			switch format {
 			case "":
-				fmt.Printf("Version:    %s\nGo version: %s\nOS/Arch:    %s\n", v["Version"], v["GoVersion"], v["OsArch"])
+				fmt.Printf("Client:\n Version:    %s\n Go version: %s\n OS/Arch:    %s/%s\n Context:    %s\n\nServer:\n Version:    %s (urun has no daemon: the same program)\n",
+					part.Version, part.GoVersion, part.Os, part.Arch, doc.Client.Context, part.Version)
+				return nil
 			case "json":
-				return json.NewEncoder(os.Stdout).Encode(v)
-			default:
-				return fmt.Errorf("--format %q: only json is supported", format)
+				format = "{{json .}}"
 			}
-			return nil
+			f, err := containers.ParseFormat(format)
+			if err != nil {
+				return err
+			}
+			return f.Execute(os.Stdout, nil, []any{doc})
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "", "output format: json")
+	cmd.Flags().StringVarP(&format, "format", "f", "", "json, or a Go template (see above)")
 	return cmd
+}
+
+// versionDoc is `urun version`'s document, with Docker's keys.
+type versionDoc struct {
+	Client versionPart
+	Server versionPart
+}
+
+type versionPart struct {
+	Version   string
+	GoVersion string
+	Os        string
+	Arch      string
+	Context   string `json:",omitempty"`
 }
