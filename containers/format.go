@@ -33,8 +33,9 @@ func Select(list []Container, all bool, last int) []Container {
 // PrintOptions are `urun ps`'s output flags.
 type PrintOptions struct {
 	Quiet, NoTrunc bool
-	// Size is -s: the SIZE column (Config is then where to measure).
-	Size   bool
+	// Size is -s: the SIZE column.
+	Size bool
+	// Config is the store: where to measure sizes and read settings.
 	Config *config.Config
 	// Format is "" or "table" (Docker's table), "json" (one object per
 	// line, as Docker's), or a Go template (see ParseFormat) of Docker's

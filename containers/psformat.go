@@ -11,6 +11,9 @@ import (
 	"time"
 
 	units "github.com/docker/go-units"
+
+	"github.com/urun/urun/config"
+	"github.com/urun/urun/network"
 )
 
 // psHeader titles `urun ps`'s template fields in a table, as Docker's.
@@ -30,6 +33,8 @@ type psRow struct {
 	labels  *LabelSource
 	// size is set with ps -s.
 	size *Sizes
+	// cfg finds its settings (PrintOptions.Config).
+	cfg *config.Config
 }
 
 func (r psRow) ID() string {
@@ -101,11 +106,26 @@ func (r psRow) LocalVolumes() string {
 	return strconv.Itoa(n)
 }
 
-// Networks are the networks it is connected to while it runs.
+// Networks are the networks it is connected to while it runs, else the
+// ones it was made with (or its network mode: host, none, slirp4netns),
+// as Docker lists a stopped container's.
 func (r psRow) Networks() string {
 	var out []string
 	for _, e := range r.c.ConnectedNetworks() {
 		out = append(out, e.Network)
+	}
+	if len(out) == 0 && r.cfg != nil {
+		if s, err := ReadSettings(r.cfg, r.c.State); err == nil {
+			switch s.Network.Kind {
+			case network.KindNetworks:
+				for _, a := range s.Network.Networks {
+					out = append(out, a.Name)
+				}
+			case network.KindContainer:
+			default:
+				out = append(out, s.Network.Kind)
+			}
+		}
 	}
 	return strings.Join(out, ",")
 }
@@ -138,7 +158,7 @@ func psRows(list []Container, o PrintOptions, now time.Time) []any {
 	rows := make([]any, 0, len(list))
 	imageSizes := map[string]int64{}
 	for _, c := range list {
-		row := psRow{c: c, now: now, noTrunc: o.NoTrunc, labels: o.Labels}
+		row := psRow{c: c, now: now, noTrunc: o.NoTrunc, labels: o.Labels, cfg: o.Config}
 		if o.Size && o.Config != nil {
 			s := SizeOf(o.Config, c, imageSizes)
 			row.size = &s

@@ -167,6 +167,7 @@ func TestFormatJSONOfListCommandsIsOneObjectALineWithDockersKeys(t *testing.T) {
 		assert.Equal(t, "exited", rows[0]["State"])
 		assert.Equal(t, "listed-vol", rows[0]["Mounts"])
 		assert.Equal(t, "1", rows[0]["LocalVolumes"])
+		assert.NotEmpty(t, rows[0]["Networks"], "a stopped container's network, as Docker lists it")
 		assert.Regexp(t, `^[0-9a-f]{12}$`, rows[0]["ID"])
 	})
 }
