@@ -187,7 +187,9 @@ func NoCgroupReason(r Request, h Host, chosen string) string {
 	case chosen != ManagerNone || r.Disabled || r.Manager == ManagerNone:
 		return ""
 	case h.Mode != Unified:
-		return fmt.Sprintf("this host has %s, and a rootless container gets a cgroup of its own only on cgroup v2 with a delegated subtree or a systemd user manager", h.Mode)
+		// Nothing the user can change per container: said by `urun
+		// info`, and by a limit flag's error, not on every run.
+		return ""
 	}
 	return "urun's own cgroup is not delegated and no systemd user manager is reachable over D-Bus ($XDG_RUNTIME_DIR/bus)"
 }

@@ -238,9 +238,14 @@ func TestPsListsNewestFirstAndSkipsHalfMadeState(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, Print(&out, list, PrintOptions{Format: "json"}, time.Now()))
 	var doc []map[string]any
-	require.NoError(t, json.Unmarshal(out.Bytes(), &doc))
+	dec := json.NewDecoder(&out)
+	for dec.More() {
+		var row map[string]any
+		require.NoError(t, dec.Decode(&row))
+		doc = append(doc, row)
+	}
 	require.Len(t, doc, 2)
-	for _, key := range []string{"Id", "Names", "Image", "Command", "CreatedAt", "State", "Status", "ExitCode"} {
+	for _, key := range []string{"ID", "Names", "Image", "Command", "CreatedAt", "State", "Status"} {
 		assert.Contains(t, doc[0], key)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Filters are `urun ps --filter KEY=VALUE` options, as Docker takes them:
@@ -13,13 +14,17 @@ import (
 type Filters struct {
 	status, id, ancestor, label, restart []string
 	health                               []string
-	network                              []string
+	network, volume                      []string
 	names                                []*regexp.Regexp
 	exited                               []int
+	// before and since are containers' names or ids; publish and expose
+	// port filters.
+	before, since   []string
+	publish, expose []portFilter
 }
 
 // filterKeys are the keys --filter takes.
-var filterKeys = []string{"ancestor", "exited", "health", "id", "label", "name", "network", "restart-policy", "status"}
+var filterKeys = []string{"ancestor", "before", "exited", "expose", "health", "id", "label", "name", "network", "publish", "restart-policy", "since", "status", "volume"}
 
 // restartPolicies are the values of the restart-policy filter.
 var restartPolicies = []string{"no", "on-failure", "always", "unless-stopped"}
@@ -66,6 +71,22 @@ func ParseFilters(args []string) (Filters, error) {
 				return f, fmt.Errorf("--filter %q: invalid health status: want one of %s", arg, strings.Join(healthStates, ", "))
 			}
 			f.health = append(f.health, value)
+		case "before":
+			f.before = append(f.before, value)
+		case "since":
+			f.since = append(f.since, value)
+		case "volume":
+			f.volume = append(f.volume, value)
+		case "publish", "expose":
+			p, err := parsePortFilter(value)
+			if err != nil {
+				return f, fmt.Errorf("--filter %q: %w", arg, err)
+			}
+			if key == "publish" {
+				f.publish = append(f.publish, p)
+			} else {
+				f.expose = append(f.expose, p)
+			}
 		case "exited":
 			code, err := strconv.Atoi(value)
 			if err != nil {
@@ -95,6 +116,9 @@ func (f Filters) Match(c Container, labels *LabelSource) bool {
 		matchAny(f.restart, func(p string) bool { return p == c.RestartPolicy || p == RestartNo && c.RestartPolicy == "" }) &&
 		matchAny(f.network, func(n string) bool { return onNetwork(c, n) }) &&
 		matchAny(f.health, func(h string) bool { return c.HealthStatus() == h }) &&
+		matchAny(f.volume, func(v string) bool { return mountsVolume(c, v) }) &&
+		matchAny(f.publish, func(p portFilter) bool { return p.matchPublished(c, labels) }) &&
+		matchAny(f.expose, func(p portFilter) bool { return p.matchExposed(c, labels) }) &&
 		matchAll(f.label, func(l string) bool { return hasLabel(labels.Of(c), l) })
 }
 
@@ -152,11 +176,38 @@ func hasLabel(labels map[string]string, filter string) bool {
 	return ok && (!withValue || v == value)
 }
 
-// Keep returns the containers of list that pass the filters.
+// CheckRefs fails, as Docker's, when a before or since filter names no
+// container of list.
+func (f Filters) CheckRefs(list []Container) error {
+	for _, ref := range append(slices.Clone(f.before), f.since...) {
+		if _, err := Find(list, ref); err != nil {
+			return fmt.Errorf("--filter: %w", err)
+		}
+	}
+	return nil
+}
+
+// Keep returns the containers of list that pass the filters (a before or
+// since container that list lacks passes none).
 func (f Filters) Keep(list []Container, labels *LabelSource) []Container {
+	var before, since []time.Time
+	for _, refs := range []struct {
+		refs []string
+		to   *[]time.Time
+	}{{f.before, &before}, {f.since, &since}} {
+		for _, ref := range refs.refs {
+			c, err := Find(list, ref)
+			if err != nil {
+				return nil
+			}
+			*refs.to = append(*refs.to, c.Created)
+		}
+	}
 	var out []Container
 	for _, c := range list {
-		if f.Match(c, labels) {
+		if f.Match(c, labels) &&
+			matchAll(before, func(t time.Time) bool { return c.Created.Before(t) }) &&
+			matchAll(since, func(t time.Time) bool { return c.Created.After(t) }) {
 			out = append(out, c)
 		}
 	}

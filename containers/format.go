@@ -1,11 +1,9 @@
 package containers
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
 	units "github.com/docker/go-units"
@@ -35,66 +33,50 @@ func Select(list []Container, all bool, last int) []Container {
 // PrintOptions are `urun ps`'s output flags.
 type PrintOptions struct {
 	Quiet, NoTrunc bool
-	// Format is "" or "table" (Docker's table), "json", or a Go template
-	// (see ParseFormat) of Docker's ps fields.
+	// Size is -s: the SIZE column.
+	Size bool
+	// Config is the store: where to measure sizes and read settings.
+	Config *config.Config
+	// Format is "" or "table" (Docker's table), "json" (one object per
+	// line, as Docker's), or a Go template (see ParseFormat) of Docker's
+	// ps fields.
 	Format string
 	// Labels finds the containers' labels for templates.
 	Labels *LabelSource
 }
 
-// jsonContainer is one element of `urun ps --format json`, with the keys
-// of podman's (an array, as `urun images --format json`).
-type jsonContainer struct {
-	ID        string   `json:"Id"`
-	Names     []string `json:"Names"`
-	Image     string   `json:"Image"`
-	Command   []string `json:"Command"`
-	CreatedAt string   `json:"CreatedAt"`
-	State     string   `json:"State"`
-	Status    string   `json:"Status"`
-	ExitCode  int      `json:"ExitCode"`
-	Ports     []Port   `json:"Ports"`
-}
+// psTable and psSizeTable are Docker's default ps tables.
+const (
+	psTable     = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+	psSizeTable = psTable + "\t{{.Size}}"
+)
 
 // Print writes list as `urun ps` does.
 func Print(w io.Writer, list []Container, o PrintOptions, now time.Time) error {
-	id := func(c Container) string {
-		if o.NoTrunc {
-			return c.ID
-		}
-		return ShortID(c.ID)
-	}
 	switch {
 	case o.Format == "json":
-		out := make([]jsonContainer, 0, len(list))
-		for _, c := range list {
-			out = append(out, jsonContainer{
-				ID: c.ID, Names: []string{c.Name}, Image: c.Image, Command: c.Command,
-				CreatedAt: c.Created.Format(time.RFC3339Nano), State: c.StateName(),
-				Status: c.StatusText(now), ExitCode: c.ExitStatus(), Ports: c.PublishedPorts(),
-			})
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		o.Format = "{{json .}}"
+		return printTemplate(w, list, o, now)
 	case o.Format != "" && o.Format != "table":
 		// As Docker's, a template of one's own is shown even with -q.
 		return printTemplate(w, list, o, now)
 	case o.Quiet:
 		for _, c := range list {
-			if _, err := fmt.Fprintln(w, id(c)); err != nil {
+			id := ShortID(c.ID)
+			if o.NoTrunc {
+				id = c.ID
+			}
+			if _, err := fmt.Fprintln(w, id); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
-	fmt.Fprintln(tw, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES")
-	for _, c := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s ago\t%s\t%s\t%s\n", id(c), c.Image, c.CommandText(o.NoTrunc),
-			units.HumanDuration(now.Sub(c.Created)), c.StatusText(now), c.PortsText(), c.Name)
+	o.Format = psTable
+	if o.Size {
+		o.Format = psSizeTable
 	}
-	return tw.Flush()
+	return printTemplate(w, list, o, now)
 }
 
 // RemoveRefs removes the containers refs name, each as Remove does, and

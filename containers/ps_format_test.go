@@ -2,6 +2,7 @@ package containers
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/urun/urun/image/local"
+	"github.com/urun/urun/spec"
 )
 
 // sample are containers as `urun ps -a` lists them, newest first.
@@ -23,7 +25,8 @@ func sampleContainers(now time.Time) []Container {
 		{State: State{ID: id("b2"), Name: "job", Image: "localhost:5000/tools:1.0", ImageID: "beef02", Command: []string{"false"},
 			Created: now.Add(-time.Hour), FinishedAt: now.Add(-30 * time.Minute), Status: StatusExited, ExitCode: 1, RestartPolicy: "on-failure"}},
 		{State: State{ID: id("c3"), Name: "webcache", Image: "busybox:latest", ImageID: "feed01", Command: []string{"true"},
-			Created: now.Add(-2 * time.Hour), Status: StatusCreated}},
+			Created: now.Add(-2 * time.Hour), Status: StatusCreated,
+			Volumes: []spec.VolumeMount{{Name: "cache", Destination: "/var/cache"}}}},
 		{State: State{ID: id("a4"), Name: "ok", Image: "busybox", ImageID: "feed01", Command: []string{"true"},
 			Created: now.Add(-3 * time.Hour), FinishedAt: now.Add(-3 * time.Hour), Status: StatusExited, ExitCode: 0}},
 	}
@@ -47,6 +50,9 @@ func labelStore(t *testing.T) *LabelSource {
 	} {
 		img := &local.Image{ID: id, Layers: []local.Layer{}}
 		img.Config.Config.Labels = labels
+		if id == "beef02" {
+			img.Config.Config.ExposedPorts = map[string]struct{}{"8080/tcp": {}}
+		}
 		require.NoError(t, local.Write(cfg.GraphRoot, img))
 	}
 	return NewLabelSource(cfg)
@@ -86,6 +92,16 @@ func TestPsFilterShowsOnlyTheMatchingContainers(t *testing.T) {
 		{"a network nobody is on", []string{"network=other"}, nil},
 		{"restart-policy=no is also no policy given", []string{"restart-policy=no"}, []string{"webcache", "ok"}},
 		{"two restart policies are alternatives", []string{"restart-policy=always", "restart-policy=on-failure"}, []string{"web", "job"}},
+		{"before a container", []string{"before=job"}, []string{"webcache", "ok"}},
+		{"since a container", []string{"since=webcache"}, []string{"web", "job"}},
+		{"since and before", []string{"since=ok", "before=job"}, []string{"webcache"}},
+		{"volume by name", []string{"volume=cache"}, []string{"webcache"}},
+		{"volume by container path", []string{"volume=/var/cache"}, []string{"webcache"}},
+		{"publish by the container's port", []string{"publish=80"}, []string{"web"}},
+		{"publish with the protocol", []string{"publish=80/udp"}, nil},
+		{"publish in a range", []string{"publish=79-81/tcp"}, []string{"web"}},
+		{"expose: the image's or a published port", []string{"expose=8080"}, []string{"job"}},
+		{"expose of a published port", []string{"expose=80/tcp"}, []string{"web"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,7 +115,9 @@ func TestPsFilterShowsOnlyTheMatchingContainers(t *testing.T) {
 func TestPsFilterRejectsBadFilters(t *testing.T) {
 	tests := []struct{ filter, want string }{
 		{"status=sleeping", "invalid status: want one of created, running, restarting, exited, paused, removing, dead"},
-		{"color=red", `unknown filter "color": urun filters by ancestor, exited, health, id, label, name, network, restart-policy, status`},
+		{"color=red", `unknown filter "color": urun filters by ancestor, before, exited, expose, health, id, label, name, network, publish, restart-policy, since, status, volume`},
+		{"publish=http", "want PORT[/PROTO] or FIRST-LAST[/PROTO]"},
+		{"expose=80/icmp", "the protocol is tcp, udp or sctp"},
 		{"restart-policy=sometimes", "invalid restart policy: want one of no, on-failure, always, unless-stopped"},
 		{"name", "want KEY=VALUE"},
 		{"name=(", "the name is a regular expression"},
@@ -145,11 +163,11 @@ func TestPsFormatTemplates(t *testing.T) {
 		{"json of a field", "{{json .Names}}", false, "\"web\"\n\"job\"\n"},
 		{"the whole row as JSON", "{{json .}}", false,
 			`{"Command":"\"httpd -f\"","CreatedAt":"` + now.Add(-time.Minute).Local().Format("2006-01-02 15:04:05 -0700 MST") +
-				`","ID":"a10000000000","Image":"busybox","Labels":"maintainer=ops,tier=front","Names":"web",` +
-				`"Ports":"127.0.0.1:41234->80/tcp","RunningFor":"About a minute ago","State":"running","Status":"Up 50 seconds"}` + "\n" +
+				`","ID":"a10000000000","Image":"busybox","Labels":"maintainer=ops,tier=front","LocalVolumes":"0","Mounts":"","Names":"web","Networks":"appnet",` +
+				`"Ports":"127.0.0.1:41234->80/tcp","RunningFor":"About a minute ago","Size":"0B","State":"running","Status":"Up 50 seconds"}` + "\n" +
 				`{"Command":"\"false\"","CreatedAt":"` + now.Add(-time.Hour).Local().Format("2006-01-02 15:04:05 -0700 MST") +
-				`","ID":"b20000000000","Image":"localhost:5000/tools:1.0","Labels":"tier=batch","Names":"job",` +
-				`"Ports":"","RunningFor":"About an hour ago","State":"exited","Status":"Exited (1) 30 minutes ago"}` + "\n"},
+				`","ID":"b20000000000","Image":"localhost:5000/tools:1.0","Labels":"tier=batch","LocalVolumes":"0","Mounts":"","Names":"job",` +
+				`"Networks":"","Ports":"","RunningFor":"About an hour ago","Size":"0B","State":"exited","Status":"Exited (1) 30 minutes ago"}` + "\n"},
 		{"Docker's \\t escape", `{{.Names}}\t{{.State}}`, false, "web\trunning\njob\texited\n"},
 		{"table with header", "table {{.ID}}\t{{.Names}}", false,
 			"CONTAINER ID   NAMES\na10000000000   web\nb20000000000   job\n"},
@@ -189,19 +207,20 @@ func TestPsTableShowsPorts(t *testing.T) {
 	}
 }
 
-func TestPsJSONHasPorts(t *testing.T) {
+func TestPsFormatJSONIsOneObjectALineWithDockersKeys(t *testing.T) {
 	now := time.Now()
 	var out bytes.Buffer
 	require.NoError(t, Print(&out, sampleContainers(now)[:2], PrintOptions{Format: "json"}, now))
-	assert.Contains(t, out.String(), `"Ports": [
-      {
-        "host_ip": "127.0.0.1",
-        "host_port": 41234,
-        "container_port": 80,
-        "proto": "tcp"
-      }
-    ]`)
-	assert.Contains(t, out.String(), `"Ports": []`, "a stopped container publishes nothing")
+	l := psLines(out.String())
+	require.Len(t, l, 2, "one line per container")
+	var row map[string]string
+	require.NoError(t, json.Unmarshal([]byte(l[0]), &row))
+	for _, key := range []string{"Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes", "Mounts", "Names", "Networks", "Ports", "RunningFor", "Size", "State", "Status"} {
+		assert.Contains(t, row, key)
+	}
+	assert.Equal(t, "127.0.0.1:41234->80/tcp", row["Ports"])
+	require.NoError(t, json.Unmarshal([]byte(l[1]), &row))
+	assert.Equal(t, "", row["Ports"], "a stopped container publishes nothing")
 }
 
 func psLines(s string) []string {

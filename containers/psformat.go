@@ -6,19 +6,23 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	units "github.com/docker/go-units"
 
+	"github.com/urun/urun/config"
 	"github.com/urun/urun/image/local"
+	"github.com/urun/urun/network"
 )
 
 // psHeader titles `urun ps`'s template fields in a table, as Docker's.
 var psHeader = map[string]string{
 	"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
 	"RunningFor": "CREATED", "Ports": "PORTS", "Status": "STATUS", "State": "STATE",
-	"Names": "NAMES", "Labels": "LABELS", "Label": "LABEL",
+	"Names": "NAMES", "Labels": "LABELS", "Label": "LABEL", "Size": "SIZE",
+	"Mounts": "MOUNTS", "LocalVolumes": "LOCAL VOLUMES", "Networks": "NETWORKS",
 }
 
 // psRow is one container as `urun ps --format TEMPLATE` sees it: the
@@ -28,6 +32,10 @@ type psRow struct {
 	now     time.Time
 	noTrunc bool
 	labels  *LabelSource
+	// size is set with ps -s.
+	size *Sizes
+	// cfg finds its settings (PrintOptions.Config).
+	cfg *config.Config
 }
 
 func (r psRow) ID() string {
@@ -63,15 +71,76 @@ func (r psRow) Labels() string {
 // Label is one label's value.
 func (r psRow) Label(name string) string { return r.labels.Of(r.c)[name] }
 
-// MarshalJSON is the row as Docker's {{json .}} shows it: every field
-// as a string.
+// Size is Docker's SIZE: "0B" unless ps -s measured it.
+func (r psRow) Size() string {
+	if r.size == nil {
+		return "0B"
+	}
+	return r.size.Text()
+}
+
+// Mounts are the volumes' names and the bind mounts' sources, as Docker
+// lists them.
+func (r psRow) Mounts() string {
+	var out []string
+	for _, v := range r.c.Volumes {
+		name := v.Name
+		if name == "" {
+			name = v.Source
+		}
+		if !r.noTrunc && len(name) > 15 {
+			name = name[:15] + "…"
+		}
+		out = append(out, name)
+	}
+	return strings.Join(out, ",")
+}
+
+// LocalVolumes is the number of volumes it mounts.
+func (r psRow) LocalVolumes() string {
+	n := 0
+	for _, v := range r.c.Volumes {
+		if v.Name != "" {
+			n++
+		}
+	}
+	return strconv.Itoa(n)
+}
+
+// Networks are the networks it is connected to while it runs, else the
+// ones it was made with (or its network mode: host, none, slirp4netns),
+// as Docker lists a stopped container's.
+func (r psRow) Networks() string {
+	var out []string
+	for _, e := range r.c.ConnectedNetworks() {
+		out = append(out, e.Network)
+	}
+	if len(out) == 0 && r.cfg != nil {
+		if s, err := ReadSettings(r.cfg, r.c.State); err == nil {
+			switch s.Network.Kind {
+			case network.KindNetworks:
+				for _, a := range s.Network.Networks {
+					out = append(out, a.Name)
+				}
+			case network.KindContainer:
+			default:
+				out = append(out, s.Network.Kind)
+			}
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// MarshalJSON is the row as Docker's {{json .}} and --format json show
+// it: every field as a string.
 func (r psRow) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // "->" in Ports stays as it is
 	err := enc.Encode(map[string]string{
 		"Command": r.Command(), "CreatedAt": r.CreatedAt(), "ID": r.ID(), "Image": r.Image(),
-		"Labels": r.Labels(), "Names": r.Names(), "Ports": r.Ports(), "RunningFor": r.RunningFor(),
+		"Labels": r.Labels(), "LocalVolumes": r.LocalVolumes(), "Mounts": r.Mounts(), "Names": r.Names(),
+		"Networks": r.Networks(), "Ports": r.Ports(), "RunningFor": r.RunningFor(), "Size": r.Size(),
 		"State": r.State(), "Status": r.Status(),
 	})
 	return bytes.TrimSpace(buf.Bytes()), err
@@ -83,9 +152,19 @@ func printTemplate(w io.Writer, list []Container, o PrintOptions, now time.Time)
 	if err != nil {
 		return err
 	}
+	return f.Execute(w, psHeader, psRows(list, o, now))
+}
+
+func psRows(list []Container, o PrintOptions, now time.Time) []any {
 	rows := make([]any, 0, len(list))
+	imageSizes := map[string]int64{}
 	for _, c := range list {
-		rows = append(rows, psRow{c: c, now: now, noTrunc: o.NoTrunc, labels: o.Labels})
+		row := psRow{c: c, now: now, noTrunc: o.NoTrunc, labels: o.Labels, cfg: o.Config}
+		if o.Size && o.Config != nil {
+			s := SizeOf(o.Config, c, imageSizes)
+			row.size = &s
+		}
+		rows = append(rows, row)
 	}
-	return f.Execute(w, psHeader, rows)
+	return rows
 }

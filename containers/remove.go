@@ -106,8 +106,9 @@ func Remove(cfg *config.Config, c Container, ref string, force bool) error {
 }
 
 // lockEnded is Lock, but waits (up to lookBound) while the record says
-// the container exited: its urun records the end before it lets go of the
-// lock, and `start -a` or `attach` may return in between.
+// the container ended: its urun records the end before it lets go of the
+// lock, and `start -a`, `attach` or a failed `run -d` may return in
+// between.
 func lockEnded(dir string) (*os.File, error) {
 	start := time.Now()
 	for {
@@ -115,7 +116,7 @@ func lockEnded(dir string) (*os.File, error) {
 		if !errors.Is(err, unix.EWOULDBLOCK) || time.Since(start) > lookBound {
 			return lock, err
 		}
-		if st, rerr := ReadState(dir); rerr != nil || st.Status != StatusExited {
+		if st, rerr := ReadState(dir); rerr != nil || !st.ended() {
 			return lock, err
 		}
 		time.Sleep(5 * time.Millisecond)

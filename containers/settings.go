@@ -56,6 +56,9 @@ type Settings struct {
 	// Kernel are the flags as given (--ulimit, --sysctl, --ipc, ...), for
 	// `urun inspect`'s HostConfig; the spec carries what they do.
 	Kernel spec.Kernel `json:"kernel,omitzero"`
+	// Host is what was asked of the container's place on the host, for
+	// `urun inspect`.
+	Host HostRequest `json:"host,omitzero"`
 }
 
 // ReadSettings reads what the container keeps of its options.

@@ -162,7 +162,8 @@ func Wait(cfg *config.Config, c Container) (int, error) {
 			return 0, err
 		}
 		now := Container{State: st, Dir: c.Dir, Running: locked(c.Dir)}
-		if now.StateName() == "exited" {
+		// A start that failed left it created, with the reason.
+		if now.StateName() == "exited" || !now.Running && st.ended() {
 			return now.ExitStatus(), nil
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -22,6 +22,7 @@ import (
 
 // Info is what `urun info` shows.
 type Info struct {
+	Docker
 	Version string    `json:"version"`
 	Host    Host      `json:"host"`
 	User    User      `json:"user"`
@@ -127,6 +128,7 @@ func Collect(cfg *config.Config, version, self string) Info {
 	if local.NeedsFuseOverlayfs(cfg.GraphRoot) && cfg.RootfsDriver != "native" {
 		info.Rootfs.Chosen, info.Rootfs.Why = "fuse-overlayfs", "the image store's layers were unpacked for fuse-overlayfs (.wh. whiteouts)"
 	}
+	info.collectDocker(cfg, self)
 	return info
 }
 
@@ -194,32 +196,6 @@ func cgroups() Cgroups {
 		return Cgroups{Version: "v1 (hybrid)", Manager: "none", Note: "cgroup v2 is mounted only at /sys/fs/cgroup/unified beside v1 controllers: rootless limits need a pure cgroup v2 host with systemd delegation"}
 	}
 	return Cgroups{Version: "v1", Manager: "none", Note: "rootless limits need cgroup v2 with systemd delegation"}
-}
-
-// Print writes info for a person.
-func Print(w *os.File, i Info) {
-	yes := func(ok bool, problem string) string {
-		if ok {
-			return "yes"
-		}
-		return "no: " + problem
-	}
-	fmt.Fprintf(w, "Version:          %s\n", i.Version)
-	fmt.Fprintf(w, "Host:\n  Kernel:         %s\n  OS:             %s\n  Arch:           %s\n", i.Host.Kernel, i.Host.OS, i.Host.Arch)
-	fmt.Fprintf(w, "User:\n  Name:           %s (uid %d, gid %d)\n", i.User.Name, i.User.UID, i.User.GID)
-	fmt.Fprintf(w, "  Subuid ranges:  %s\n  Subgid ranges:  %s\n", ranges(i.User.SubUIDs), ranges(i.User.SubGIDs))
-	if i.User.Problem != "" {
-		fmt.Fprintf(w, "  Problem:        %s\n", i.User.Problem)
-	}
-	fmt.Fprintf(w, "  newuidmap:      %s\n  newgidmap:      %s\n", orMissing(i.User.NewUIDMap, "uidmap"), orMissing(i.User.NewGIDMap, "uidmap"))
-	fmt.Fprintf(w, "Store:\n  Graph root:     %s\n  Run root:       %s\n  Storage driver: %s\n  Config file:    %s\n",
-		i.Store.GraphRoot, i.Store.RunRoot, i.Store.StorageDriver, i.Store.ConfigFile)
-	fmt.Fprintf(w, "Rootfs:\n  Driver:         %s (configured: %s)\n  Why:            %s\n  fuse-overlayfs: %s\n",
-		i.Rootfs.Chosen, i.Rootfs.Configured, i.Rootfs.Why, orMissing(i.Rootfs.FuseOverlayfs, "fuse-overlayfs"))
-	fmt.Fprintf(w, "Probe (tried in a user namespace):\n  User namespaces:             %s\n  Overlay in a user namespace: %s\n  FUSE:                        %s\n",
-		yes(i.Probe.UserNamespace, i.Probe.UserNamespaceProblem), yes(i.Probe.NativeOverlay, i.Probe.NativeOverlayProblem), yes(i.Probe.Fuse, i.Probe.FuseProblem))
-	fmt.Fprintf(w, "Network:\n  Default:        %s\n  slirp4netns:    %s\n  pasta:          %s\n", i.Network.Default, orMissing(i.Network.Slirp4netns, "slirp4netns"), orMissing(i.Network.Pasta, "passt"))
-	fmt.Fprintf(w, "Cgroups:\n  Version:        %s\n  Manager:        %s\n  Note:           %s\n", i.Cgroups.Version, i.Cgroups.Manager, i.Cgroups.Note)
 }
 
 func ranges(rs []idmap.Range) string {

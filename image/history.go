@@ -3,7 +3,9 @@
 package image
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -142,14 +144,17 @@ var historyHeader = map[string]string{
 
 const historyTable = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
 
-// jsonHistory is one element of `urun history --format json`.
-type jsonHistory struct {
-	ID           string `json:"ID"`
-	CreatedAt    string `json:"CreatedAt"`
-	CreatedSince string `json:"CreatedSince"`
-	CreatedBy    string `json:"CreatedBy"`
-	Size         string `json:"Size"`
-	Comment      string `json:"Comment"`
+// MarshalJSON is the row as Docker's --format json shows it, one object
+// a line.
+func (r historyRow) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(map[string]string{
+		"ID": r.ID(), "CreatedAt": r.CreatedAt(), "CreatedSince": r.CreatedSince(),
+		"CreatedBy": r.CreatedBy(), "Size": r.Size(), "Comment": r.Comment(),
+	})
+	return bytes.TrimSpace(buf.Bytes()), err
 }
 
 // WriteHistory prints entries as `docker history` does.
@@ -161,12 +166,7 @@ func WriteHistory(w io.Writer, entries []HistoryEntry, o HistoryOptions, now tim
 	case text == "" || text == "table":
 		text = historyTable
 	case text == "json":
-		out := make([]jsonHistory, 0, len(entries))
-		for _, e := range entries {
-			r := historyRow{e, o, now}
-			out = append(out, jsonHistory{r.ID(), r.CreatedAt(), r.CreatedSince(), r.CreatedBy(), r.Size(), r.Comment()})
-		}
-		return writeIndentedJSON(w, out)
+		text = "{{json .}}"
 	}
 	f, err := containers.ParseFormat(text)
 	if err != nil {

@@ -3,6 +3,7 @@
 package image
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -133,7 +134,8 @@ func WriteList(w io.Writer, list []Summary, opts ListOptions, now time.Time) err
 	text := opts.Format
 	switch {
 	case text == "json":
-		return writeJSON(w, list)
+		// Docker's: each row as {{json .}}, one a line.
+		text = "{{json .}}"
 	case opts.Quiet:
 		for _, img := range list {
 			if _, err := fmt.Fprintln(w, displayID(img.ID, opts.NoTrunc)); err != nil {
@@ -224,54 +226,16 @@ func size(n int64) string {
 	return units.HumanSizeWithPrecision(float64(n), 3)
 }
 
-// jsonImage is one element of `urun images --format json`, with the field
-// names podman uses.
-type jsonImage struct {
-	ID          string   `json:"Id"`
-	Names       []string `json:"Names"`
-	RepoTags    []string `json:"RepoTags"`
-	RepoDigests []string `json:"RepoDigests"`
-	Digest      string   `json:"Digest,omitempty"`
-	Created     int64    `json:"Created"`
-	CreatedAt   string   `json:"CreatedAt"`
-	Size        int64    `json:"Size"`
-}
-
-func writeJSON(w io.Writer, list []Summary) error {
-	out := make([]jsonImage, 0, len(list))
-	for _, img := range list {
-		j := jsonImage{
-			ID:          img.ID,
-			Names:       append([]string{}, img.Names...),
-			RepoTags:    []string{},
-			RepoDigests: []string{},
-			Digest:      img.Digest,
-			Created:     img.Created.Unix(),
-			CreatedAt:   img.Created.UTC().Format(time.RFC3339),
-			Size:        img.Size,
-		}
-		for _, n := range img.Names {
-			if strings.Contains(n, "@") {
-				j.RepoDigests = append(j.RepoDigests, n)
-			} else {
-				j.RepoTags = append(j.RepoTags, n)
-			}
-		}
-		if img.Digest != "" {
-			for _, t := range j.RepoTags {
-				repo, _ := splitTag(t)
-				if d := repo + "@" + img.Digest; !slices.Contains(j.RepoDigests, d) {
-					j.RepoDigests = append(j.RepoDigests, d)
-				}
-			}
-		}
-		out = append(out, j)
-	}
-	return writeIndentedJSON(w, out)
-}
-
-func writeIndentedJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "    ")
-	return enc.Encode(v)
+// MarshalJSON is the row as Docker's {{json .}} and --format json show
+// it: every field as a string.
+func (r imageRow) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(map[string]string{
+		"Containers": r.Containers(), "CreatedAt": r.CreatedAt(), "CreatedSince": r.CreatedSince(),
+		"Digest": r.Digest(), "ID": r.ID(), "Repository": r.Repository(), "SharedSize": r.SharedSize(),
+		"Size": r.Size(), "Tag": r.Tag(), "UniqueSize": r.UniqueSize(), "VirtualSize": r.VirtualSize(),
+	})
+	return bytes.TrimSpace(buf.Bytes()), err
 }

@@ -77,25 +77,25 @@ func TestImagesOnAnEmptyStorePrintsTheHeader(t *testing.T) {
 	assert.Equal(t, "REPOSITORY   TAG       IMAGE ID   CREATED   SIZE\n", render(t, nil, ListOptions{}))
 }
 
-func TestImagesFormatJSON(t *testing.T) {
-	var got []map[string]any
-	require.NoError(t, json.Unmarshal([]byte(render(t, sampleList(), ListOptions{Format: "json"})), &got))
-	require.Len(t, got, 3)
-
-	assert.Equal(t, busyboxID, got[0]["Id"])
-	assert.Equal(t, []any{"docker.io/library/busybox:latest"}, got[0]["Names"])
-	assert.Equal(t, []any{"docker.io/library/busybox:latest"}, got[0]["RepoTags"])
-	assert.Equal(t, []any{"docker.io/library/busybox@sha256:feed"}, got[0]["RepoDigests"])
-	assert.Equal(t, float64(now.Add(-2*time.Hour).Unix()), got[0]["Created"])
-	assert.Equal(t, "2025-06-01T10:00:00Z", got[0]["CreatedAt"])
-	assert.Equal(t, float64(4_261_550), got[0]["Size"])
-
-	assert.Equal(t, []any{}, got[2]["Names"], "an image without names has empty lists, not null")
-	assert.Equal(t, []any{}, got[2]["RepoTags"])
+func TestImagesFormatJSONIsOneObjectPerRowWithDockersKeys(t *testing.T) {
+	out := render(t, sampleList(), ListOptions{Format: "json"})
+	var got []map[string]string
+	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		var row map[string]string
+		require.NoError(t, json.Unmarshal([]byte(line), &row), "one JSON object a line: %q", out)
+		got = append(got, row)
+	}
+	require.Len(t, got, 4, "a row per repository and tag, as the table's")
+	assert.Equal(t, map[string]string{
+		"Containers": "N/A", "CreatedAt": time.Unix(now.Add(-2*time.Hour).Unix(), 0).String(), "CreatedSince": "2 hours ago",
+		"Digest": "sha256:feed", "ID": busyboxID[:12], "Repository": "docker.io/library/busybox", "SharedSize": "N/A",
+		"Size": "4.26MB", "Tag": "latest", "UniqueSize": "N/A", "VirtualSize": "4.26MB",
+	}, got[0])
+	assert.Equal(t, "<none>", got[3]["Repository"], "an image without names")
 }
 
-func TestImagesFormatJSONOfAnEmptyStoreIsAnEmptyArray(t *testing.T) {
-	assert.Equal(t, "[]\n", render(t, nil, ListOptions{Format: "json"}))
+func TestImagesFormatJSONOfAnEmptyStoreIsNothing(t *testing.T) {
+	assert.Equal(t, "", render(t, nil, ListOptions{Format: "json"}))
 }
 
 func TestImagesFormatTemplates(t *testing.T) {

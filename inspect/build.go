@@ -43,7 +43,7 @@ func Build(cfg *config.Config, c containers.Container, labels *containers.LabelS
 		Driver:         "overlay",
 		Platform:       "linux",
 		HostConfig:     hostConfig(c, s),
-		Mounts:         mounts(s.Spec.Mounts, c.Volumes),
+		Mounts:         mounts(s.Spec.Mounts, c.Volumes, s.Host.Devices),
 		Config: imagedoc.Config{
 			Hostname: s.Spec.Hostname, User: p.User.Username,
 			AttachStdin: s.Interactive && !c.Detached, AttachStdout: !c.Detached, AttachStderr: !c.Detached,
@@ -149,55 +149,6 @@ func state(c containers.Container) State {
 	return st
 }
 
-func hostConfig(c containers.Container, s containers.Settings) HostConfig {
-	h := HostConfig{
-		LogConfig:     LogConfig{Type: LogDriver, Config: logConfig(s.Log)},
-		NetworkMode:   s.Network.Kind,
-		PortBindings:  map[string][]PortBinding{},
-		RestartPolicy: RestartPolicy{Name: s.Restart.Name, MaximumRetryCount: s.Restart.MaxRetries},
-		AutoRemove:    c.Remove,
-	}
-	if h.RestartPolicy.Name == "" {
-		h.RestartPolicy.Name = containers.RestartNo
-	}
-	if s.Init {
-		h.Init = &s.Init
-	}
-	for _, p := range s.Ports {
-		hostPort := ""
-		switch {
-		case p.HostPortEnd > 0:
-			hostPort = fmt.Sprintf("%d-%d", p.HostPort, p.HostPortEnd)
-		case p.HostPort > 0:
-			hostPort = strconv.Itoa(p.HostPort)
-		}
-		key := strconv.Itoa(p.ContainerPort) + "/" + p.Proto
-		h.PortBindings[key] = append(h.PortBindings[key], PortBinding{HostIP: p.HostIP, HostPort: hostPort})
-	}
-	for _, m := range userMounts(s.Spec.Mounts) {
-		switch m.Type {
-		case "bind":
-			bind := m.Source + ":" + m.Destination
-			if v, ok := volumeAt(c.Volumes, m.Destination); ok {
-				if v.Anonymous {
-					continue // Docker lists the -v NAME:DIR ones
-				}
-				bind = v.Name + ":" + m.Destination
-			}
-			if slices.Contains(m.Options, "ro") {
-				bind += ":ro"
-			}
-			h.Binds = append(h.Binds, bind)
-		case "tmpfs":
-			if h.Tmpfs == nil {
-				h.Tmpfs = map[string]string{}
-			}
-			h.Tmpfs[m.Destination] = strings.Join(m.Options, ",")
-		}
-	}
-	return h
-}
-
 // logConfig shows the --log-opt values as Docker keeps them.
 func logConfig(o logs.Options) map[string]string {
 	out := map[string]string{}
@@ -225,15 +176,20 @@ func sizeText(n int64) string {
 }
 
 // userMounts are the mounts the user asked for: the spec's others are
-// the ones every container gets.
-func userMounts(all []specs.Mount) []specs.Mount {
+// the ones every container gets, and the --device ones (devices), which
+// Docker shows as HostConfig.Devices only.
+func userMounts(all []specs.Mount, devices []string) []specs.Mount {
 	defaults := append(spec.DefaultMounts(false), spec.DefaultMounts(true)...)
 	var out []specs.Mount
 	for _, m := range all {
 		isDefault := slices.ContainsFunc(defaults, func(d specs.Mount) bool {
 			return d.Destination == m.Destination && d.Type == m.Type && d.Source == m.Source && slices.Equal(d.Options, m.Options)
 		})
-		if !isDefault {
+		isDevice := slices.ContainsFunc(devices, func(v string) bool {
+			d := deviceMapping(v)
+			return d.PathOnHost == m.Source && d.PathInContainer == m.Destination
+		})
+		if !isDefault && !isDevice {
 			out = append(out, m)
 		}
 	}
@@ -250,9 +206,9 @@ func volumeAt(vols []spec.VolumeMount, dest string) (spec.VolumeMount, bool) {
 	return spec.VolumeMount{}, false
 }
 
-func mounts(all []specs.Mount, vols []spec.VolumeMount) []Mount {
+func mounts(all []specs.Mount, vols []spec.VolumeMount, devices []string) []Mount {
 	out := []Mount{}
-	for _, m := range userMounts(all) {
+	for _, m := range userMounts(all, devices) {
 		mt := Mount{Type: m.Type, Destination: m.Destination, RW: !slices.Contains(m.Options, "ro")}
 		if !mt.RW {
 			mt.Mode = "ro"

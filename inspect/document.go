@@ -55,17 +55,53 @@ type State struct {
 }
 
 // HostConfig is what `urun run` was told about the container's place on
-// the host.
+// the host, with Docker's field names (see hostconfig.go).
 type HostConfig struct {
-	Binds         []string
-	LogConfig     LogConfig
-	NetworkMode   string
-	PortBindings  map[string][]PortBinding
-	RestartPolicy RestartPolicy
-	AutoRemove    bool
+	Binds           []string
+	LogConfig       LogConfig
+	NetworkMode     string
+	PortBindings    map[string][]PortBinding
+	RestartPolicy   RestartPolicy
+	AutoRemove      bool
+	VolumesFrom     []string
+	CapAdd          []string
+	CapDrop         []string
+	DNS             []string `json:"Dns"`
+	DNSOptions      []string `json:"DnsOptions"`
+	DNSSearch       []string `json:"DnsSearch"`
+	ExtraHosts      []string
+	IpcMode         string
+	Links           []string
+	PidMode         string
+	Privileged      bool
+	PublishAllPorts bool
+	ReadonlyRootfs  bool
+	SecurityOpt     []string
+	UTSMode         string
+	Runtime         string
+	// Resources, as Docker's: 0 (or null) when not limited.
+	CPUShares         int64 `json:"CpuShares"`
+	Memory            int64
+	NanoCPUs          int64 `json:"NanoCpus"`
+	BlkioWeight       uint16
+	CPUPeriod         int64 `json:"CpuPeriod"`
+	CPUQuota          int64 `json:"CpuQuota"`
+	CpusetCpus        string
+	CpusetMems        string
+	Devices           []DeviceMapping
+	MemoryReservation int64
+	MemorySwap        int64
+	PidsLimit         *int64
 	// Init is set only with --init, as Docker's.
 	Init  *bool             `json:",omitempty"`
 	Tmpfs map[string]string `json:",omitempty"`
+}
+
+// DeviceMapping is one --device.
+type DeviceMapping struct {
+	PathOnHost        string
+	PathInContainer   string
+	CgroupPermissions string
 }
 
 // LogConfig is the log driver and its options.

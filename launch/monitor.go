@@ -145,6 +145,7 @@ func loadContainer(cfg *config.Config, id string, lock *os.File) (*container, er
 		cfg: cfg, id: st.ID, stateDir: stateDir, layerDir: layerDir,
 		image: img, settings: settings, spec: settings.Spec, state: st, stderr: io.Discard,
 		registered: true, lock: lock, layerLock: containers.HoldLayer(layerDir),
+		neverRan: st.Status == containers.StatusCreated,
 	}, nil
 }
 

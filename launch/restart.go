@@ -31,6 +31,7 @@ func (c *container) runWithRestarts(io streams, started func(error), exited func
 			return code, err
 		}
 		st, rerr := containers.ReadState(c.stateDir)
+		c.reloadUpdated(st)
 		if rerr != nil || !c.settings.Restart.Restarts(code, st.RestartCount, st.StoppedByUser) {
 			return code, err
 		}

@@ -82,6 +82,8 @@ type Options struct {
 	// Registered, if set, is called with the new container's id once its
 	// record exists (--cidfile); an error fails the run.
 	Registered func(id string) error
+	// Host is kept for `urun inspect` (containers.Settings.Host).
+	Host containers.HostRequest
 }
 
 // Run runs a new container to its end (and, with a restart policy, its
@@ -210,6 +212,8 @@ type container struct {
 	oomKilled bool
 	// registeredHook is Options.Registered.
 	registeredHook func(id string) error
+	// neverRan: its command has not started yet (see endStatus).
+	neverRan bool
 }
 
 // Check refuses options that are wrong whatever the image: `urun run`
@@ -299,12 +303,12 @@ func newContainer(o Options) (*container, error) {
 	}
 	c := &container{
 		cfg: cfg, id: id, stateDir: containers.StateDir(cfg, id), image: o.Image, spec: s, stderr: stderr,
-		imageUse: o.ImageUse, volumes: vols,
+		imageUse: o.ImageUse, volumes: vols, neverRan: true,
 		settings: containers.Settings{
 			Spec: s, Network: o.Network, Ports: o.Ports, Names: o.Names, Interactive: o.Interactive,
 			Init: o.Init, Restart: o.Restart, Log: o.Log, StopSignal: stopSignal, StopTimeout: o.StopTimeout,
 			Entrypoint: entrypoint, Cmd: cmd, Resources: o.Resources, Cgroups: o.Cgroups,
-			CreateCommand: o.CreateCommand, ExposedPorts: o.ExposedPorts, Kernel: o.Spec.Kernel,
+			CreateCommand: o.CreateCommand, ExposedPorts: o.ExposedPorts, Kernel: o.Spec.Kernel, Host: o.Host,
 			Healthcheck: health.Merge(o.Image.Config.Config.Healthcheck, o.Healthcheck),
 		},
 		state: containers.State{
@@ -372,7 +376,7 @@ func (c *container) abandon(why error) {
 	if c.registered {
 		code := exitcode.Of(why)
 		st, err := containers.Update(c.cfg, c.stateDir, func(st *containers.State) error {
-			st.Status, st.ExitCode, st.Error, st.FinishedAt = containers.StatusExited, code, why.Error(), time.Now().UTC()
+			st.Status, st.ExitCode, st.Error, st.FinishedAt = c.endStatus(), code, why.Error(), time.Now().UTC()
 			return nil
 		})
 		if err == nil {
@@ -423,7 +427,7 @@ func (c *container) finish(code int, err error) {
 		return
 	}
 	st, uerr := containers.Update(c.cfg, c.stateDir, func(st *containers.State) error {
-		st.Status, st.ExitCode, st.FinishedAt = containers.StatusExited, code, time.Now().UTC()
+		st.Status, st.ExitCode, st.FinishedAt = c.endStatus(), code, time.Now().UTC()
 		st.OOMKilled, st.Cgroup = c.oomKilled, ""
 		if err != nil {
 			st.Error = err.Error()

@@ -35,6 +35,7 @@ func (c *container) supervise(p *stage.Process, attachErr error, io streams, sta
 	}
 	trace.Mark("host", "command started")
 	if report.err == nil {
+		c.neverRan = false
 		// For `urun stop`, `exec` and `rm -f`, written after the start so
 		// that it costs the start nothing. Without it they cannot reach
 		// the container; the container itself does not mind.

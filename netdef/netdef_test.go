@@ -454,3 +454,30 @@ func TestRemoveWaitsForAContainerJoiningTheNetwork(t *testing.T) {
 		t.Errorf("use of an unknown network: %v", err)
 	}
 }
+
+func TestDanglingFilterKeepsTheNetworksNoContainerIsOn(t *testing.T) {
+	cfg := testConfig(t)
+	mustCreate(t, cfg, CreateOptions{Name: "used"})
+	mustCreate(t, cfg, CreateOptions{Name: "idle"})
+	list, _ := List(cfg)
+	endpoints := []Endpoint{{Network: "used", ContainerID: "cid"}}
+	for _, tt := range []struct{ filter, want string }{
+		{"dangling=true", "idle"},
+		{"dangling=false", "bridge used"},
+	} {
+		f, err := ParseFilters([]string{tt.filter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, n := range f.KeepDangling(f.Keep(list), endpoints) {
+			names = append(names, n.Name)
+		}
+		if got := strings.Join(names, " "); got != tt.want {
+			t.Errorf("--filter %s: %s, want %s", tt.filter, got, tt.want)
+		}
+	}
+	if _, err := ParseFilters([]string{"dangling=maybe"}); err == nil || !strings.Contains(err.Error(), "want true or false") {
+		t.Errorf("dangling=maybe: %v", err)
+	}
+}

@@ -144,7 +144,7 @@ func (r Row) MarshalJSON() ([]byte, error) {
 type Filters map[string][]string
 
 // filterKeys are the keys `network ls --filter` takes.
-var filterKeys = []string{"driver", "id", "label", "name", "scope", "type"}
+var filterKeys = []string{"dangling", "driver", "id", "label", "name", "scope", "type"}
 
 // ParseFilters parses KEY=VALUE filters of `network ls`.
 func ParseFilters(args []string) (Filters, error) {
@@ -156,6 +156,11 @@ func ParseFilters(args []string) (Filters, error) {
 		}
 		if !slices.Contains(filterKeys, k) {
 			return nil, fmt.Errorf("--filter %q: invalid filter '%s': the keys are %s", a, k, strings.Join(filterKeys, ", "))
+		}
+		if k == "dangling" {
+			if _, err := parseDangling(v); err != nil {
+				return nil, fmt.Errorf("--filter %q: %w", a, err)
+			}
 		}
 		if k == "type" && v != "custom" && v != "builtin" {
 			return nil, fmt.Errorf("--filter %q: invalid filter: 'type'='%s': the types are custom and builtin", a, v)
@@ -189,6 +194,8 @@ func matchOne(key, value string, n Network) bool {
 		return value == "local"
 	case "type":
 		return (value == "builtin") == n.Builtin()
+	case "dangling":
+		return true // KeepDangling, which knows the containers
 	}
 	return false
 }

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,22 +17,34 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// psEntry is one element of `urun ps --format json`.
+// psEntry is one line of `urun ps --no-trunc --format json` (Docker's
+// keys), with the exit code read from the status as a Docker script
+// would.
 type psEntry struct {
-	ID       string   `json:"Id"`
-	Names    []string `json:"Names"`
-	Image    string   `json:"Image"`
-	Command  []string `json:"Command"`
-	State    string   `json:"State"`
-	Status   string   `json:"Status"`
-	ExitCode int      `json:"ExitCode"`
+	ID       string
+	Names    []string
+	Image    string
+	Command  string
+	State    string
+	Status   string
+	ExitCode int
 }
+
+var exitedStatus = regexp.MustCompile(`^Exited \((\d+)\)`)
 
 func (e *env) ps(t *testing.T, args ...string) []psEntry {
 	t.Helper()
-	out := e.urun(t, append([]string{"ps", "--format", "json"}, args...)...).ok(t)
+	out := e.urun(t, append([]string{"ps", "--no-trunc", "--format", "json"}, args...)...).ok(t)
 	var list []psEntry
-	require.NoError(t, json.Unmarshal([]byte(out), &list), "ps --format json printed %q", out)
+	for _, line := range lines(out) {
+		var row map[string]string
+		require.NoError(t, json.Unmarshal([]byte(line), &row), "ps --format json prints one object a line: %q", out)
+		c := psEntry{ID: row["ID"], Names: strings.Split(row["Names"], ","), Image: row["Image"], Command: row["Command"], State: row["State"], Status: row["Status"]}
+		if m := exitedStatus.FindStringSubmatch(c.Status); m != nil {
+			c.ExitCode, _ = strconv.Atoi(m[1])
+		}
+		list = append(list, c)
+	}
 	return list
 }
 
@@ -116,7 +129,7 @@ func TestPsShowsExitedContainersWithTheirNames(t *testing.T) {
 		c := list[2]
 		assert.Regexp(t, `^[0-9a-f]{64}$`, c.ID)
 		assert.Equal(t, []string{"seven"}, c.Names)
-		assert.Equal(t, []string{"sh", "-c", "exit 7"}, c.Command)
+		assert.Equal(t, `"sh -c exit 7"`, c.Command)
 		assert.Equal(t, "exited", c.State)
 		assert.Equal(t, 7, c.ExitCode)
 		assert.Contains(t, c.Image, "busybox")

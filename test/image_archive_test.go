@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -39,27 +40,11 @@ func loadedNames(out string) []string {
 // `urun images --format json` shows it.
 func archiveImageID(t *testing.T, e *env, ref string) string {
 	t.Helper()
-	var list []struct {
-		ID       string `json:"Id"`
-		Names    []string
-		RepoTags []string
-	}
 	out := e.urun(t, "images", "--format", "json", "--no-trunc").ok(t)
 	for _, d := range decodeJSONDocs(t, out) {
-		raw, _ := json.Marshal(d)
-		var img = struct {
-			ID       string `json:"Id"`
-			Names    []string
-			RepoTags []string
-		}{}
-		require.NoError(t, json.Unmarshal(raw, &img))
-		list = append(list, img)
-	}
-	for _, img := range list {
-		for _, n := range append(img.Names, img.RepoTags...) {
-			if n == ref {
-				return strings.TrimPrefix(img.ID, "sha256:")
-			}
+		row, _ := d.(map[string]any)
+		if row["Repository"] == ref || fmt.Sprint(row["Repository"], ":", row["Tag"]) == ref {
+			return strings.TrimPrefix(fmt.Sprint(row["ID"]), "sha256:")
 		}
 	}
 	t.Fatalf("urun images lists no %s:\n%s", ref, out)

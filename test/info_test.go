@@ -81,4 +81,11 @@ func TestVersionPrintsAVersion(t *testing.T) {
 	e := newEnv(t)
 	out := e.urun(t, "version").ok(t)
 	assert.Regexp(t, regexp.MustCompile(`\d+\.\d+|[0-9a-f]{7,}|dev`), out, "a version number, commit or dev build marker")
+	assert.Regexp(t, `^Client:\n Version: `, out, "laid out as docker version")
+	v := strings.TrimSpace(e.urun(t, "version", "--format", "{{.Client.Version}}").ok(t))
+	assert.NotEmpty(t, v)
+	assert.Equal(t, v+"\n", e.urun(t, "version", "--format", "{{.Server.Version}}").ok(t), "the server is the same program")
+	var doc struct{ Client, Server struct{ Version, Os, Arch string } }
+	require.NoError(t, json.Unmarshal([]byte(e.urun(t, "version", "--format", "json").ok(t)), &doc))
+	assert.Equal(t, "linux", doc.Client.Os)
 }

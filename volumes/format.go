@@ -37,7 +37,9 @@ func (v Volume) Inspect() Document {
 // fields, Labels as one K=V,… string and the Label function.
 type row struct {
 	Name, Driver, Mountpoint, Scope, Labels, Links, Size string
-	labels                                               map[string]string
+	// Availability, Group and Status are cluster volumes' in Docker: N/A.
+	Availability, Group, Status string
+	labels                      map[string]string
 }
 
 // Label is the value of label key.
@@ -95,9 +97,11 @@ func PrintList(w io.Writer, cfg *config.Config, o ListOptions) error {
 		rows[i] = row{
 			Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint(), Scope: "local",
 			Labels: strings.Join(labels, ","), Links: "N/A", Size: "N/A", labels: v.Labels,
+			Availability: "N/A", Group: "N/A", Status: "N/A",
 		}
 	}
-	header := map[string]string{"Name": "VOLUME NAME", "Driver": "DRIVER", "Mountpoint": "MOUNTPOINT", "Scope": "SCOPE", "Labels": "LABELS", "Links": "LINKS", "Size": "SIZE"}
+	header := map[string]string{"Name": "VOLUME NAME", "Driver": "DRIVER", "Mountpoint": "MOUNTPOINT", "Scope": "SCOPE", "Labels": "LABELS", "Links": "LINKS", "Size": "SIZE",
+		"Availability": "AVAILABILITY", "Group": "GROUP", "Status": "STATUS"}
 	return format.Execute(w, header, rows)
 }
 

@@ -34,10 +34,13 @@ containers without -a), name=REGEXP, id=PREFIX, ancestor=IMAGE (the name
 the container was run with, or an image id prefix), label=KEY[=VALUE] (a
 container's labels are its image's), exited=CODE,
 restart-policy=no|on-failure|always|unless-stopped, network=NAME|ID (running
-containers on that network), health=starting|healthy|unhealthy|none.
+containers on that network), before=CONTAINER and since=CONTAINER (created
+before or after it), volume=NAME|CONTAINER-DIR, publish=PORT[/PROTO] and
+expose=PORT[/PROTO] (or a range FIRST-LAST), health=starting|healthy|unhealthy|none.
 
---format takes json, table, or a Go template of the fields .ID .Image
-.Command .CreatedAt .RunningFor .Ports .Status .State .Names .Labels and
+--format takes table, json (one JSON object a line, as Docker's), or a Go
+template of the fields .ID .Image .Command .CreatedAt .RunningFor .Ports
+.Status .State .Names .Labels .Mounts .LocalVolumes .Networks .Size and
 (.Label "KEY"), such as 'table {{.ID}}\t{{.Names}}'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -57,7 +60,14 @@ containers on that network), health=starting|healthy|unhealthy|none.
 			if latest {
 				last = 1
 			}
-			o.Labels = containers.NewLabelSource(cfg)
+			// As Docker's: a template that shows the size measures it.
+			if strings.Contains(o.Format, ".Size") {
+				o.Size = true
+			}
+			if err := filters.CheckRefs(list); err != nil {
+				return err
+			}
+			o.Labels, o.Config = containers.NewLabelSource(cfg), cfg
 			list = filters.Keep(list, o.Labels)
 			return containers.Print(os.Stdout, containers.Select(list, all || filters.HasStatus(), last), o, time.Now())
 		},
@@ -68,6 +78,7 @@ containers on that network), health=starting|healthy|unhealthy|none.
 	fl.BoolVarP(&latest, "latest", "l", false, "show the last created container, in any state")
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "show only container ids")
 	fl.BoolVar(&o.NoTrunc, "no-trunc", false, "do not truncate ids and commands")
+	fl.BoolVarP(&o.Size, "size", "s", false, "show each container's writable layer size (and with its image's, the virtual size)")
 	fl.StringArrayVarP(&filterArgs, "filter", "f", nil, "show only containers that match: KEY=VALUE (see above)")
 	fl.StringVar(&o.Format, "format", "", "output format: table, json, or a Go template")
 	return cmd
@@ -126,7 +137,7 @@ func newContainerCommand(g *globals) *cobra.Command {
 	ls.Use, ls.Aliases = "ls [OPTIONS]", []string{"ps", "list"}
 	rm := newRmCommand(g)
 	rm.Aliases = []string{"remove"}
-	cmd.AddCommand(ls, rm, newPruneCommand(g), newInspectCommand(g, true), newPortCommand(g), newRenameCommand(g), newTopCommand(g), newStatsCommand(g),
+	cmd.AddCommand(ls, rm, newPruneCommand(g), newInspectCommand(g, true), newPortCommand(g), newRenameCommand(g), newTopCommand(g), newStatsCommand(g), newUpdateCommand(g),
 		newRunCommand(g), newCreateCommand(g), newStartCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g),
 		newWaitCommand(g), newPauseCommand(g, "pause"), newPauseCommand(g, "unpause"), newAttachCommand(g), newLogsCommand(g), newCommitCommand(g), newDiffCommand(g),
 		newExecCommand(g), newCpCommand(g), newExportCommand(g))

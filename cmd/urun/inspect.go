@@ -21,13 +21,14 @@ func newInspectCommand(g *globals, containersOnly bool) *cobra.Command {
 	long := `Show containers and images as a JSON array shaped as 'docker inspect' shows
 them ('docker container inspect', 'docker image inspect'), or with -f a Go
 template applied to each, as Docker's: -f '{{.State.Status}}',
--f '{{json .Config}}'. A name is looked for among the containers first, then
+-f '{{json .Config}}'; -f json is the JSON array. A name is looked for among the containers first, then
 among the images; --type container or --type image looks only there.`
 	if containersOnly {
 		use, short = "inspect [OPTIONS] CONTAINER...", "Show containers' configuration and state as JSON"
 		long = `Show containers' configuration and state as a JSON array shaped as
 'docker container inspect' shows it, or with -f a Go template applied to
-each, as Docker's: -f '{{.State.Status}}', -f '{{json .Config}}'.`
+each, as Docker's: -f '{{.State.Status}}', -f '{{json .Config}}'; -f json
+is the JSON array.`
 	}
 	cmd := &cobra.Command{
 		Use:   use,
@@ -35,6 +36,9 @@ each, as Docker's: -f '{{.State.Status}}', -f '{{json .Config}}'.`
 		Long:  long,
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Format == "json" {
+				o.Format = "" // Docker's --format json: the document as it is
+			}
 			switch {
 			case typ == "image":
 				return helper.Run(request.Request{Store: g.store(), Inspect: &request.Inspect{Images: args, Format: o.Format}})
@@ -55,7 +59,7 @@ each, as Docker's: -f '{{.State.Status}}', -f '{{json .Config}}'.`
 			return combineErrors(len(args), inspect.Write(os.Stdout, cfg, args, o))
 		},
 	}
-	cmd.Flags().StringVarP(&o.Format, "format", "f", "", "format each object with a Go template")
+	cmd.Flags().StringVarP(&o.Format, "format", "f", "", "json, or a Go template applied to each object")
 	if !containersOnly {
 		cmd.Flags().StringVar(&typ, "type", "", "type of object: container or image (default: a container, else an image)")
 	}

@@ -152,7 +152,7 @@ system assembled from the image's layers with overlay.`,
 	} else {
 		root.AddCommand(imageCommands(g)...)
 		root.AddCommand(newLoginCommand(g), newLogoutCommand(g), newSearchCommand(g))
-		root.AddCommand(newRunCommand(g), newCreateCommand(g), newStartCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g), newWaitCommand(g), newPauseCommand(g, "pause"), newPauseCommand(g, "unpause"), newAttachCommand(g), newLogsCommand(g), newExecCommand(g), newCpCommand(g), newExportCommand(g), newCommitCommand(g), newDiffCommand(g), newPsCommand(g), newRmCommand(g), newInspectCommand(g, false), newPortCommand(g), newRenameCommand(g), newTopCommand(g), newStatsCommand(g), newContainerCommand(g), newImageCommand(g), newGenerateCommand(g), newNetworkCommand(g), newVolumeCommand(g), newInfoCommand(g), newVersionCommand(), newBuilderCommand(g))
+		root.AddCommand(newRunCommand(g), newCreateCommand(g), newStartCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g), newWaitCommand(g), newPauseCommand(g, "pause"), newPauseCommand(g, "unpause"), newAttachCommand(g), newLogsCommand(g), newExecCommand(g), newCpCommand(g), newExportCommand(g), newCommitCommand(g), newDiffCommand(g), newPsCommand(g), newRmCommand(g), newInspectCommand(g, false), newPortCommand(g), newRenameCommand(g), newTopCommand(g), newStatsCommand(g), newUpdateCommand(g), newContainerCommand(g), newImageCommand(g), newGenerateCommand(g), newNetworkCommand(g), newVolumeCommand(g), newInfoCommand(g), newVersionCommand(), newBuilderCommand(g))
 		root.AddCommand(newHealthcheckCommand(g))
 		root.AddCommand(newEventsCommand(g), newSystemCommand(g), newUnshareCommand(g))
 		for _, extra := range extraCommands {

@@ -153,11 +153,12 @@ func newNetworkLsCommand(g *globals) *cobra.Command {
 
 --filter KEY=VALUE (repeatable; values of one key are alternatives, all keys
 must match): driver=bridge, id=PREFIX, label=KEY[=VALUE], name=NAME (a
-regular expression found in the name), scope=local, type=custom|builtin.
+regular expression found in the name), scope=local, type=custom|builtin,
+dangling=true|false (networks you made that no container is on, or not).
 
---format takes table (the default), json, or a Go template of the fields
-.ID .Name .Driver .Scope .IPv6 .Internal .Labels .CreatedAt and
-(.Label "KEY"), with Docker's "table" prefix for a header: --format
+--format takes table (the default), json (one object a line), or a Go
+template of the fields .ID .Name .Driver .Scope .IPv6 .Internal .Labels
+.CreatedAt and (.Label "KEY"), with Docker's "table" prefix for a header: --format
 'table {{.Name}}\t{{.Driver}}'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -170,12 +171,12 @@ regular expression found in the name), scope=local, type=custom|builtin.
 				format = "{{.ID}}"
 			case format == "" || format == "table":
 				format = netdef.DefaultTable
+			case format == "json":
+				format = "{{json .}}" // Docker's: one object a line
 			}
-			var f *containers.Format
-			if format != "json" {
-				if f, err = containers.ParseFormat(format); err != nil {
-					return err
-				}
+			f, err := containers.ParseFormat(format)
+			if err != nil {
+				return err
 			}
 			cfg, err := g.load()
 			if err != nil {
@@ -185,12 +186,17 @@ regular expression found in the name), scope=local, type=custom|builtin.
 			if err != nil {
 				return err
 			}
-			rows := []any{}
-			for _, n := range filters.Keep(list) {
-				rows = append(rows, netdef.Row{N: n, NoTrunc: noTrunc})
+			list = filters.Keep(list)
+			if filters.WantsDangling() {
+				endpoints, err := networkEndpoints(cfg)
+				if err != nil {
+					return fmt.Errorf("list the containers on the networks: %w", err)
+				}
+				list = filters.KeepDangling(list, endpoints)
 			}
-			if f == nil {
-				return imagedoc.WriteJSON(os.Stdout, rows)
+			rows := []any{}
+			for _, n := range list {
+				rows = append(rows, netdef.Row{N: n, NoTrunc: noTrunc})
 			}
 			return f.Execute(os.Stdout, netdef.Header, rows)
 		},

@@ -222,7 +222,7 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 		Network: mode, Ports: ports,
 		Names:   namefiles.Options{DNS: f.dns, DNSSearch: f.dnsSearch, DNSOptions: f.dnsOptions, AddHosts: f.addHosts},
 		Restart: restart, Log: logOpts, StopSignal: f.stopSignal, StopTimeout: f.stopTimeout,
-		Resources: limits, Cgroups: cgroups, Healthcheck: healthcheck,
+		Resources: limits, Cgroups: cgroups, Healthcheck: healthcheck, Host: f.hostRequest(),
 	}
 	misc.apply(&o)
 	// A malformed value fails before an image is pulled for it.
