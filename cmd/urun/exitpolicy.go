@@ -27,8 +27,9 @@ func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 // failsWith125 are the commands whose own failures exit 125 (by
-// commandKey: not network create or volume create).
-var failsWith125 = map[string]bool{"run": true, "create": true}
+// commandKey: not network create or volume create). healthcheck run is
+// podman's: 1 means unhealthy there.
+var failsWith125 = map[string]bool{"run": true, "create": true, "healthcheck run": true}
 
 // passesStatus are the commands whose silent exitcode.Error is the
 // status of a process they ran or attached to, given back as it is.
