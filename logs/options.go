@@ -105,7 +105,7 @@ func ParseOptions(driver string, opts []string) (Options, error) {
 			return o, fmt.Errorf("--log-opt %q: want KEY=VALUE (max-size=10m, max-file=3)", opt)
 		}
 		if why, refused := refusedOptions[key]; refused {
-			return o, fmt.Errorf("--log-opt %s: %s", key, why)
+			return o, fmt.Errorf("--log-opt %s: %s", opt, why)
 		}
 		if !contains(keys, key) {
 			if len(keys) == 0 {

@@ -34,9 +34,9 @@ type Writer struct {
 	opts Options
 	// entry appends one entry in the driver's format.
 	entry func(buf *bytes.Buffer, now time.Time, stream string, line []byte, full bool)
-	mu   sync.Mutex
-	f    *os.File
-	size int64
+	mu    sync.Mutex
+	f     *os.File
+	size  int64
 }
 
 // Create opens the log file at path for appending, creating it if needed,
