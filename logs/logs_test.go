@@ -138,7 +138,7 @@ func TestParseLogOptions(t *testing.T) {
 		{"json-file", []string{"compress=true"}, Options{}, "does not compress"},
 		{"", []string{"max-size"}, Options{}, "want KEY=VALUE"},
 		{"syslog", nil, Options{}, "want one of k8s-file, json-file, none, journald"},
-		{"none", []string{"max-size=1k"}, Options{}, "takes none"},
+		{"none", []string{"max-size=1k"}, Options{}, "takes no options"},
 		{"json-file", []string{"tag=x"}, Options{}, "unknown option"},
 		{"journald", []string{"max-size=1k"}, Options{}, "unknown option"},
 		{"journald", []string{"tag={{.Nope"}, Options{}, "tag="},

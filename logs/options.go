@@ -109,9 +109,9 @@ func ParseOptions(driver string, opts []string) (Options, error) {
 		}
 		if !contains(keys, key) {
 			if len(keys) == 0 {
-				return o, fmt.Errorf("--log-opt %q: unknown option for log driver %s, which takes none", key, driver)
+				return o, fmt.Errorf("--log-opt %q: log driver %s takes no options", opt, driver)
 			}
-			return o, fmt.Errorf("--log-opt %q: unknown option for log driver %s, which takes %s", key, driver, strings.Join(keys, ", "))
+			return o, fmt.Errorf("--log-opt %q: unknown option %s for log driver %s, which takes %s", opt, key, driver, strings.Join(keys, ", "))
 		}
 		var err error
 		switch key {
