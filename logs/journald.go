@@ -17,8 +17,9 @@ import (
 	"time"
 )
 
-// JournalSocket is journald's native protocol socket.
-const JournalSocket = "/run/systemd/journal/socket"
+// JournalSocket is journald's native protocol socket (a variable for
+// the tests).
+var JournalSocket = "/run/systemd/journal/socket"
 
 // CheckJournal says why the journal cannot be written to, if it cannot:
 // --log-driver journald fails before anything is made.
@@ -34,7 +35,6 @@ func CheckJournal() error {
 // CONTAINER_PARTIAL_MESSAGE=true), with the container's fields.
 type Journal struct {
 	conn *net.UnixConn
-	addr *net.UnixAddr
 	// fields are the encoded fields every entry carries.
 	fields []byte
 	mu     sync.Mutex
@@ -46,7 +46,7 @@ func OpenJournal(fields map[string]string) (*Journal, error) {
 	if err := CheckJournal(); err != nil {
 		return nil, err
 	}
-	conn, err := net.ListenUnixgram("unixgram", nil)
+	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: JournalSocket, Net: "unixgram"})
 	if err != nil {
 		return nil, fmt.Errorf("--log-driver journald: open a socket to the journal: %w", err)
 	}
@@ -54,7 +54,7 @@ func OpenJournal(fields map[string]string) (*Journal, error) {
 	for k, v := range fields {
 		appendField(&enc, journalKey(k), v)
 	}
-	return &Journal{conn: conn, addr: &net.UnixAddr{Name: JournalSocket, Net: "unixgram"}, fields: enc.Bytes()}, nil
+	return &Journal{conn: conn, fields: enc.Bytes()}, nil
 }
 
 // journalKey makes a journal field name of k: journald takes only upper
@@ -101,6 +101,10 @@ func (j *Journal) Stream(name string) io.Writer {
 	return journalStream{j: j, priority: priority}
 }
 
+// maxJournalLine is the most of a line one entry carries, as Docker's
+// driver splits them (16 KiB): a datagram to journald must stay small.
+const maxJournalLine = 16 << 10
+
 type journalStream struct {
 	j        *Journal
 	priority string
@@ -109,6 +113,10 @@ type journalStream struct {
 func (s journalStream) Write(p []byte) (int, error) {
 	for rest := p; len(rest) > 0; {
 		line, after, full := bytes.Cut(rest, []byte{'\n'})
+		if len(line) > maxJournalLine {
+			// A datagram has a size limit: a long line goes in parts.
+			line, after, full = line[:maxJournalLine], rest[maxJournalLine:], false
+		}
 		var buf bytes.Buffer
 		buf.Write(s.j.fields)
 		appendField(&buf, "PRIORITY", s.priority)
@@ -117,7 +125,7 @@ func (s journalStream) Write(p []byte) (int, error) {
 		}
 		appendField(&buf, "MESSAGE", string(line))
 		s.j.mu.Lock()
-		_, err := s.j.conn.WriteToUnix(buf.Bytes(), s.j.addr)
+		_, err := s.j.conn.Write(buf.Bytes())
 		s.j.mu.Unlock()
 		if err != nil {
 			return 0, fmt.Errorf("write to the journal: %w", err)
