@@ -1,7 +1,9 @@
 package launch
 
 import (
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
 
@@ -64,7 +66,11 @@ func (l *foregroundLog) stream(i int) io.Writer {
 		sink, err := l.c.openLog()
 		if err != nil {
 			// The container runs on; its output still reaches the caller.
-			io.WriteString(l.c.stderr, "urun: the container's output is not logged: "+err.Error()+"\n")
+			// Without its directory, it never became a container (a start
+			// that failed early): there is nothing to say.
+			if !errors.Is(err, fs.ErrNotExist) {
+				io.WriteString(l.c.stderr, "urun: the container's output is not logged: "+err.Error()+"\n")
+			}
 			return nil
 		}
 		if sink == nil {
