@@ -19,13 +19,4 @@ type HostRequest struct {
 	PublishAll  bool     `json:"publish_all,omitempty"`
 	VolumesFrom []string `json:"volumes_from,omitempty"`
 	Links       []string `json:"links,omitempty"`
-	// IpcMode, PidMode and UTSMode are --ipc, --pid and --uts as given
-	// ("host", "container:NAME", "private"; "" when not given).
-	IpcMode string `json:"ipc_mode,omitempty"`
-	PidMode string `json:"pid_mode,omitempty"`
-	UTSMode string `json:"uts_mode,omitempty"`
-	// LogDriver and LogOptions are --log-driver and --log-opt as given;
-	// LogDriver "" is urun's default (k8s-file).
-	LogDriver  string            `json:"log_driver,omitempty"`
-	LogOptions map[string]string `json:"log_options,omitempty"`
 }

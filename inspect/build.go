@@ -19,10 +19,6 @@ import (
 	"github.com/urun/urun/spec"
 )
 
-// LogDriver names the format of a detached container's log: podman's
-// k8s-file (a time, the stream, a partial-line tag and the text a line).
-const LogDriver = "k8s-file"
-
 // Build makes the document of container c.
 func Build(cfg *config.Config, c containers.Container, labels *containers.LabelSource) (Container, error) {
 	s, err := settings(cfg, c)
@@ -45,7 +41,7 @@ func Build(cfg *config.Config, c containers.Container, labels *containers.LabelS
 		HostConfig:     hostConfig(c, s),
 		Mounts:         mounts(s.Spec.Mounts, c.Volumes, s.Host.Devices),
 		Config: imagedoc.Config{
-			Hostname: s.Spec.Hostname, User: p.User.Username,
+			Hostname: s.Spec.Hostname, Domainname: s.Kernel.Domainname, User: p.User.Username,
 			AttachStdin: s.Interactive && !c.Detached, AttachStdout: !c.Detached, AttachStderr: !c.Detached,
 			Tty: p.Terminal, OpenStdin: s.Interactive, StdinOnce: s.Interactive && !c.Detached,
 			Env: p.Env, Image: c.Image, WorkingDir: p.Cwd, Labels: labels.Of(c), StopSignal: s.StopSignal,
@@ -69,7 +65,8 @@ func Build(cfg *config.Config, c containers.Container, labels *containers.LabelS
 		d.Config.StopTimeout = &s.StopTimeout
 	}
 	addHealth(&d, c, s)
-	if c.Detached {
+	// A foreground --rm container keeps no log (see launch/logsink.go).
+	if s.Log.KeepsFile() && (c.Detached || !c.Remove) {
 		d.LogPath = containers.LogPath(cfg, c.State)
 	}
 	for _, port := range c.PublishedPorts() {
@@ -157,6 +154,14 @@ func logConfig(o logs.Options) map[string]string {
 	}
 	if o.MaxFiles > 1 {
 		out["max-file"] = strconv.Itoa(o.MaxFiles)
+	}
+	for key, value := range map[string]string{
+		"tag": o.Tag, "labels": strings.Join(o.Labels, ","), "labels-regex": o.LabelsRegex,
+		"env": strings.Join(o.Env, ","), "env-regex": o.EnvRegex,
+	} {
+		if value != "" {
+			out[key] = value
+		}
 	}
 	return out
 }

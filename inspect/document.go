@@ -92,9 +92,23 @@ type HostConfig struct {
 	MemoryReservation int64
 	MemorySwap        int64
 	PidsLimit         *int64
+	// Kernel settings (hostconfig_kernel.go) and --cgroup-parent.
+	ShmSize      int64
+	Ulimits      []Ulimit
+	Sysctls      map[string]string `json:",omitempty"`
+	GroupAdd     []string
+	OomScoreAdj  int
+	CgroupParent string
 	// Init is set only with --init, as Docker's.
 	Init  *bool             `json:",omitempty"`
 	Tmpfs map[string]string `json:",omitempty"`
+}
+
+// Ulimit is one --ulimit, as Docker's (-1 is unlimited).
+type Ulimit struct {
+	Name string
+	Hard int64
+	Soft int64
 }
 
 // DeviceMapping is one --device.

@@ -2,7 +2,6 @@ package inspect
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,7 +18,7 @@ import (
 func hostConfig(c containers.Container, s containers.Settings) HostConfig {
 	req := s.Host
 	h := HostConfig{
-		LogConfig:     LogConfig{Type: LogDriver, Config: logConfig(s.Log)},
+		LogConfig:     LogConfig{Type: s.Log.DriverName(), Config: logConfig(s.Log)},
 		NetworkMode:   networkMode(s.Network, req.NetworkMode),
 		PortBindings:  map[string][]PortBinding{},
 		RestartPolicy: RestartPolicy{Name: s.Restart.Name, MaximumRetryCount: s.Restart.MaxRetries},
@@ -32,22 +31,15 @@ func hostConfig(c containers.Container, s containers.Settings) HostConfig {
 		DNSOptions:      orEmpty(s.Names.DNSOptions),
 		DNSSearch:       orEmpty(s.Names.DNSSearch),
 		ExtraHosts:      s.Names.AddHosts,
-		IpcMode:         orDefault(req.IpcMode, "private"),
 		Links:           req.Links,
-		PidMode:         req.PidMode,
 		Privileged:      req.Privileged,
 		PublishAllPorts: req.PublishAll,
 		ReadonlyRootfs:  req.ReadOnly,
 		SecurityOpt:     req.SecurityOpt,
-		UTSMode:         req.UTSMode,
 		Runtime:         "urun",
 	}
-	if req.LogDriver != "" {
-		h.LogConfig.Type = req.LogDriver
-	}
-	if len(req.LogOptions) > 0 {
-		h.LogConfig.Config = maps.Clone(req.LogOptions)
-	}
+	kernelConfig(&h, s.Kernel)
+	h.CgroupParent = s.Cgroups.Parent
 	if h.RestartPolicy.Name == "" {
 		h.RestartPolicy.Name = containers.RestartNo
 	}

@@ -8,8 +8,10 @@ import (
 
 	"github.com/urun/urun/cgroupv2"
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/logs"
 	"github.com/urun/urun/network"
 	"github.com/urun/urun/network/namefiles"
+	"github.com/urun/urun/spec"
 )
 
 func TestHostConfigShowsWhatWasAskedInDockersUnits(t *testing.T) {
@@ -23,8 +25,11 @@ func TestHostConfigShowsWhatWasAskedInDockersUnits(t *testing.T) {
 		Resources: cgroupv2.Flags{Memory: "64m", MemorySwap: "-1", CPUs: "1.5", PidsLimit: 50, CPUShares: 512,
 			CpusetCPUs: "0-1", BlkioWeight: 300},
 		Host: containers.HostRequest{CapAdd: []string{"net_admin", "ALL"}, CapDrop: []string{"CAP_MKNOD"},
-			Devices: []string{"/dev/null:/dev/nothing"}, PidMode: "host", UTSMode: "host", LogDriver: "json-file",
-			LogOptions: map[string]string{"max-size": "1m"}, SecurityOpt: []string{"seccomp=unconfined"}},
+			Devices: []string{"/dev/null:/dev/nothing"}, SecurityOpt: []string{"seccomp=unconfined"}},
+		Log: logs.Options{Driver: "json-file", MaxSize: 1 << 20, Tag: "{{.Name}}"},
+		Kernel: spec.Kernel{PID: "host", UTS: "host", Ulimits: []string{"nofile=100:200", "core=-1"},
+			Sysctls: []string{"net.ipv4.ip_forward=1"}, GroupAdd: []string{"wheel"}},
+		Cgroups: cgroupv2.Options{Parent: "jobs.slice"},
 	}
 	h := hostConfig(containers.Container{}, s)
 	assert.Equal(t, []string{"CAP_NET_ADMIN", "ALL"}, h.CapAdd)
@@ -45,7 +50,12 @@ func TestHostConfigShowsWhatWasAskedInDockersUnits(t *testing.T) {
 	assert.Equal(t, "host", h.PidMode)
 	assert.Equal(t, "host", h.UTSMode)
 	assert.Equal(t, "private", h.IpcMode, "Docker's default")
-	assert.Equal(t, LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1m"}}, h.LogConfig)
+	assert.Equal(t, LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1m", "tag": "{{.Name}}"}}, h.LogConfig)
+	assert.Equal(t, []Ulimit{{Name: "nofile", Soft: 100, Hard: 200}, {Name: "core", Soft: -1, Hard: -1}}, h.Ulimits)
+	assert.Equal(t, map[string]string{"net.ipv4.ip_forward": "1"}, h.Sysctls)
+	assert.Equal(t, []string{"wheel"}, h.GroupAdd)
+	assert.Equal(t, int64(64<<20), h.ShmSize, "Docker's default")
+	assert.Equal(t, "jobs.slice", h.CgroupParent)
 	assert.Equal(t, []string{"seccomp=unconfined"}, h.SecurityOpt)
 }
 

@@ -124,6 +124,7 @@ func relayAttach(conn *net.UnixConn, stateDir string, tty bool, o AttachOptions)
 			if old, err := term.MakeRaw(stdinFD); err == nil {
 				defer term.Restore(stdinFD, old)
 			}
+			hangUpEndsAttach()
 			sendSize(conn)
 			resize := make(chan os.Signal, 1)
 			signal.Notify(resize, unix.SIGWINCH)
@@ -160,6 +161,24 @@ func relayAttach(conn *net.UnixConn, stateDir string, tty bool, o AttachOptions)
 			return parseExitFrame(payload)
 		}
 	}
+}
+
+// ExitHangUp is urun's status when its terminal hung up on it (128 +
+// SIGHUP, as a shell reports a process SIGHUP ended).
+const ExitHangUp = 129
+
+// hangUpEndsAttach makes a hang-up of the caller's terminal (it was
+// closed) end this urun, the attach client, as it ends Docker's CLI: the
+// container runs on under its monitor. urun may have been started with
+// SIGHUP ignored (nohup, some test harnesses), and would then stay on,
+// attached to a terminal that is gone.
+func hangUpEndsAttach() {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, unix.SIGHUP)
+	go func() {
+		<-hup
+		os.Exit(ExitHangUp)
+	}()
 }
 
 func sendSize(conn *net.UnixConn) {

@@ -13,11 +13,16 @@ import (
 // emit records a container event about c (package events), with its
 // labels (its image's and --label's), which it has at hand.
 func (c *container) emit(action string, attrs ...string) {
-	labels := c.state.Labels
-	if labels == nil && c.image != nil {
-		labels = c.image.Config.Config.Labels
+	containers.EmitLabeled(c.cfg, c.state, c.labels(), action, attrs...)
+}
+
+// labels are the container's: its record's (its image's and --label's),
+// else, in a record of an older urun, its image's.
+func (c *container) labels() map[string]string {
+	if c.state.Labels == nil && c.image != nil {
+		return c.image.Config.Config.Labels
 	}
-	containers.EmitLabeled(c.cfg, c.state, labels, action, attrs...)
+	return c.state.Labels
 }
 
 // emitEnd records the end of one run: oom when its cgroup's OOM killer

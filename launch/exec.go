@@ -77,7 +77,7 @@ func Exec(o ExecOptions) (int, error) {
 	report := readStart(p.Socket)
 	var term *relay
 	if report.master != nil {
-		term = startRelay(report.master, o.Interactive)
+		term = startRelay(report.master, o.Interactive, nil)
 		report = readStart(p.Socket)
 	}
 	trace.Mark("host", "command started")

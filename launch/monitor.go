@@ -16,7 +16,6 @@ import (
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/image/local"
-	"github.com/urun/urun/logs"
 	"github.com/urun/urun/stage"
 )
 
@@ -59,11 +58,13 @@ func MonitorMain() int {
 	if err != nil {
 		return fail(err)
 	}
-	log, err := logs.Create(containers.LogPath(cfg, c.state), c.settings.Log)
+	log, err := c.openLog()
 	if err != nil {
 		return fail(err)
 	}
-	defer log.Close()
+	if log != nil {
+		defer log.Close()
+	}
 	sock, err := socketPath(c.stateDir, AttachSocket)
 	if err == nil {
 		err = os.MkdirAll(filepath.Dir(sock), 0o700)

@@ -57,7 +57,7 @@ type Options struct {
 	Init bool
 	// Restart is the --restart policy.
 	Restart containers.RestartPolicy
-	// Log rotates a detached container's log (--log-opt).
+	// Log is the --log-driver and its --log-opt settings.
 	Log logs.Options
 	// StopSignal and StopTimeout are what `urun stop` uses: --stop-signal
 	// (else the image's StopSignal, else SIGTERM) and --stop-timeout
@@ -100,7 +100,12 @@ func Run(o Options) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	code, err := c.runWithRestarts(&callerStreams{interactive: o.Interactive, tty: o.Spec.Terminal}, nil, nil, nil)
+	streams := &callerStreams{interactive: o.Interactive, tty: o.Spec.Terminal}
+	if keepsForegroundLog(o) {
+		streams.log = &foregroundLog{c: c}
+		defer streams.log.close()
+	}
+	code, err := c.runWithRestarts(streams, nil, nil, nil)
 	if underSystemd && err == nil && c.stoppedByUser {
 		return 0, nil
 	}

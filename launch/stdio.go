@@ -3,6 +3,7 @@ package launch
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"time"
@@ -61,11 +62,17 @@ type stdioRelay struct {
 	// the last writer is gone.
 	drainable    bool
 	stopR, stopW *os.File
+	// logFor, if set, is the container's log of a stream (0 stdout, 1
+	// stderr), asked for once the stream has output; what is copied is
+	// written there too.
+	logFor func(stream int) io.Writer
 }
 
 type outputPipe struct {
 	r  int
 	fd int
+	// stream is 0 for stdout, 1 for stderr.
+	stream int
 	// size is the pipe's capacity.
 	size int
 }
@@ -85,7 +92,7 @@ func newOutputRelay(drainable bool) (stdout, stderr *os.File, r *stdioRelay, err
 	}
 	var out, errOut *os.File
 	if isOpen(callerStdout) {
-		if out, err = r.pipeTo(callerStdout); err != nil {
+		if out, err = r.pipeTo(callerStdout, 0); err != nil {
 			r.closeAll()
 			return nil, nil, nil, err
 		}
@@ -94,7 +101,7 @@ func newOutputRelay(drainable bool) (stdout, stderr *os.File, r *stdioRelay, err
 	case out != nil && sameFile(callerStdout, callerStderr):
 		errOut = out
 	case isOpen(callerStderr):
-		if errOut, err = r.pipeTo(callerStderr); err != nil {
+		if errOut, err = r.pipeTo(callerStderr, 1); err != nil {
 			r.closeAll()
 			return nil, nil, nil, err
 		}
@@ -102,7 +109,30 @@ func newOutputRelay(drainable bool) (stdout, stderr *os.File, r *stdioRelay, err
 	return out, errOut, r, nil
 }
 
-func (r *stdioRelay) pipeTo(fd int) (*os.File, error) {
+// newLoggedOutputRelay is newOutputRelay for a container that keeps a
+// log: each stream gets its own pipe (the log keeps them apart), copied
+// to the caller's descriptor when it is open and to logFor(stream).
+func newLoggedOutputRelay(logFor func(stream int) io.Writer) (stdout, stderr *os.File, r *stdioRelay, err error) {
+	r = &stdioRelay{logFor: logFor}
+	if stdout, err = r.pipeTo(openOr(callerStdout), 0); err == nil {
+		stderr, err = r.pipeTo(openOr(callerStderr), 1)
+	}
+	if err != nil {
+		r.closeAll()
+		return nil, nil, nil, err
+	}
+	return stdout, stderr, r, nil
+}
+
+// openOr is fd when it is open, else -1.
+func openOr(fd int) int {
+	if isOpen(fd) {
+		return fd
+	}
+	return -1
+}
+
+func (r *stdioRelay) pipeTo(fd, stream int) (*os.File, error) {
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
 		return nil, fmt.Errorf("create the container's output pipe: %w", err)
@@ -123,7 +153,7 @@ func (r *stdioRelay) pipeTo(fd int) (*os.File, error) {
 	}
 	w := os.NewFile(uintptr(p[1]), "container-output")
 	r.stageEnds = append(r.stageEnds, w)
-	r.outputs = append(r.outputs, outputPipe{r: p[0], fd: fd, size: size})
+	r.outputs = append(r.outputs, outputPipe{r: p[0], fd: fd, stream: stream, size: size})
 	return w, nil
 }
 
@@ -145,7 +175,11 @@ func (r *stdioRelay) start() {
 			if r.drainable {
 				stop = int(r.stopR.Fd())
 			}
-			relayOutput(o.r, o.fd, stop, o.size/2)
+			if r.logFor != nil {
+				relayLogged(o.r, o.fd, o.size/2, func() io.Writer { return r.logFor(o.stream) })
+			} else {
+				relayOutput(o.r, o.fd, stop, o.size/2)
+			}
 			unix.Close(o.r)
 		}()
 	}
@@ -216,6 +250,41 @@ func relayOutput(src, dst, stop, pauseBelow int) error {
 			fds := []unix.PollFd{{Fd: int32(src), Events: unix.POLLIN}, {Fd: int32(stop), Events: unix.POLLIN}}
 			unix.Poll(fds, -1)
 			stopping = fds[1].Revents != 0
+		default:
+			return err
+		}
+	}
+}
+
+// relayLogged copies the blocking pipe src to the caller's dst (none when
+// -1) and to the container's log, logOf() once there is output, until
+// every writer of src is gone. The data passes through urun's memory, as
+// the log needs it; the pause is relayOutput's.
+func relayLogged(src, dst, pauseBelow int, logOf func() io.Writer) error {
+	buf := make([]byte, 256<<10)
+	var log io.Writer
+	asked := false
+	for {
+		n, err := unix.Read(src, buf)
+		switch {
+		case n > 0:
+			if !asked {
+				log, asked = logOf(), true
+			}
+			if log != nil {
+				log.Write(buf[:n])
+			}
+			if dst >= 0 {
+				if err := writeAll(dst, buf[:n]); err != nil {
+					return err
+				}
+			}
+			if n < pauseBelow {
+				pauseUnlessEnded(src)
+			}
+		case err == nil:
+			return nil
+		case errors.Is(err, unix.EINTR):
 		default:
 			return err
 		}

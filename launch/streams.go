@@ -25,7 +25,9 @@ type streams interface {
 // a terminal.
 type callerStreams struct {
 	interactive, tty bool
-	relay            *relay
+	// log, if set, keeps the container's output (keepsForegroundLog).
+	log   *foregroundLog
+	relay *relay
 	// input is the container's stdin pipe (-i without -t), output this
 	// start's output pipes.
 	input  *inputPipe
@@ -44,7 +46,14 @@ func (s *callerStreams) files() (*os.File, *os.File, *os.File) {
 			stdin = s.input.stageEnd
 		}
 	}
-	stdout, stderr, output, err := newOutputRelay(false)
+	var stdout, stderr *os.File
+	var output *stdioRelay
+	var err error
+	if s.log != nil {
+		stdout, stderr, output, err = newLoggedOutputRelay(s.log.stream)
+	} else {
+		stdout, stderr, output, err = newOutputRelay(false)
+	}
 	if err != nil {
 		// Out of descriptors: the container's output goes nowhere rather
 		// than to the caller's descriptors.
@@ -64,7 +73,11 @@ func (s *callerStreams) spawned() {
 }
 
 func (s *callerStreams) terminal(master *os.File) {
-	s.relay = startRelay(master, s.interactive)
+	var log io.Writer
+	if s.log != nil {
+		log = s.log.stream(0)
+	}
+	s.relay = startRelay(master, s.interactive, log)
 }
 
 func (s *callerStreams) wait() {
@@ -135,7 +148,10 @@ func (s *monitorStreams) files() (*os.File, *os.File, *os.File) {
 func (s *monitorStreams) copy(r *os.File, stream int, name string) {
 	defer s.copying.Done()
 	defer r.Close()
-	log := s.log.Stream(name)
+	var log io.Writer = io.Discard
+	if s.log != nil {
+		log = s.log.Stream(name)
+	}
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := r.Read(buf)

@@ -23,13 +23,14 @@ func terminalSize() *specs.Box {
 // relay copies between the caller and the container's pty master until the
 // container side closes. With interactive input on a terminal, the
 // caller's terminal is put in raw mode so keys reach the container as typed.
+// What the container writes goes to log too, if set.
 type relay struct {
 	master  *os.File
 	restore func()
 	done    chan struct{}
 }
 
-func startRelay(master *os.File, interactive bool) *relay {
+func startRelay(master *os.File, interactive bool, log io.Writer) *relay {
 	r := &relay{master: master, restore: func() {}, done: make(chan struct{})}
 	if interactive && term.IsTerminal(int(os.Stdin.Fd())) {
 		if old, err := term.MakeRaw(int(os.Stdin.Fd())); err == nil {
@@ -52,7 +53,7 @@ func startRelay(master *os.File, interactive bool) *relay {
 	go func() {
 		// Reading fails with EIO once the container's last holder of the
 		// pty slave is gone.
-		io.Copy(os.Stdout, master)
+		io.Copy(tee{out: os.Stdout, log: log}, master)
 		close(r.done)
 	}()
 	return r

@@ -120,22 +120,34 @@ func TestLogRotatesAtMaxSizeKeepingMaxFiles(t *testing.T) {
 
 func TestParseLogOptions(t *testing.T) {
 	tests := []struct {
+		driver  string
 		opts    []string
 		want    Options
 		wantErr string
 	}{
-		{nil, Options{MaxFiles: 1}, ""},
-		{[]string{"max-size=10m"}, Options{MaxSize: 10 << 20, MaxFiles: 1}, ""},
-		{[]string{"max-size=1k", "max-file=3"}, Options{MaxSize: 1024, MaxFiles: 3}, ""},
-		{[]string{"max-size=lots"}, Options{}, "max-size=lots"},
-		{[]string{"max-file=0", "max-size=1k"}, Options{}, "max-file=0"},
-		{[]string{"max-file=2"}, Options{}, "max-file needs max-size"},
-		{[]string{"compress=true"}, Options{}, "unknown option"},
-		{[]string{"max-size"}, Options{}, "want KEY=VALUE"},
+		{"", nil, Options{MaxFiles: 1}, ""},
+		{"k8s-file", []string{"max-size=10m"}, Options{MaxSize: 10 << 20, MaxFiles: 1}, ""},
+		{"", []string{"max-size=1k", "max-file=3"}, Options{MaxSize: 1024, MaxFiles: 3}, ""},
+		{"json-file", []string{"max-size=1k", "env=A,B", "labels-regex=^x"}, Options{Driver: "json-file", MaxSize: 1024, MaxFiles: 1, Env: []string{"A", "B"}, LabelsRegex: "^x"}, ""},
+		{"journald", []string{"tag={{.Name}}"}, Options{Driver: "journald", MaxFiles: 1, Tag: "{{.Name}}"}, ""},
+		{"none", nil, Options{Driver: "none", MaxFiles: 1}, ""},
+		{"", []string{"mode=blocking"}, Options{MaxFiles: 1}, ""},
+		{"", []string{"max-size=lots"}, Options{}, "max-size=lots"},
+		{"", []string{"max-file=0", "max-size=1k"}, Options{}, "max-file=0"},
+		{"", []string{"max-file=2"}, Options{}, "max-file needs max-size"},
+		{"json-file", []string{"compress=true"}, Options{}, "does not compress"},
+		{"", []string{"max-size"}, Options{}, "want KEY=VALUE"},
+		{"syslog", nil, Options{}, "want one of k8s-file, json-file, none, journald"},
+		{"none", []string{"max-size=1k"}, Options{}, "takes no options"},
+		{"json-file", []string{"tag=x"}, Options{}, "unknown option"},
+		{"journald", []string{"max-size=1k"}, Options{}, "unknown option"},
+		{"journald", []string{"tag={{.Nope"}, Options{}, "tag="},
+		{"", []string{"env-regex=("}, Options{}, "env-regex"},
+		{"", []string{"mode=non-blocking"}, Options{}, "only mode=blocking"},
 	}
 	for _, tt := range tests {
-		t.Run(strings.Join(tt.opts, ","), func(t *testing.T) {
-			got, err := ParseOptions(tt.opts)
+		t.Run(tt.driver+":"+strings.Join(tt.opts, ","), func(t *testing.T) {
+			got, err := ParseOptions(tt.driver, tt.opts)
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
@@ -145,6 +157,55 @@ func TestParseLogOptions(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
+}
+
+func TestJSONFileLogIsDockersFormatAndReadsBack(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ctr.log")
+	o := Options{Driver: DriverJSONFile}
+	write(t, path, o, [2]string{"stdout", "hello \"world\"\npart"}, [2]string{"stderr", "bad\n"})
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	require.Len(t, lines, 3)
+	assert.Regexp(t, `^\{"log":"hello \\"world\\"\\n","stream":"stdout","time":"\d{4}-\d\d-\d\dT[\d:.]+Z"\}$`, lines[0])
+	assert.Regexp(t, `^\{"log":"part","stream":"stdout",`, lines[1])
+	assert.Regexp(t, `^\{"log":"bad\\n","stream":"stderr",`, lines[2])
+	stdout, stderr := read(t, path, ReadOptions{Tail: -1})
+	assert.Equal(t, "hello \"world\"\npart", stdout)
+	assert.Equal(t, "bad\n", stderr)
+	stdout, _ = read(t, path, ReadOptions{Tail: 1, Timestamps: true})
+	assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z part$`, stdout)
+}
+
+func TestLogsDetailsPutTheAttributesBeforeEachLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ctr.log")
+	write(t, path, Options{}, [2]string{"stdout", "a\nb\n"})
+	o := Options{Env: []string{"HOME"}, EnvRegex: "^APP_", Labels: []string{"team"}}
+	attrs := o.Attrs(map[string]string{"team": "web", "other": "x"}, []string{"HOME=/root", "APP_MODE=prod", "PATH=/bin"})
+	assert.Equal(t, map[string]string{"team": "web", "HOME": "/root", "APP_MODE": "prod"}, attrs)
+	prefix := DetailsPrefix(attrs)
+	assert.Equal(t, "APP_MODE=prod,HOME=/root,team=web ", prefix)
+	stdout, _ := read(t, path, ReadOptions{Tail: -1, Details: prefix})
+	assert.Equal(t, "APP_MODE=prod,HOME=/root,team=web a\nAPP_MODE=prod,HOME=/root,team=web b\n", stdout)
+	assert.Equal(t, " ", DetailsPrefix(nil), "without attributes each line gets a space, as Docker's")
+}
+
+func TestJournalFieldsAreEncodedAsTheNativeProtocolWants(t *testing.T) {
+	var b bytes.Buffer
+	appendField(&b, journalKey("container_name"), "web")
+	appendField(&b, journalKey("com.example-x"), "two\nlines")
+	assert.Equal(t, "CONTAINER_NAME=web\nCOM_EXAMPLE_X\n\x09\x00\x00\x00\x00\x00\x00\x00two\nlines\n", b.String())
+	e, ok := parseJournalEntry([]byte(`{"MESSAGE":[104,105],"PRIORITY":"3","__REALTIME_TIMESTAMP":"1764669600000000"}`))
+	require.True(t, ok)
+	assert.Equal(t, "hi", string(e.text))
+	assert.True(t, e.stderr)
+	assert.Equal(t, "2025-12-02T10:00:00.000000000Z", string(e.stamp))
+}
+
+func TestTagTemplates(t *testing.T) {
+	f := TagFields{ID: "0123456789ab", FullID: "0123456789abcdef", Name: "web", ImageName: "busybox"}
+	assert.Equal(t, "0123456789ab", Options{}.ExpandTag(f))
+	assert.Equal(t, "web/busybox", Options{Tag: "{{.Name}}/{{.ImageName}}"}.ExpandTag(f))
 }
 
 func TestParseSinceAndUntil(t *testing.T) {

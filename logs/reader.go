@@ -20,6 +20,9 @@ type ReadOptions struct {
 	Tail int
 	// Timestamps puts each line's time before it.
 	Timestamps bool
+	// Details, if set, goes before each line (after its time): the
+	// container's log attributes (DetailsPrefix), `logs --details`.
+	Details string
 	// Follow keeps reading new output while Running says the container
 	// may still write.
 	Follow  bool
@@ -38,8 +41,12 @@ type entry struct {
 	stamp   []byte
 }
 
-// parseEntry reads one line of the log (without its newline).
+// parseEntry reads one line of the log (without its newline), in the
+// k8s-file format or, when it is a JSON object, the json-file format.
 func parseEntry(line []byte) (entry, bool) {
+	if len(line) > 0 && line[0] == '{' {
+		return parseJSONEntry(line)
+	}
 	stamp, rest, ok1 := bytes.Cut(line, []byte{' '})
 	stream, rest, ok2 := bytes.Cut(rest, []byte{' '})
 	tag, text, _ := bytes.Cut(rest, []byte{' '})
@@ -73,6 +80,9 @@ func (p *printer) print(e entry) error {
 	var buf []byte
 	if p.o.Timestamps && p.lineStart[i] {
 		buf = append(append(buf, e.stamp...), ' ')
+	}
+	if p.o.Details != "" && p.lineStart[i] {
+		buf = append(buf, p.o.Details...)
 	}
 	buf = append(buf, e.text...)
 	if !e.partial {
@@ -407,25 +417,20 @@ func rotated(path string, f *os.File) bool {
 	return a.Ino != b.Ino || a.Dev != b.Dev
 }
 
-// ParseTail reads --tail as Docker does: "all" (or any negative number,
-// as Docker's API takes it) for every line, else a number of lines.
-func ParseTail(s string) (int, error) {
-	if s == "all" {
-		return -1, nil
-	}
+// ParseTail reads --tail as Docker does: a number of lines; "all", a
+// negative number or anything that is not a number is every line.
+func ParseTail(s string) int {
 	n, err := strconv.Atoi(s)
-	if err != nil {
-		return 0, fmt.Errorf("--tail %q: want a number of lines or \"all\"", s)
+	if err != nil || n < 0 {
+		return -1
 	}
-	if n < 0 {
-		return -1, nil
-	}
-	return n, nil
+	return n
 }
 
-// ParseTime reads --since and --until: an RFC 3339 time, a Unix time
-// (seconds, with an optional fraction) or a duration before now; "" is
-// no bound.
+// ParseTime reads --since and --until as Docker does: an RFC 3339 time,
+// one of Docker's shorter layouts (in the local time zone when it names
+// none), a Unix time (seconds, with an optional fraction) or a duration
+// before now; "" is no bound.
 func ParseTime(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
@@ -433,8 +438,13 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil {
 		return now.Add(-d), nil
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z07:00", "2006-01-02T15:04Z07:00", "2006-01-02Z07:00"} {
 		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
 			return t, nil
 		}
 	}

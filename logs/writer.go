@@ -1,13 +1,17 @@
-// Package logs keeps a detached container's output in the k8s-file format
-// that podman's conmon and the kubelet write: one entry a line,
+// Package logs keeps a container's output. Its default format
+// (--log-driver k8s-file) is the one podman's conmon and the kubelet
+// write: one entry a line,
 //
 //	2026-12-02T10:18:40.123456789Z stdout F the line's text
 //
 // with the time (UTC, RFC 3339, nanoseconds), the stream (stdout or
 // stderr) and F for a full line or P for part of one (output that did not
 // end in a newline when it was read), so that the two streams stay apart
-// and every line has its time. The monitor writes (writer.go); `urun logs`
-// reads (reader.go).
+// and every line has its time. --log-driver json-file writes Docker's
+// json-file format instead (jsonfile.go), journald sends the entries to the
+// journal (journald.go), none keeps nothing (options.go). A detached
+// container's monitor writes, or `urun run`'s relay in the foreground
+// (writer.go); `urun logs` reads (reader.go).
 package logs
 
 import (
@@ -16,70 +20,32 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
-
-	units "github.com/docker/go-units"
 )
 
 // timeLayout is RFC 3339 with a fixed nine-digit fraction, so that
 // entries line up and sort as text.
 const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
-// Options are the --log-opt settings.
-type Options struct {
-	// MaxSize rotates the log once it would grow past this many bytes
-	// (0: never).
-	MaxSize int64 `json:"max_size,omitempty"`
-	// MaxFiles is how many files are kept, the current one included, once
-	// the log rotates; 1 starts the log afresh.
-	MaxFiles int `json:"max_files,omitempty"`
-}
-
-// ParseOptions reads --log-opt values: max-size=SIZE (10k, 20m, 1g) and
-// max-file=N, as Docker's json-file driver takes them.
-func ParseOptions(opts []string) (Options, error) {
-	o := Options{MaxFiles: 1}
-	for _, opt := range opts {
-		key, value, ok := strings.Cut(opt, "=")
-		switch {
-		case !ok:
-			return o, fmt.Errorf("--log-opt %q: want KEY=VALUE (max-size=10m, max-file=3)", opt)
-		case key == "max-size":
-			n, err := units.RAMInBytes(value)
-			if err != nil || n <= 0 {
-				return o, fmt.Errorf("--log-opt max-size=%s: want a positive size such as 10k, 20m or 1g", value)
-			}
-			o.MaxSize = n
-		case key == "max-file":
-			n, err := strconv.Atoi(value)
-			if err != nil || n < 1 {
-				return o, fmt.Errorf("--log-opt max-file=%s: want a whole number of at least 1", value)
-			}
-			o.MaxFiles = n
-		default:
-			return o, fmt.Errorf("--log-opt %q: unknown option; urun's log takes max-size and max-file", key)
-		}
-	}
-	if o.MaxFiles > 1 && o.MaxSize == 0 {
-		return o, fmt.Errorf("--log-opt max-file needs max-size: without a size the log never rotates")
-	}
-	return o, nil
-}
-
 // Writer appends entries to a container's log, rotating it by Options.
 type Writer struct {
 	path string
 	opts Options
-	mu   sync.Mutex
-	f    *os.File
-	size int64
+	// entry appends one entry in the driver's format.
+	entry func(buf *bytes.Buffer, now time.Time, stream string, line []byte, full bool)
+	mu    sync.Mutex
+	f     *os.File
+	size  int64
 }
 
-// Create opens the log at path for appending, creating it if needed.
+// Create opens the log file at path for appending, creating it if needed,
+// in the k8s-file or json-file format as o.Driver says.
 func Create(path string, o Options) (*Writer, error) {
-	w := &Writer{path: path, opts: o}
+	w := &Writer{path: path, opts: o, entry: k8sEntry}
+	if o.Driver == DriverJSONFile {
+		w.entry = jsonEntry
+	}
 	if err := w.open(); err != nil {
 		return nil, err
 	}
@@ -108,39 +74,45 @@ func (w *Writer) Close() error {
 }
 
 // Stream returns a writer whose output becomes entries of stream name
-// ("stdout" or "stderr"). Each write's complete lines become F entries
-// and a trailing part without newline a P entry, at once: a prompt shows
-// in the log before its line is finished.
+// ("stdout" or "stderr"). Each write's complete lines become full entries
+// and a trailing part without newline a partial one, at once: a prompt
+// shows in the log before its line is finished.
 func (w *Writer) Stream(name string) io.Writer {
-	return streamWriter{w: w, prefix: " " + name + " "}
+	return streamWriter{w: w, name: name}
 }
 
 type streamWriter struct {
-	w      *Writer
-	prefix string
+	w    *Writer
+	name string
 }
 
 func (s streamWriter) Write(p []byte) (int, error) {
-	now := time.Now().UTC().Format(timeLayout)
+	now := time.Now().UTC()
 	var buf bytes.Buffer
-	buf.Grow(len(p) + 48*(bytes.Count(p, []byte{'\n'})+1))
+	buf.Grow(len(p) + 64*(bytes.Count(p, []byte{'\n'})+1))
 	for rest := p; len(rest) > 0; {
 		line, after, full := bytes.Cut(rest, []byte{'\n'})
-		buf.WriteString(now)
-		buf.WriteString(s.prefix)
-		if full {
-			buf.WriteString("F ")
-		} else {
-			buf.WriteString("P ")
-		}
-		buf.Write(line)
-		buf.WriteByte('\n')
+		s.w.entry(&buf, now, s.name, line, full)
 		rest = after
 	}
 	if err := s.w.append(buf.Bytes()); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// k8sEntry is one line of the k8s-file format: time, stream, F or P, text.
+func k8sEntry(buf *bytes.Buffer, now time.Time, stream string, line []byte, full bool) {
+	buf.WriteString(now.Format(timeLayout))
+	buf.WriteByte(' ')
+	buf.WriteString(stream)
+	if full {
+		buf.WriteString(" F ")
+	} else {
+		buf.WriteString(" P ")
+	}
+	buf.Write(line)
+	buf.WriteByte('\n')
 }
 
 func (w *Writer) append(entries []byte) error {

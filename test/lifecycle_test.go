@@ -382,7 +382,6 @@ func TestLifecycleErrorsExitAsDockersWithTheReason(t *testing.T) {
 		{"exec in a stopped container", []string{"exec", "done", "true"}, "not running"},
 		{"attach to a stopped container", []string{"attach", "done"}, "not running"},
 		{"bad signal", []string{"kill", "-s", "SIGNOPE", "done"}, "invalid signal"},
-		{"logs of a foreground container", []string{"logs", "done"}, "run it with -d"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

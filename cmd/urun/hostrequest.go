@@ -1,8 +1,6 @@
 package main
 
 import (
-	"strings"
-
 	"github.com/urun/urun/containers"
 )
 
@@ -13,13 +11,6 @@ func (f *runFlags) hostRequest() containers.HostRequest {
 		CapAdd: f.capAdd, CapDrop: f.capDrop, Privileged: f.privileged, ReadOnly: f.readOnly,
 		SecurityOpt: f.securityOpts, Devices: f.devices, NetworkMode: f.network,
 		PublishAll: f.publishAll, VolumesFrom: f.volumesFrom, Links: f.links,
-	}
-	for _, o := range f.logOpts {
-		k, v, _ := strings.Cut(o, "=")
-		if h.LogOptions == nil {
-			h.LogOptions = map[string]string{}
-		}
-		h.LogOptions[k] = v
 	}
 	return h
 }

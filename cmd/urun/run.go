@@ -17,7 +17,6 @@ import (
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/image/request"
 	"github.com/urun/urun/launch"
-	"github.com/urun/urun/logs"
 	"github.com/urun/urun/network"
 	"github.com/urun/urun/network/namefiles"
 	"github.com/urun/urun/spec"
@@ -29,7 +28,7 @@ type runFlags struct {
 	init, detach                                bool
 	restart, stopSignal                         string
 	stopTimeout                                 int
-	logOpts                                     []string
+	logging                                     logFlags
 	name, workdir, user, hostname               string
 	entrypoint, network                         string
 	networkAliases, links                       []string
@@ -65,6 +64,7 @@ command could not be invoked, 127 that it was not found.`,
 	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().BoolVarP(&f.detach, "detach", "d", false, "run the container in the background under a monitor of its own and print its id")
 	addRunFlags(cmd.Flags(), f)
+	addForegroundFlags(cmd.Flags(), &f.logging)
 	return cmd
 }
 
@@ -135,6 +135,9 @@ func runContainer(cmd *cobra.Command, g *globals, f *runFlags, args []string) er
 		fmt.Println(created.State.ID)
 		return nil
 	}
+	if f.viaMonitor() {
+		return runAttached(o, f)
+	}
 	code, err := launch.Run(o)
 	if err != nil {
 		return err
@@ -149,7 +152,7 @@ func runContainer(cmd *cobra.Command, g *globals, f *runFlags, args []string) er
 // beyond the container's spec: restart policy, log and stop settings.
 func addLifecycleFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.StringVar(&f.restart, "restart", "no", "restart policy: no, on-failure[:MAX-RETRIES], always or unless-stopped ('urun stop' ends it for good)")
-	fl.StringArrayVar(&f.logOpts, "log-opt", nil, "log option of a detached container: max-size=SIZE (rotate past it), max-file=N (files kept)")
+	addLogFlags(fl, &f.logging)
 	fl.StringVar(&f.stopSignal, "stop-signal", "", "signal 'urun stop' sends first (default: the image's StopSignal, else SIGTERM)")
 	fl.IntVar(&f.stopTimeout, "stop-timeout", containers.DefaultStopTimeout, "seconds 'urun stop' waits before SIGKILL")
 }
@@ -189,8 +192,11 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 	if err != nil {
 		return o, err
 	}
-	logOpts, err := logs.ParseOptions(f.logOpts)
+	logOpts, err := f.logging.options()
 	if err != nil {
+		return o, err
+	}
+	if err := f.logging.checkForeground(f.detach); err != nil {
 		return o, err
 	}
 	if f.stopTimeout < 0 {
