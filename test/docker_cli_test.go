@@ -71,6 +71,25 @@ var dockerScript = []dockerStep{
 	{args: []string{"volume", "rm", "vol1"}, stdout: "^vol1\n$"},
 	{args: []string{"rm", "web2"}, stdout: "^web2\n$"},
 
+	// A detached service with a label and a health check; a foreground
+	// container keeps its log; the day's events, disk use and host.
+	{args: []string{"run", "-d", "--name", "svc", "-l", "tier=web", "--health-cmd", "true", "--health-interval", "1s", "{{busybox}}", "sleep", "60"}, stdout: `^[0-9a-f]{64}\n$`},
+	{args: []string{"ps", "--filter", "label=tier=web", "--format", "{{.Names}} {{.Label \"tier\"}}"}, stdout: "^svc web\n$"},
+	{args: []string{"ps", "--format", "json"}, jsonKeys: []string{"Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes", "Mounts", "Names", "Networks", "Ports", "RunningFor", "Size", "State", "Status"}},
+	{args: []string{"inspect", "-f", "{{.HostConfig.RestartPolicy.Name}} {{.Config.Labels.tier}}", "svc"}, stdout: "^no web\n$"},
+	{args: []string{"inspect", "-f", "{{.State.Health.Status}}", "svc"}, stdout: "^(starting|healthy)\n$"},
+	{args: []string{"run", "--name", "fg", "{{busybox}}", "echo", "out"}, stdout: "^out\n$"},
+	{args: []string{"logs", "fg"}, stdout: "^out\n$"},
+	{args: []string{"events", "--since", "10m", "--until", "0s", "--filter", "container=fg", "--format", "{{.Type}} {{.Action}}"}, stdout: "^container create\ncontainer start\ncontainer die\n$"},
+	{args: []string{"events", "--since", "10m", "--until", "0s", "--filter", "event=die", "--format", "{{json .}}"}, jsonKeys: []string{"status", "id", "from", "Type", "Action", "Actor", "scope", "time", "timeNano"}},
+	{args: []string{"system", "df"}, stdout: `^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE\nImages +\d+ +\d+ +\S+ +\S+.*\nContainers +\d+ +\d+ `},
+	{args: []string{"info", "--format", "{{.OSType}} {{.Architecture}}"}, stdout: `^linux \S+\n$`},
+	{args: []string{"info", "--format", "{{json .}}"}, jsonKeys: []string{"ID", "Containers", "ContainersRunning", "Images", "Driver", "CgroupVersion", "KernelVersion", "OperatingSystem", "OSType", "Architecture", "NCPU", "MemTotal", "Name", "ServerVersion"}},
+	{args: []string{"images", "--format", "json"}, jsonKeys: []string{"ID", "Repository", "Tag", "Size", "CreatedAt"}},
+	{args: []string{"network", "ls", "--format", "json"}, jsonKeys: []string{"ID", "Name", "Driver", "Scope"}},
+	{args: []string{"stop", "-t", "0", "svc"}, stdout: "^svc\n$"},
+	{args: []string{"rm", "svc", "fg"}, stdout: "^svc\nfg\n$"},
+
 	// The container's command's status, and Docker's 126 and 127.
 	{args: []string{"run", "--rm", "{{busybox}}", "sh", "-c", "exit 3"}, code: 3},
 	{args: []string{"run", "--rm", "{{busybox}}", "no-such-command"}, code: 127},
@@ -116,7 +135,7 @@ func TestAScriptWrittenForDockerRunsWithUrun(t *testing.T) {
 	e := containerEnv(t)
 	dir := mkTemp(t)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "note"), []byte("from the host\n"), 0o644))
-	t.Cleanup(func() { e.urun(t, "rm", "-f", "web", "web2", "dup") })
+	t.Cleanup(func() { e.urun(t, "rm", "-f", "web", "web2", "dup", "svc", "fg") })
 	expand := strings.NewReplacer("{{busybox}}", busyboxRef, "{{dir}}", dir)
 	for _, step := range dockerScript {
 		args := make([]string, len(step.args))

@@ -85,7 +85,9 @@ func TestVersionPrintsAVersion(t *testing.T) {
 	v := strings.TrimSpace(e.urun(t, "version", "--format", "{{.Client.Version}}").ok(t))
 	assert.NotEmpty(t, v)
 	assert.Equal(t, v+"\n", e.urun(t, "version", "--format", "{{.Server.Version}}").ok(t), "the server is the same program")
-	var doc struct{ Client, Server struct{ Version, Os, Arch string } }
+	var doc struct {
+		Client, Server struct{ Version, Os, Arch string }
+	}
 	require.NoError(t, json.Unmarshal([]byte(e.urun(t, "version", "--format", "json").ok(t)), &doc))
 	assert.Equal(t, "linux", doc.Client.Os)
 }
