@@ -52,17 +52,7 @@ host.`,
 
 func addUpdateFlags(fl *pflag.FlagSet, f *updateFlags) {
 	l := &f.limits
-	fl.VarP(cgroupv2.SizeValue(&l.Memory, false), "memory", "m", "memory limit (memory.max), such as 512m or 2g")
-	fl.Var(cgroupv2.SizeValue(&l.MemoryReservation, false), "memory-reservation", "memory the container is meant to keep under pressure (memory.low)")
-	fl.Var(cgroupv2.SizeValue(&l.MemorySwap, true), "memory-swap", "memory and swap together (-1 for no swap limit)")
-	fl.Var(cgroupv2.CPUsValue(&l.CPUs), "cpus", "number of CPUs, such as 0.5 (cpu.max)")
-	fl.Int64Var(&l.CPUPeriod, "cpu-period", 0, "CPU period in microseconds (cpu.max)")
-	fl.Int64Var(&l.CPUQuota, "cpu-quota", 0, "CPU time per period in microseconds (cpu.max)")
-	fl.Int64VarP(&l.CPUShares, "cpu-shares", "c", 0, "relative CPU weight, 1024 the default (cpu.weight)")
-	fl.StringVar(&l.CpusetCPUs, "cpuset-cpus", "", "CPUs the container may run on, such as 0-3,5")
-	fl.StringVar(&l.CpusetMems, "cpuset-mems", "", "memory nodes the container may use, such as 0")
-	fl.Int64Var(&l.PidsLimit, "pids-limit", 0, "most processes at once (pids.max; -1 for no limit)")
-	fl.Uint16Var(&l.BlkioWeight, "blkio-weight", 0, "relative block IO weight, 10 to 1000 (io.weight)")
+	addLimitFlags(fl, l, "memory and swap together (-1 for no swap limit)")
 	fl.StringVar(&f.restart, "restart", "", "restart policy: no, on-failure[:MAX-RETRIES], always or unless-stopped")
 }
 
