@@ -88,7 +88,7 @@ func TestImagesFormatJSONIsOneObjectPerRowWithDockersKeys(t *testing.T) {
 	require.Len(t, got, 4, "a row per repository and tag, as the table's")
 	assert.Equal(t, map[string]string{
 		"Containers": "N/A", "CreatedAt": time.Unix(now.Add(-2*time.Hour).Unix(), 0).String(), "CreatedSince": "2 hours ago",
-		"Digest": "sha256:feed", "ID": busyboxID[:12], "Repository": "docker.io/library/busybox", "SharedSize": "N/A",
+		"Digest": "sha256:feed", "ID": busyboxID[:12], "Repository": "busybox", "SharedSize": "N/A",
 		"Size": "4.26MB", "Tag": "latest", "UniqueSize": "N/A", "VirtualSize": "4.26MB",
 	}, got[0])
 	assert.Equal(t, "<none>", got[3]["Repository"], "an image without names")
