@@ -87,7 +87,7 @@ var dockerScript = []dockerStep{
 	{args: []string{"info", "--format", "{{json .}}"}, jsonKeys: []string{"ID", "Containers", "ContainersRunning", "Images", "Driver", "CgroupVersion", "KernelVersion", "OperatingSystem", "OSType", "Architecture", "NCPU", "MemTotal", "Name", "ServerVersion"}},
 	{args: []string{"images", "--format", "json"}, jsonKeys: []string{"ID", "Repository", "Tag", "Size", "CreatedAt"}},
 	{args: []string{"network", "ls", "--format", "json"}, jsonKeys: []string{"ID", "Name", "Driver", "Scope"}},
-	{args: []string{"stop", "-t", "0", "svc"}, stdout: "^svc\n$"},
+	{args: []string{"stop", "--timeout", "0", "svc"}, stdout: "^svc\n$"},
 	{args: []string{"rm", "svc", "fg"}, stdout: "^svc\nfg\n$"},
 
 	// The container's command's status, and Docker's 126 and 127.

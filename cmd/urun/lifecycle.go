@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/config"
@@ -249,11 +250,11 @@ func stopSettings(cmd *cobra.Command, cfg *config.Config, c containers.Container
 	if err != nil {
 		return 0, 0, err
 	}
-	if !cmd.Flags().Changed("time") {
+	if !cmd.Flags().Changed("timeout") && !cmd.Flags().Changed("time") {
 		return sig, s.StopWait(), nil
 	}
 	if timeout < 0 {
-		return 0, 0, fmt.Errorf("--time %d: want 0 or more seconds", timeout)
+		return 0, 0, fmt.Errorf("--timeout %d: want 0 or more seconds", timeout)
 	}
 	return sig, time.Duration(timeout) * time.Second, nil
 }
@@ -279,13 +280,13 @@ restarted by its restart policy.`,
 			})
 		},
 	}
-	cmd.Flags().IntVarP(&timeout, "time", "t", containers.DefaultStopTimeout, "seconds to wait before killing the container")
-	cmd.Flags().StringVarP(&signal, "signal", "s", "", "signal to send first")
+	addStopFlags(cmd.Flags(), &timeout, &signal)
 	return cmd
 }
 
 func newRestartCommand(g *globals) *cobra.Command {
 	var timeout int
+	var signal string
 	cmd := &cobra.Command{
 		Use:   "restart [OPTIONS] CONTAINER...",
 		Short: "Restart containers",
@@ -293,7 +294,7 @@ func newRestartCommand(g *globals) *cobra.Command {
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return forEachContainer(g, args, func(cfg *config.Config, c containers.Container, ref string) error {
-				sig, d, err := stopSettings(cmd, cfg, c, "", timeout)
+				sig, d, err := stopSettings(cmd, cfg, c, signal, timeout)
 				if err != nil {
 					return err
 				}
@@ -308,8 +309,16 @@ func newRestartCommand(g *globals) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().IntVarP(&timeout, "time", "t", containers.DefaultStopTimeout, "seconds to wait before killing the container")
+	addStopFlags(cmd.Flags(), &timeout, &signal)
 	return cmd
+}
+
+// addStopFlags adds stop's and restart's flags: -t/--timeout (Docker
+// 28's name) with --time, its older one, and -s/--signal.
+func addStopFlags(fl *pflag.FlagSet, timeout *int, signal *string) {
+	fl.IntVarP(timeout, "timeout", "t", containers.DefaultStopTimeout, "seconds to wait before killing the container")
+	fl.IntVar(timeout, "time", containers.DefaultStopTimeout, "same as --timeout")
+	fl.StringVarP(signal, "signal", "s", "", "signal to send first")
 }
 
 func newKillCommand(g *globals) *cobra.Command {
