@@ -96,7 +96,7 @@ func TestVersionFlagPrintsDockersLine(t *testing.T) {
 	for _, flag := range []string{"--version", "-v"} {
 		assert.Regexp(t, line, e.urun(t, flag).ok(t), "urun %s as docker %s", flag, flag)
 	}
-	assert.Regexp(t, `(?m)^Version: +\S+$`, e.urun(t, "version").ok(t), "urun version keeps its table")
+	assert.Regexp(t, `(?m)^ Version: +\S+$`, e.urun(t, "version").ok(t), "urun version keeps its table")
 }
 
 // hack/test.sh runs `make install DESTDIR=$URUN_INSTALL_DIR PREFIX=/usr`.

@@ -128,7 +128,7 @@ var dockerScript = []dockerStep{
 	{args: []string{"run", "--bogus", "{{busybox}}"}, code: 125, stderr: "unknown flag: --bogus"},
 
 	{args: []string{"--version"}, stdout: `^urun version \S+`},
-	{args: []string{"version"}, stdout: `(?m)^Version: +\S+$`},
+	{args: []string{"version"}, stdout: `(?m)^ Version: +\S+$`},
 }
 
 func TestAScriptWrittenForDockerRunsWithUrun(t *testing.T) {

@@ -153,6 +153,10 @@ func archiveSkopeo(t *testing.T, args ...string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "skopeo", append([]string{"--insecure-policy"}, args...)...)
+	// An auth file of its own: skopeo fails on one it cannot read (a
+	// /run/containers that root's podman made 0700), even for a registry
+	// that needs no login.
+	cmd.Env = append(os.Environ(), "REGISTRY_AUTH_FILE="+filepath.Join(t.TempDir(), "auth.json"))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

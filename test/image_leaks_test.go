@@ -46,7 +46,7 @@ func TestSaveOfTwoNamesOfOneImageWritesBoth(t *testing.T) {
 	loaded := f.urun(t, "load", "-i", out).ok(t)
 	assert.ElementsMatch(t, []string{"myorg/bb:v1", busyboxRef}, loadedNames(loaded))
 	list := f.urun(t, "images").ok(t)
-	assert.True(t, imagesListHas(list, "docker.io/myorg/bb", "v1"), "urun images shows myorg/bb:v1:\n%s", list)
+	assert.True(t, imagesListHas(list, "myorg/bb", "v1"), "urun images shows myorg/bb:v1:\n%s", list)
 	assert.True(t, imagesListHas(list, strings.TrimSuffix(busyboxRef, ":latest"), "latest"), "urun images shows busybox:\n%s", list)
 	assert.Len(t, imageIDs(t, f), 1, "one image with two names")
 	assert.Equal(t, layer2Body, f.urun(t, "run", "--rm", "myorg/bb:v1", "cat", "/etc/layer2").ok(t))
