@@ -92,6 +92,8 @@ type HostConfig struct {
 	MemoryReservation int64
 	MemorySwap        int64
 	PidsLimit         *int64
+	// Annotations are --annotation's.
+	Annotations map[string]string `json:",omitempty"`
 	// Kernel settings (hostconfig_kernel.go) and --cgroup-parent.
 	ShmSize      int64
 	Ulimits      []Ulimit

@@ -39,6 +39,7 @@ func hostConfig(c containers.Container, s containers.Settings) HostConfig {
 		Runtime:         "urun",
 	}
 	kernelConfig(&h, s.Kernel)
+	h.Annotations = annotations(s.Spec.Annotations)
 	h.CgroupParent = s.Cgroups.Parent
 	if h.RestartPolicy.Name == "" {
 		h.RestartPolicy.Name = containers.RestartNo

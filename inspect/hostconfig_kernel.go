@@ -50,3 +50,19 @@ func ulimitOf(v string) Ulimit {
 	}
 	return Ulimit{Name: name, Soft: number(soft), Hard: number(hard)}
 }
+
+// annotations are the spec's annotations that --annotation set, without
+// urun's own.
+func annotations(s map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range s {
+		if strings.HasPrefix(k, spec.OwnAnnotationPrefix) {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[k] = v
+	}
+	return out
+}

@@ -221,3 +221,16 @@ func TestCapabilityFlagsAsDocker(t *testing.T) {
 		})
 	}
 }
+
+// --annotation, --group-add and --security-opt seccomp= each keep their
+// annotation when given together.
+func TestAnnotationsOfEveryFlagAreKeptTogether(t *testing.T) {
+	img := testImage(local.RunConfig{Cmd: []string{"sh"}})
+	s, err := Build(testID, img, Options{
+		Annotations: map[string]string{"org.example.team": "web"},
+		Kernel:      Kernel{GroupAdd: []string{"wheel"}},
+		Security:    Security{Opts: []string{"seccomp=unconfined"}},
+	}, noCallerEnv)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"org.example.team": "web", GroupAddAnnotation: "wheel", SeccompAnnotation: "unconfined"}, s.Annotations)
+}

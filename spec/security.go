@@ -151,11 +151,16 @@ func (c confinement) apply(s *specs.Spec, userMounts []specs.Mount) {
 	s.Linux.MaskedPaths = c.masked
 	s.Linux.ReadonlyPaths = c.readonly
 	s.Root.Readonly = c.readOnlyRoot
-	switch {
-	case c.seccompUnconfined:
-		s.Annotations = map[string]string{SeccompAnnotation: "unconfined"}
-	case c.seccompProfile != "":
-		s.Annotations = map[string]string{SeccompAnnotation: c.seccompProfile}
+	seccomp := c.seccompProfile
+	if c.seccompUnconfined {
+		seccomp = "unconfined"
+	}
+	if seccomp != "" {
+		// Beside --annotation's and --group-add's.
+		if s.Annotations == nil {
+			s.Annotations = map[string]string{}
+		}
+		s.Annotations[SeccompAnnotation] = seccomp
 	}
 	if c.writeSysfs {
 		for i, m := range s.Mounts {

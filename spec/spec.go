@@ -6,6 +6,7 @@ package spec
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -39,7 +40,14 @@ type Options struct {
 	Security Security
 	// Kernel are limits, sysctls, groups and namespace modes (kernel.go).
 	Kernel Kernel
+	// Annotations are --annotation's, the spec's; urun's own keys start
+	// with OwnAnnotationPrefix.
+	Annotations map[string]string
 }
+
+// OwnAnnotationPrefix starts the keys of the annotations urun itself
+// writes into a spec, which --annotation may not set.
+const OwnAnnotationPrefix = "run.urun."
 
 // Container is everything the inside stage needs, written as the
 // container's config.json.
@@ -131,8 +139,9 @@ func Build(id string, img *local.Image, o Options, callerEnv func(string) (strin
 			Cwd:      cwd,
 			User:     specs.User{Username: user},
 		},
-		Root:   &specs.Root{},
-		Mounts: append(withoutReplaced(DefaultMounts(o.HostNetwork), o.Mounts), o.Mounts...),
+		Root:        &specs.Root{},
+		Annotations: maps.Clone(o.Annotations),
+		Mounts:      append(withoutReplaced(DefaultMounts(o.HostNetwork), o.Mounts), o.Mounts...),
 		Linux: &specs.Linux{
 			Namespaces: o.Kernel.namespaceTypes(o.HostNetwork),
 		},

@@ -26,6 +26,9 @@ type badValue struct {
 // whole).
 var badValues = []badValue{
 	{"add-host", "bogus"},
+	{"annotation", "novalue"},
+	{"annotation", "=x"},
+	{"annotation", "run.urun.seccomp=unconfined"},
 	{"add-host", "db\nevil:1.2.3.4"},
 	{"add-host", "db:1.2.3.4\n"},
 	{"blkio-weight", "5"},

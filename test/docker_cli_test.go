@@ -73,10 +73,11 @@ var dockerScript = []dockerStep{
 
 	// A detached service with a label and a health check; a foreground
 	// container keeps its log; the day's events, disk use and host.
-	{args: []string{"run", "-d", "--name", "svc", "-l", "tier=web", "--health-cmd", "true", "--health-interval", "1s", "{{busybox}}", "sleep", "60"}, stdout: `^[0-9a-f]{64}\n$`},
+	{args: []string{"run", "-d", "--name", "svc", "-l", "tier=web", "--annotation", "org.example.team=web", "--health-cmd", "true", "--health-interval", "1s", "{{busybox}}", "sleep", "60"}, stdout: `^[0-9a-f]{64}\n$`},
 	{args: []string{"ps", "--filter", "label=tier=web", "--format", "{{.Names}} {{.Label \"tier\"}}"}, stdout: "^svc web\n$"},
 	{args: []string{"ps", "--format", "json"}, jsonKeys: []string{"Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes", "Mounts", "Names", "Networks", "Ports", "RunningFor", "Size", "State", "Status"}},
 	{args: []string{"inspect", "-f", "{{.HostConfig.RestartPolicy.Name}} {{.Config.Labels.tier}}", "svc"}, stdout: "^no web\n$"},
+	{args: []string{"inspect", "-f", `{{index .HostConfig.Annotations "org.example.team"}}`, "svc"}, stdout: "^web\n$"},
 	{args: []string{"inspect", "-f", "{{.State.Health.Status}}", "svc"}, stdout: "^(starting|healthy)\n$"},
 	{args: []string{"run", "--name", "fg", "{{busybox}}", "echo", "out"}, stdout: "^out\n$"},
 	{args: []string{"logs", "fg"}, stdout: "^out\n$"},

@@ -28,6 +28,7 @@ const (
 // cgroup settings beyond the limits.
 type miscRunFlags struct {
 	labels, labelFiles []string
+	annotations        []string
 	pull               string
 	expose             []string
 	cidfile            string
@@ -41,6 +42,7 @@ type miscRunFlags struct {
 func addMiscRunFlags(fl *pflag.FlagSet, f *miscRunFlags) {
 	fl.StringArrayVarP(&f.labels, "label", "l", nil, "set a label on the container: KEY=VALUE, or KEY for an empty value (added to the image's labels)")
 	fl.StringArrayVar(&f.labelFiles, "label-file", nil, "read labels from a file of KEY=VALUE lines (# starts a comment line)")
+	fl.StringArrayVar(&f.annotations, "annotation", nil, "add an annotation to the container's OCI spec: KEY=VALUE (inspect shows them in HostConfig.Annotations)")
 	fl.StringVar(&f.pull, "pull", pullMissing, `when to pull the image: "missing" (when it is not stored), "always" or "never"`)
 	fl.StringArrayVar(&f.expose, "expose", nil, "expose a port or a range of ports: PORT[-PORT][/tcp|udp|sctp] (-P publishes them)")
 	fl.StringVar(&f.cidfile, "cidfile", "", "write the container's id to this file, which must not exist")
@@ -57,6 +59,7 @@ func addMiscRunFlags(fl *pflag.FlagSet, f *miscRunFlags) {
 // miscOptions are the checked values of miscRunFlags.
 type miscOptions struct {
 	labels       map[string]string
+	annotations  map[string]string
 	exposed      map[string]struct{}
 	pull         string
 	cidfile      string
@@ -76,6 +79,9 @@ func (f *miscRunFlags) check() (miscOptions, error) {
 	}
 	var err error
 	if o.labels, err = readLabels(f.labelFiles, f.labels); err != nil {
+		return o, err
+	}
+	if o.annotations, err = parseAnnotations(f.annotations); err != nil {
 		return o, err
 	}
 	for _, e := range f.expose {
@@ -112,6 +118,7 @@ func (f *miscRunFlags) check() (miscOptions, error) {
 // apply puts the options that do not depend on the image into o.
 func (m miscOptions) apply(o *launch.Options) {
 	o.Cgroups.Parent = m.cgroupParent
+	o.Spec.Annotations = m.annotations
 	if m.cidfile != "" {
 		o.Registered = func(id string) error { return writeCIDFile(m.cidfile, id) }
 	}
@@ -252,4 +259,23 @@ func writeCIDFile(path, id string) error {
 		return fmt.Errorf("--cidfile %s: write the container id: %w", path, err)
 	}
 	return nil
+}
+
+// parseAnnotations reads --annotation KEY=VALUE values.
+func parseAnnotations(values []string) (map[string]string, error) {
+	var out map[string]string
+	for _, v := range values {
+		key, value, ok := strings.Cut(v, "=")
+		switch {
+		case !ok || key == "":
+			return nil, fmt.Errorf("--annotation %q: want KEY=VALUE", v)
+		case strings.HasPrefix(key, spec.OwnAnnotationPrefix):
+			return nil, fmt.Errorf("--annotation %q: keys starting %q are urun's own: choose another key", v, spec.OwnAnnotationPrefix)
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[key] = value
+	}
+	return out, nil
 }
