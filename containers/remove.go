@@ -15,6 +15,7 @@ import (
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/lockwait"
+	"github.com/urun/urun/prunefilter"
 	"github.com/urun/urun/stage"
 )
 
@@ -150,16 +151,17 @@ type Pruned struct {
 // no run state at all (the run root was wiped, by a reboot for example),
 // which nothing else can reach. A run state directory is made before its
 // layer, so a layer without one is garbage.
-func Prune(cfg *config.Config) (Pruned, error) {
+func Prune(cfg *config.Config, filters prunefilter.Filters) (Pruned, error) {
 	var p Pruned
 	list, err := List(cfg)
 	if err != nil {
 		return p, err
 	}
+	labels := NewLabelSource(cfg)
 	var victims []Container
 	var dirs []string
 	for _, c := range list {
-		if c.Running {
+		if c.Running || !filters.Match(labels.Of(c), c.Created) {
 			continue
 		}
 		lock, err := Lock(c.Dir)
@@ -174,7 +176,12 @@ func Prune(cfg *config.Config) (Pruned, error) {
 		dirs = append(dirs, LayerDir(cfg, c.State))
 	}
 	var orphans []string
-	for _, parent := range []string{KeptLayersDir(cfg), TransientLayersDir(cfg)} {
+	// Layers without a record have no labels or time: --filter keeps them.
+	parents := []string{KeptLayersDir(cfg), TransientLayersDir(cfg)}
+	if !filters.IsZero() {
+		parents = nil
+	}
+	for _, parent := range parents {
 		entries, _ := os.ReadDir(parent)
 		for _, e := range entries {
 			layer := filepath.Join(parent, e.Name())

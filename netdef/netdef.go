@@ -24,6 +24,7 @@ import (
 	"github.com/urun/urun/atomicfile"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/lockwait"
+	"github.com/urun/urun/prunefilter"
 )
 
 // Network is one network's definition.
@@ -421,12 +422,12 @@ func (n Network) Endpoints(endpoints []Endpoint) []Endpoint {
 // Prune removes the networks, other than the default one, that no
 // container is on and that filters keep; it returns their names. What it
 // removed before an error is returned with the error.
-func Prune(cfg *config.Config, filters PruneFilters, endpoints []Endpoint) ([]string, error) {
+func Prune(cfg *config.Config, filters prunefilter.Filters, endpoints []Endpoint) ([]string, error) {
 	return PruneUnused(cfg, filters, func() ([]Endpoint, error) { return endpoints, nil })
 }
 
 // PruneUnused is Prune with the endpoints listed under the lock.
-func PruneUnused(cfg *config.Config, filters PruneFilters, endpoints EndpointsFunc) ([]string, error) {
+func PruneUnused(cfg *config.Config, filters prunefilter.Filters, endpoints EndpointsFunc) ([]string, error) {
 	s, err := lock(cfg, unix.LOCK_EX)
 	if err != nil {
 		return nil, err
@@ -442,7 +443,7 @@ func PruneUnused(cfg *config.Config, filters PruneFilters, endpoints EndpointsFu
 	}
 	var removed []string
 	for _, n := range list {
-		if n.Builtin() || len(n.Endpoints(all)) > 0 || !filters.Match(n) {
+		if n.Builtin() || len(n.Endpoints(all)) > 0 || !filters.Match(n.Labels, n.Created) {
 			continue
 		}
 		if err := s.remove(n); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/lockwait"
+	"github.com/urun/urun/prunefilter"
 )
 
 // testConfig is a store of its own, on a host whose routes are those
@@ -314,7 +315,7 @@ func TestPruneRemovesUnusedCustomNetworksThatMatch(t *testing.T) {
 	mustCreate(t, cfg, CreateOptions{Name: "idle", Labels: map[string]string{"env": "test"}})
 	mustCreate(t, cfg, CreateOptions{Name: "keep", Labels: map[string]string{"env": "prod"}})
 	on := []Endpoint{{Network: "used", ContainerID: "c1", ContainerName: "web"}}
-	f, err := ParsePruneFilters([]string{"label!=env=prod"}, time.Now())
+	f, err := prunefilter.Parse([]string{"label!=env=prod"}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,11 +323,11 @@ func TestPruneRemovesUnusedCustomNetworksThatMatch(t *testing.T) {
 	if err != nil || strings.Join(removed, " ") != "idle" {
 		t.Errorf("pruned %v (%v), want idle", removed, err)
 	}
-	f, _ = ParsePruneFilters([]string{"until=1h"}, time.Now())
+	f, _ = prunefilter.Parse([]string{"until=1h"}, time.Now())
 	if removed, _ := Prune(cfg, f, nil); len(removed) != 0 {
 		t.Errorf("until=1h pruned %v, made just now", removed)
 	}
-	removed, _ = Prune(cfg, PruneFilters{}, nil)
+	removed, _ = Prune(cfg, prunefilter.Filters{}, nil)
 	if strings.Join(removed, " ") != "keep used" {
 		t.Errorf("pruned %v, want keep used", removed)
 	}

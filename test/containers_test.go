@@ -48,6 +48,15 @@ func (e *env) ps(t *testing.T, args ...string) []psEntry {
 	return list
 }
 
+// psNames are the first names of the containers ps lists.
+func psNames(list []psEntry) []string {
+	var names []string
+	for _, c := range list {
+		names = append(names, c.Names[0])
+	}
+	return names
+}
+
 // containerEnv is a fresh store with the busybox fixture, so that `ps -a`
 // sees only the test's own containers.
 func containerEnv(t *testing.T) *env {
@@ -255,6 +264,27 @@ func TestContainerPruneRemovesAllStoppedContainers(t *testing.T) {
 	e.urun(t, "rm", "-f", "live").ok(t)
 	b.wait(t)
 	assert.Equal(t, "Total reclaimed space: 0B\n", e.urun(t, "container", "prune", "-f").ok(t))
+}
+
+func TestContainerPruneWithAFilterRemovesOnlyTheContainersItNames(t *testing.T) {
+	e := containerEnv(t)
+	e.urun(t, "run", "--name", "scratch", "-l", "purpose=scratch", busyboxRef, "true").ok(t)
+	e.urun(t, "run", "--name", "keeper", "-l", "purpose=keep", busyboxRef, "true").ok(t)
+	e.urun(t, "run", "--name", "plain", busyboxRef, "true").ok(t)
+	t.Cleanup(func() { e.urun(t, "rm", "-f", "scratch", "keeper", "plain") })
+
+	out := e.urun(t, "container", "prune", "-f", "--filter", "label=purpose=scratch").ok(t)
+	assert.Len(t, lines(out), 3, "one container deleted: %s", out)
+	assert.ElementsMatch(t, []string{"keeper", "plain"}, psNames(e.ps(t, "-a")))
+
+	e.urun(t, "container", "prune", "-f", "--filter", "label!=purpose").ok(t)
+	assert.Equal(t, []string{"keeper"}, psNames(e.ps(t, "-a")))
+	assert.Contains(t, e.urun(t, "container", "prune", "-f", "--filter", "until=24h").ok(t), "Total reclaimed space: 0B", "made just now: kept")
+	assert.Equal(t, []string{"keeper"}, psNames(e.ps(t, "-a")))
+
+	bad := e.urun(t, "container", "prune", "-f", "--filter", "color=red")
+	bad.exits(t, 1)
+	assert.Contains(t, bad.stderr, "prune takes label, label! and until")
 }
 
 func TestPsShowsAContainerWhoseUrunWasKilledAsExited(t *testing.T) {

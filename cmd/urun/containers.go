@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/urun/urun/containers"
+	"github.com/urun/urun/prunefilter"
 	"github.com/urun/urun/spec"
 	"github.com/urun/urun/volumes"
 )
@@ -146,13 +147,23 @@ func newContainerCommand(g *globals) *cobra.Command {
 
 func newPruneCommand(g *globals) *cobra.Command {
 	var force bool
+	var filterArgs []string
 	cmd := &cobra.Command{
-		Use:   "prune [-f]",
+		Use:   "prune [OPTIONS]",
 		Short: "Remove all stopped containers",
 		Long: `Remove all stopped containers, and writable layers left without any run state
-(after a reboot cleared the run root). On a terminal it asks first, unless -f.`,
+(after a reboot cleared the run root). On a terminal it asks first, unless -f.
+
+--filter (repeatable): label=KEY[=VALUE] and label!=KEY[=VALUE] (containers
+with, or without, that label), until=TIME (containers created before TIME:
+a duration such as 24h, a Unix time, or 2006-01-02T15:04:05). With a filter,
+layers without run state are left alone.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			filters, err := prunefilter.Parse(filterArgs, time.Now())
+			if err != nil {
+				return err
+			}
 			cfg, err := g.load()
 			if err != nil {
 				return err
@@ -160,12 +171,13 @@ func newPruneCommand(g *globals) *cobra.Command {
 			if !force && term.IsTerminal(int(os.Stdin.Fd())) && !confirm("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ") {
 				return nil
 			}
-			pruned, err := containers.Prune(cfg)
+			pruned, err := containers.Prune(cfg, filters)
 			containers.PrintPruned(os.Stdout, pruned)
 			return err
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
+	cmd.Flags().StringArrayVar(&filterArgs, "filter", nil, "remove only the containers that match: label=, label!=, until=")
 	return cmd
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/urun/urun/image/imagedoc"
 	"github.com/urun/urun/launch"
 	"github.com/urun/urun/netdef"
+	"github.com/urun/urun/prunefilter"
 )
 
 // Docker's CLI exits 1 when a network command's request fails (rm of a
@@ -317,7 +318,7 @@ with, or without, that label), until=TIME (networks created before TIME: a
 duration such as 24h, a Unix time, or 2006-01-02T15:04:05).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			filters, err := netdef.ParsePruneFilters(filterArgs, time.Now())
+			filters, err := prunefilter.Parse(filterArgs, time.Now())
 			if err != nil {
 				return err
 			}

@@ -24,6 +24,7 @@ import (
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/image/request"
 	"github.com/urun/urun/netdef"
+	"github.com/urun/urun/prunefilter"
 	"github.com/urun/urun/volumes"
 )
 
@@ -370,10 +371,11 @@ func newSystemPruneCommand(g *globals) *cobra.Command {
 no container is on, dangling images (with -a: every image no container
 uses) and the build cache; with --volumes also the anonymous volumes no
 container uses. On a terminal it asks first, unless -f. --filter takes
-label=KEY[=VALUE] and until=TIME, applied to the networks.`,
+label=KEY[=VALUE], label!=KEY[=VALUE] and until=TIME, applied to the
+containers and the networks.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			netFilters, err := netdef.ParsePruneFilters(filterArgs, time.Now())
+			filters, err := prunefilter.Parse(filterArgs, time.Now())
 			if err != nil {
 				return err
 			}
@@ -386,7 +388,7 @@ label=KEY[=VALUE] and until=TIME, applied to the networks.`,
 			}
 			var total int64
 			var errs []error
-			pruned, err := containers.Prune(cfg)
+			pruned, err := containers.Prune(cfg, filters)
 			errs = append(errs, err)
 			if len(pruned.IDs) > 0 {
 				fmt.Println("Deleted Containers:")
@@ -396,7 +398,7 @@ label=KEY[=VALUE] and until=TIME, applied to the networks.`,
 				fmt.Println()
 			}
 			total += pruned.Reclaimed
-			removed, err := netdef.PruneUnused(cfg, netFilters, func() ([]netdef.Endpoint, error) { return networkEndpoints(cfg) })
+			removed, err := netdef.PruneUnused(cfg, filters, func() ([]netdef.Endpoint, error) { return networkEndpoints(cfg) })
 			errs = append(errs, err)
 			if len(removed) > 0 {
 				fmt.Println("Deleted Networks:")
