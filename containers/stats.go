@@ -107,7 +107,9 @@ type StatsOptions struct {
 	Refs     []string
 	All      bool
 	NoStream bool
-	Format   string
+	// NoTrunc shows full ids.
+	NoTrunc bool
+	Format  string
 	// Interval is the time between two readings.
 	Interval time.Duration
 	// Terminal clears the screen before each refresh.

@@ -52,7 +52,11 @@ func Stats(cfg *config.Config, o StatsOptions, w io.Writer) error {
 				io.WriteString(o.Notes, StatsNote+"\n")
 				o.Notes = nil
 			}
-			rows = append(rows, MakeStatsRow(c, refs[i], before[c.ID], u, running))
+			row := MakeStatsRow(c, refs[i], before[c.ID], u, running)
+			if o.NoTrunc {
+				row.ID = c.ID
+			}
+			rows = append(rows, row)
 		}
 		before = now
 		return rows, nil
@@ -97,7 +101,11 @@ func statsTargets(list, named []Container, o StatsOptions) ([]Container, []strin
 	}
 	for _, c := range list {
 		if c.Running || o.All {
-			targets, refs = append(targets, c), append(refs, ShortID(c.ID))
+			ref := ShortID(c.ID)
+			if o.NoTrunc {
+				ref = c.ID
+			}
+			targets, refs = append(targets, c), append(refs, ref)
 		}
 	}
 	return targets, refs

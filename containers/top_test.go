@@ -109,6 +109,10 @@ func TestStatsKeepsANamedContainerThatStopped(t *testing.T) {
 		assert.Equal(t, []string{"web"}, namesOf(targets))
 		assert.Equal(t, []string{"a10000000000"}, refs)
 	})
+	t.Run("unnamed with --no-trunc: by full id", func(t *testing.T) {
+		_, refs := statsTargets(list, nil, StatsOptions{NoTrunc: true})
+		assert.Equal(t, []string{list[0].ID}, refs)
+	})
 	t.Run("unnamed with --all", func(t *testing.T) {
 		targets, _ := statsTargets(list, nil, StatsOptions{All: true})
 		assert.Equal(t, []string{"web", "job"}, namesOf(targets))

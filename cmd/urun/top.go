@@ -68,6 +68,7 @@ sets and there is no memory limit (--). --format takes a Go template of the fiel
 	fl := cmd.Flags()
 	fl.BoolVarP(&o.All, "all", "a", false, "show every container, not only running ones")
 	fl.BoolVar(&o.NoStream, "no-stream", false, "show the figures once")
+	fl.BoolVar(&o.NoTrunc, "no-trunc", false, "show full container ids")
 	fl.StringVar(&o.Format, "format", "", "format with a Go template, or json")
 	return cmd
 }
