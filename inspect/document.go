@@ -13,8 +13,11 @@ import (
 // Docker's Go names, so that templates such as {{.State.Pid}} work as
 // with Docker; the JSON keys are Docker's.
 type Container struct {
-	ID             string `json:"Id"`
-	Created        string
+	ID      string `json:"Id"`
+	Created string
+	// SizeRw and SizeRootFs are there only with -s, as Docker's.
+	SizeRw         *int64 `json:",omitempty"`
+	SizeRootFs     *int64 `json:",omitempty"`
 	Path           string
 	Args           []string
 	State          State

@@ -19,6 +19,8 @@ type Options struct {
 	// images (the image helper does: urun does not link the store), as
 	// `docker inspect` does.
 	Images func(refs []string) ([]imagedoc.Result, error)
+	// Size adds each container's SizeRw and SizeRootFs, as Docker's -s.
+	Size bool
 }
 
 // Write writes the documents of the containers refs name, as `docker
@@ -38,6 +40,7 @@ func Write(w io.Writer, cfg *config.Config, refs []string, o Options) []error {
 		return []error{err}
 	}
 	labels := containers.NewLabelSource(cfg)
+	imageSizes := map[string]int64{}
 	docs := make([]any, len(refs))
 	errs := make([]error, len(refs))
 	var imageRefs []string
@@ -49,7 +52,13 @@ func Write(w io.Writer, cfg *config.Config, refs []string, o Options) []error {
 			continue
 		}
 		if err == nil {
-			docs[i], err = Build(cfg, c, labels)
+			var doc Container
+			doc, err = Build(cfg, c, labels)
+			if o.Size {
+				sizes := containers.SizeOf(cfg, c, imageSizes)
+				doc.SizeRw, doc.SizeRootFs = &sizes.Writable, &sizes.Virtual
+			}
+			docs[i] = doc
 		}
 		errs[i] = err
 	}

@@ -88,6 +88,7 @@ var dockerScript = []dockerStep{
 	{args: []string{"info", "--format", "{{json .}}"}, jsonKeys: []string{"ID", "Containers", "ContainersRunning", "Images", "Driver", "CgroupVersion", "KernelVersion", "OperatingSystem", "OSType", "Architecture", "NCPU", "MemTotal", "Name", "ServerVersion"}},
 	{args: []string{"images", "--format", "json"}, jsonKeys: []string{"ID", "Repository", "Tag", "Size", "CreatedAt"}},
 	{args: []string{"network", "ls", "--format", "json"}, jsonKeys: []string{"ID", "Name", "Driver", "Scope"}},
+	{args: []string{"inspect", "-s", "-f", "{{.SizeRw}} {{.SizeRootFs}}", "svc"}, stdout: `^\d+ [1-9]\d+\n$`},
 	{args: []string{"stats", "--no-stream", "--no-trunc", "--format", "{{.ID}} {{.Name}}", "svc"}, stdout: "^[0-9a-f]{64} svc\n$"},
 	{args: []string{"restart", "-s", "KILL", "--timeout", "5", "svc"}, stdout: "^svc\n$"},
 	{args: []string{"stop", "--timeout", "0", "svc"}, stdout: "^svc\n$"},

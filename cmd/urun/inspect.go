@@ -60,6 +60,7 @@ is the JSON array.`
 		},
 	}
 	cmd.Flags().StringVarP(&o.Format, "format", "f", "", "json, or a Go template applied to each object")
+	cmd.Flags().BoolVarP(&o.Size, "size", "s", false, "add each container's sizes: SizeRw (its writable layer) and SizeRootFs (with its image's layers)")
 	if !containersOnly {
 		cmd.Flags().StringVar(&typ, "type", "", "type of object: container or image (default: a container, else an image)")
 	}
