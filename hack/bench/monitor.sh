@@ -7,7 +7,7 @@
 bench_monitor() {
 	start_chatter
 	local id mon conmon='' cid mon_kib conmon_kib
-	id=$("$bin/urun" ps -a --format json | jq -r --arg n "$CHATTER" '.[] | select(.Names[0] == $n) | .Id')
+	id=$("$bin/urun" inspect -f '{{.Id}}' "$CHATTER")
 	mon=$(pgrep -u "$(id -u)" -f "^urun-monitor $id " | head -n 1) || true
 	if [ -n "$podman_chatter" ] && cid=$("${podman_cmd[@]}" inspect -f '{{.Id}}' "$podman_chatter" 2>/dev/null); then
 		conmon=$(pgrep -u "$(id -u)" -f "conmon .*-c $cid" | head -n 1) || true
