@@ -31,6 +31,11 @@ func (c *container) start(io streams) (*stage.Process, error) {
 			return nil, err
 		}
 	}
+	shared, err := c.joinContainerNamespaces()
+	if err != nil {
+		return nil, err
+	}
+	defer shared.close()
 	join, err := c.prepareNetwork()
 	if err != nil {
 		return nil, err
@@ -40,7 +45,11 @@ func (c *container) start(io streams) (*stage.Process, error) {
 	ns := stage.Container{TinyInit: c.settings.Init}
 	if join != nil {
 		join.apply(&ns)
-	} else {
+	}
+	if shared != nil {
+		shared.apply(&ns)
+	}
+	if ns.UserNS == nil {
 		if ns.Mappings, err = idmap.ForCurrentCaller(); err != nil {
 			return nil, err
 		}
@@ -220,6 +229,7 @@ func (c *container) writeRunState() (err error) {
 		}
 	}
 	s.Mounts = append(s.Mounts, c.cgroupMounts(s.Mounts)...)
+	s.Mounts = append(s.Mounts, c.sharedShmMounts()...)
 	var imageMounts []spec.ImageMount
 	if s.Mounts, imageMounts, err = c.imageMounts(s.Mounts); err != nil {
 		return err

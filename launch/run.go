@@ -276,6 +276,9 @@ func newContainer(o Options) (*container, error) {
 		}
 		fmt.Fprintf(w, "urun: warning: the container gets no cgroup of its own: %s (set cgroups_warning = false in urun.conf to silence this)\n", plan.noCgroup)
 	}
+	if err := resolveJoinedContainers(cfg, &o.Spec.Kernel); err != nil {
+		return nil, err
+	}
 	id, err := newID()
 	if err != nil {
 		return nil, err
