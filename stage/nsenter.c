@@ -379,6 +379,69 @@ static void join(pid_t pid, char *list, int detached, int hold) {
 	exit_with_child(child, 0, 0);
 }
 
+// joined_pid is how the container's init in another container's PID
+// namespace (--pid container:NAME) becomes known to the host: there the
+// tiny init stays as the subreaper of the container's processes, and
+// its child, the Go init that execs the command, is the init signals
+// and `urun stop` reach (it is not PID 1, so they act as on any
+// process): a SIGKILL then ends the command, and the tiny init ends what
+// it left. The child sends its credentials on creds, which the kernel
+// gives the waiter with its pid in the waiter's PID namespace, and waits
+// on pid_sent until the waiter told the host.
+struct joined_pid {
+	int creds, pid_sent;
+};
+
+static void report_init(struct joined_pid *j) {
+	struct ucred cred = {getpid(), getuid(), getgid()};
+	char data = MSG_INIT_PID, c;
+	struct iovec iov = {&data, 1};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+	} control;
+	memset(&control, 0, sizeof control);
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_CREDENTIALS;
+	cm->cmsg_len = CMSG_LEN(sizeof cred);
+	memcpy(CMSG_DATA(cm), &cred, sizeof cred);
+	if (sendmsg(j->creds, &msg, MSG_NOSIGNAL) < 0)
+		fail("tell the waiter the pid of the container's init");
+	close(j->creds);
+	while (read(j->pid_sent, &c, 1) < 0 && errno == EINTR)
+		;
+	close(j->pid_sent);
+}
+
+// receive_init is the waiter's half of report_init: the pid of the
+// container's init in the waiter's PID namespace, or 0 when init ended
+// first (it has said why).
+static pid_t receive_init(int creds) {
+	char data;
+	struct iovec iov = {&data, 1};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+	} control;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+	ssize_t n;
+	do {
+		n = recvmsg(creds, &msg, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return 0;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred cred;
+			memcpy(&cred, CMSG_DATA(cm), sizeof cred);
+			return cred.pid;
+		}
+	}
+	return 0;
+}
+
 // keep_only_kill leaves the tiny init CAP_KILL alone: it only forks, waits
 // and passes signals on (to a command that may run as another user), and
 // must not be a process with more capabilities than the container's own.
@@ -397,18 +460,25 @@ static void keep_only_kill(void) {
 // signals on to its child, which returns to go on as the Go init (and
 // execs the command); it exits with the child's status. It shares the
 // child's mount namespace, so the child's pivot_root moves its root too.
-// In another container's PID namespace (joined_pid) it is not PID 1: as
-// the subreaper of the container's processes it reaps them, and ends
-// those left when its child ends, as the end of a PID 1 would.
-static void run_tiny_init(int joined_pid) {
-	if (joined_pid && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+// In another container's PID namespace (joined, see join_pid) it is not
+// PID 1: as the subreaper of the container's processes it reaps them, and
+// ends those left when its child ends, as the end of a PID 1 would; its
+// child is the container's init for the host.
+static void run_tiny_init(struct joined_pid *joined) {
+	if (joined && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		fail("become the container's subreaper");
 	pid_t child = fork_forwarding("fork the container's command under the tiny init");
 	if (child == 0) {
 		// The Go init sets it again before exec, after changing credentials.
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 			fail("set parent death signal");
+		if (joined)
+			report_init(joined);
 		return;
+	}
+	if (joined) {
+		close(joined->creds);
+		close(joined->pid_sent);
 	}
 	// Nothing in the container may ptrace PID 1 or open /proc/1/exe, which
 	// is the host's urun binary.
@@ -417,7 +487,7 @@ static void run_tiny_init(int joined_pid) {
 	// The host learns that the command started when the last holder of the
 	// socket, the command, execs.
 	close(sync_fd);
-	exit_with_child(child, 1, joined_pid);
+	exit_with_child(child, 1, joined != NULL);
 }
 
 // write_identity_map maps the ids of the user namespace this process is
@@ -731,9 +801,12 @@ __attribute__((constructor)) static void urun_stage_entry(int argc, char **argv)
 		fail("become the container's subreaper");
 	// Init speaks on the socket only after the waiter has sent its pid, so
 	// the host reads the messages in order.
-	int pid_sent[2];
+	int pid_sent[2], creds[2] = {-1, -1}, one = 1;
 	if (pipe2(pid_sent, O_CLOEXEC) < 0)
 		fail("create pipe");
+	if (joined_pid && (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, creds) < 0 ||
+	                   setsockopt(creds[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0))
+		fail("create the socket for the pid of the container's init");
 	pid_t init = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	if (init < 0)
 		fail("fork the container's init");
@@ -742,9 +815,15 @@ __attribute__((constructor)) static void urun_stage_entry(int argc, char **argv)
 		close(pid_sent[1]);
 		if (ended_fd >= 0)
 			close(ended_fd);
-		while (read(pid_sent[0], &c, 1) < 0 && errno == EINTR)
-			;
-		close(pid_sent[0]);
+		struct joined_pid joined = {creds[1], pid_sent[0]};
+		if (joined_pid) {
+			// Its child waits instead (report_init).
+			close(creds[0]);
+		} else {
+			while (read(pid_sent[0], &c, 1) < 0 && errno == EINTR)
+				;
+			close(pid_sent[0]);
+		}
 		hide_from_container();
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 			fail("set parent death signal");
@@ -754,13 +833,21 @@ __attribute__((constructor)) static void urun_stage_entry(int argc, char **argv)
 		if (h.shm_mntns_fd >= 0 && shm_dir)
 			mount_shared_shm(h.shm_mntns_fd, shm_dir);
 		if (tiny_init || joined_pid)
-			run_tiny_init(joined_pid);
+			run_tiny_init(joined_pid ? &joined : NULL);
 		urun_stage_socket = sync_fd;
 		return;
 	}
+	pid_t reported = init;
+	if (joined_pid) {
+		close(creds[1]);
+		reported = receive_init(creds[0]);
+		close(creds[0]);
+	}
 	char msg[32];
-	snprintf(msg, sizeof msg, "%c%d", MSG_INIT_PID, (int)init);
-	send_msg(msg);
+	snprintf(msg, sizeof msg, "%c%d", MSG_INIT_PID, (int)reported);
+	// Init that ended before it said its pid has said why.
+	if (reported > 0)
+		send_msg(msg);
 	close(pid_sent[1]);
 	close(pid_sent[0]);
 	close(sync_fd);
