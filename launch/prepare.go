@@ -160,8 +160,10 @@ func (c *container) register(status string) error {
 			return fmt.Errorf("create container directory: %w", err)
 		}
 	}
-	// A --rm container run in the foreground is never started again.
-	if !c.state.Remove || c.state.Detached {
+	// A --rm container run in the foreground is never started again; one
+	// with --ipc shareable keeps them for the containers that join it
+	// (checkShareableIPC).
+	if !c.state.Remove || c.state.Detached || c.settings.Kernel.IPC == "shareable" {
 		if err := containers.WriteSettings(c.cfg, c.state, c.settings); err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +66,25 @@ func TestRunSharesAnotherContainersNamespaces(t *testing.T) {
 		assert.Equal(t, "container:"+id+"\n", e.urun(t, "inspect", "--format", "{{.HostConfig.UTSMode}}", "again").ok(t))
 		assert.Equal(t, "alpha\n", e.urun(t, "start", "-a", "again").ok(t))
 	})
+}
+
+// A container run in the foreground with --rm shares its IPC namespace
+// as a detached one does.
+func TestRunSharesTheIPCOfAForegroundContainer(t *testing.T) {
+	e := containerEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+	defer cancel()
+	cmd := e.command(ctx, "run", "--rm", "--name", "front", "--ipc", "shareable", busyboxRef,
+		"sh", "-c", "echo front > /dev/shm/mark; exec sleep 603")
+	require.NoError(t, cmd.Start())
+	defer func() {
+		e.urun(t, "rm", "-f", "front")
+		cmd.Wait()
+	}()
+	require.Eventually(t, func() bool {
+		return e.urun(t, "exec", "front", "cat", "/dev/shm/mark").stdout == "front\n"
+	}, 10*time.Second, 100*time.Millisecond)
+	assert.Equal(t, "front\n", e.urun(t, "run", "--rm", "--ipc", "container:front", busyboxRef, "cat", "/dev/shm/mark").ok(t))
 }
 
 // The containers whose namespaces cannot be shared are refused with 125
