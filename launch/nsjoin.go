@@ -146,6 +146,13 @@ func (c *container) joinContainerNamespaces() (*namespaceJoin, error) {
 			return nil, err
 		}
 	}
+	for _, n := range []struct{ flag, mode, ns string }{{"--ipc", k.IPC, "ipc"}, {"--pid", k.PID, "pid"}, {"--uts", k.UTS, "uts"}} {
+		if spec.JoinedContainer(n.mode) != "" && sharesOurNamespace(pid, n.ns) {
+			// Only the host's user namespace may enter it; as a
+			// container of the host's, this one may have it.
+			return nil, fmt.Errorf("%s container:%s: that container has the host's %s namespace (%s host): give %s host", n.flag, other.Name, strings.ToUpper(n.ns), n.flag, n.flag)
+		}
+	}
 	j := &namespaceJoin{}
 	open := func(f **os.File, name string) error {
 		var err error
@@ -206,6 +213,17 @@ func checkShareableIPC(cfg *config.Config, other containers.Container) error {
 		return nil
 	}
 	return errors.New("--ipc container:" + other.Name + ": container " + other.Name + " has a non-shareable IPC namespace: run it with --ipc shareable")
+}
+
+// sharesOurNamespace says whether process pid is in urun's own
+// namespace ns ("ipc", "pid", "uts").
+func sharesOurNamespace(pid int, ns string) bool {
+	theirs, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
+	if err != nil {
+		return false
+	}
+	ours, err := os.Readlink("/proc/self/ns/" + ns)
+	return err == nil && ours == theirs
 }
 
 // sharedShmDir is where init mounts the /dev/shm of the container whose

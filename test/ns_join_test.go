@@ -94,6 +94,8 @@ func TestRunRefusesNamespacesItCannotShare(t *testing.T) {
 	e.urun(t, "run", "-d", "--name", "private", busyboxRef, "sleep", "600").ok(t)
 	e.urun(t, "run", "-d", "--name", "other", "--ipc", "shareable", busyboxRef, "sleep", "600").ok(t)
 	e.urun(t, "create", "--name", "stopped", "--ipc", "shareable", busyboxRef, "true").ok(t)
+	e.urun(t, "run", "-d", "--name", "hostpid", "--pid", "host", busyboxRef, "sleep", "600").ok(t)
+	e.urun(t, "run", "-d", "--name", "hostipc", "--ipc", "host", busyboxRef, "sleep", "600").ok(t)
 	tests := []struct {
 		name    string
 		flags   []string
@@ -106,6 +108,8 @@ func TestRunRefusesNamespacesItCannotShare(t *testing.T) {
 		{"two containers", []string{"--network", "container:private", "--pid", "container:other"}, "name different containers"},
 		{"a hostname with the uts of another", []string{"--uts", "container:other", "-h", "x"}, "that container's"},
 		{"urun's networks", []string{"--pid", "container:other", "--network", "bridge"}, "--network container:other"},
+		{"the host's pid namespace of another", []string{"--pid", "container:hostpid"}, "give --pid host"},
+		{"the host's ipc namespace of another", []string{"--ipc", "container:hostipc"}, "give --ipc host"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
