@@ -261,6 +261,9 @@ func newContainer(o Options) (*container, error) {
 	if err := checkImageMounts(cfg, o.Spec.Mounts); err != nil {
 		return nil, err
 	}
+	if err := resolveJoinedContainers(cfg, &o.Spec.Kernel); err != nil {
+		return nil, err
+	}
 	// A limit that cannot be had fails here, before anything is made.
 	o.Cgroups.Writable = o.Spec.Security.Privileged
 	plan, err := planCgroup(o.Resources, o.Cgroups)
@@ -275,9 +278,6 @@ func newContainer(o Options) (*container, error) {
 			w = os.Stderr
 		}
 		fmt.Fprintf(w, "urun: warning: the container gets no cgroup of its own: %s (set cgroups_warning = false in urun.conf to silence this)\n", plan.noCgroup)
-	}
-	if err := resolveJoinedContainers(cfg, &o.Spec.Kernel); err != nil {
-		return nil, err
 	}
 	id, err := newID()
 	if err != nil {

@@ -776,6 +776,10 @@ __attribute__((constructor)) static void urun_stage_entry(int argc, char **argv)
 			close(sync_fd);
 			if (ended_fd >= 0)
 				close(ended_fd);
+			if (h.shm_mntns_fd >= 0)
+				close(h.shm_mntns_fd);
+			if (h.shm_dir_fd >= 0)
+				close(h.shm_dir_fd);
 			if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 				_exit(125);
 			snprintf(urun_stage, sizeof urun_stage, "urun-ports");
