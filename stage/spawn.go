@@ -38,8 +38,9 @@ type Create struct {
 	// IPCNS, UTSNS and PIDNS, when set, are another container's
 	// namespaces the stage enters instead of making them (leave their
 	// CLONE_NEW* out of Unshare; UserNS must be that container's): init
-	// is forked into PIDNS, where it is not PID 1 but the tiny init (see
-	// TinyInit) stays as the subreaper of the container's processes.
+	// is forked into PIDNS, where it is not PID 1: the tiny init (see
+	// TinyInit) stays as the subreaper of the container's processes, and
+	// Process.InitPID is its child's.
 	IPCNS, UTSNS, PIDNS *os.File
 	// ShmFrom is the mount namespace of the container whose IPCNS is
 	// entered and ShmDir a directory: init mounts that container's

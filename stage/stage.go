@@ -42,8 +42,10 @@
 // (IPCNS, UTSNS) before the port child is forked and its PID namespace
 // (PIDNS) where the waiter would make one, so that init is forked into
 // it; init clones that container's /dev/shm (ShmFrom, ShmDir) before Go
-// runs, and stays as the tiny init, the subreaper of the container's
-// processes there.
+// runs. In a joined PID namespace the process the waiter forks stays as
+// the tiny init, the subreaper of the container's processes there, and
+// InitPID is its child's (the Go init), which tells the waiter its pid
+// with SCM_CREDENTIALS.
 //
 // The network holder (Create with Outlive and Daemonize) forks once its
 // namespaces exist; the process the host started exits, and the child
