@@ -14,6 +14,9 @@ import (
 // namespace of another, running container (issue 17).
 func TestRunSharesAnotherContainersNamespaces(t *testing.T) {
 	e := containerEnv(t)
+	// Registered first, run last: after the containers that join it.
+	t.Cleanup(func() { e.urun(t, "rm", "-f", "donor") })
+	t.Cleanup(func() { e.urun(t, "rm", "-f", "guest", "again") })
 	e.urun(t, "run", "-d", "--name", "donor", "--ipc", "shareable", "-h", "alpha", busyboxRef,
 		"sh", "-c", "echo hi > /dev/shm/mark; exec sleep 600").ok(t)
 	require.Eventually(t, func() bool {
@@ -91,6 +94,7 @@ func TestRunSharesTheIPCOfAForegroundContainer(t *testing.T) {
 // and the reason, before anything runs.
 func TestRunRefusesNamespacesItCannotShare(t *testing.T) {
 	e := containerEnv(t)
+	t.Cleanup(func() { e.urun(t, "rm", "-f", "private", "other", "stopped", "hostpid", "hostipc") })
 	e.urun(t, "run", "-d", "--name", "private", busyboxRef, "sleep", "600").ok(t)
 	e.urun(t, "run", "-d", "--name", "other", "--ipc", "shareable", busyboxRef, "sleep", "600").ok(t)
 	e.urun(t, "create", "--name", "stopped", "--ipc", "shareable", busyboxRef, "true").ok(t)
