@@ -31,6 +31,11 @@ func (c *container) start(io streams) (*stage.Process, error) {
 			return nil, err
 		}
 	}
+	shared, err := c.joinContainerNamespaces()
+	if err != nil {
+		return nil, err
+	}
+	defer shared.close()
 	join, err := c.prepareNetwork()
 	if err != nil {
 		return nil, err
@@ -40,7 +45,11 @@ func (c *container) start(io streams) (*stage.Process, error) {
 	ns := stage.Container{TinyInit: c.settings.Init}
 	if join != nil {
 		join.apply(&ns)
-	} else {
+	}
+	if shared != nil {
+		shared.apply(&ns)
+	}
+	if ns.UserNS == nil {
 		if ns.Mappings, err = idmap.ForCurrentCaller(); err != nil {
 			return nil, err
 		}
@@ -151,8 +160,10 @@ func (c *container) register(status string) error {
 			return fmt.Errorf("create container directory: %w", err)
 		}
 	}
-	// A --rm container run in the foreground is never started again.
-	if !c.state.Remove || c.state.Detached {
+	// A --rm container run in the foreground is never started again; one
+	// with --ipc shareable keeps them for the containers that join it
+	// (checkShareableIPC).
+	if !c.state.Remove || c.state.Detached || c.settings.Kernel.IPC == "shareable" {
 		if err := containers.WriteSettings(c.cfg, c.state, c.settings); err != nil {
 			return err
 		}
@@ -220,6 +231,7 @@ func (c *container) writeRunState() (err error) {
 		}
 	}
 	s.Mounts = append(s.Mounts, c.cgroupMounts(s.Mounts)...)
+	s.Mounts = append(s.Mounts, c.sharedShmMounts()...)
 	var imageMounts []spec.ImageMount
 	if s.Mounts, imageMounts, err = c.imageMounts(s.Mounts); err != nil {
 		return err

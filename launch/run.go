@@ -261,6 +261,9 @@ func newContainer(o Options) (*container, error) {
 	if err := checkImageMounts(cfg, o.Spec.Mounts); err != nil {
 		return nil, err
 	}
+	if err := resolveJoinedContainers(cfg, &o.Spec.Kernel); err != nil {
+		return nil, err
+	}
 	// A limit that cannot be had fails here, before anything is made.
 	o.Cgroups.Writable = o.Spec.Security.Privileged
 	plan, err := planCgroup(o.Resources, o.Cgroups)

@@ -58,6 +58,9 @@ func (o Options) Check() error {
 	if o.Kernel.UTS == "host" && o.Hostname != "" {
 		return fmt.Errorf("-h/--hostname %q with --uts host: the host name is the host's; drop one", o.Hostname)
 	}
+	if JoinedContainer(o.Kernel.UTS) != "" && o.Hostname != "" {
+		return fmt.Errorf("-h/--hostname %q with --uts %s: the host name is that container's; drop one", o.Hostname, o.Kernel.UTS)
+	}
 	return checkDuplicateMounts(o.Mounts)
 }
 

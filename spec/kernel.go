@@ -28,9 +28,12 @@ type Kernel struct {
 	Domainname string   `json:"domainname,omitempty"`
 	// OOMScoreAdj is --oom-score-adj when given.
 	OOMScoreAdj *int `json:"oom_score_adj,omitempty"`
-	// IPC, PID and UTS are the namespace modes: "" (private), "host";
-	// IPC also "private" and "shareable" (Docker's names of a namespace
-	// of its own) and "none" (one of its own without /dev/shm).
+	// IPC, PID and UTS are the namespace modes: "" (private), "host",
+	// "container:ID" (another container's, which must be running; given
+	// as container:NAME, recorded with its id); IPC also "private" and
+	// "shareable" (Docker's names of a namespace of its own; only a
+	// shareable one can be joined) and "none" (one of its own without
+	// /dev/shm).
 	IPC string `json:"ipc,omitempty"`
 	PID string `json:"pid,omitempty"`
 	UTS string `json:"uts,omitempty"`
@@ -158,6 +161,29 @@ func ParseShmSize(v string) (int64, error) {
 	return n, nil
 }
 
+// containerModePrefix starts a namespace mode that names another
+// container: container:NAME.
+const containerModePrefix = "container:"
+
+// JoinedContainer is the container whose namespace mode joins (a --ipc,
+// --pid or --uts container:NAME), or "".
+func JoinedContainer(mode string) string {
+	name, ok := strings.CutPrefix(mode, containerModePrefix)
+	if !ok {
+		return ""
+	}
+	return name
+}
+
+// ContainerMode is the mode that joins container ref's namespace.
+func ContainerMode(ref string) string { return containerModePrefix + ref }
+
+// JoinsContainer says whether k joins another container's IPC, PID or
+// UTS namespace.
+func (k Kernel) JoinsContainer() bool {
+	return JoinedContainer(k.IPC) != "" || JoinedContainer(k.PID) != "" || JoinedContainer(k.UTS) != ""
+}
+
 // checkNamespaceMode refuses a mode of --ipc, --pid or --uts urun does
 // not know.
 func checkNamespaceMode(flag, mode string, extra ...string) error {
@@ -167,11 +193,14 @@ func checkNamespaceMode(flag, mode string, extra ...string) error {
 	if mode == "" || mode == "host" || slices.Contains(extra, mode) {
 		return nil
 	}
-	if strings.HasPrefix(mode, "container:") {
-		return fmt.Errorf("%s %q: sharing another container's namespace is not supported yet (only --network container:NAME is): leave it out, or give host", flag, mode)
+	if strings.HasPrefix(mode, containerModePrefix) {
+		if name := JoinedContainer(mode); name == "" || strings.ContainsAny(name, " /:") {
+			return fmt.Errorf("%s %q: want container:NAME, the name or id of a running container", flag, mode)
+		}
+		return nil
 	}
 	want := append([]string{"host"}, extra...)
-	return fmt.Errorf("%s %q: unknown mode: want %s", flag, mode, strings.Join(want, " or "))
+	return fmt.Errorf("%s %q: unknown mode: want %s or container:NAME", flag, mode, strings.Join(want, " or "))
 }
 
 // check refuses values of k that cannot work, before anything is made.
@@ -188,6 +217,9 @@ func (k Kernel) check(hostNetwork bool) error {
 	for _, v := range k.Sysctls {
 		if _, _, err := ParseSysctl(v, hostNetwork, k.IPC == "host"); err != nil {
 			return err
+		}
+		if key, _, _ := strings.Cut(v, "="); JoinedContainer(k.IPC) != "" && isIPCSysctl(strings.TrimSpace(key)) {
+			return fmt.Errorf("--sysctl %q: the IPC namespace is container %s's (--ipc %s); drop it or set it there", v, JoinedContainer(k.IPC), k.IPC)
 		}
 	}
 	for _, v := range k.Ulimits {
@@ -209,6 +241,9 @@ func (k Kernel) check(hostNetwork bool) error {
 		}
 		if k.UTS == "host" {
 			return fmt.Errorf("--domainname %q with --uts host: the UTS namespace is the host's; drop one", k.Domainname)
+		}
+		if JoinedContainer(k.UTS) != "" {
+			return fmt.Errorf("--domainname %q with --uts %s: the UTS namespace is that container's; drop one", k.Domainname, k.UTS)
 		}
 	}
 	if k.OOMScoreAdj != nil {
@@ -276,8 +311,10 @@ func (k Kernel) apply(s *specs.Spec, hostNetwork bool) {
 			}
 		}
 	}
-	if k.IPC == "none" {
-		// As Docker: a namespace of its own with no /dev/shm.
+	if k.IPC == "none" || JoinedContainer(k.IPC) != "" {
+		// As Docker: a namespace of its own with no /dev/shm. In another
+		// container's, its /dev/shm is bound when the container starts
+		// (package launch).
 		s.Mounts = slices.DeleteFunc(s.Mounts, func(m specs.Mount) bool { return m.Destination == "/dev/shm" && m.Source == "shm" })
 	}
 	if k.IPC == "host" {
@@ -301,13 +338,14 @@ func (k Kernel) apply(s *specs.Spec, hostNetwork bool) {
 // its modes.
 func (k Kernel) namespaceTypes(hostNetwork bool) []specs.LinuxNamespace {
 	ns := []specs.LinuxNamespace{{Type: specs.UserNamespace}, {Type: specs.MountNamespace}}
-	if k.PID != "host" {
+	// One shared with the host or another container is not its own.
+	if k.PID != "host" && JoinedContainer(k.PID) == "" {
 		ns = append(ns, specs.LinuxNamespace{Type: specs.PIDNamespace})
 	}
-	if k.UTS != "host" {
+	if k.UTS != "host" && JoinedContainer(k.UTS) == "" {
 		ns = append(ns, specs.LinuxNamespace{Type: specs.UTSNamespace})
 	}
-	if k.IPC != "host" {
+	if k.IPC != "host" && JoinedContainer(k.IPC) == "" {
 		ns = append(ns, specs.LinuxNamespace{Type: specs.IPCNamespace})
 	}
 	if !hostNetwork {

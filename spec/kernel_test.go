@@ -181,7 +181,9 @@ func TestBadKernelOptions(t *testing.T) {
 		wantErr string
 	}{
 		{"ipc mode", Options{Kernel: Kernel{IPC: "bogus"}}, `--ipc "bogus": unknown mode`},
-		{"pid of another container", Options{Kernel: Kernel{PID: "container:db"}}, "not supported yet"},
+		{"pid of a container without a name", Options{Kernel: Kernel{PID: "container:"}}, "want container:NAME"},
+		{"hostname with uts of another container", Options{Hostname: "x", Kernel: Kernel{UTS: "container:db"}}, "that container's"},
+		{"ipc sysctl with ipc of another container", Options{Kernel: Kernel{IPC: "container:db", Sysctls: []string{"kernel.shmmax=1"}}}, "--ipc container:db"},
 		{"uts mode", Options{Kernel: Kernel{UTS: "private"}}, `--uts "private": unknown mode`},
 		{"hostname with uts host", Options{Hostname: "x", Kernel: Kernel{UTS: "host"}}, "--uts host"},
 		{"group with a comma", Options{Kernel: Kernel{GroupAdd: []string{"a,b"}}}, "--group-add"},
@@ -233,4 +235,24 @@ func TestAnnotationsOfEveryFlagAreKeptTogether(t *testing.T) {
 	}, noCallerEnv)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"org.example.team": "web", GroupAddAnnotation: "wheel", SeccompAnnotation: "unconfined"}, s.Annotations)
+}
+
+func TestNamespacesOfAnotherContainerAreNotTheContainersOwn(t *testing.T) {
+	k := Kernel{IPC: "container:db", PID: "container:db", UTS: "container:db"}
+	require.NoError(t, Options{Kernel: k}.Check())
+	s, err := Build(testID, testImage(local.RunConfig{Cmd: []string{"sh"}}), Options{Kernel: k}, noCallerEnv)
+	require.NoError(t, err)
+	types := namespaceTypes(s)
+	for _, joined := range []specs.LinuxNamespaceType{specs.IPCNamespace, specs.PIDNamespace, specs.UTSNamespace} {
+		assert.NotContains(t, types, joined)
+	}
+	assert.Contains(t, types, specs.MountNamespace)
+	_, hasShm := mountAt(s, "/dev/shm")
+	assert.False(t, hasShm, "the other container's /dev/shm is bound when it starts")
+	proc, ok := mountAt(s, "/proc")
+	require.True(t, ok)
+	assert.Equal(t, "proc", proc.Type, "a procfs of the PID namespace it joins")
+	assert.True(t, k.JoinsContainer())
+	assert.Equal(t, "db", JoinedContainer(k.PID))
+	assert.False(t, Kernel{IPC: "shareable"}.JoinsContainer())
 }

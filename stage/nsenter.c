@@ -11,6 +11,7 @@
 #include <linux/capability.h>
 #include <ftw.h>
 #include <grp.h>
+#include <linux/mount.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -54,6 +55,12 @@ struct start_header {
 	// waiter keeps open (a network's namespace, see package usernet);
 	// each -1 when not given.
 	int32_t userns_fd, netns_fd, keep_fd;
+	// The IPC, UTS and PID namespaces of another container to enter
+	// instead of creating them (--ipc, --uts, --pid container:NAME), and
+	// with the IPC one, that container's mount namespace and a directory
+	// of the run state where init finds its /dev/shm; each -1 when not
+	// given.
+	int32_t ipcns_fd, utsns_fd, pidns_fd, shm_mntns_fd, shm_dir_fd;
 	uint32_t join_namespaces_len, remove_on_exit_len, remove_now_len, request_len;
 };
 #define START_MAGIC 0x4e555255u // "URUN"
@@ -118,11 +125,18 @@ static void remove_tree(const char *dir) {
 // does not own (--pid host), which nothing else would end: the waiter is
 // their subreaper, so they are its children now. Their own children come
 // to it in turn, until none is left.
+// The tiny init of a container in another's PID namespace (--pid
+// container:NAME) does the same as their subreaper there. It reads /proc
+// of its own PID namespace only: with another /proc mounted (its command
+// failed before its root moved) the numbers there are not its own, and
+// it only reaps.
 static void kill_orphans(void) {
-	char path[64], buf[4096];
+	char path[64], buf[4096], self[32];
+	ssize_t len = readlink("/proc/self", self, sizeof self - 1);
+	int own_proc = len > 0 && (self[len] = 0, atoi(self) == (int)getpid());
 	snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
 	for (;;) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
+		int fd = own_proc ? open(path, O_RDONLY | O_CLOEXEC) : -1, found = 0;
 		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
 		if (fd >= 0)
 			close(fd);
@@ -228,9 +242,10 @@ static pid_t fork_forwarding(const char *what) {
 }
 
 // exit_with_child waits for child and exits with its status (128+signal
-// when it was killed). With reap_all it is PID 1 and also reaps every
-// other process that ends, orphans included.
-static void exit_with_child(pid_t child, int reap_all) {
+// when it was killed). With reap_all it is PID 1 (or their subreaper) and
+// also reaps every other process that ends, orphans included; with
+// orphans it ends those left once child ended.
+static void exit_with_child(pid_t child, int reap_all, int orphans) {
 	int status;
 	for (;;) {
 		pid_t got = waitpid(reap_all ? -1 : child, &status, 0);
@@ -241,6 +256,8 @@ static void exit_with_child(pid_t child, int reap_all) {
 		if (got == child)
 			break;
 	}
+	if (orphans)
+		kill_orphans();
 	if (WIFSIGNALED(status))
 		_exit(128 + WTERMSIG(status));
 	_exit(WEXITSTATUS(status));
@@ -359,7 +376,70 @@ static void join(pid_t pid, char *list, int detached, int hold) {
 		return;
 	}
 	close(sync_fd);
-	exit_with_child(child, 0);
+	exit_with_child(child, 0, 0);
+}
+
+// joined_pid is how the container's init in another container's PID
+// namespace (--pid container:NAME) becomes known to the host: there the
+// tiny init stays as the subreaper of the container's processes, and
+// its child, the Go init that execs the command, is the init signals
+// and `urun stop` reach (it is not PID 1, so they act as on any
+// process): a SIGKILL then ends the command, and the tiny init ends what
+// it left. The child sends its credentials on creds, which the kernel
+// gives the waiter with its pid in the waiter's PID namespace, and waits
+// on pid_sent until the waiter told the host.
+struct joined_pid {
+	int creds, pid_sent;
+};
+
+static void report_init(struct joined_pid *j) {
+	struct ucred cred = {getpid(), getuid(), getgid()};
+	char data = MSG_INIT_PID, c;
+	struct iovec iov = {&data, 1};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+	} control;
+	memset(&control, 0, sizeof control);
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_CREDENTIALS;
+	cm->cmsg_len = CMSG_LEN(sizeof cred);
+	memcpy(CMSG_DATA(cm), &cred, sizeof cred);
+	if (sendmsg(j->creds, &msg, MSG_NOSIGNAL) < 0)
+		fail("tell the waiter the pid of the container's init");
+	close(j->creds);
+	while (read(j->pid_sent, &c, 1) < 0 && errno == EINTR)
+		;
+	close(j->pid_sent);
+}
+
+// receive_init is the waiter's half of report_init: the pid of the
+// container's init in the waiter's PID namespace, or 0 when init ended
+// first (it has said why).
+static pid_t receive_init(int creds) {
+	char data;
+	struct iovec iov = {&data, 1};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+	} control;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+	ssize_t n;
+	do {
+		n = recvmsg(creds, &msg, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return 0;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred cred;
+			memcpy(&cred, CMSG_DATA(cm), sizeof cred);
+			return cred.pid;
+		}
+	}
+	return 0;
 }
 
 // keep_only_kill leaves the tiny init CAP_KILL alone: it only forks, waits
@@ -380,13 +460,25 @@ static void keep_only_kill(void) {
 // signals on to its child, which returns to go on as the Go init (and
 // execs the command); it exits with the child's status. It shares the
 // child's mount namespace, so the child's pivot_root moves its root too.
-static void run_tiny_init(void) {
+// In another container's PID namespace (joined, see join_pid) it is not
+// PID 1: as the subreaper of the container's processes it reaps them, and
+// ends those left when its child ends, as the end of a PID 1 would; its
+// child is the container's init for the host.
+static void run_tiny_init(struct joined_pid *joined) {
+	if (joined && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		fail("become the container's subreaper");
 	pid_t child = fork_forwarding("fork the container's command under the tiny init");
 	if (child == 0) {
 		// The Go init sets it again before exec, after changing credentials.
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 			fail("set parent death signal");
+		if (joined)
+			report_init(joined);
 		return;
+	}
+	if (joined) {
+		close(joined->creds);
+		close(joined->pid_sent);
 	}
 	// Nothing in the container may ptrace PID 1 or open /proc/1/exe, which
 	// is the host's urun binary.
@@ -395,7 +487,7 @@ static void run_tiny_init(void) {
 	// The host learns that the command started when the last holder of the
 	// socket, the command, execs.
 	close(sync_fd);
-	exit_with_child(child, 1);
+	exit_with_child(child, 1, joined != NULL);
 }
 
 // write_identity_map maps the ids of the user namespace this process is
@@ -477,6 +569,46 @@ static void nest_user_namespace(void) {
 	become_root();
 }
 
+// shared_shm_dir is the path of the run state's directory dir_fd where
+// init mounts the shared /dev/shm, read while the process is still in
+// the mount namespace the descriptor was opened in.
+static char *shared_shm_dir(int dir_fd) {
+	static char dir[4096];
+	char link[64];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", dir_fd);
+	ssize_t n = readlink(link, dir, sizeof dir - 1);
+	if (n <= 0 || dir[0] != '/')
+		fail("find the directory of the shared /dev/shm");
+	dir[n] = 0;
+	close(dir_fd);
+	return dir;
+}
+
+// mount_shared_shm mounts the /dev/shm of the container in whose IPC
+// namespace this one runs (--ipc container:NAME) on dir (shared_shm_dir),
+// in this process's own mount namespace, where init binds it as the
+// container's /dev/shm. Its tmpfs is in that container's mount namespace
+// alone, and a mount is cloned only from the namespace the caller is in:
+// the process enters it, clones the mount and comes back. Only a
+// single-threaded process may change its mount namespace.
+static void mount_shared_shm(int mntns_fd, const char *dir) {
+	int own = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (own < 0)
+		fail("open the container's mount namespace");
+	if (setns(mntns_fd, CLONE_NEWNS) < 0)
+		fail("enter the mount namespace of the container whose IPC namespace is shared");
+	int shm = (int)syscall(SYS_open_tree, AT_FDCWD, "/dev/shm", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+	if (shm < 0)
+		fail("take the /dev/shm of the container whose IPC namespace is shared");
+	if (setns(own, CLONE_NEWNS) < 0)
+		fail("come back to the container's mount namespace");
+	if (syscall(SYS_move_mount, shm, "", AT_FDCWD, dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		fail("mount the /dev/shm of the container whose IPC namespace is shared");
+	close(shm);
+	close(own);
+	close(mntns_fd);
+}
+
 // read_start reads the start message, the socket's first: the header,
 // then its strings (each NUL-terminated by read_start) and the request.
 static struct start_header read_start(char **join_list, char **remove_dir, char **remove_now) {
@@ -542,6 +674,10 @@ __attribute__((constructor)) static void urun_stage_entry(int argc, char **argv)
 	// must not see it.
 	if (h.keep_fd >= 0 && fcntl(h.keep_fd, F_SETFD, FD_CLOEXEC) < 0)
 		fail("mark the kept descriptor close-on-exec");
+	int joined[] = {h.ipcns_fd, h.utsns_fd, h.pidns_fd, h.shm_mntns_fd, h.shm_dir_fd};
+	for (size_t i = 0; i < sizeof joined / sizeof joined[0]; i++)
+		if (joined[i] >= 0 && fcntl(joined[i], F_SETFD, FD_CLOEXEC) < 0)
+			fail("mark a shared namespace close-on-exec");
 
 	// Die with the host-side urun: nothing of the container may outlive it.
 	if (!detached && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
@@ -578,6 +714,16 @@ __attribute__((constructor)) static void urun_stage_entry(int argc, char **argv)
 		if (setns(h.netns_fd, CLONE_NEWNET) < 0)
 			fail("join the shared network namespace");
 		close(h.netns_fd);
+	}
+	if (h.ipcns_fd >= 0) {
+		if (setns(h.ipcns_fd, CLONE_NEWIPC) < 0)
+			fail("join the shared IPC namespace");
+		close(h.ipcns_fd);
+	}
+	if (h.utsns_fd >= 0) {
+		if (setns(h.utsns_fd, CLONE_NEWUTS) < 0)
+			fail("join the shared UTS namespace");
+		close(h.utsns_fd);
 	}
 
 	if (!fork_init) {
@@ -630,6 +776,10 @@ __attribute__((constructor)) static void urun_stage_entry(int argc, char **argv)
 			close(sync_fd);
 			if (ended_fd >= 0)
 				close(ended_fd);
+			if (h.shm_mntns_fd >= 0)
+				close(h.shm_mntns_fd);
+			if (h.shm_dir_fd >= 0)
+				close(h.shm_dir_fd);
 			if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 				_exit(125);
 			snprintf(urun_stage, sizeof urun_stage, "urun-ports");
@@ -638,16 +788,29 @@ __attribute__((constructor)) static void urun_stage_entry(int argc, char **argv)
 	}
 	if ((flags & CLONE_NEWPID) && unshare(CLONE_NEWPID) < 0)
 		fail("unshare PID namespace");
+	// Init is forked into another container's PID namespace (--pid
+	// container:NAME): only children enter one.
+	int joined_pid = h.pidns_fd >= 0;
+	if (joined_pid) {
+		if (setns(h.pidns_fd, CLONE_NEWPID) < 0)
+			fail("join the shared PID namespace");
+		close(h.pidns_fd);
+	}
 	// Without a PID namespace of its own (--pid host) the container's
 	// processes do not end with init: the waiter adopts them to end them.
-	int orphans = !(flags & CLONE_NEWPID);
+	// In another container's, only a process in it can: the tiny init
+	// does (run_tiny_init).
+	int orphans = !(flags & CLONE_NEWPID) && !joined_pid;
 	if (orphans && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		fail("become the container's subreaper");
 	// Init speaks on the socket only after the waiter has sent its pid, so
 	// the host reads the messages in order.
-	int pid_sent[2];
+	int pid_sent[2], creds[2] = {-1, -1}, one = 1;
 	if (pipe2(pid_sent, O_CLOEXEC) < 0)
 		fail("create pipe");
+	if (joined_pid && (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, creds) < 0 ||
+	                   setsockopt(creds[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0))
+		fail("create the socket for the pid of the container's init");
 	pid_t init = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	if (init < 0)
 		fail("fork the container's init");
@@ -656,24 +819,46 @@ __attribute__((constructor)) static void urun_stage_entry(int argc, char **argv)
 		close(pid_sent[1]);
 		if (ended_fd >= 0)
 			close(ended_fd);
-		while (read(pid_sent[0], &c, 1) < 0 && errno == EINTR)
-			;
-		close(pid_sent[0]);
+		struct joined_pid joined = {creds[1], pid_sent[0]};
+		if (joined_pid) {
+			// Its child waits instead (report_init).
+			close(creds[0]);
+		} else {
+			while (read(pid_sent[0], &c, 1) < 0 && errno == EINTR)
+				;
+			close(pid_sent[0]);
+		}
 		hide_from_container();
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 			fail("set parent death signal");
+		const char *shm_dir = h.shm_dir_fd >= 0 ? shared_shm_dir(h.shm_dir_fd) : NULL;
 		if ((flags & CLONE_NEWNS) && unshare(CLONE_NEWNS) < 0)
 			fail("unshare mount namespace");
-		if (tiny_init)
-			run_tiny_init();
+		if (h.shm_mntns_fd >= 0 && shm_dir)
+			mount_shared_shm(h.shm_mntns_fd, shm_dir);
+		if (tiny_init || joined_pid)
+			run_tiny_init(joined_pid ? &joined : NULL);
 		urun_stage_socket = sync_fd;
 		return;
 	}
+	pid_t reported = init;
+	if (joined_pid) {
+		close(creds[1]);
+		reported = receive_init(creds[0]);
+		close(creds[0]);
+	}
 	char msg[32];
-	snprintf(msg, sizeof msg, "%c%d", MSG_INIT_PID, (int)init);
-	send_msg(msg);
+	snprintf(msg, sizeof msg, "%c%d", MSG_INIT_PID, (int)reported);
+	// Init that ended before it said its pid has said why.
+	if (reported > 0)
+		send_msg(msg);
 	close(pid_sent[1]);
 	close(pid_sent[0]);
 	close(sync_fd);
+	// The other container's mount namespace is init's business alone.
+	if (h.shm_mntns_fd >= 0)
+		close(h.shm_mntns_fd);
+	if (h.shm_dir_fd >= 0)
+		close(h.shm_dir_fd);
 	waiter(init, ports, remove_dir, remove_now, ended_fd, orphans);
 }

@@ -35,6 +35,17 @@ type Create struct {
 	// NetNS, when set, is a network namespace the stage enters instead of
 	// making one (leave CLONE_NEWNET out of Unshare).
 	NetNS *os.File
+	// IPCNS, UTSNS and PIDNS, when set, are another container's
+	// namespaces the stage enters instead of making them (leave their
+	// CLONE_NEW* out of Unshare; UserNS must be that container's): init
+	// is forked into PIDNS, where it is not PID 1: the tiny init (see
+	// TinyInit) stays as the subreaper of the container's processes, and
+	// Process.InitPID is its child's.
+	IPCNS, UTSNS, PIDNS *os.File
+	// ShmFrom is the mount namespace of the container whose IPCNS is
+	// entered and ShmDir a directory: init mounts that container's
+	// /dev/shm there, in its own mount namespace.
+	ShmFrom, ShmDir *os.File
 	// Keep is a descriptor the stage keeps open for as long as it lives,
 	// out of reach of the command init execs.
 	Keep *os.File
@@ -63,7 +74,11 @@ func (c Create) startMessage() startMessage {
 // inheritedFiles are the descriptors Create passes, each with the header
 // field that names its number in the stage.
 func (c Create) inheritedFiles(h *startHeader) []inherited {
-	return []inherited{{c.UserNS, &h.UserNSFD}, {c.NetNS, &h.NetNSFD}, {c.Keep, &h.KeepFD}}
+	return []inherited{
+		{c.UserNS, &h.UserNSFD}, {c.NetNS, &h.NetNSFD}, {c.Keep, &h.KeepFD},
+		{c.IPCNS, &h.IPCNSFD}, {c.UTSNS, &h.UTSNSFD}, {c.PIDNS, &h.PIDNSFD},
+		{c.ShmFrom, &h.ShmMntNSFD}, {c.ShmDir, &h.ShmDirFD},
+	}
 }
 
 type inherited struct {
@@ -73,7 +88,10 @@ type inherited struct {
 
 // newHeader is a start message's header without descriptors.
 func newHeader(do, cloneFlags uint32) startHeader {
-	return startHeader{Do: do, CloneFlags: cloneFlags, EndedFD: -1, UserNSFD: -1, NetNSFD: -1, KeepFD: -1}
+	return startHeader{
+		Do: do, CloneFlags: cloneFlags, EndedFD: -1, UserNSFD: -1, NetNSFD: -1, KeepFD: -1,
+		IPCNSFD: -1, UTSNSFD: -1, PIDNSFD: -1, ShmMntNSFD: -1, ShmDirFD: -1,
+	}
 }
 
 // createOf is the Create part of ns, if it has one.

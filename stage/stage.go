@@ -37,7 +37,15 @@
 // a mapper that stays there, unshares a user namespace and has the mapper
 // write its maps (the holder's ids, 1:1), then waits for Proceed as
 // above; the waiter keeps Create.Keep. --network container:NAME enters
-// that container's user and network namespaces (UserNS, NetNS) instead.
+// that container's user and network namespaces (UserNS, NetNS) instead;
+// --ipc, --uts and --pid container:NAME its IPC and UTS namespaces
+// (IPCNS, UTSNS) before the port child is forked and its PID namespace
+// (PIDNS) where the waiter would make one, so that init is forked into
+// it; init clones that container's /dev/shm (ShmFrom, ShmDir) before Go
+// runs. In a joined PID namespace the process the waiter forks stays as
+// the tiny init, the subreaper of the container's processes there, and
+// InitPID is its child's (the Go init), which tells the waiter its pid
+// with SCM_CREDENTIALS.
 //
 // The network holder (Create with Outlive and Daemonize) forks once its
 // namespaces exist; the process the host started exits, and the child

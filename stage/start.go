@@ -21,6 +21,11 @@ type startHeader struct {
 	// user and a network namespace to enter instead of creating them, and
 	// one the waiter keeps; -1 for none.
 	UserNSFD, NetNSFD, KeepFD int32
+	// IPCNSFD, UTSNSFD and PIDNSFD are another container's namespaces to
+	// enter instead of creating them; ShmMntNSFD and ShmDirFD the mount
+	// namespace of the container whose IPC namespace is entered and the
+	// directory where init gets its /dev/shm; -1 for none.
+	IPCNSFD, UTSNSFD, PIDNSFD, ShmMntNSFD, ShmDirFD int32
 	// The lengths of the strings that follow the header, in this order,
 	// then of the request.
 	JoinNamespacesLen, RemoveOnExitLen, RemoveNowLen, RequestLen uint32

@@ -145,7 +145,7 @@ func TestRunKernelFlagRefusals(t *testing.T) {
 		{"a hard limit above the caller's", []string{"--ulimit", "nofile=10:-1"}, "a rootless container cannot raise it"},
 		{"an oom score below the caller's", []string{"--oom-score-adj", "-1000"}, "can only raise it"},
 		{"a group the image lacks", []string{"--group-add", "nosuchgroup"}, "no such group"},
-		{"another container's pid namespace", []string{"--pid", "container:other"}, "not supported yet"},
+		{"the pid namespace of a container that does not exist", []string{"--pid", "container:other"}, "No such container"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

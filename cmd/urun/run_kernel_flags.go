@@ -25,9 +25,9 @@ func addKernelFlags(fl *pflag.FlagSet, f *kernelFlags) {
 	fl.StringArrayVar(&f.groupAdd, "group-add", nil, "add the process to a group: a gid or a name in the image's /etc/group")
 	fl.StringVar(&f.domainname, "domainname", "", "the container's NIS domain name")
 	fl.IntVar(&f.oomScoreAdj, "oom-score-adj", 0, "the process's OOM score adjustment (-1000 to 1000); a rootless container can only raise it")
-	fl.StringVar(&f.ipc, "ipc", "", `IPC namespace: "private" or "shareable" (the default: its own), "none" (its own, no /dev/shm) or "host" (yours, with your /dev/shm)`)
-	fl.StringVar(&f.pid, "pid", "", `PID namespace: its own (the default) or "host" (yours: the container sees your processes and your /proc)`)
-	fl.StringVar(&f.uts, "uts", "", `UTS namespace: its own (the default) or "host" (yours: your host name)`)
+	fl.StringVar(&f.ipc, "ipc", "", `IPC namespace: "private" (the default: its own), "shareable" (its own, which others may join), "none" (its own, no /dev/shm), "host" (yours, with your /dev/shm) or "container:NAME" (that running shareable container's, with its /dev/shm)`)
+	fl.StringVar(&f.pid, "pid", "", `PID namespace: its own (the default), "host" (yours: the container sees your processes and your /proc) or "container:NAME" (that running container's: each sees the other's processes)`)
+	fl.StringVar(&f.uts, "uts", "", `UTS namespace: its own (the default), "host" (yours: your host name) or "container:NAME" (that running container's host name)`)
 }
 
 // options are the flags in spec's terms; spec.Options.Check checks them.
