@@ -104,7 +104,7 @@ func TestBuildRefusesBadRunFlagsWithExitOne(t *testing.T) {
 		{"an --add-host whose IP is a name", []string{"--add-host", "db:somewhere"}, "is not an IP address"},
 		{"a --shm-size that is no size", []string{"--shm-size", "lots"}, "--shm-size"},
 		{"a --ulimit of an unknown type", []string{"--ulimit", "wings=2"}, "--ulimit"},
-		{"a --ulimit whose soft limit is above its hard one", []string{"--ulimit", "nofile=2048:1024"}, "above the hard limit"},
+		{"a --ulimit whose soft limit is above its hard one", []string{"--ulimit", "nofile=2048:1024"}, "soft limit must be less than or equal to hard limit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.build(t, append(tc.flags, ctx)...)
