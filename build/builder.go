@@ -60,6 +60,12 @@ type Options struct {
 	// Format is "docker" (the default) or "oci".
 	Format    string
 	TLSVerify *bool
+	// AddHosts are NAME:IP lines RUN's /etc/hosts gets (--add-host).
+	AddHosts []string
+	// ShmSize is RUN's /dev/shm size in bytes (0: Docker's 64 MiB);
+	// Ulimits are RUN's TYPE=SOFT[:HARD] resource limits.
+	ShmSize int64
+	Ulimits []string
 	// Out receives the steps and RUN's output; Err notes and warnings.
 	Out, Err io.Writer
 }

@@ -116,12 +116,18 @@ func (b *builder) run(st *stageState, c *instructions.RunCommand) error {
 		createdBy += "|" + strconv.Itoa(len(args)) + " " + strings.Join(args, " ") + " "
 	}
 	createdBy += strings.Join(rc.args, " ")
+	// --add-host, --shm-size and --ulimit change what the command sees,
+	// so they are in the key (as BuildKit's); left out when not given,
+	// so that the keys of builds without them stay as they were.
 	described, err := json.Marshal(struct {
 		Args, BuildArgs []string
 		Script          *instructions.ShellInlineFile
 		Mounts          []*instructions.Mount
 		Network         string
-	}{rc.args, args, rc.script, mounts, network})
+		AddHosts        []string `json:",omitempty"`
+		ShmSize         int64    `json:",omitempty"`
+		Ulimits         []string `json:",omitempty"`
+	}{rc.args, args, rc.script, mounts, network, b.o.AddHosts, b.o.ShmSize, b.o.Ulimits})
 	if err != nil {
 		return err
 	}
@@ -178,6 +184,7 @@ func (b *builder) runIn(st *stageState, rc runCommand, buildArgs []string, netwo
 		Hostname:    id[:12],
 		Mounts:      mounts,
 		HostNetwork: network != "none",
+		Kernel:      spec.Kernel{ShmSize: b.o.ShmSize, Ulimits: b.o.Ulimits},
 	}, func(string) (string, bool) { return "", false })
 	if err != nil {
 		return err
@@ -281,6 +288,11 @@ func (b *builder) runInit(configPath string, newNet bool, args []string) error {
 func (b *builder) etcFiles(dir, hostname, network string) (map[string]string, error) {
 	resolv, _ := os.ReadFile("/etc/resolv.conf")
 	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + hostname + "\n"
+	for _, h := range b.o.AddHosts {
+		// urun checked them: NAME:IP, split at the first colon.
+		name, ip, _ := strings.Cut(h, ":")
+		hosts += ip + "\t" + name + "\n"
+	}
 	if network == "none" {
 		resolv = nil
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/docker/go-units"
 	"go.podman.io/storage"
+
+	"github.com/urun/urun/prunefilter"
 )
 
 // PruneOptions are `urun image prune`'s settings.
@@ -18,6 +20,8 @@ type PruneOptions struct {
 	All bool
 	// InUse holds the ids of the images containers use: never removed.
 	InUse map[string][]string
+	// Filters keep the images that do not match them.
+	Filters prunefilter.Filters
 }
 
 // Pruned is what Prune removed.
@@ -50,6 +54,9 @@ func Prune(ctx context.Context, store storage.Store, o PruneOptions) (Pruned, er
 		if _, used := o.InUse[img.ID]; used || (!o.All && len(img.Names) > 0) {
 			continue
 		}
+		if !o.Filters.IsZero() && !matchPruneFilters(store, img, o.Filters) {
+			continue
+		}
 		for _, n := range references(store, img) {
 			p.Lines = append(p.Lines, "untagged: "+n)
 		}
@@ -64,6 +71,22 @@ func Prune(ctx context.Context, store storage.Store, o PruneOptions) (Pruned, er
 		}
 	}
 	return p, resyncLocked(ctx, store)
+}
+
+// matchPruneFilters matches the image's configuration labels and, as
+// Docker, its configuration's creation time (the store's when the
+// configuration has none). An image whose configuration cannot be read
+// is kept: a filter asked for something it cannot tell.
+func matchPruneFilters(store storage.Store, img *storage.Image, f prunefilter.Filters) bool {
+	c, err := ReadConfigFile(store, img)
+	if err != nil {
+		return false
+	}
+	created := img.Created
+	if c.Created != nil && !c.Created.IsZero() {
+		created = *c.Created
+	}
+	return f.Match(c.Config.Labels, created)
 }
 
 // layerSizes maps each layer's id to its unpacked size (-1 unknown).

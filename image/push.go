@@ -32,6 +32,9 @@ type PushOptions struct {
 	// Progress receives Docker's report of the push: the image library's
 	// bars on a terminal, lines otherwise; nil pushes silently.
 	Progress io.Writer
+	// NoHeader leaves out "The push refers to repository" (push -a says
+	// it once, for the first tag).
+	NoHeader bool
 }
 
 // Pushed is what Push sent.
@@ -100,7 +103,7 @@ func Push(ctx context.Context, store storage.Store, src, dest string, opts PushO
 	}
 	defer policyContext.Destroy()
 
-	if opts.Progress != nil {
+	if opts.Progress != nil && !opts.NoHeader {
 		fmt.Fprintf(opts.Progress, "The push refers to repository [%s]\n", named.Name())
 	}
 	copyOpts := &copy.Options{

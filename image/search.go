@@ -79,6 +79,9 @@ func Search(ctx context.Context, registries []string, term string, o SearchOptio
 			continue
 		}
 		for _, r := range found {
+			if !keepSearchResult(o.Filters, r.StarCount, r.IsOfficial, r.IsAutomated) {
+				continue
+			}
 			name := r.Name
 			if reg != local.DefaultRegistry {
 				name = reg + "/" + name
@@ -93,6 +96,14 @@ func Search(ctx context.Context, registries []string, term string, o SearchOptio
 		return nil, errors.Join(errs...)
 	}
 	return out, nil
+}
+
+// keepSearchResult applies --filter as Docker's: the registry's limit
+// applies first, so fewer results than --limit may be left.
+func keepSearchResult(f request.SearchFilters, stars int, official, automated bool) bool {
+	return stars >= f.MinStars &&
+		(f.Official == nil || *f.Official == official) &&
+		(f.Automated == nil || *f.Automated == automated)
 }
 
 // explainSearchError says why reg could not be searched. The image

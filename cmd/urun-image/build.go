@@ -34,6 +34,9 @@ func prepareBuild(r request.Build) (work, error) {
 		Secrets:   r.Secrets,
 		Format:    r.Format,
 		TLSVerify: r.TLSVerify,
+		AddHosts:  r.AddHosts,
+		ShmSize:   r.ShmSize,
+		Ulimits:   r.Ulimits,
 		Out:       os.Stdout,
 		Err:       os.Stderr,
 	}

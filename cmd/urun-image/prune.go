@@ -24,7 +24,7 @@ func preparePrune(r request.Prune) (work, error) {
 			return err
 		}
 		removals := newRemovalEvents(cfg, store, nil)
-		p, err := image.Prune(context.Background(), store, image.PruneOptions{All: r.All, InUse: used})
+		p, err := image.Prune(context.Background(), store, image.PruneOptions{All: r.All, InUse: used, Filters: r.Filters})
 		removals.Write([]byte(strings.Join(append(p.Lines, ""), "\n")))
 		if shutErr := image.Shutdown(store); err == nil {
 			err = shutErr

@@ -69,6 +69,16 @@ func pull(cfg *config.Config, r request.Pull, platform image.Platform) error {
 	if !r.Quiet {
 		opts.Progress = os.Stdout
 	}
+	if r.AllTags {
+		err = pullAllTags(ctx, cfg, store, r.Ref, opts)
+		if shutErr := image.Shutdown(store); err == nil {
+			err = shutErr
+		}
+		if err != nil {
+			return exitcode.New(1, err)
+		}
+		return nil
+	}
 	_, err = image.Pull(ctx, store, r.Ref, opts)
 	if shutErr := image.Shutdown(store); err == nil {
 		err = shutErr
@@ -85,5 +95,28 @@ func pull(cfg *config.Config, r request.Pull, platform image.Platform) error {
 	if !r.ForRun {
 		fmt.Println(name)
 	}
+	return nil
+}
+
+// pullAllTags is `pull -a REPOSITORY`: every tag the registry lists, one
+// after the other, each with its report; last, as Docker's, the
+// repository's name.
+func pullAllTags(ctx context.Context, cfg *config.Config, store storage.Store, repo string, opts image.PullOptions) error {
+	named, err := image.Repository(repo)
+	if err != nil {
+		return err
+	}
+	tags, err := image.RepositoryTags(ctx, store, named, opts)
+	if err != nil {
+		return err
+	}
+	for _, tag := range tags {
+		ref := named.Name() + ":" + tag
+		if _, err := image.Pull(ctx, store, ref, opts); err != nil {
+			return err
+		}
+		imageEvent(cfg, "pull", local.Familiar(ref), familiarRepo(ref))
+	}
+	fmt.Println(named.Name())
 	return nil
 }

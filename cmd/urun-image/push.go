@@ -3,8 +3,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+
+	"go.podman.io/storage"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
@@ -28,6 +31,13 @@ func preparePush(r request.Push) (work, error) {
 		if err != nil {
 			return err
 		}
+		if r.AllTags {
+			err := pushAllTags(ctx, cfg, store, r, opts)
+			if shutErr := image.Shutdown(store); err == nil {
+				err = shutErr
+			}
+			return err
+		}
 		pushed, err := image.Push(ctx, store, r.Image, r.Destination, opts)
 		if shutErr := image.Shutdown(store); err == nil {
 			err = shutErr
@@ -49,4 +59,36 @@ func preparePush(r request.Push) (work, error) {
 		}
 		return nil
 	}, nil
+}
+
+// pushAllTags is `push -a REPOSITORY`: every tag the store has in the
+// repository, under one "The push refers to repository" line, each
+// ending with its "TAG: digest: ... size: N" line (with -q, each pushed
+// reference).
+func pushAllTags(ctx context.Context, cfg *config.Config, store storage.Store, r request.Push, opts image.PushOptions) error {
+	named, err := image.Repository(r.Image)
+	if err != nil {
+		return err
+	}
+	tags, err := image.LocalTags(store, named)
+	if err != nil {
+		return err
+	}
+	if len(tags) == 0 {
+		return fmt.Errorf("push %s: no tag of that repository in urun's store (urun images lists them)", r.Image)
+	}
+	for i, tag := range tags {
+		opts.NoHeader = i > 0
+		pushed, err := image.Push(ctx, store, named.Name()+":"+tag, "", opts)
+		if err != nil {
+			return err
+		}
+		imageEvent(cfg, "push", local.Familiar(pushed.Dest), familiarRepo(pushed.Dest))
+		if r.Quiet {
+			fmt.Println(pushed.Dest)
+		} else {
+			fmt.Printf("%s: digest: %s size: %d\n", pushed.Tag, pushed.Digest, pushed.Size)
+		}
+	}
+	return nil
 }

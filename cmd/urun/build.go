@@ -2,23 +2,26 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
 	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/image/request"
+	"github.com/urun/urun/spec"
 )
 
 func newBuildCommand(g *globals) *cobra.Command {
 	var r request.Build
 	var secrets []string
 	var tlsVerify bool
-	var progress string
+	var progress, shmSize string
 	cmd := &cobra.Command{
 		Use:   "build [OPTIONS] PATH | URL | -",
 		Short: "Build an image from a Dockerfile",
@@ -28,10 +31,14 @@ archive or a lone Dockerfile on stdin); .dockerignore is read as Docker
 reads it. RUN steps run in urun's user namespace as the image's users, on
 your own network (--network none cuts it off). Unchanged steps come from
 the build cache (urun builder prune empties it). --progress is accepted;
-the output is Docker's plain step lines either way.`,
+the output is Docker's plain step lines either way. --add-host NAME:IP,
+--shm-size and --ulimit TYPE=SOFT[:HARD] are RUN's, as with 'urun run'.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := completeBuild(&r, args[0], secrets, progress); err != nil {
+				return err
+			}
+			if err := completeRunLimits(&r, shmSize); err != nil {
 				return err
 			}
 			if cmd.Flags().Changed("tls-verify") {
@@ -57,6 +64,9 @@ the output is Docker's plain step lines either way.`,
 	f.StringVar(&progress, "progress", "auto", "progress output: auto, plain or tty")
 	f.StringVar(&r.Format, "format", "docker", "the image's manifest format: docker or oci")
 	f.BoolVar(&tlsVerify, "tls-verify", true, "require HTTPS and verify certificates when pulling")
+	f.StringArrayVar(&r.AddHosts, "add-host", nil, "add a line to RUN's /etc/hosts: NAME:IP")
+	f.StringVar(&shmSize, "shm-size", "", "the size of RUN's /dev/shm (such as 128m; default 64m)")
+	f.StringArrayVar(&r.Ulimits, "ulimit", nil, "a resource limit for RUN: TYPE=SOFT[:HARD]")
 	// Docker's classic builder removed its intermediate containers with
 	// these; urun's build has none.
 	f.Bool("rm", true, "accepted for Docker's scripts; urun keeps no intermediate containers")
@@ -163,6 +173,55 @@ func completeBuild(r *request.Build, context string, secrets []string, progress 
 		r.Secrets[id] = src
 	}
 	return nil
+}
+
+// completeRunLimits checks --add-host, --shm-size and --ulimit, and puts
+// --add-host in the NAME:IP form the builder writes.
+func completeRunLimits(r *request.Build, shmSize string) error {
+	for i, h := range r.AddHosts {
+		name, ip, err := parseBuildAddHost(h)
+		if err != nil {
+			return err
+		}
+		r.AddHosts[i] = name + ":" + ip
+	}
+	if shmSize != "" {
+		n, err := spec.ParseShmSize(shmSize)
+		if err != nil {
+			return err
+		}
+		r.ShmSize = n
+	}
+	for _, u := range r.Ulimits {
+		if _, err := spec.ParseUlimit(u, spec.CallerLimit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseBuildAddHost reads --add-host NAME:IP (split at the first colon:
+// an IPv6 address has its own; NAME=IP and [IPv6] too, as Docker's).
+// host-gateway is the host: RUN shares the caller's network, where that
+// is 127.0.0.1.
+func parseBuildAddHost(h string) (name, ip string, err error) {
+	name, ip, ok := strings.Cut(h, "=")
+	if !ok {
+		name, ip, ok = strings.Cut(h, ":")
+	}
+	if !ok || name == "" || strings.ContainsFunc(name, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == '#' }) {
+		return "", "", fmt.Errorf("--add-host %q: want NAME:IP (a name without spaces, '#' or control characters)", h)
+	}
+	if strings.HasPrefix(ip, "[") && strings.HasSuffix(ip, "]") {
+		ip = ip[1 : len(ip)-1]
+	}
+	if ip == "host-gateway" {
+		return name, "127.0.0.1", nil
+	}
+	if net.ParseIP(ip) == nil {
+		return "", "", fmt.Errorf("--add-host %q: %q is not an IP address (or host-gateway)", h, ip)
+	}
+	return name, ip, nil
 }
 
 // parseSecret reads --secret id=ID,src=FILE (Docker's; type=file and

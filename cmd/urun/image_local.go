@@ -2,12 +2,14 @@ package main
 
 import (
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/image/request"
+	"github.com/urun/urun/prunefilter"
 )
 
 func newTagCommand(g *globals) *cobra.Command {
@@ -49,14 +51,24 @@ repositories.`,
 func newImagePruneCommand(g *globals) *cobra.Command {
 	var r request.Prune
 	var force bool
+	var filterArgs []string
 	cmd := &cobra.Command{
 		Use:   "prune [OPTIONS]",
 		Short: "Remove images without a name",
 		Long: `Remove the images without a name (with -a: every image) that no container
 uses, with their layers no other image uses; prints what was deleted and the
-space reclaimed. On a terminal it asks first unless -f.`,
+space reclaimed. On a terminal it asks first unless -f.
+
+--filter (repeatable): label=KEY[=VALUE] and label!=KEY[=VALUE] (images whose
+configuration has, or has not, that label), until=TIME (images created before
+TIME: a duration such as 24h, a Unix time, or 2006-01-02T15:04:05).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			filters, err := prunefilter.Parse(filterArgs, time.Now())
+			if err != nil {
+				return err
+			}
+			r.Filters = filters
 			warning := "WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] "
 			if r.All {
 				warning = "WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue? [y/N] "
@@ -69,6 +81,7 @@ space reclaimed. On a terminal it asks first unless -f.`,
 	}
 	cmd.Flags().BoolVarP(&r.All, "all", "a", false, "remove every image no container uses")
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
+	cmd.Flags().StringArrayVar(&filterArgs, "filter", nil, "remove only the images that match: label=, label!=, until=")
 	return cmd
 }
 

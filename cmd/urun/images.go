@@ -23,7 +23,9 @@ docker.io/library/...; registries.conf(5) mirrors and insecure settings and
 the credentials in auth.json or ~/.docker/config.json apply.
 
 IMAGE is NAME[:TAG] or NAME@sha256:DIGEST. From an image index (a
-multi-platform image) the host's platform is pulled, or --platform's.`,
+multi-platform image) the host's platform is pulled, or --platform's.
+With -a IMAGE is a repository (NAME, no tag): every tag its registry lists
+is pulled.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r.Ref, r.TLSVerify = args[0], tlsVerifyFlag(cmd, tlsVerify)
@@ -31,6 +33,7 @@ multi-platform image) the host's platform is pulled, or --platform's.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&r.Quiet, "quiet", "q", false, "do not show progress")
+	cmd.Flags().BoolVarP(&r.AllTags, "all-tags", "a", false, "pull every tag of the repository")
 	cmd.Flags().BoolVar(&tlsVerify, "tls-verify", true, "require HTTPS and verify certificates")
 	cmd.Flags().StringVar(&r.Platform, "platform", "", "pull the image for OS/ARCH[/VARIANT] from a multi-platform image (default: the host's)")
 	return cmd

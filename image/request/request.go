@@ -6,6 +6,8 @@
 // stays light (the standard library and x/sys): urun links it.
 package request
 
+import "github.com/urun/urun/prunefilter"
+
 // Request is one image command on one store: exactly one command field is
 // set.
 type Request struct {
@@ -87,6 +89,9 @@ type Pull struct {
 	// ForRun is `urun run`'s pull: as Docker's run, it ends without the
 	// reference `urun pull` prints last.
 	ForRun bool `json:",omitempty"`
+	// AllTags (-a) pulls every tag the registry lists for Ref, a
+	// repository without a tag.
+	AllTags bool `json:",omitempty"`
 }
 
 // Images is `urun images`, and the options package image lists with.
@@ -122,6 +127,9 @@ type Prune struct {
 	// All removes every image no container uses, not only those without
 	// a name.
 	All bool
+	// Filters are --filter's label=, label!= and until=: only the images
+	// that match are removed (until= against the image's creation time).
+	Filters prunefilter.Filters
 }
 
 // Inspect is `urun image inspect`, or with Raw `urun inspect`'s lookup
@@ -155,6 +163,9 @@ type Push struct {
 	// DigestFile, if set, receives the pushed manifest's digest.
 	DigestFile string
 	Access     Access
+	// AllTags (-a) pushes every local tag of Image, a repository without
+	// a tag; Destination is then empty.
+	AllTags bool `json:",omitempty"`
 }
 
 // Save is `urun save`.
@@ -210,6 +221,21 @@ type Search struct {
 	// fields, as with Docker.
 	Format string
 	Access Access
+	// Filters are --filter's: Docker's stars=N, is-official= and
+	// is-automated=.
+	Filters SearchFilters
+}
+
+// SearchFilters keep some of a search's results; the zero value keeps
+// them all.
+type SearchFilters struct {
+	// MinStars keeps the results with at least that many stars (a
+	// registry without stars gives 0).
+	MinStars int `json:",omitempty"`
+	// Official and Automated, when set, keep the results whose
+	// is-official or is-automated is that value.
+	Official  *bool `json:",omitempty"`
+	Automated *bool `json:",omitempty"`
 }
 
 // Build is `urun build`. Paths are absolute: the helper may run in
@@ -237,6 +263,13 @@ type Build struct {
 	// Format is "docker" or "oci".
 	Format    string
 	TLSVerify *bool
+	// AddHosts are --add-host entries RUN sees in /etc/hosts, each
+	// NAME:IP, checked by urun (host-gateway resolved).
+	AddHosts []string `json:",omitempty"`
+	// ShmSize is RUN's /dev/shm size in bytes; 0 for Docker's 64 MiB.
+	ShmSize int64 `json:",omitempty"`
+	// Ulimits are RUN's --ulimit TYPE=SOFT[:HARD] values.
+	Ulimits []string `json:",omitempty"`
 }
 
 // BuilderPrune is `urun builder prune`: it empties the build cache.
