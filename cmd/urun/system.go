@@ -372,7 +372,7 @@ no container is on, dangling images (with -a: every image no container
 uses) and the build cache; with --volumes also the anonymous volumes no
 container uses. On a terminal it asks first, unless -f. --filter takes
 label=KEY[=VALUE], label!=KEY[=VALUE] and until=TIME, applied to the
-containers and the networks.`,
+containers, the networks and the images.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			filters, err := prunefilter.Parse(filterArgs, time.Now())
@@ -419,7 +419,7 @@ containers and the networks.`,
 				}
 				total += vp.Reclaimed
 			}
-			n, err := helperReclaimed(request.Request{Store: g.store(), Prune: &request.Prune{All: all}})
+			n, err := helperReclaimed(request.Request{Store: g.store(), Prune: &request.Prune{All: all, Filters: filters}})
 			errs = append(errs, err)
 			total += n
 			n, err = helperReclaimed(request.Request{Store: g.store(), BuilderPrune: &request.BuilderPrune{}})
