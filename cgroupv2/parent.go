@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // sliceRe is a systemd slice's name: dashes nest it in the slice named
 // by what comes before them (a-b.slice is in a.slice).
-var sliceRe = regexp.MustCompile(`^[a-zA-Z0-9:_.\\]+(?:-[a-zA-Z0-9:_.\\]+)*\.slice$`)
+// It is compiled on first use, so that no urun start pays for it.
+var sliceRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9:_.\\]+(?:-[a-zA-Z0-9:_.\\]+)*\.slice$`) })
 
 // IsSlice says whether a --cgroup-parent names a systemd slice, not a
 // cgroup path.
@@ -24,7 +26,7 @@ func IsSlice(parent string) bool {
 // hierarchy) or relative to urun's own cgroup, without "..".
 func CheckParent(parent string) error {
 	if IsSlice(parent) {
-		if !sliceRe.MatchString(parent) {
+		if !sliceRe().MatchString(parent) {
 			return fmt.Errorf("--cgroup-parent %q: not a systemd slice name: want letters, digits, ':', '_' and '.', parts joined by single dashes, then .slice (such as app-web.slice)", parent)
 		}
 		return nil

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -31,7 +32,8 @@ type CreateOptions struct {
 }
 
 // validName is Docker's rule for a network's name.
-var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+// It is compiled on first use, so that no urun start pays for it.
+var validName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`) })
 
 // maxNameLen keeps a network's file name within the file system's limit.
 const maxNameLen = 200
@@ -83,7 +85,7 @@ func prepare(o CreateOptions) (Network, error) {
 		return Network{}, errors.New("a network needs a name: urun network create NAME")
 	case len(o.Name) > maxNameLen:
 		return Network{}, fmt.Errorf("network name %.20s... is too long: at most %d characters", o.Name, maxNameLen)
-	case !validName.MatchString(o.Name):
+	case !validName().MatchString(o.Name):
 		return Network{}, fmt.Errorf("invalid network name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed (a letter or digit first, then letters, digits, '_', '.' or '-')", o.Name)
 	case o.Name == "host" || o.Name == "none" || o.Name == "default" || o.Name == "slirp4netns" || o.Name == "pasta" || o.Name == "private":
 		return Network{}, fmt.Errorf("network name %s is taken by urun's --network %s mode: choose another name", o.Name, o.Name)

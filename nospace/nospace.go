@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,13 +21,16 @@ func Is(err error) bool {
 	if errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT) {
 		return true
 	}
-	return err != nil && textual.MatchString(err.Error())
+	return err != nil && textual().MatchString(err.Error())
 }
 
 // textual finds the path in an error that lost its type on the way (the
 // image library flattens some into strings): "write PATH: no space left
 // on device".
-var textual = regexp.MustCompile(`(?:^|: |\s)(/[^\s:]*): (?:no space left on device|disk quota exceeded)`)
+// It is compiled on first use, so that no urun start pays for it.
+var textual = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?:^|: |\s)(/[^\s:]*): (?:no space left on device|disk quota exceeded)`)
+})
 
 // Explain returns err with, in front, which file system is full: that of
 // the file err names, else of fallbackDir (when not ""). Other errors are
@@ -59,7 +63,7 @@ func pathOf(err error) string {
 	if errors.As(err, &linkErr) && filepath.IsAbs(linkErr.New) {
 		return linkErr.New
 	}
-	if m := textual.FindStringSubmatch(err.Error()); m != nil {
+	if m := textual().FindStringSubmatch(err.Error()); m != nil {
 		return m[1]
 	}
 	return ""

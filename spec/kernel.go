@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	units "github.com/docker/go-units"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -52,7 +53,8 @@ const DefaultShmSize = 64 << 20
 var ipcSysctls = []string{"kernel.shm", "kernel.msg", "kernel.sem_", "fs.mqueue."}
 
 // sysctlKey is what a key may hold: it becomes a path under /proc/sys.
-var sysctlKey = regexp.MustCompile(`^[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)+$`)
+// It is compiled on first use, so that no urun start pays for it.
+var sysctlKey = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)+$`) })
 
 // ParseSysctl splits --sysctl KEY=VALUE and refuses a key that is not
 // namespaced (it would change the host), as Docker does. hostNetwork and
@@ -64,7 +66,7 @@ func ParseSysctl(v string, hostNetwork, hostIPC bool) (key, value string, err er
 	}
 	key, value, ok := strings.Cut(v, "=")
 	key = strings.TrimSpace(key)
-	if !ok || !sysctlKey.MatchString(key) {
+	if !ok || !sysctlKey().MatchString(key) {
 		return "", "", fmt.Errorf("--sysctl %q: want KEY=VALUE, such as net.ipv4.ip_forward=1", v)
 	}
 	switch {

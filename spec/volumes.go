@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"regexp"
+	"sync"
 )
 
 // VolumeType is the Type of a parsed -v or --mount that names a volume
@@ -23,12 +24,13 @@ const (
 )
 
 // validVolumeName is Docker's rule for volume names.
-var validVolumeName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+// It is compiled on first use, so that no urun start pays for it.
+var validVolumeName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`) })
 
 // CheckVolumeName refuses what Docker refuses as a volume name; a name
 // must never reach the file system as a path.
 func CheckVolumeName(name string) error {
-	if !validVolumeName.MatchString(name) {
+	if !validVolumeName().MatchString(name) {
 		return fmt.Errorf("invalid volume name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, at least 2 characters", name)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/spf13/pflag"
 
@@ -175,13 +176,14 @@ func readLabels(files, values []string) (map[string]string, error) {
 }
 
 // exposeRe is PORT or PORT-PORT, with an optional protocol.
-var exposeRe = regexp.MustCompile(`^([0-9]+)(?:-([0-9]+))?(?:/([a-zA-Z]+))?$`)
+// It is compiled on first use, so that no urun start pays for it.
+var exposeRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+)(?:-([0-9]+))?(?:/([a-zA-Z]+))?$`) })
 
 // parseExpose reads an --expose value, PORT[-PORT][/PROTO], into the
 // "PORT/PROTO" keys of the image configuration's ExposedPorts, one per
 // port of a range; the protocol is tcp unless given.
 func parseExpose(value string) (map[string]struct{}, error) {
-	m := exposeRe.FindStringSubmatch(value)
+	m := exposeRe().FindStringSubmatch(value)
 	if m == nil {
 		return nil, fmt.Errorf("--expose %q: want PORT, PORT/PROTO or a range such as 8000-8010/udp", value)
 	}

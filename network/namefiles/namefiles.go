@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/urun/urun/network"
@@ -47,7 +48,10 @@ func badNameRune(r rune) bool {
 }
 
 // domainName is Docker's check of a --dns-search domain.
-var domainName = regexp.MustCompile(`^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9_-]*[a-zA-Z0-9])\.)*([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9_-]*[a-zA-Z0-9])\.?$`)
+// It is compiled on first use, so that no urun start pays for it.
+var domainName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9_-]*[a-zA-Z0-9])\.)*([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9_-]*[a-zA-Z0-9])\.?$`)
+})
 
 // Check refuses --dns, --dns-search, --dns-option and --add-host
 // values that ResolvConf or Hosts would refuse or write wrongly, before
@@ -59,7 +63,7 @@ func Check(m network.Mode, o Options) error {
 		}
 	}
 	for _, s := range o.DNSSearch {
-		if s != "." && (len(s) > 255 || !domainName.MatchString(s)) {
+		if s != "." && (len(s) > 255 || !domainName().MatchString(s)) {
 			return fmt.Errorf("--dns-search %q: not a domain name (or . for none)", s)
 		}
 	}
