@@ -50,21 +50,14 @@ func preparePush(r request.Push) (work, error) {
 				return err
 			}
 		}
-		imageEvent(cfg, "push", local.Familiar(pushed.Dest), familiarRepo(pushed.Dest))
-		// Docker's last line of a push; with -q, only what was pushed.
-		if r.Quiet {
-			fmt.Println(pushed.Dest)
-		} else {
-			fmt.Printf("%s: digest: %s size: %d\n", pushed.Tag, pushed.Digest, pushed.Size)
-		}
+		reportPushed(cfg, pushed, r.Quiet)
 		return nil
 	}, nil
 }
 
 // pushAllTags is `push -a REPOSITORY`: every tag the store has in the
 // repository, under one "The push refers to repository" line, each
-// ending with its "TAG: digest: ... size: N" line (with -q, each pushed
-// reference).
+// ending with its reportPushed line.
 func pushAllTags(ctx context.Context, cfg *config.Config, store storage.Store, r request.Push, opts image.PushOptions) error {
 	named, err := image.Repository(r.Image)
 	if err != nil {
@@ -83,12 +76,18 @@ func pushAllTags(ctx context.Context, cfg *config.Config, store storage.Store, r
 		if err != nil {
 			return err
 		}
-		imageEvent(cfg, "push", local.Familiar(pushed.Dest), familiarRepo(pushed.Dest))
-		if r.Quiet {
-			fmt.Println(pushed.Dest)
-		} else {
-			fmt.Printf("%s: digest: %s size: %d\n", pushed.Tag, pushed.Digest, pushed.Size)
-		}
+		reportPushed(cfg, pushed, r.Quiet)
 	}
 	return nil
+}
+
+// reportPushed records the push event and prints Docker's last line of
+// a push ("TAG: digest: ... size: N"); with -q, only what was pushed.
+func reportPushed(cfg *config.Config, pushed *image.Pushed, quiet bool) {
+	imageEvent(cfg, "push", local.Familiar(pushed.Dest), familiarRepo(pushed.Dest))
+	if quiet {
+		fmt.Println(pushed.Dest)
+	} else {
+		fmt.Printf("%s: digest: %s size: %d\n", pushed.Tag, pushed.Digest, pushed.Size)
+	}
 }

@@ -8,10 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/urun/urun/containers"
-	"github.com/urun/urun/prunefilter"
 	"github.com/urun/urun/spec"
 	"github.com/urun/urun/volumes"
 )
@@ -146,8 +144,7 @@ func newContainerCommand(g *globals) *cobra.Command {
 }
 
 func newPruneCommand(g *globals) *cobra.Command {
-	var force bool
-	var filterArgs []string
+	var p pruneFlags
 	cmd := &cobra.Command{
 		Use:   "prune [OPTIONS]",
 		Short: "Remove all stopped containers",
@@ -160,7 +157,7 @@ a duration such as 24h, a Unix time, or 2006-01-02T15:04:05). With a filter,
 layers without run state are left alone.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			filters, err := prunefilter.Parse(filterArgs, time.Now())
+			filters, err := p.parse()
 			if err != nil {
 				return err
 			}
@@ -168,7 +165,7 @@ layers without run state are left alone.`,
 			if err != nil {
 				return err
 			}
-			if !force && term.IsTerminal(int(os.Stdin.Fd())) && !confirm("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ") {
+			if !p.confirmed("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ") {
 				return nil
 			}
 			pruned, err := containers.Prune(cfg, filters)
@@ -176,8 +173,7 @@ layers without run state are left alone.`,
 			return err
 		},
 	}
-	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
-	cmd.Flags().StringArrayVar(&filterArgs, "filter", nil, "remove only the containers that match: label=, label!=, until=")
+	p.add(cmd, "containers")
 	return cmd
 }
 

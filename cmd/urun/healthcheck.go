@@ -39,15 +39,7 @@ it is not running, or it has no health check).`,
 }
 
 func runHealthcheck(g *globals, ref string) error {
-	cfg, err := g.load()
-	if err != nil {
-		return err
-	}
-	list, err := containers.List(cfg)
-	if err != nil {
-		return err
-	}
-	c, err := containers.Find(list, ref)
+	cfg, c, err := findOne(g, ref)
 	if err != nil {
 		return err
 	}

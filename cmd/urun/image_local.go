@@ -1,15 +1,10 @@
 package main
 
 import (
-	"os"
-	"time"
-
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/image/request"
-	"github.com/urun/urun/prunefilter"
 )
 
 func newTagCommand(g *globals) *cobra.Command {
@@ -50,8 +45,7 @@ repositories.`,
 // newImagePruneCommand is `urun image prune`.
 func newImagePruneCommand(g *globals) *cobra.Command {
 	var r request.Prune
-	var force bool
-	var filterArgs []string
+	var p pruneFlags
 	cmd := &cobra.Command{
 		Use:   "prune [OPTIONS]",
 		Short: "Remove images without a name",
@@ -64,7 +58,7 @@ configuration has, or has not, that label), until=TIME (images created before
 TIME: a duration such as 24h, a Unix time, or 2006-01-02T15:04:05).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			filters, err := prunefilter.Parse(filterArgs, time.Now())
+			filters, err := p.parse()
 			if err != nil {
 				return err
 			}
@@ -73,15 +67,14 @@ TIME: a duration such as 24h, a Unix time, or 2006-01-02T15:04:05).`,
 			if r.All {
 				warning = "WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue? [y/N] "
 			}
-			if !force && term.IsTerminal(int(os.Stdin.Fd())) && !confirm(warning) {
+			if !p.confirmed(warning) {
 				return nil
 			}
 			return helper.Run(request.Request{Store: g.store(), Prune: &r})
 		},
 	}
 	cmd.Flags().BoolVarP(&r.All, "all", "a", false, "remove every image no container uses")
-	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
-	cmd.Flags().StringArrayVar(&filterArgs, "filter", nil, "remove only the images that match: label=, label!=, until=")
+	p.add(cmd, "images")
 	return cmd
 }
 

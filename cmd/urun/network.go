@@ -4,17 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/image/imagedoc"
 	"github.com/urun/urun/launch"
 	"github.com/urun/urun/netdef"
-	"github.com/urun/urun/prunefilter"
 )
 
 // Docker's CLI exits 1 when a network command's request fails (rm of a
@@ -305,8 +302,7 @@ cannot be removed.`,
 }
 
 func newNetworkPruneCommand(g *globals) *cobra.Command {
-	var force bool
-	var filterArgs []string
+	var p pruneFlags
 	cmd := &cobra.Command{
 		Use:   "prune [OPTIONS]",
 		Short: "Remove all networks no container is on",
@@ -318,7 +314,7 @@ with, or without, that label), until=TIME (networks created before TIME: a
 duration such as 24h, a Unix time, or 2006-01-02T15:04:05).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			filters, err := prunefilter.Parse(filterArgs, time.Now())
+			filters, err := p.parse()
 			if err != nil {
 				return err
 			}
@@ -326,7 +322,7 @@ duration such as 24h, a Unix time, or 2006-01-02T15:04:05).`,
 			if err != nil {
 				return err
 			}
-			if !force && term.IsTerminal(int(os.Stdin.Fd())) && !confirm("WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ") {
+			if !p.confirmed("WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ") {
 				return nil
 			}
 			removed, err := netdef.PruneUnused(cfg, filters, func() ([]netdef.Endpoint, error) { return networkEndpoints(cfg) })
@@ -339,7 +335,6 @@ duration such as 24h, a Unix time, or 2006-01-02T15:04:05).`,
 			return err
 		},
 	}
-	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
-	cmd.Flags().StringArrayVar(&filterArgs, "filter", nil, "remove only networks that match: label=, label!=, until=")
+	p.add(cmd, "networks")
 	return cmd
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/docker/go-units"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
@@ -24,7 +23,6 @@ import (
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/image/request"
 	"github.com/urun/urun/netdef"
-	"github.com/urun/urun/prunefilter"
 	"github.com/urun/urun/volumes"
 )
 
@@ -362,8 +360,8 @@ func ago(t time.Time, now time.Time) string {
 }
 
 func newSystemPruneCommand(g *globals) *cobra.Command {
-	var all, withVolumes, force bool
-	var filterArgs []string
+	var all, withVolumes bool
+	var p pruneFlags
 	cmd := &cobra.Command{
 		Use:   "prune [OPTIONS]",
 		Short: "Remove unused data",
@@ -375,7 +373,7 @@ label=KEY[=VALUE], label!=KEY[=VALUE] and until=TIME, applied to the
 containers, the networks and the images.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			filters, err := prunefilter.Parse(filterArgs, time.Now())
+			filters, err := p.parse()
 			if err != nil {
 				return err
 			}
@@ -383,7 +381,7 @@ containers, the networks and the images.`,
 			if err != nil {
 				return err
 			}
-			if !force && term.IsTerminal(int(os.Stdin.Fd())) && !confirm(systemPruneWarning(all, withVolumes)) {
+			if !p.confirmed(systemPruneWarning(all, withVolumes)) {
 				return nil
 			}
 			var total int64
@@ -432,8 +430,7 @@ containers, the networks and the images.`,
 	fl := cmd.Flags()
 	fl.BoolVarP(&all, "all", "a", false, "remove every image no container uses, not only dangling ones")
 	fl.BoolVar(&withVolumes, "volumes", false, "remove anonymous volumes no container uses too")
-	fl.BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
-	fl.StringArrayVar(&filterArgs, "filter", nil, "remove only networks that match: label=, label!=, until=")
+	p.add(cmd, "containers, networks and images")
 	return cmd
 }
 

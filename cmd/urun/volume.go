@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/volumes"
@@ -153,8 +152,7 @@ not, is refused: remove the container first.`,
 
 func newVolumePruneCommand(g *globals) *cobra.Command {
 	var o volumes.PruneOptions
-	var force bool
-	var filters []string
+	var p pruneFlags
 	cmd := &cobra.Command{
 		Use:   "prune [OPTIONS]",
 		Short: "Remove unused volumes",
@@ -163,7 +161,7 @@ volume, as Docker 23+ does. On a terminal it asks first, unless -f.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
-			if o.Filters, err = volumes.ParseFilters(filters, true); err != nil {
+			if o.Filters, err = volumes.ParseFilters(p.filters, true); err != nil {
 				return err
 			}
 			cfg, err := g.load()
@@ -174,7 +172,7 @@ volume, as Docker 23+ does. On a terminal it asks first, unless -f.`,
 			if o.All {
 				question = "WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] "
 			}
-			if !force && term.IsTerminal(int(os.Stdin.Fd())) && !confirm(question) {
+			if !p.confirmed(question) {
 				return nil
 			}
 			pruned, err := volumes.Prune(cfg, o)
@@ -183,9 +181,9 @@ volume, as Docker 23+ does. On a terminal it asks first, unless -f.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
+	fl.BoolVarP(&p.force, "force", "f", false, "do not ask for confirmation")
 	fl.BoolVarP(&o.All, "all", "a", false, "remove named volumes too, not only anonymous ones")
-	fl.StringArrayVar(&filters, "filter", nil, "remove only volumes that match label=KEY[=VALUE]")
+	fl.StringArrayVar(&p.filters, "filter", nil, "remove only volumes that match label=KEY[=VALUE]")
 	return cmd
 }
 
