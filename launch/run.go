@@ -164,6 +164,11 @@ func (c *container) runOnce(io streams, started func(error)) (int, error) {
 	c.closeCgroup()
 	c.emitEnd(code)
 	c.finish(code, err)
+	if c.startErr != nil && started != nil {
+		// Told only now, as Docker's daemon answers: once `run -d`
+		// returns, inspect shows the exit code and the error.
+		started(c.startErr)
+	}
 	trace.Mark("host", "cleaned up")
 	return code, err
 }
@@ -219,6 +224,9 @@ type container struct {
 	registeredHook func(id string) error
 	// neverRan: its command has not started yet (see endStatus).
 	neverRan bool
+	// startErr is why the command of this run did not start (init's
+	// report), if it did not.
+	startErr error
 }
 
 // Check refuses options that are wrong whatever the image: `urun run`

@@ -15,7 +15,8 @@ import (
 // supervise relays the container's stdio, lets init exec the command
 // once the network is attached (attachErr ends the container instead,
 // unless init failed first: its reason is the one to show) and waits for
-// the end. started, if set, hears whether the command started.
+// the end. started, if set, hears that the command started; a command
+// that did not start is runOnce's to report, once its end is recorded.
 func (c *container) supervise(p *stage.Process, attachErr error, io streams, started func(error)) (int, error) {
 	report := readStart(p.Socket)
 	if report.master != nil {
@@ -43,8 +44,9 @@ func (c *container) supervise(p *stage.Process, attachErr error, io streams, sta
 		notifyReady()
 		c.emit("start")
 	}
-	if started != nil {
-		started(report.err)
+	c.startErr = report.err
+	if started != nil && report.err == nil {
+		started(nil)
 	}
 	if p.Ended != nil {
 		// Init ended. The monitor is the last process in the cgroup, which
