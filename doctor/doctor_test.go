@@ -66,6 +66,12 @@ func TestSubordinateIDs(t *testing.T) {
 			f.write("/etc/subgid", "bob:100000:65536\ndave:231072:65536\n")
 		}, seen{status: Warning, message: []string{"single-id user namespace", "/etc/subuid and /etc/subgid"},
 			fix: []string{"sudo usermod --add-subuids 296608-362143 --add-subgids 296608-362143 alice"}}},
+		// getsubids (not installed, or finding no range) fails: the ranges
+		// cannot be had, and urun cannot map containers as it would.
+		{"a user whose ids come from a directory service is told to add them there", func(f *fake, h *Host) {
+			f.write("/etc/nsswitch.conf", "passwd: files sss\nsubid: sss\n")
+			h.Caller.Name = "nosuchuser-urun-doctor-test"
+		}, seen{status: Problem, message: []string{"getsubids", "from sss"}, fix: []string{"in sss", "ipa subid-generate --owner nosuchuser-urun-doctor-test"}}},
 		{"a user with only subuid is told subgid lacks the line", func(f *fake, h *Host) {
 			f.write("/etc/subgid", "")
 		}, seen{status: Warning, message: []string{"in /etc/subgid:"}, fix: []string{"usermod"}}},

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -99,9 +100,18 @@ func checkSubIDs(h *Host) Result {
 		return skippedForRoot(r.Name, "no subordinate ids needed (no remapping)")
 	}
 	uids, gids, err := h.subIDs()
+	svc := h.subidSource()
+	directory := svc != "" && svc != "files"
+	// usermod writes the files, which shadow-utils does not read when
+	// nsswitch.conf names another source.
+	directoryFix := "add ranges for " + h.Caller.Name + " in " + svc + " (FreeIPA: ipa subid-generate --owner " + h.Caller.Name + ")"
 	if err != nil {
 		r.Status, r.Message = Problem, err.Error()
 		r.Fix = "correct the line of " + h.Caller.Name + " in /etc/subuid and /etc/subgid (NAME:START:COUNT)"
+		if directory {
+			r.Message += "; nsswitch.conf takes subordinate ids from " + svc
+			r.Fix = directoryFix
+		}
 		return r
 	}
 	var missing []string
@@ -116,6 +126,10 @@ func checkSubIDs(h *Host) Result {
 		r.Message = fmt.Sprintf("%s has no subordinate ids in %s: containers get a single-id user namespace (your uid and gid as root, no other owner: files of other ids and apt's _apt sandbox fail)",
 			h.Caller.Name, strings.Join(missing, " and "))
 		r.Fix = h.usermodFix()
+		if directory {
+			r.Message += "; nsswitch.conf takes subordinate ids from " + svc
+			r.Fix = directoryFix
+		}
 		return r
 	}
 	r.Status = OK
@@ -320,4 +334,23 @@ func checkAppArmor(h *Host) Result {
 	}
 	r.Fix = appArmorProfile(h.Self)
 	return r
+}
+
+// subidSource is the first source nsswitch.conf gives for "subid", ""
+// without such a line (the files).
+func (h *Host) subidSource() string {
+	data, err := os.ReadFile(h.path("/etc/nsswitch.conf"))
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		key, value, ok := strings.Cut(line, ":")
+		if ok && strings.TrimSpace(key) == "subid" {
+			if f := strings.Fields(value); len(f) > 0 {
+				return f[0]
+			}
+		}
+	}
+	return ""
 }
