@@ -202,3 +202,28 @@ func TestNoSubuidDoctorWarnsAndSuggestsAFreeRange(t *testing.T) {
 	assert.Contains(t, out, "urun can run containers here")
 	assert.Equal(t, "ok", rows["userns"].status, rows["userns"].details)
 }
+
+// In the VM test bed uruntest has what this host lacks: systemd as init,
+// pure cgroup v2, a lingering user manager with every controller
+// delegated (hack/vm/image.sh), and a session's XDG_RUNTIME_DIR.
+func TestVMDoctorSeesCgroupV2TheUserManagerAndLingering(t *testing.T) {
+	inVM(t)
+	e := newEnv(t)
+	res := e.urun(t, "doctor", "--format", "json")
+	require.Contains(t, []int{0, 1}, res.code, res.describe())
+	var doc doctorDoc
+	require.NoError(t, json.Unmarshal([]byte(res.stdout), &doc))
+	got := map[string]string{}
+	for _, c := range doc.Checks {
+		got[c.Name] = c.Status + ": " + c.Message
+	}
+	for name, want := range map[string]string{
+		"cgroups": "ok: cgroup v2",
+		"systemd": "ok: your user manager answers",
+		"linger":  "ok: lingering is on",
+		"session": "ok: XDG_RUNTIME_DIR=/run/user/" + strconv.Itoa(os.Getuid()),
+	} {
+		assert.True(t, strings.HasPrefix(got[name], want), "%s: want %q..., got %q", name, want, got[name])
+	}
+	assert.Contains(t, got["cgroups"], "cpu, memory, pids, io", "every controller is delegated to the user manager")
+}
