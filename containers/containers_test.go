@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -348,7 +350,11 @@ func TestListRemovesWhatAKilledUrunLeft(t *testing.T) {
 	staleNew := mkdir(newStatePrefix + "080000000000-1")
 	long := time.Now().Add(-time.Minute)
 	require.NoError(t, os.Chtimes(staleNew, long, long))
-	freshNew := mkdir(newStatePrefix + "090000000000-1")
+	// A fresh one of a live urun (this one) waits; of a killed one goes.
+	freshNew := mkdir(newStatePrefix + "090000000000-" + strconv.Itoa(os.Getpid()) + "-1")
+	ended := exec.Command("true")
+	require.NoError(t, ended.Run())
+	killedNew := mkdir(newStatePrefix + "0b0000000000-" + strconv.Itoa(ended.Process.Pid) + "-1")
 
 	list, err := List(cfg)
 	require.NoError(t, err)
@@ -357,7 +363,7 @@ func TestListRemovesWhatAKilledUrunLeft(t *testing.T) {
 		names = append(names, c.Name)
 	}
 	assert.Equal(t, []string{"created-rm"}, names, "a killed --rm container is gone; a created one waits for its start")
-	for _, gone := range []string{noRecord, StateDir(cfg, id("06")), staleNew} {
+	for _, gone := range []string{noRecord, StateDir(cfg, id("06")), staleNew, killedNew} {
 		assert.NoDirExists(t, gone)
 	}
 	for _, kept := range []string{beingMade, freshNew, StateDir(cfg, id("07"))} {

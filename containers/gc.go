@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +21,8 @@ import (
 const newStatePrefix = ".new-"
 
 // abandonedNewAge is how old an unlocked ".new-" directory must be to be
-// taken for a killed urun's: its maker locks it right after mkdir.
+// taken for a killed urun's when its maker's process is there: its maker
+// locks it right after mkdir. One whose maker is gone is taken at once.
 const abandonedNewAge = 2 * time.Second
 
 // CreateStateDir makes the run state directory dir and locks it: under a
@@ -31,7 +33,9 @@ func CreateStateDir(dir string) (*os.File, error) {
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return nil, fmt.Errorf("create run state: %w", err)
 	}
-	tmp, err := os.MkdirTemp(parent, newStatePrefix+filepath.Base(dir)+"-")
+	// The maker's pid in the name: the next urun repairs a kill -9 at
+	// once instead of after abandonedNewAge.
+	tmp, err := os.MkdirTemp(parent, newStatePrefix+filepath.Base(dir)+"-"+strconv.Itoa(os.Getpid())+"-")
 	if err != nil {
 		return nil, fmt.Errorf("create run state: %w", err)
 	}
@@ -148,6 +152,9 @@ func reapAbandoned(cfg *config.Config, names []string) {
 func mayBeAbandoned(cfg *config.Config, e os.DirEntry, st State, readErr error) bool {
 	name := e.Name()
 	if strings.HasPrefix(name, newStatePrefix) {
+		if makerGone(name) {
+			return true
+		}
 		info, err := e.Info()
 		return err == nil && time.Since(info.ModTime()) > abandonedNewAge
 	}
@@ -234,4 +241,19 @@ func OrphanedTransientLayers(cfg *config.Config) []string {
 		orphans = append(orphans, layer)
 	}
 	return orphans
+}
+
+// makerGone tells whether the process whose pid a ".new-ID-PID-RANDOM"
+// name holds has ended. A reused pid only delays the repair to
+// abandonedNewAge; a name without a pid (an older urun's) says nothing.
+func makerGone(name string) bool {
+	fields := strings.Split(strings.TrimPrefix(name, newStatePrefix), "-")
+	if len(fields) != 3 {
+		return false
+	}
+	pid, err := strconv.Atoi(fields[1])
+	if err != nil || pid <= 0 {
+		return false
+	}
+	return errors.Is(unix.Kill(pid, 0), unix.ESRCH)
 }
