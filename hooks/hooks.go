@@ -23,7 +23,6 @@ package hooks
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +31,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -148,16 +148,10 @@ func run(kind string, hooks []specs.Hook, state specs.State, dir string) error {
 }
 
 func runOne(h specs.Hook, state []byte, dir string) error {
-	ctx := context.Background()
-	if h.Timeout != nil {
-		if *h.Timeout <= 0 {
-			return fmt.Errorf("timeout %d: want a number of seconds from 1", *h.Timeout)
-		}
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(*h.Timeout)*time.Second)
-		defer cancel()
+	if h.Timeout != nil && *h.Timeout <= 0 {
+		return fmt.Errorf("timeout %d: want a number of seconds from 1", *h.Timeout)
 	}
-	cmd := exec.CommandContext(ctx, h.Path)
+	cmd := exec.Command(h.Path)
 	if len(h.Args) > 0 {
 		cmd.Args = h.Args
 	}
@@ -166,9 +160,29 @@ func runOne(h specs.Hook, state []byte, dir string) error {
 	cmd.Stdin, cmd.Dir = bytes.NewReader(state), dir
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	if ctx.Err() == context.DeadlineExceeded {
+	// A child the hook left behind holding its output does not hold
+	// the container's start.
+	cmd.WaitDelay = 2 * time.Second
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	// A timer rather than exec.CommandContext: urun-init links no
+	// package context for it.
+	var timedOut atomic.Bool
+	if h.Timeout != nil {
+		timer := time.AfterFunc(time.Duration(*h.Timeout)*time.Second, func() {
+			timedOut.Store(true)
+			cmd.Process.Kill()
+		})
+		defer timer.Stop()
+	}
+	err := cmd.Wait()
+	if timedOut.Load() {
 		return fmt.Errorf("still running after its timeout of %ds: killed%s", *h.Timeout, quote(out.Bytes()))
+	}
+	// The hook itself ended well; what it left running is its own.
+	if errors.Is(err, exec.ErrWaitDelay) {
+		return nil
 	}
 	if err != nil {
 		var exit *exec.ExitError

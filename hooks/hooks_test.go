@@ -101,3 +101,11 @@ func TestNoHooksCostNothing(t *testing.T) {
 	_, err := os.Stat(filepath.Join(dir, BundleDir))
 	assert.True(t, os.IsNotExist(err), "no bundle is written without hooks")
 }
+
+func TestAHookThatLeavesAChildHoldingItsOutputDoesNotHoldTheStart(t *testing.T) {
+	leaves := script(t, "sleep 30 &\nexit 0")
+	r := New(filepath.Join(t.TempDir(), "config.json"), "id", "/", nil, &specs.Hooks{StartContainer: []specs.Hook{{Path: leaves}}})
+	start := time.Now()
+	require.NoError(t, r.StartContainer())
+	assert.Less(t, time.Since(start), 10*time.Second)
+}
