@@ -12,6 +12,7 @@ import (
 	"github.com/urun/urun/image/helper"
 	"github.com/urun/urun/image/request"
 	"github.com/urun/urun/spec"
+	"github.com/urun/urun/trace"
 )
 
 // addDeviceFlags adds --device (host paths and CDI names) and --gpus.
@@ -89,6 +90,7 @@ func (f *runFlags) addCDIDevices(g *globals, cfg *config.Config, o *spec.Options
 	if err := helper.RunTo(request.Request{Store: g.store(), CDI: &r}, &out); err != nil {
 		return err
 	}
+	trace.Mark("host", "CDI devices resolved")
 	var edits cdi.Edits
 	if err := json.Unmarshal(out.Bytes(), &edits); err != nil {
 		return fmt.Errorf("read the CDI edits urun-image resolved: %w", err)
