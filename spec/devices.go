@@ -115,7 +115,10 @@ func isDeviceNode(path string) bool {
 
 // BindDevice is a device node bound from the host: host (a device the
 // caller may open as perms, r, w and m, asks) at ctr in the container,
-// read-only without w. CDI's device nodes come this way (package cdi).
+// bound read-only without w as --device's are (which does not stop
+// writes to a device node: the kernel checks a read-only mount for files,
+// directories and links only, and a rootless container has no device
+// cgroup). CDI's device nodes come this way (package cdi).
 func BindDevice(host, ctr, perms string) (specs.Mount, error) {
 	if perms == "" || strings.Trim(perms, "rwm") != "" {
 		return specs.Mount{}, fmt.Errorf("permissions %q: give a combination of r, w and m", perms)

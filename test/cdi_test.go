@@ -132,10 +132,6 @@ func TestRunWithCDIDevicesGetsTheirSpecsEdits(t *testing.T) {
 		assert.Regexp(t, `(?m)^c.* 1,\s+5 .*/dev/nvidiactl$`, out)
 		assert.Contains(t, out, "00 00 00")
 	})
-	t.Run("a device without w permission is read-only", func(t *testing.T) {
-		r := e.urun(t, "run", "--rm", "--network", "none", "--device", "example.com/dev=a", busyboxRef, "sh", "-c", "echo x > /dev/example-a")
-		assert.NotEqual(t, 0, r.code, r.describe())
-	})
 	t.Run("a mount's options hold", func(t *testing.T) {
 		r := e.urun(t, "run", "--rm", "--network", "none", "--gpus", "all", busyboxRef, "sh", "-c", "echo x >> /usr/lib/x86_64-linux-gnu/libcuda.so.1")
 		assert.NotEqual(t, 0, r.code, "the library is mounted read-only: %s", r.describe())
@@ -224,7 +220,7 @@ func TestCDISpecDirectoriesComeFromUrunConf(t *testing.T) {
 	h := newCDIHost(t, e.dir)
 	conf := filepath.Join(e.configHome, "urun", "urun.conf")
 	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf("cgroups_warning = false\ncdi_spec_dirs = [%q]\n", h.specDir)), 0o600))
-	out := e.urun(t, "run", "--rm", "--network", "none", "--device", "example.com/dev=a", busyboxRef, "printenv", "EXAMPLE").ok(t)
+	out := e.urun(t, "run", "--rm", "--network", "none", "--device", "example.com/dev=a", busyboxRef, "sh", "-c", "echo $EXAMPLE").ok(t)
 	assert.Equal(t, "a\n", out)
 }
 
