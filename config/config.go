@@ -42,6 +42,10 @@ type Config struct {
 	// blob before it gives up (a Go duration, "90s"); "" is
 	// DefaultPullStallTimeout. $URUN_PULL_STALL_TIMEOUT overrides it.
 	PullStallTimeout string `toml:"pull_stall_timeout"`
+	// CDISpecDirs are where `urun run --device VENDOR/CLASS=NAME` and
+	// --gpus look for CDI specs (podman's cdi_spec_dirs); none is
+	// /etc/cdi and /var/run/cdi. $URUN_CDI_SPEC_DIRS overrides it.
+	CDISpecDirs []string `toml:"cdi_spec_dirs"`
 
 	// Source is the configuration file that was read, if any.
 	Source string `toml:"-"`

@@ -13,6 +13,10 @@ type HostRequest struct {
 	SecurityOpt []string `json:"security_opt,omitempty"`
 	// Devices are the --device values.
 	Devices []string `json:"devices,omitempty"`
+	// GPUs are the --gpus values; CDIMounts the container paths of the
+	// mounts and device nodes the CDI devices' specs added.
+	GPUs      []string `json:"gpus,omitempty"`
+	CDIMounts []string `json:"cdi_mounts,omitempty"`
 	// NetworkMode is --network as given ("" for the default).
 	NetworkMode string `json:"network_mode,omitempty"`
 	// PublishAll is -P.

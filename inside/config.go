@@ -12,6 +12,7 @@ import (
 // types; these few fields decode in a fraction of that. The JSON names
 // are the runtime spec's; a test checks they stay in step.
 type config struct {
+	ID   string `json:"id"`
 	Spec struct {
 		Hostname    string            `json:"hostname"`
 		Domainname  string            `json:"domainname"`
@@ -20,7 +21,9 @@ type config struct {
 			Path     string `json:"path"`
 			Readonly bool   `json:"readonly"`
 		} `json:"root"`
-		Mounts  []specs.Mount `json:"mounts"`
+		Mounts []specs.Mount `json:"mounts"`
+		// Hooks come from CDI specs (package hooks runs them).
+		Hooks   *specs.Hooks `json:"hooks"`
 		Process struct {
 			Terminal    bool       `json:"terminal"`
 			ConsoleSize *specs.Box `json:"consoleSize"`

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/exitcode"
+	"github.com/urun/urun/hooks"
 	"github.com/urun/urun/rootfs"
 	"github.com/urun/urun/stage"
 	"github.com/urun/urun/trace"
@@ -113,6 +114,10 @@ func run(sync *os.File) error {
 	}
 
 	trace.Mark("init", "mounts done")
+	hookRunner := hooks.New(req.Config, c.ID, root, s.Annotations, s.Hooks)
+	if err := hookRunner.BeforePivot(); err != nil {
+		return err
+	}
 	if err := pivotRoot(root); err != nil {
 		return err
 	}
@@ -136,9 +141,11 @@ func run(sync *os.File) error {
 		groupAdd: groupAddOf(s.Annotations), rlimits: proc.Rlimits,
 		beforeExec: func() error {
 			if c.WaitForHost {
-				return waitForHost(sync)
+				if err := waitForHost(sync); err != nil {
+					return err
+				}
 			}
-			return nil
+			return hookRunner.StartContainer()
 		},
 	})
 }

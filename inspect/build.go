@@ -39,7 +39,7 @@ func Build(cfg *config.Config, c containers.Container, labels *containers.LabelS
 		Driver:         "overlay",
 		Platform:       "linux",
 		HostConfig:     hostConfig(c, s),
-		Mounts:         mounts(s.Spec.Mounts, c.Volumes, s.Host.Devices),
+		Mounts:         mounts(withoutCDIMounts(s.Spec.Mounts, s.Host), c.Volumes, s.Host.Devices),
 		Config: imagedoc.Config{
 			Hostname: s.Spec.Hostname, Domainname: s.Kernel.Domainname, User: p.User.Username,
 			AttachStdin: s.Interactive && !c.Detached, AttachStdout: !c.Detached, AttachStderr: !c.Detached,

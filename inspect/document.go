@@ -92,6 +92,7 @@ type HostConfig struct {
 	CpusetCpus        string
 	CpusetMems        string
 	Devices           []DeviceMapping
+	DeviceRequests    []DeviceRequest // hostconfig_devices.go
 	MemoryReservation int64
 	MemorySwap        int64
 	PidsLimit         *int64

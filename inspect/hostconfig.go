@@ -48,9 +48,7 @@ func hostConfig(c containers.Container, s containers.Settings) HostConfig {
 		h.Init = &s.Init
 	}
 	resources(&h, s)
-	for _, d := range req.Devices {
-		h.Devices = append(h.Devices, deviceMapping(d))
-	}
+	h.Devices, h.DeviceRequests = devicesAsked(req)
 	for _, p := range s.Ports {
 		hostPort := ""
 		switch {
@@ -62,7 +60,7 @@ func hostConfig(c containers.Container, s containers.Settings) HostConfig {
 		key := strconv.Itoa(p.ContainerPort) + "/" + p.Proto
 		h.PortBindings[key] = append(h.PortBindings[key], PortBinding{HostIP: p.HostIP, HostPort: hostPort})
 	}
-	for _, m := range userMounts(s.Spec.Mounts, req.Devices) {
+	for _, m := range userMounts(withoutCDIMounts(s.Spec.Mounts, req), req.Devices) {
 		switch m.Type {
 		case "bind":
 			bind := m.Source + ":" + m.Destination

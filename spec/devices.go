@@ -50,11 +50,7 @@ func ParseDevice(v string) (specs.Mount, error) {
 	if !path.IsAbs(dst) || !strings.HasPrefix(path.Clean(dst), "/dev/") {
 		return specs.Mount{}, fmt.Errorf("--device %s: the container path %q must be below /dev", v, dst)
 	}
-	opts := []string{"bind", "nosuid", "noexec"}
-	if !strings.Contains(perms, "w") {
-		opts = append(opts, "ro")
-	}
-	return specs.Mount{Destination: path.Clean(dst), Type: "bind", Source: src, Options: opts}, nil
+	return deviceMount(src, path.Clean(dst), perms), nil
 }
 
 // checkDevice makes sure src is a device node the caller may open as
@@ -115,4 +111,31 @@ func isDeviceNode(path string) bool {
 		return false
 	}
 	return st.Mode&unix.S_IFMT == unix.S_IFCHR || st.Mode&unix.S_IFMT == unix.S_IFBLK
+}
+
+// BindDevice is a device node bound from the host: host (a device the
+// caller may open as perms, r, w and m, asks) at ctr in the container,
+// bound read-only without w as --device's are (which does not stop
+// writes to a device node: the kernel checks a read-only mount for files,
+// directories and links only, and a rootless container has no device
+// cgroup). CDI's device nodes come this way (package cdi).
+func BindDevice(host, ctr, perms string) (specs.Mount, error) {
+	if perms == "" || strings.Trim(perms, "rwm") != "" {
+		return specs.Mount{}, fmt.Errorf("permissions %q: give a combination of r, w and m", perms)
+	}
+	if !path.IsAbs(ctr) || !strings.HasPrefix(path.Clean(ctr), "/dev/") {
+		return specs.Mount{}, fmt.Errorf("the container path %q must be below /dev", ctr)
+	}
+	if err := checkDevice(filepath.Clean(host), perms); err != nil {
+		return specs.Mount{}, err
+	}
+	return deviceMount(filepath.Clean(host), path.Clean(ctr), perms), nil
+}
+
+func deviceMount(src, dst, perms string) specs.Mount {
+	opts := []string{"bind", "nosuid", "noexec"}
+	if !strings.Contains(perms, "w") {
+		opts = append(opts, "ro")
+	}
+	return specs.Mount{Destination: dst, Type: "bind", Source: src, Options: opts}
 }

@@ -43,6 +43,9 @@ type Options struct {
 	// Annotations are --annotation's, the spec's; urun's own keys start
 	// with OwnAnnotationPrefix.
 	Annotations map[string]string
+	// Hooks are the CDI devices' OCI hooks (package cdi), which init runs
+	// (package hooks).
+	Hooks *specs.Hooks
 }
 
 // OwnAnnotationPrefix starts the keys of the annotations urun itself
@@ -140,6 +143,7 @@ func Build(id string, img *local.Image, o Options, callerEnv func(string) (strin
 			User:     specs.User{Username: user},
 		},
 		Root:        &specs.Root{},
+		Hooks:       o.Hooks,
 		Annotations: maps.Clone(o.Annotations),
 		Mounts:      append(withoutReplaced(DefaultMounts(o.HostNetwork), o.Mounts), o.Mounts...),
 		Linux: &specs.Linux{

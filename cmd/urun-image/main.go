@@ -113,6 +113,8 @@ func prepare(r request.Request) (work, error) {
 		return prepareCommit(*r.Commit)
 	case r.Diff != nil:
 		return prepareDiff(*r.Diff)
+	case r.CDI != nil:
+		return prepareCDI(*r.CDI)
 	}
 	return nil, errors.New("urun asked for no command urun-image knows: install urun and urun-image of one version")
 }
@@ -131,8 +133,9 @@ func receive() (request.Request, error) {
 }
 
 // hostCommands need neither the store nor the user namespace: they only
-// talk to registries and write the auth file, which stays the user's.
-var hostCommands = map[string]bool{"login": true, "logout": true, "search": true}
+// talk to registries and write the auth file, which stays the user's, or
+// read the host's CDI specs and device nodes.
+var hostCommands = map[string]bool{"login": true, "logout": true, "search": true, "cdi": true}
 
 func dispatch(args []string) error {
 	r, err := receive()

@@ -11,6 +11,7 @@ func (f *runFlags) hostRequest() containers.HostRequest {
 		CapAdd: f.capAdd, CapDrop: f.capDrop, Privileged: f.privileged, ReadOnly: f.readOnly,
 		SecurityOpt: f.securityOpts, Devices: f.devices, NetworkMode: f.network,
 		PublishAll: f.publishAll, VolumesFrom: f.volumesFrom, Links: f.links,
+		GPUs: f.gpus, CDIMounts: f.cdiMounts,
 	}
 	return h
 }

@@ -40,6 +40,7 @@ type runFlags struct {
 	platform                                    string
 	privileged, readOnly                        bool
 	capAdd, capDrop, securityOpts, devices      []string
+	gpus, cdiMounts                             []string
 	resources                                   resourceFlags
 	health                                      healthFlags
 	misc                                        miscRunFlags
@@ -103,7 +104,7 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.BoolVar(&f.privileged, "privileged", false, "give the container every capability of your user namespace, no masked paths, a writable /sys, setuid programs working")
 	fl.StringSliceVar(&f.capAdd, "cap-add", nil, "add capabilities to Docker's default set (NET_ADMIN, ALL)")
 	fl.StringSliceVar(&f.capDrop, "cap-drop", nil, "drop capabilities from the default set (ALL for every one)")
-	fl.StringArrayVar(&f.devices, "device", nil, "bind a host device you can open: HOST-PATH[:CONTAINER-PATH[:rwm]]")
+	addDeviceFlags(fl, f)
 	fl.BoolVar(&f.readOnly, "read-only", false, "mount the root file system read-only (/tmp, /var/tmp and /run get a tmpfs each)")
 	fl.StringArrayVar(&f.securityOpts, "security-opt", nil, "no-new-privileges=false (let setuid programs gain privileges), mask=PATH[:PATH...], unmask=PATH[:PATH...]|ALL, seccomp=unconfined|PROFILE.json (a profile in Docker's format)")
 	addLifecycleFlags(fl, f)
@@ -167,6 +168,9 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 	}
 	opts, err := f.specOptions(cmd, args[1:])
 	if err != nil {
+		return o, err
+	}
+	if err := f.addCDIDevices(g, cfg, &opts); err != nil {
 		return o, err
 	}
 	networkFlag := f.network
@@ -279,7 +283,7 @@ func (f *runFlags) specOptions(cmd *cobra.Command, command []string) (spec.Optio
 	parsers := []struct {
 		values []string
 		parse  func(string) (specs.Mount, error)
-	}{{f.volumes, spec.ParseVolume}, {f.mounts, spec.ParseMount}, {f.tmpfs, spec.ParseTmpfs}, {f.devices, spec.ParseDevice}}
+	}{{f.volumes, spec.ParseVolume}, {f.mounts, spec.ParseMount}, {f.tmpfs, spec.ParseTmpfs}, {hostDevices(f.devices), spec.ParseDevice}}
 	for _, p := range parsers {
 		for _, v := range p.values {
 			m, err := p.parse(v)

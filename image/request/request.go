@@ -32,6 +32,8 @@ type Request struct {
 	BuilderPrune *BuilderPrune `json:",omitempty"`
 	Commit       *Commit       `json:",omitempty"`
 	Diff         *Diff         `json:",omitempty"`
+	// CDI is `urun run`'s resolution of CDI device names (cdi.go).
+	CDI *CDI `json:",omitempty"`
 }
 
 // Command names the command r asks for, as urun-image's messages name it;
@@ -48,6 +50,7 @@ func (r Request) Command() string {
 		{r.Logout != nil, "logout"}, {r.Search != nil, "search"},
 		{r.Build != nil, "build"}, {r.BuilderPrune != nil, "builder prune"},
 		{r.Commit != nil, "commit"}, {r.Diff != nil, "diff"},
+		{r.CDI != nil, "cdi"},
 	} {
 		if c.set {
 			return c.name
