@@ -14,6 +14,7 @@ import (
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/hostinfo"
+	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/inside"
 	"github.com/urun/urun/launch"
 	"github.com/urun/urun/network"
@@ -42,6 +43,8 @@ func (g *globals) load() (*config.Config, error) {
 	if err == nil {
 		// A killed network holder is replaced by the next command.
 		netclient.Repair(cfg)
+		// Images of the shared stores are found and run in place.
+		local.UseSharedStores(cfg.AdditionalImageStores)
 	}
 	return cfg, err
 }
