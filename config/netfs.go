@@ -100,13 +100,26 @@ func (c *Config) configFileName() string {
 // store kept off a network file system: /var/tmp/urun-UID, which survives
 // reboots, unless /var/tmp is itself on the network.
 func localStoreBase() string {
-	name := "urun-" + strconv.Itoa(os.Getuid())
+	name := "urun-" + strconv.Itoa(callerUID())
 	for _, base := range []string{"/var/tmp", os.TempDir()} {
 		if NetworkFS(base) == "" {
 			return filepath.Join(base, name)
 		}
 	}
 	return filepath.Join("/var/tmp", name)
+}
+
+// callerUID is the caller's uid, also in the image helper, which runs as
+// root of urun's user namespace and is told the caller's uid as the
+// storage library wants it.
+func callerUID() int {
+	uid := os.Getuid()
+	if uid == 0 && os.Getenv("_CONTAINERS_USERNS_CONFIGURED") != "" {
+		if n, err := strconv.Atoi(os.Getenv("_CONTAINERS_ROOTLESS_UID")); err == nil {
+			return n
+		}
+	}
+	return uid
 }
 
 // moveStoreOffNetworkFS puts the default store, whose place (under the
@@ -131,7 +144,7 @@ func (c *Config) moveStoreOffNetworkFS(fs string) error {
 	}
 	if !st.IsDir() || !ownedByCaller(st) || st.Mode().Perm()&0o077 != 0 {
 		return fmt.Errorf("the default image store %s is on %s, a network file system, and its local replacement %s is not a private directory of uid %d: remove it, or set root = \"/a/local/dir\" in %s",
-			c.GraphRoot, fs, dir, os.Getuid(), c.configFileName())
+			c.GraphRoot, fs, dir, callerUID(), c.configFileName())
 	}
 	storage := filepath.Join(dir, "storage")
 	if created {

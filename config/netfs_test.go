@@ -173,3 +173,17 @@ func TestAdditionalImageStores(t *testing.T) {
 		})
 	}
 }
+
+func TestTheImageHelperInItsUserNamespaceFindsTheCallersLocalStore(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("the image helper's view needs uid 0")
+	}
+	_, tmp := nfsHome(t)
+	captureNotice(t)
+	// As root of urun's user namespace, told the caller's uid.
+	t.Setenv("_CONTAINERS_USERNS_CONFIGURED", "1")
+	t.Setenv("_CONTAINERS_ROOTLESS_UID", "1234")
+	helper, err := LoadWith("", Overrides{})
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(tmp, "urun-1234", "storage"), helper.GraphRoot)
+}
