@@ -125,17 +125,14 @@ func callerUID() int {
 // moveStoreOffNetworkFS puts the default store, whose place (under the
 // home directory) is on a network file system, on local disk instead:
 // LOCAL/storage, in a private directory of the caller's. The command that
-// creates that directory says so on stderr, once; nothing is written to
+// creates the store says so on stderr, once; nothing is written to
 // the network file system.
 func (c *Config) moveStoreOffNetworkFS(fs string) error {
 	dir := localStoreBase()
 	if NetworkFS(dir) != "" {
 		return fmt.Errorf("the default image store %s is on %s, a network file system, and so are /var/tmp and %s: set root = \"/a/local/dir\" in %s", c.GraphRoot, fs, os.TempDir(), c.configFileName())
 	}
-	created := true
-	if err := os.Mkdir(dir, 0o700); errors.Is(err, os.ErrExist) {
-		created = false
-	} else if err != nil {
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("create a local directory for the image store (the default %s is on %s): %w", c.GraphRoot, fs, err)
 	}
 	st, err := os.Lstat(dir)
@@ -147,9 +144,11 @@ func (c *Config) moveStoreOffNetworkFS(fs string) error {
 			c.GraphRoot, fs, dir, callerUID(), c.configFileName())
 	}
 	storage := filepath.Join(dir, "storage")
-	if created {
+	if err := os.Mkdir(storage, 0o700); err == nil {
 		fmt.Fprintf(noticeOut, "urun: %s is on %s, a network file system, where overlay cannot keep containers' files: urun keeps its images and containers in %s on this machine's disk instead. To choose the place, set root = \"/a/local/dir\" in %s\n",
 			c.GraphRoot, fs, storage, c.configFileName())
+	} else if !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("create the local image store %s (the default %s is on %s): %w", storage, c.GraphRoot, fs, err)
 	}
 	c.GraphRoot = storage
 	return nil

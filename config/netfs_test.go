@@ -187,3 +187,15 @@ func TestTheImageHelperInItsUserNamespaceFindsTheCallersLocalStore(t *testing.T)
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(tmp, "urun-1234", "storage"), helper.GraphRoot)
 }
+
+func TestTheNoticeComesWithTheStoreNotWithItsDirectory(t *testing.T) {
+	_, tmp := nfsHome(t)
+	notice := captureNotice(t)
+	// Without XDG_RUNTIME_DIR the run directory is TMPDIR/urun-UID too.
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	require.NoError(t, os.Mkdir(filepath.Join(tmp, "urun-"+strconv.Itoa(os.Getuid())), 0o700))
+
+	_, err := LoadWith("", Overrides{})
+	require.NoError(t, err)
+	assert.Contains(t, notice.String(), "is on NFS")
+}
