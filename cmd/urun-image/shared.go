@@ -7,6 +7,7 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
+	"github.com/urun/urun/image/imagedoc"
 )
 
 // The shared stores (additionalimagestores) are read-only to urun: their
@@ -55,4 +56,17 @@ func sharedPullNote(cfg *config.Config, ref string) (string, error) {
 	}
 	return fmt.Sprintf("%s is in the shared image store %s (image %.12s): not pulled, urun runs it from there (urun run --pull always %s pulls a copy of your own)",
 		ref, img.Store, img.ID, ref), nil
+}
+
+// explainSharedNotFound says, of an image inspect cannot find, that a
+// shared store has it: inspect reads the own store's images only.
+func explainSharedNotFound(cfg *config.Config, results []imagedoc.Result) {
+	for i, r := range results {
+		if !r.NotFound {
+			continue
+		}
+		if img, err := image.FindShared(cfg.GraphRoot, cfg.AdditionalImageStores, r.Ref); err == nil && img != nil {
+			results[i].Error = fmt.Sprintf("%s: it is in the shared image store %s, whose images urun runs and lists but does not inspect yet", r.Error, img.Store)
+		}
+	}
 }
