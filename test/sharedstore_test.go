@@ -136,6 +136,12 @@ func TestImagesOfASharedStoreRunInPlace(t *testing.T) {
 		assert.Contains(t, r.stderr, "urun --root "+store+" rmi")
 	})
 
+	t.Run("image inspect says where the image is", func(t *testing.T) {
+		r := u.urun(t, "image", "inspect", busyboxRef)
+		assert.NotEqual(t, 0, r.code)
+		assert.Contains(t, r.stderr, "it is in the shared image store "+store)
+	})
+
 	t.Run("run --pull always pulls a copy of the user's own, which is used from then on", func(t *testing.T) {
 		u.urun(t, "run", "--rm", "--pull", "always", busyboxRef, "true").ok(t)
 		out := u.urun(t, "images", "--format", "{{.Repository}}:{{.Tag}} {{.ReadOnly}}").ok(t)
