@@ -46,11 +46,17 @@ type Config struct {
 	// --gpus look for CDI specs (podman's cdi_spec_dirs); none is
 	// /etc/cdi and /var/run/cdi. $URUN_CDI_SPEC_DIRS overrides it.
 	CDISpecDirs []string `toml:"cdi_spec_dirs"`
+	// AdditionalImageStores are read-only image stores, filled by an
+	// administrator (`urun --root DIR pull IMAGE`), whose images urun runs
+	// in place when its own store has none of that name: nothing is pulled,
+	// copied or written there. $URUN_ADDITIONAL_IMAGE_STORES
+	// (colon-separated) overrides.
+	AdditionalImageStores []string `toml:"additionalimagestores"`
 
 	// Source is the configuration file that was read, if any.
 	Source string `toml:"-"`
-	// runRootSet: the file set runroot.
-	runRootSet bool
+	// runRootSet, rootSet: the file set runroot, root.
+	runRootSet, rootSet bool
 }
 
 // Overrides are settings given on the command line; empty ones keep the
@@ -90,6 +96,16 @@ func LoadWith(path string, o Overrides) (*Config, error) {
 	if c.RunRoot, err = filepath.Abs(c.RunRoot); err != nil {
 		return nil, fmt.Errorf("run root: %w", err)
 	}
+	if err := c.checkNotNetworkFS(o.GraphRoot != "" || c.rootSet, o.RunRoot != "" || c.runRootSet); err != nil {
+		return nil, err
+	}
+	if o.GraphRoot == "" && !c.rootSet {
+		if fs := NetworkFS(c.GraphRoot); fs != "" {
+			if err := c.moveStoreOffNetworkFS(fs); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if err := c.pairRunRoot(o.RunRoot != "" || c.runRootSet, o.RunningContainers); err != nil {
 		return nil, err
 	}
@@ -124,13 +140,31 @@ func Load(path string) (*Config, error) {
 	md, err := toml.DecodeFile(path, c)
 	if err != nil {
 		if !explicit && errors.Is(err, os.ErrNotExist) {
+			c.additionalStoresFromEnv()
 			return c, c.Validate()
 		}
 		return nil, fmt.Errorf("read configuration %s: %w", path, err)
 	}
 	c.Source = path
 	c.runRootSet = md.IsDefined("runroot")
+	c.rootSet = md.IsDefined("root")
+	c.additionalStoresFromEnv()
 	return c, c.Validate()
+}
+
+// AdditionalImageStoresEnv overrides additionalimagestores: directories
+// separated by colons ("" leaves the file's setting).
+const AdditionalImageStoresEnv = "URUN_ADDITIONAL_IMAGE_STORES"
+
+func (c *Config) additionalStoresFromEnv() {
+	if v, ok := os.LookupEnv(AdditionalImageStoresEnv); ok && v != "" {
+		c.AdditionalImageStores = nil
+		for _, dir := range filepath.SplitList(v) {
+			if dir != "" {
+				c.AdditionalImageStores = append(c.AdditionalImageStores, dir)
+			}
+		}
+	}
 }
 
 // Validate checks the settings that have a fixed set of values.
@@ -145,6 +179,12 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.StallTimeout(); err != nil {
 		return err
+	}
+	for i, dir := range c.AdditionalImageStores {
+		if !filepath.IsAbs(dir) {
+			return fmt.Errorf("additionalimagestores: %q is not an absolute path", dir)
+		}
+		c.AdditionalImageStores[i] = filepath.Clean(dir)
 	}
 	for _, d := range RootfsDrivers {
 		if c.RootfsDriver == d {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,8 @@ type Summary struct {
 	Size    int64 // bytes; -1 when unknown
 	// Labels are the image configuration's labels.
 	Labels map[string]string
+	// ReadOnly marks an image of a shared store (additionalimagestores).
+	ReadOnly bool
 }
 
 // List returns the stored images, newest first.
@@ -79,6 +82,7 @@ var imagesHeader = map[string]string{
 	"ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST",
 	"CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE",
 	"Containers": "CONTAINERS", "VirtualSize": "VIRTUAL SIZE", "SharedSize": "SHARED SIZE", "UniqueSize": "UNIQUE SIZE",
+	"ReadOnly": "R/O",
 }
 
 // imageRow is one line of `urun images`: an image under one repository
@@ -102,6 +106,9 @@ func (r imageRow) VirtualSize() string  { return size(r.img.Size) }
 func (r imageRow) Containers() string   { return "N/A" }
 func (r imageRow) SharedSize() string   { return "N/A" }
 func (r imageRow) UniqueSize() string   { return "N/A" }
+
+// ReadOnly is podman's R/O column: true for an image of a shared store.
+func (r imageRow) ReadOnly() string { return strconv.FormatBool(r.img.ReadOnly) }
 
 func (r imageRow) Digest() string {
 	if r.img.Digest == "" {
@@ -147,6 +154,11 @@ func WriteList(w io.Writer, list []Summary, opts ListOptions, now time.Time) err
 		text = imagesDigestsTable
 	case text == "" || text == "table":
 		text = imagesTable
+	}
+	// As podman's, the default table shows R/O when a shared store
+	// (additionalimagestores) has some of the images.
+	if (text == imagesTable || text == imagesDigestsTable) && slices.ContainsFunc(list, func(s Summary) bool { return s.ReadOnly }) {
+		text += "\t{{.ReadOnly}}"
 	}
 	f, err := containers.ParseFormat(text)
 	if err != nil {
@@ -232,10 +244,15 @@ func (r imageRow) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	err := enc.Encode(map[string]string{
+	fields := map[string]string{
 		"Containers": r.Containers(), "CreatedAt": r.CreatedAt(), "CreatedSince": r.CreatedSince(),
 		"Digest": r.Digest(), "ID": r.ID(), "Repository": r.Repository(), "SharedSize": r.SharedSize(),
 		"Size": r.Size(), "Tag": r.Tag(), "UniqueSize": r.UniqueSize(), "VirtualSize": r.VirtualSize(),
-	})
+	}
+	// Docker has no such field: only a shared store's image carries it.
+	if r.img.ReadOnly {
+		fields["ReadOnly"] = r.ReadOnly()
+	}
+	err := enc.Encode(fields)
 	return bytes.TrimSpace(buf.Bytes()), err
 }

@@ -85,7 +85,7 @@ func run(sync *os.File) error {
 		return err
 	}
 	root := s.Root.Path
-	layers := rootfs.Layers{Lower: c.Rootfs.Lower, Dir: c.Rootfs.LinkDir, Upper: c.Rootfs.Upper, Work: c.Rootfs.Work, Volatile: c.Rootfs.Volatile}
+	layers := rootfs.Layers{Lower: c.Rootfs.Lower, Dir: c.Rootfs.LinkDir, Upper: c.Rootfs.Upper, Work: c.Rootfs.Work, Volatile: c.Rootfs.Volatile, SquashOwners: c.Rootfs.SquashOwners}
 	if err := driver.Mount(layers, root); err != nil {
 		return fmt.Errorf("assemble rootfs: %w", err)
 	}

@@ -54,6 +54,7 @@ func MonitorMain() int {
 		return fail(fmt.Errorf("read the monitor's request: %v", err))
 	}
 	cfg := req.Config
+	local.UseSharedStores(cfg.AdditionalImageStores)
 	c, err := loadContainer(cfg, req.ID, lock)
 	if err != nil {
 		return fail(err)

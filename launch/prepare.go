@@ -11,7 +11,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/image/local"
@@ -248,9 +247,14 @@ func (c *container) writeRunState() (err error) {
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/etc/" + name, Type: "bind", Source: path, Options: []string{"bind"}})
 	}
 	s.Root = &specs.Root{Path: filepath.Join(c.stateDir, "rootfs"), Readonly: s.Root != nil && s.Root.Readonly}
-	driver, err := rootfsDriver(c.cfg)
+	// An image of a shared store may need another driver than the
+	// caller's store (local.RootfsFor).
+	choice, err := local.RootfsFor(c.image, c.cfg.GraphRoot, c.cfg.RootfsDriver)
 	if err != nil {
 		return err
+	}
+	if choice.Notice != "" {
+		fmt.Fprintln(c.stderr, "urun:", choice.Notice)
 	}
 	lower, linkDir := c.image.LowerDirs()
 	filter, err := seccompFilter(c.cfg, &s)
@@ -266,7 +270,7 @@ func (c *container) writeRunState() (err error) {
 		Volumes:     c.state.Volumes,
 		ImageMounts: imageMounts,
 		Rootfs: spec.Rootfs{
-			Driver: driver, Lower: lower, LinkDir: linkDir,
+			Driver: choice.Driver, SquashOwners: choice.SquashOwners, Lower: lower, LinkDir: linkDir,
 			Upper: filepath.Join(c.layerDir, "diff"), Work: filepath.Join(c.layerDir, "work"),
 			Volatile: c.state.Remove,
 		},
@@ -297,10 +301,4 @@ func (c *container) networkDir() (string, error) {
 		return "", fmt.Errorf("create network directory: %w", err)
 	}
 	return dir, nil
-}
-
-// rootfsDriver is the driver that mounts the container's layers
-// (local.RootfsDriver).
-func rootfsDriver(cfg *config.Config) (string, error) {
-	return local.RootfsDriver(cfg.GraphRoot, cfg.RootfsDriver)
 }

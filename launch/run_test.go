@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
-	"github.com/urun/urun/config"
 	"github.com/urun/urun/exitcode"
+	"github.com/urun/urun/image/local"
 )
 
 // syncPair returns the host's end of a sync socket and init's end.
@@ -113,7 +113,8 @@ func TestStoreFilledByFuseOverlayfsForcesItsDriver(t *testing.T) {
 				require.NoError(t, os.MkdirAll(filepath.Join(root, "overlay"), 0o700))
 				require.NoError(t, os.WriteFile(filepath.Join(root, "overlay", ".has-mount-program"), []byte("true"), 0o600))
 			}
-			got, err := rootfsDriver(&config.Config{GraphRoot: root, RootfsDriver: tt.configured})
+			choice, err := local.RootfsFor(&local.Image{}, root, tt.configured)
+			got := choice.Driver
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)

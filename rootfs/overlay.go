@@ -21,6 +21,11 @@ type Layers struct {
 	Work  string
 	// Volatile drops durability of Upper (no syncs).
 	Volatile bool
+	// SquashOwners shows every file as root's and lets root change them,
+	// for layers whose owners the user namespace does not map: only
+	// fuse-overlayfs can (its squash_to_root), as the kernel's overlay
+	// refuses to copy such files up.
+	SquashOwners bool
 }
 
 // Native mounts the kernel's overlay file system. In a user namespace it

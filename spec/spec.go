@@ -92,6 +92,9 @@ type Rootfs struct {
 	// Volatile skips syncing the writable layer, for --rm containers whose
 	// layer is deleted at exit: the sync at unmount cost milliseconds.
 	Volatile bool `json:"volatile,omitempty"`
+	// SquashOwners shows every file as root's (fuse-overlayfs only), for
+	// layers of a shared store whose ids the user namespace does not map.
+	SquashOwners bool `json:"squash_owners,omitempty"`
 }
 
 // Build merges the image's config with the user's options.

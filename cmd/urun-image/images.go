@@ -36,6 +36,9 @@ func prepareImages(r request.Images) (work, error) {
 		if err != nil {
 			return err
 		}
+		if list, err = withSharedImages(cfg, list); err != nil {
+			return err
+		}
 		if list, err = f.Apply(list); err != nil {
 			return err
 		}

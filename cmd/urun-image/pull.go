@@ -53,6 +53,14 @@ func preparePull(r request.Pull) (work, error) {
 }
 
 func pull(cfg *config.Config, r request.Pull, platform image.Platform) error {
+	if !r.ForRun && !r.AllTags {
+		if note, err := sharedPullNote(cfg, r.Ref); err != nil || note != "" {
+			if err == nil {
+				fmt.Println(note)
+			}
+			return err
+		}
+	}
 	ctx, cancel := signalContext()
 	defer cancel()
 	store, err := image.Open(cfg)

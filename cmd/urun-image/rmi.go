@@ -14,8 +14,11 @@ import (
 )
 
 func prepareRmi(r request.Rmi) (work, error) {
-	refs := r.Images
 	return func(cfg *config.Config) error {
+		refs, sharedErrs := refuseSharedRemovals(cfg, r.Images)
+		if len(refs) == 0 {
+			return combineErrors(len(r.Images), sharedErrs)
+		}
 		used, unlock, err := lockImagesInUse(cfg)
 		if err != nil {
 			return err
@@ -29,7 +32,7 @@ func prepareRmi(r request.Rmi) (work, error) {
 		if err := image.Shutdown(store); err != nil {
 			errs = append(errs, err)
 		}
-		return combineErrors(len(refs), errs)
+		return combineErrors(len(r.Images), append(sharedErrs, errs...))
 	}, nil
 }
 

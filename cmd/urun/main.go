@@ -14,6 +14,7 @@ import (
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/hostinfo"
+	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/inside"
 	"github.com/urun/urun/launch"
 	"github.com/urun/urun/network"
@@ -42,6 +43,8 @@ func (g *globals) load() (*config.Config, error) {
 	if err == nil {
 		// A killed network holder is replaced by the next command.
 		netclient.Repair(cfg)
+		// Images of the shared stores are found and run in place.
+		local.UseSharedStores(cfg.AdditionalImageStores)
 	}
 	return cfg, err
 }
@@ -140,7 +143,7 @@ system assembled from the image's layers with overlay.`,
 	}
 	root.SetVersionTemplate(versionLine())
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.root, "root", "", "storage root for images and containers' layers (default $XDG_DATA_HOME/urun/storage)")
+	pf.StringVar(&g.root, "root", "", "storage root for images and containers' layers (default $XDG_DATA_HOME/urun/storage, or /var/tmp/urun-UID/storage when that is on a network file system)")
 	pf.StringVar(&g.runRoot, "runroot", "", "run state directory (default $XDG_RUNTIME_DIR/urun, or /tmp/urun-UID)")
 	pf.StringVar(&g.configFile, "config", "", "configuration file (default $XDG_CONFIG_HOME/urun/urun.conf)")
 	pf.StringVar(&g.rootfsDriver, "rootfs-driver", "", "how to assemble the rootfs: auto, native (kernel overlay) or fuse-overlayfs (default from the config, else auto)")

@@ -41,6 +41,9 @@ type Image struct {
 	// LastTagTime is when `urun tag` last named the image (inspect's
 	// Metadata.LastTagTime), zero if never.
 	LastTagTime time.Time `json:"last_tag_time,omitzero"`
+	// Store is the read-only shared store (UseSharedStores) the record was
+	// found in; "" for the caller's own.
+	Store string `json:"-"`
 }
 
 // ImageConfig is the part of the OCI image configuration urun uses.
@@ -82,8 +85,17 @@ func namesPath(graphRoot string) string {
 }
 
 // Find returns the stored image called name (a normalized reference such
-// as docker.io/library/alpine:latest), or with that id or id prefix.
+// as docker.io/library/alpine:latest), or with that id or id prefix: in
+// graphRoot, else in the shared stores (UseSharedStores).
 func Find(graphRoot, name string) (*Image, error) {
+	img, err := find(graphRoot, name)
+	if !errors.Is(err, ErrNotFound) || len(sharedStores) == 0 {
+		return img, err
+	}
+	return findShared(sharedStores, graphRoot, err, func(store string) (*Image, error) { return find(store, name) })
+}
+
+func find(graphRoot, name string) (*Image, error) {
 	names, err := readNames(graphRoot)
 	if err != nil {
 		return nil, err
@@ -95,11 +107,20 @@ func Find(graphRoot, name string) (*Image, error) {
 			return nil, err
 		}
 	}
-	return Read(graphRoot, id)
+	return read(graphRoot, id)
 }
 
-// Read returns the record of image id.
+// Read returns the record of image id: in graphRoot, else in the shared
+// stores (UseSharedStores).
 func Read(graphRoot, id string) (*Image, error) {
+	img, err := read(graphRoot, id)
+	if !errors.Is(err, ErrNotFound) || len(sharedStores) == 0 {
+		return img, err
+	}
+	return findShared(sharedStores, graphRoot, err, func(store string) (*Image, error) { return read(store, id) })
+}
+
+func read(graphRoot, id string) (*Image, error) {
 	data, err := os.ReadFile(recordPath(graphRoot, id))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)

@@ -33,7 +33,7 @@ func IDs(graphRoot string) ([]string, error) {
 func RewriteNames(graphRoot string, ids []string) error {
 	names := map[string]string{}
 	for _, id := range ids {
-		img, err := Read(graphRoot, id)
+		img, err := read(graphRoot, id)
 		if err != nil {
 			return err
 		}
