@@ -79,6 +79,8 @@ make install DESTDIR="$work/install" PREFIX=/usr >/dev/null
 chmod -R a+rX "$work"
 
 if [ "$(id -u)" = 0 ]; then
+	# A shared image store as root leaves one, for test/sharedstore_test.go.
+	bash hack/shared-store-fixture.sh "$work/bin" "$TEST_USER"
 	log "integration suite as $TEST_USER"
 	run_suite "$TEST_USER" -test.skip '^TestNoSubuid|^TestVM' "${suite_flags[@]}" || rc=1
 	if [ ${#suite_flags[@]} = 0 ]; then
