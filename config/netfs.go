@@ -99,6 +99,11 @@ func (c *Config) configFileName() string {
 // localStoreBase is the private directory of the caller's that holds a
 // store kept off a network file system: /var/tmp/urun-UID, which survives
 // reboots, unless /var/tmp is itself on the network.
+// LocalStoreDir is where urun keeps the caller's default store when the
+// usual one is on a network file system (and where `urun doctor` tells
+// to put one).
+func LocalStoreDir() string { return filepath.Join(localStoreBase(), "storage") }
+
 func localStoreBase() string {
 	name := "urun-" + strconv.Itoa(callerUID())
 	for _, base := range []string{"/var/tmp", os.TempDir()} {

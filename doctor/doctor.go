@@ -71,6 +71,9 @@ type Host struct {
 	Config     *config.Config
 	ConfigErr  error
 	ConfigPath string
+	// LocalStore is where a store that cannot stay where it is goes
+	// (config.LocalStoreDir), for an ordinary user.
+	LocalStore string
 
 	// Cgroup is cgroupv2's view of the host (CgroupErr when it failed).
 	Cgroup    cgroupv2.Host

@@ -191,7 +191,7 @@ func TestStoreFileSystem(t *testing.T) {
 		cases = append(cases, checkCase{"a store on " + name + " is a problem with a local root in urun.conf", func(f *fake, h *Host) {
 			f.fsType["/home"] = magic
 		}, seen{status: Problem, message: []string{name, "local disk"},
-			fix: []string{`root = "/var/tmp/urun-alice/storage"`, ">> /home/alice/.config/urun/urun.conf", "mkdir -p /var/tmp/urun-alice/storage"}}})
+			fix: []string{`root = "/var/tmp/urun-1000/storage"`, ">> /home/alice/.config/urun/urun.conf", "mkdir -p /var/tmp/urun-1000/storage"}}})
 	}
 	for name, magic := range map[string]uint32{"ext4": 0xEF53, "XFS": 0x58465342, "tmpfs": 0x01021994, "Btrfs": 0x9123683E} {
 		cases = append(cases, checkCase{"a store on " + name + " is fine", func(f *fake, h *Host) {
@@ -384,7 +384,7 @@ func TestReportIsNotOKWithAProblem(t *testing.T) {
 	text := out.String()
 	assert.Regexp(t, `(?m)^CHECK +STATUS +DETAILS$`, text)
 	assert.Regexp(t, `(?m)^store +problem +.*NFS`, text)
-	assert.Regexp(t, `(?m)^ +fix: mkdir -p /var/tmp/urun-alice/storage`, text, "the fix is on its own indented line")
+	assert.Regexp(t, `(?m)^ +fix: mkdir -p /var/tmp/urun-1000/storage`, text, "the fix is on its own indented line")
 	assert.Contains(t, text, "urun cannot run containers here: 1 problem")
 
 	data, err := json.Marshal(r)

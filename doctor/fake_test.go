@@ -122,6 +122,7 @@ func (f *fake) host() *Host {
 		Self:       "/usr/bin/urun",
 		Config:     &config.Config{GraphRoot: store, RunRoot: "/run/user/1000/urun", Network: "slirp4netns", RootfsDriver: "auto"},
 		ConfigPath: "/home/alice/.config/urun/urun.conf",
+		LocalStore: "/var/tmp/urun-1000/storage",
 		Cgroup:     cgroupv2.Host{Mode: cgroupv2.Unified, OwnDir: own, Delegated: true, Writable: true},
 		Trials:     Trials{UserNSTried: true, OverlayDir: store, MappingTried: true},
 		Getenv:     func(k string) string { return f.env[k] },

@@ -38,7 +38,7 @@ const trialTimeout = 3 * time.Second
 // which the trials run). The trials run side by side.
 func Inspect(cfg *config.Config, cfgErr error, cfgPath, self string) *Host {
 	h := &Host{
-		Config: cfg, ConfigErr: cfgErr, ConfigPath: cfgPath, Self: self,
+		Config: cfg, ConfigErr: cfgErr, ConfigPath: cfgPath, Self: self, LocalStore: config.LocalStoreDir(),
 		IsRoot:   os.Geteuid() == 0,
 		Getenv:   os.Getenv,
 		LookPath: exec.LookPath,

@@ -63,11 +63,10 @@ func nearestExisting(dir string) string {
 // is: /var/tmp is on the node's own disk on clusters, and kept across
 // reboots.
 func (h *Host) localStoreDir() string {
-	name := h.Caller.Name
 	if h.IsRoot {
 		return "/var/lib/urun/storage"
 	}
-	return "/var/tmp/urun-" + name + "/storage"
+	return h.LocalStore
 }
 
 // setRootFix sets root in urun.conf (a flat TOML file: the key goes at the
