@@ -7,8 +7,9 @@
 # is missing, writes /etc/slurm/slurm.conf and cgroup.conf (marked as this
 # script's: a configuration of another origin is left alone and the
 # set-up fails saying so), makes munge's key, starts munged, slurmctld and
-# slurmd as background daemons (no systemd needed; PID 1 is not systemd in
-# CI's containers) and waits until the node is idle. Idempotent and fast
+# slurmd (through the packages' units where systemd is PID 1, else as
+# background daemons: PID 1 is not systemd in CI's containers) and waits
+# until the node is idle. Idempotent and fast
 # when all of it already runs. stop: stops the three daemons (what this
 # script started; the packages and files stay, harmless while stopped).
 # status: says what runs.
@@ -70,7 +71,11 @@ ensure_munge() {
 	install -d -o munge -g munge -m 0755 /run/munge
 	install -d -o munge -g munge -m 0700 /var/lib/munge /var/log/munge
 	if ! running "$MUNGED_PID" munged; then
-		runuser -u munge -- /usr/sbin/munged --pid-file="$MUNGED_PID"
+		if under_systemd; then
+			systemctl start munge.service
+		else
+			runuser -u munge -- /usr/sbin/munged --pid-file="$MUNGED_PID"
+		fi
 		log "started munged"
 	fi
 	munge -n | unmunge >/dev/null || die "munge does not work (see /var/log/munge/munged.log)"
@@ -153,9 +158,32 @@ CONF
 	[ -z "$changed" ] || echo changed
 }
 
+# under_systemd: systemd is PID 1. Its units for the daemons (the
+# packages') are then used: Slurm's cgroup/v2 wants slurmd in a unit with
+# Delegate=yes, which the package's has. Elsewhere (CI's containers) the
+# daemons are started directly, in the background.
+under_systemd() { [ -d /run/systemd/system ]; }
+
+# start_daemon PIDFILE NAME: starts NAME (slurmctld or slurmd) unless it
+# runs.
+start_daemon() {
+	running "$1" "$2" && return 0
+	if under_systemd; then
+		systemctl start "$2.service"
+	else
+		"$2"
+	fi
+	log "started $2"
+}
+
 stop_daemon() {
 	local pidfile=$1 name=$2 pid i
 	running "$pidfile" "$name" || return 0
+	if under_systemd && systemctl -q is-active "$name.service"; then
+		systemctl stop "$name.service"
+		log "stopped $name"
+		return 0
+	fi
 	pid=$(cat "$pidfile")
 	kill "$pid"
 	for ((i = 0; i < 100; i++)); do
@@ -200,14 +228,8 @@ start() {
 		stop_daemon "$SLURMD_PID" slurmd
 		stop_daemon "$CTLD_PID" slurmctld
 	fi
-	if ! running "$CTLD_PID" slurmctld; then
-		slurmctld
-		log "started slurmctld"
-	fi
-	if ! running "$SLURMD_PID" slurmd; then
-		slurmd
-		log "started slurmd"
-	fi
+	start_daemon "$CTLD_PID" slurmctld
+	start_daemon "$SLURMD_PID" slurmd
 	wait_idle
 }
 
