@@ -137,7 +137,7 @@ set -e
 %[2]s 'cat /out/one > /out/two; echo second >> /out/two'
 pids=
 for i in 1 2 3 4; do
-	%[2]s "sleep 0.5; echo parallel \$i > /out/p\$i" &
+	%[2]s "sleep 0.5; echo parallel $i > /out/p$i" &
 	pids="$pids $!"
 done
 for p in $pids; do wait $p; done
@@ -182,26 +182,42 @@ func TestSrunPtyRunsAnInteractiveContainer(t *testing.T) {
 }
 
 // scancel sends SIGTERM to a job step's processes (to the batch script's
-// shell only, for the batch step) and SIGKILL KillWait seconds later. urun
-// stops its containers itself within their stop timeout (2s here): the job
-// ends well before the SIGKILL, and nothing is left, not even for the next
-// urun to clean up.
+// shell only, for the batch step) and SIGKILL KillWait seconds later; a
+// step whose task (the program srun started) ended is killed at once. urun
+// stops its containers itself within their stop timeout (2s here): where
+// urun is the task, or the task waits for it, the job ends well before the
+// SIGKILL and nothing is left, not even for the next urun to clean up.
+// Where a shell that started urun in the background dies at once, the
+// step's SIGKILL ends urun: nothing runs or stays mounted, and the next
+// urun finds the container ended and removes what a --rm one left.
 func TestScancelEndsTheJobsContainersAndLeavesNothing(t *testing.T) {
+	twoContainers := func(e *env, secs, kept, shell string) string {
+		rm := shellQuote(e.urunLine("run", "--rm", "--stop-timeout", "2", busyboxRef, "sleep", secs))
+		keep := shellQuote(e.urunLine("run", "--name", "kept", "--stop-timeout", "2", busyboxRef, "sleep", kept))
+		return "srun bash -c " + shellQuote([]string{shell + rm + " & " + keep + " & wait"}) + "\n"
+	}
 	tests := []struct {
 		name string
 		// script runs sleep secs in a --rm container and, when kept is
 		// set, sleep kept in a container named "kept".
 		script func(e *env, secs, kept string) string
 		kept   bool
+		// reaped: the job's urun is killed before it cleans up; the
+		// next urun does.
+		reaped bool
 	}{
-		{"containers in a job step (srun)", func(e *env, secs, kept string) string {
-			rm := shellQuote(e.urunLine("run", "--rm", "--stop-timeout", "2", busyboxRef, "sleep", secs))
-			keep := shellQuote(e.urunLine("run", "--name", "kept", "--stop-timeout", "2", busyboxRef, "sleep", kept))
-			return "srun sh -c " + shellQuote([]string{rm + " & " + keep + " & wait"}) + "\n"
-		}, true},
+		{"urun as a job step's task (srun)", func(e *env, secs, _ string) string {
+			return "srun " + shellQuote(e.urunLine("run", "--rm", "--stop-timeout", "2", busyboxRef, "sleep", secs)) + "\n"
+		}, false, false},
 		{"urun as the batch script (exec)", func(e *env, secs, _ string) string {
 			return "exec " + shellQuote(e.urunLine("run", "--rm", "--stop-timeout", "2", busyboxRef, "sleep", secs)) + "\n"
-		}, false},
+		}, false, false},
+		{"two containers of a step's shell that waits for them (trap wait TERM)", func(e *env, secs, kept string) string {
+			return twoContainers(e, secs, kept, "trap wait TERM; ")
+		}, true, false},
+		{"two containers of a step's shell that dies at once", func(e *env, secs, kept string) string {
+			return twoContainers(e, secs, kept, "")
+		}, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -238,14 +254,14 @@ func TestScancelEndsTheJobsContainersAndLeavesNothing(t *testing.T) {
 
 			// Before any urun runs (which would reap what a killed urun
 			// left): what is left is what the job's urun left.
-			var state []string
-			if tt.kept {
-				state = entries(t, filepath.Join(e.RunRoot(), "containers"))
-				assert.Len(t, state, 1, "the kept container's run state is all that is left in the run root")
-			} else {
-				assert.Empty(t, entries(t, filepath.Join(e.RunRoot(), "containers")), "the --rm container's run state is gone")
+			if !tt.reaped {
+				want := 0
+				if tt.kept {
+					want = 1 // the kept container's record
+				}
+				assert.Len(t, entries(t, filepath.Join(e.RunRoot(), "containers")), want, "the --rm container's run state is gone")
+				assert.Empty(t, entries(t, filepath.Join(e.GraphRoot(), "urun-transient")), "the --rm container's writable layer is gone")
 			}
-			assert.Empty(t, entries(t, filepath.Join(e.GraphRoot(), "urun-transient")), "the --rm container's writable layer is gone")
 
 			if tt.kept {
 				c := e.psEntryNamed(t, "kept")
@@ -254,6 +270,8 @@ func TestScancelEndsTheJobsContainersAndLeavesNothing(t *testing.T) {
 			}
 			assert.Empty(t, e.ps(t, "-a"))
 			assert.Empty(t, entries(t, filepath.Join(e.GraphRoot(), "urun-containers")))
+			assert.Empty(t, entries(t, filepath.Join(e.GraphRoot(), "urun-transient")))
+			assert.Empty(t, entries(t, filepath.Join(e.RunRoot(), "containers")))
 		})
 	}
 }
