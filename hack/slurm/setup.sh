@@ -81,10 +81,11 @@ ensure_munge() {
 	munge -n | unmunge >/dev/null || die "munge does not work (see /var/log/munge/munged.log)"
 }
 
-# proctrack: cgroup where the host has cgroup v1's freezer hierarchy or
-# is pure cgroup v2 (Slurm's cgroup plugins read either), else linuxproc.
+# proctrack: cgroup where the host has cgroup v1's freezer hierarchy, or
+# pure cgroup v2 under systemd (Slurm's cgroup/v2 wants slurmd in a unit
+# with Delegate=yes), else linuxproc.
 proctrack() {
-	if [ -d /sys/fs/cgroup/freezer ] || [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+	if [ -w /sys/fs/cgroup/freezer ] || { [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && under_systemd; }; then
 		echo cgroup
 	else
 		echo linuxproc
