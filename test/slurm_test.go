@@ -181,13 +181,14 @@ func TestSrunPtyRunsAnInteractiveContainer(t *testing.T) {
 	assert.Empty(t, e.ps(t, "-a"))
 }
 
-// scancel sends SIGTERM to a job step's processes (to the batch script's
-// shell only, for the batch step) and SIGKILL KillWait seconds later; a
-// step whose task (the program srun started) ended is killed at once. urun
-// stops its containers itself within their stop timeout (2s here): where
-// urun is the task, or the task waits for it, the job ends well before the
-// SIGKILL and nothing is left, not even for the next urun to clean up.
-// Where a shell that started urun in the background dies at once, the
+// scancel sends SIGTERM to each job step's tasks (the programs srun
+// started; with proctrack/cgroup not their children) and to the batch
+// script's shell, and SIGKILL to everything left KillWait seconds later;
+// a step whose tasks ended is killed at once. urun stops its containers
+// itself within their stop timeout (2s here): where urun is the task, or
+// the task passes SIGTERM on to it and waits, the job ends well before
+// the SIGKILL and nothing is left, not even for the next urun to clean
+// up. Where a shell that started urun in the background dies at once, the
 // step's SIGKILL ends urun: nothing runs or stays mounted, and the next
 // urun finds the container ended and removes what a --rm one left.
 func TestScancelEndsTheJobsContainersAndLeavesNothing(t *testing.T) {
@@ -212,8 +213,8 @@ func TestScancelEndsTheJobsContainersAndLeavesNothing(t *testing.T) {
 		{"urun as the batch script (exec)", func(e *env, secs, _ string) string {
 			return "exec " + shellQuote(e.urunLine("run", "--rm", "--stop-timeout", "2", busyboxRef, "sleep", secs)) + "\n"
 		}, false, false},
-		{"two containers of a step's shell that waits for them (trap wait TERM)", func(e *env, secs, kept string) string {
-			return twoContainers(e, secs, kept, "trap wait TERM; ")
+		{"two containers of a step's shell that passes SIGTERM on and waits", func(e *env, secs, kept string) string {
+			return twoContainers(e, secs, kept, `trap 'kill $(jobs -p); wait' TERM; `)
 		}, true, false},
 		{"two containers of a step's shell that dies at once", func(e *env, secs, kept string) string {
 			return twoContainers(e, secs, kept, "")
