@@ -78,6 +78,9 @@ type Host struct {
 	Writable bool
 	// Bus is the user's D-Bus address, "" when none is reachable.
 	Bus string
+	// SlurmJob is the id of the Slurm job whose cgroup (Slurm's
+	// cgroup/v2) urun runs in, "" outside one.
+	SlurmJob string
 }
 
 // DetectHost looks at the host. It costs a few system calls, no D-Bus.
@@ -99,7 +102,22 @@ func DetectHost() (Host, error) {
 	}
 	h.Writable = writable(h.OwnDir)
 	h.Delegated = h.Writable && delegated(h.OwnDir)
+	h.SlurmJob = slurmJob(own)
 	return h, nil
+}
+
+// slurmJob is the job id in a cgroup path of Slurm's (cgroup/v2:
+// .../slurmstepd.scope/job_ID/step_STEP/user/task_N), or "".
+func slurmJob(path string) string {
+	if !strings.Contains(path, "slurm") {
+		return ""
+	}
+	for _, part := range strings.Split(path, "/") {
+		if id, ok := strings.CutPrefix(part, "job_"); ok && id != "" && strings.Trim(id, "0123456789") == "" {
+			return id
+		}
+	}
+	return ""
 }
 
 // delegated: dir is a cgroup given to urun's user to manage, which urun
@@ -190,6 +208,9 @@ func NoCgroupReason(r Request, h Host, chosen string) string {
 		// Nothing the user can change per container: said by `urun
 		// info`, and by a limit flag's error, not on every run.
 		return ""
+	case h.SlurmJob != "" && !h.Delegated:
+		// It shares the job's cgroup and limits, as it should.
+		return ""
 	}
 	return "urun's own cgroup is not delegated and no systemd user manager is reachable over D-Bus ($XDG_RUNTIME_DIR/bus)"
 }
@@ -239,6 +260,14 @@ func Choose(r Request, h Host) (string, error) {
 	switch {
 	case h.Delegated:
 		return ManagerCgroupfs, nil
+	case h.SlurmJob != "":
+		// A scope of the user's systemd would take the container out of
+		// the job: out of its limits, and out of reach of scancel. It
+		// stays in the job's cgroup, under the job's limits.
+		if r.Limits {
+			return "", fmt.Errorf("resource limits (--memory, --cpus, --pids-limit...): urun runs in Slurm job %s, whose cgroup is not delegated to you: the container stays in the job, under the job's own limits; ask Slurm for them (srun/sbatch --mem, --cpus-per-task) and run without these flags", h.SlurmJob)
+		}
+		return ManagerNone, nil
 	case h.Bus != "":
 		return ManagerSystemd, nil
 	case r.Limits:

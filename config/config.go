@@ -249,14 +249,13 @@ func home() string {
 	return "/"
 }
 
-// RuntimeDir returns $XDG_RUNTIME_DIR, or where it is unset (su, sudo,
-// batch jobs) a private directory /tmp/urun-UID, created 0700 and refused
-// unless the caller owns it and nobody else can write to it.
+// RuntimeDir returns the login session's runtime directory (see
+// sessionRuntimeDir), or where there is none (su, sudo, batch jobs on a
+// host without logind) a private directory /tmp/urun-UID, created 0700 and
+// refused unless the caller owns it and nobody else can write to it.
 func RuntimeDir() (string, error) {
-	if d := os.Getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(d) {
-		if st, err := os.Stat(d); err == nil && st.IsDir() && ownedByCaller(st) {
-			return d, nil
-		}
+	if d, ok := sessionRuntimeDir(); ok {
+		return d, nil
 	}
 	dir := filepath.Join(os.TempDir(), "urun-"+strconv.Itoa(os.Getuid()))
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {

@@ -123,6 +123,32 @@ func writeRecordTemp(record, runRoot string) (string, error) {
 	return tmp, nil
 }
 
+// loginRuntimeBase is where logind makes each user's runtime directory
+// (/run/user/UID) for their sessions, or for good with linger.
+var loginRuntimeBase = "/run/user"
+
+// sessionRuntimeDir is the runtime directory a login session of the
+// caller uses on this host: $XDG_RUNTIME_DIR when it names a directory of
+// the caller's; else /run/user/UID when logind made it for the caller and
+// nobody else may write to it. The fallback covers what has no session of
+// its own: su, sudo -u, cron and ssh without a session leave
+// XDG_RUNTIME_DIR unset, and srun and sbatch pass on the login node's,
+// which need not exist on the compute node. Each then finds the
+// containers a login session on this host started, from the first
+// command on, whatever store pairing says (see pairRunRoot).
+func sessionRuntimeDir() (string, bool) {
+	if d := os.Getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(d) {
+		if st, err := os.Stat(d); err == nil && st.IsDir() && ownedByCaller(st) {
+			return d, true
+		}
+	}
+	d := filepath.Join(loginRuntimeBase, strconv.Itoa(os.Getuid()))
+	if st, err := os.Lstat(d); err == nil && st.IsDir() && ownedByCaller(st) && st.Mode().Perm()&0o022 == 0 {
+		return d, true
+	}
+	return "", false
+}
+
 // runRootUsable says whether a run root can still hold run state for the
 // caller: its parent directory ($XDG_RUNTIME_DIR, /tmp/urun-UID, or the
 // parent of a --runroot) exists, is the caller's and only the caller may

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -123,4 +124,81 @@ func TestAStoreWhosePairingCannotBeWrittenStillLoads(t *testing.T) {
 	c, err := LoadWith("", Overrides{GraphRoot: graphRoot})
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(h.runtime, "urun"), c.RunRoot)
+}
+
+// The tests must not depend on the machine's own /run/user/UID (a
+// developer's login session has one, CI's container not).
+func init() {
+	loginRuntimeBase = filepath.Join(os.TempDir(), "urun-config-test-no-logind")
+}
+
+// setLoginRuntimeBase makes a stand-in for /run/user with, when mode is
+// not 0, the caller's directory in it, and returns that directory.
+func setLoginRuntimeBase(t *testing.T, mode os.FileMode) string {
+	t.Helper()
+	saved := loginRuntimeBase
+	t.Cleanup(func() { loginRuntimeBase = saved })
+	loginRuntimeBase = t.TempDir()
+	dir := filepath.Join(loginRuntimeBase, strconv.Itoa(os.Getuid()))
+	if mode != 0 {
+		require.NoError(t, os.Mkdir(dir, 0o700))
+		require.NoError(t, os.Chmod(dir, mode))
+	}
+	return dir
+}
+
+func TestWithoutASessionTheRunDirectoryIsTheOneLogindMadeForTheUser(t *testing.T) {
+	tests := []struct {
+		name string
+		xdg  func(t *testing.T) string // "" leaves XDG_RUNTIME_DIR unset
+	}{
+		{"su, sudo -u or cron: XDG_RUNTIME_DIR unset", func(*testing.T) string { return "" }},
+		{"a Slurm job: the login node's XDG_RUNTIME_DIR, missing here", func(t *testing.T) string { return filepath.Join(t.TempDir(), "login-node", "run") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setTestHome(t)
+			login := setLoginRuntimeBase(t, 0o700)
+			if xdg := tt.xdg(t); xdg != "" {
+				t.Setenv("XDG_RUNTIME_DIR", xdg)
+			} else {
+				os.Unsetenv("XDG_RUNTIME_DIR")
+			}
+			got, err := RuntimeDir()
+			require.NoError(t, err)
+			assert.Equal(t, login, got)
+			c, err := LoadWith("", Overrides{})
+			require.NoError(t, err)
+			assert.Equal(t, filepath.Join(login, "urun"), c.RunRoot, "the run root a login session on this host uses")
+		})
+	}
+}
+
+func TestTheSessionsRunDirectoryWinsOverTheOneLogindMade(t *testing.T) {
+	h := setTestHome(t)
+	setLoginRuntimeBase(t, 0o700)
+	got, err := RuntimeDir()
+	require.NoError(t, err)
+	assert.Equal(t, h.runtime, got)
+}
+
+func TestALogindDirectoryOthersMayWriteToIsNotUsed(t *testing.T) {
+	tests := []struct {
+		name string
+		mode os.FileMode
+	}{
+		{"missing (no session, no linger on this host)", 0},
+		{"writable by others", 0o777},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setTestHome(t)
+			os.Unsetenv("XDG_RUNTIME_DIR")
+			setLoginRuntimeBase(t, tt.mode)
+			want := privateTmp(t)
+			got, err := RuntimeDir()
+			require.NoError(t, err)
+			assert.Equal(t, want, got, "the private directory under the temporary directory")
+		})
+	}
 }

@@ -221,6 +221,14 @@ ensure_debian_base() {
 	echo "built ($(du -h "$DEBIAN_BASE" | cut -f1))"
 }
 
+# ensure_slurm: a single-node Slurm (slurmctld, slurmd, munge) running on
+# this host for the Slurm tests and the bench's Slurm row: see
+# hack/slurm/setup.sh (idempotent; `hack/slurm/setup.sh stop` stops it).
+ensure_slurm() {
+	log "single-node Slurm"
+	bash "$(dirname "$0")/slurm/setup.sh" start
+}
+
 setup_root() {
 	log "host packages"
 	local wanted=("${PACKAGES[@]}") missing=() p
@@ -281,6 +289,7 @@ setup_root() {
 		ensure_small_fs
 		ensure_debian_base
 	fi
+	ensure_slurm
 
 	# A stale run directory (urun's fallback without XDG_RUNTIME_DIR) from an
 	# earlier run would carry state into this one.
@@ -308,6 +317,7 @@ check_user_setup() {
 	[ -x /bin/busybox ] || problems+=("/bin/busybox is missing (as root: apt-get install busybox-static)")
 	if [ "$purpose" = test ]; then
 		command -v podman >/dev/null || problems+=("command podman is missing: the build tests compare urun build with it (as root: apt-get install podman runc catatonit)")
+		sinfo -h >/dev/null 2>&1 || problems+=("no Slurm answers sinfo: the Slurm tests need a single-node one (as root: bash hack/slurm/setup.sh)")
 		[ -r "$DEBIAN_BASE" ] || problems+=("$DEBIAN_BASE is missing: the build tests' Debian base (as root, hack/setup-host.sh test makes it with debootstrap)")
 	fi
 	local me uid

@@ -105,7 +105,9 @@ func Run(o Options) (int, error) {
 		streams.log = &foregroundLog{c: c}
 		defer streams.log.close()
 	}
-	code, err := c.runWithRestarts(streams, nil, nil, nil)
+	stop, release := c.stopOnTermInForeground()
+	defer release()
+	code, err := c.runWithRestarts(streams, nil, nil, stop)
 	if underSystemd && err == nil && c.stoppedByUser {
 		return 0, nil
 	}

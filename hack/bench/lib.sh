@@ -48,6 +48,8 @@
 #            build and commit, BENCH_BUILD_FILES [5000] small files and
 #            three of BENCH_BUILD_BIG_MB [30] MB in the context,
 #            BENCH_BUILD_TRACE_RUNS [3] traced rebuilds
+#   slurm:   BENCH_SLURM=0 skips it; BENCH_SLURM_SRUN_RUNS [10] runs of a
+#            whole `srun urun run` (see hack/bench/slurm.sh)
 
 # SECTIONS: what stage 2 measures, in this order. Each line: NAME (the file
 # hack/bench/NAME.sh, defining bench_NAME), KNOB (NAME is skipped when it
@@ -63,6 +65,7 @@ SECTIONS=(
 	"pull BENCH_PULL pull"
 	"logs BENCH_LOGS logs --tail"
 	"build BENCH_BUILD build and commit"
+	"slurm BENCH_SLURM start-up inside a Slurm job"
 )
 
 ONLY=${BENCH_ONLY:-}
