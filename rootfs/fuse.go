@@ -31,7 +31,11 @@ func (FuseOverlayfs) Mount(l Layers, target string) error {
 	if err != nil {
 		return errors.New("fuse-overlayfs is needed but not installed: install the fuse-overlayfs package (apt-get install fuse-overlayfs)")
 	}
-	opts, err := l.options()
+	var extra []string
+	if l.IDMapping != "" {
+		extra = append(extra, l.IDMapping)
+	}
+	opts, err := l.options(extra...)
 	if err != nil {
 		return err
 	}
