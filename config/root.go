@@ -16,10 +16,14 @@ const (
 // applyRootDefaults gives root its store and run root; the configuration
 // file and the flags still override them.
 func applyRootDefaults(c *Config) {
-	if IsHostRoot() {
+	if isHostRoot() {
 		c.GraphRoot, c.RunRoot = RootGraphRoot, RootRunRoot
 	}
 }
+
+// isHostRoot is IsHostRoot; the package's tests, which run as root in CI,
+// set it to check the defaults of either.
+var isHostRoot = IsHostRoot
 
 // IsHostRoot says whether urun runs as the host's root: uid 0 of a user
 // namespace that maps every id to itself (the host's, or the one root's
