@@ -21,9 +21,9 @@ type MismatchError struct {
 }
 
 func (e *MismatchError) Error() string {
-	fix := fmt.Sprintf("use another store (--root DIR, or root in urun.conf), or remove this one: its files are all yours, so 'rm -rf %s' does (stop its containers first)", e.GraphRoot)
+	fix := fmt.Sprintf("Use another store (--root DIR, or root in urun.conf), or remove this one: its files are all yours, so 'chmod -R u+w %[1]s && rm -rf %[1]s' does (stop its containers first)", e.GraphRoot)
 	if Size(e.Recorded.UIDs) > 1 && Size(e.Current.UIDs) == 1 {
-		fix = fmt.Sprintf("use another store (--root DIR, or root in urun.conf); its files belong to subordinate ids you no longer have, so only an administrator can remove it (sudo rm -rf %s)", e.GraphRoot)
+		fix = fmt.Sprintf("Use another store (--root DIR, or root in urun.conf); its files belong to subordinate ids you no longer have, so only an administrator can remove it (sudo rm -rf %s)", e.GraphRoot)
 	}
 	return fmt.Sprintf("image store %s was filled with other id mappings (%s) than urun has for you now (%s): its files would show inside with the wrong owners. %s",
 		e.GraphRoot, Describe(e.Recorded), Describe(e.Current), fix)
