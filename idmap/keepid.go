@@ -1,10 +1,5 @@
 package idmap
 
-import (
-	"fmt"
-	"strings"
-)
-
 // KeepID are podman's keep-id mappings built on the store's mappings d
 // (container 0 = the caller): the caller is uid and gid inside, the ids
 // below them are d's 1..uid, the ids above them d's own. Without
@@ -42,22 +37,4 @@ func slice(d []Entry, start, from, count uint32) []Entry {
 		})
 	}
 	return out
-}
-
-// KeepIDShift is what fuse-overlayfs's uidmapping (gidmapping) option
-// takes so that, in a keep-id user namespace of size ids with the caller
-// as id, the image's files show the owners they have under the store's
-// mappings: the image's 0 (the caller on disk) as 0, not id. Its entries
-// are SEEN:SHOWN:COUNT, SEEN being the owner fuse-overlayfs sees in the
-// keep-id namespace, SHOWN what it tells the kernel.
-func KeepIDShift(size, id uint32) string {
-	below := min(id, size-1)
-	parts := []string{fmt.Sprintf("%d:0:1", id)}
-	if below > 0 {
-		parts = append(parts, fmt.Sprintf("0:1:%d", below))
-	}
-	if size-1 > id {
-		parts = append(parts, fmt.Sprintf("%d:%d:%d", id+1, id+1, size-1-id))
-	}
-	return strings.Join(parts, ":")
 }

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/rootfs"
 	"github.com/urun/urun/spec"
 )
@@ -50,7 +49,7 @@ func keepIDRootfs(k *spec.KeepIDUser, driver rootfs.Driver, l rootfs.Layers) (ro
 	if driver.Name() == "native" {
 		return driver, l, errors.New("--userns keep-id needs fuse-overlayfs, which shows the image's files with their owners inside: the kernel's overlay cannot (rootfs driver native)")
 	}
-	l.IDMapping = "uidmapping=" + idmap.KeepIDShift(uids, k.UID) + ",gidmapping=" + idmap.KeepIDShift(gids, k.GID)
+	l.IDMapping = "uidmapping=" + spec.KeepIDShift(uids, k.UID) + ",gidmapping=" + spec.KeepIDShift(gids, k.GID)
 	return rootfs.FuseOverlayfs{}, l, nil
 }
 

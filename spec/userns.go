@@ -125,3 +125,21 @@ func ParseKeepIDUser(s string) (KeepIDUser, error) {
 	}
 	return KeepIDUser{Name: f[0], UID: uint32(uid), GID: uint32(gid), Home: f[3]}, nil
 }
+
+// KeepIDShift is what fuse-overlayfs's uidmapping (gidmapping) option
+// takes so that, in a keep-id user namespace of size ids with the caller
+// as id, the image's files show the owners they have under the store's
+// mappings (idmap.KeepID): the image's 0 (the caller on disk) as 0, not id. Its entries
+// are SEEN:SHOWN:COUNT, SEEN being the owner fuse-overlayfs sees in the
+// keep-id namespace, SHOWN what it tells the kernel.
+func KeepIDShift(size, id uint32) string {
+	below := min(id, size-1)
+	parts := []string{fmt.Sprintf("%d:0:1", id)}
+	if below > 0 {
+		parts = append(parts, fmt.Sprintf("0:1:%d", below))
+	}
+	if size-1 > id {
+		parts = append(parts, fmt.Sprintf("%d:%d:%d", id+1, id+1, size-1-id))
+	}
+	return strings.Join(parts, ":")
+}

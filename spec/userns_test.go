@@ -57,3 +57,21 @@ func TestKeepIDUserReadsBack(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+func TestKeepIDShiftShowsTheImagesOwners(t *testing.T) {
+	tests := []struct {
+		name     string
+		size, id uint32
+		want     string
+	}{
+		{"a user with a range of 65536", 65537, 1001, "1001:0:1:0:1:1001:1002:1002:64535"},
+		{"keep-id:uid=0", 65537, 0, "0:0:1:1:1:65536"},
+		{"a uid above the range", 65537, 2000000, "2000000:0:1:0:1:65536"},
+		{"a single id", 1, 1001, "1001:0:1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, KeepIDShift(tt.size, tt.id))
+		})
+	}
+}
