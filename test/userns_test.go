@@ -177,13 +177,14 @@ func subIDRanges(t *testing.T, file string) []idRange {
 	return out
 }
 
-// newUserNSEnv is newEnv whose store a caller without subordinate ids can
+// newUserNSEnv is a new store (as newEnv's) that a caller without subordinate ids can
 // remove too: the layers' read-only directories (an image's 0555 root)
 // are theirs, yet without subordinate ids mkTemp's removal has no
 // namespace to override their modes from.
 func newUserNSEnv(t *testing.T) *env {
 	t.Helper()
-	e := newEnv(t)
+	// --root: root's default store is the system's.
+	e := newEnvWith(t, envOptions{explicitRoot: true})
 	if _, err := callerRange("/etc/subuid"); err == nil || os.Getuid() == 0 {
 		return e
 	}
