@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/spec"
@@ -41,6 +44,11 @@ func (c *container) userNSMappings() (idmap.Mappings, error) {
 		if err != nil {
 			return store, err
 		}
+		if source == idmap.SubIDs {
+			if err := checkKeepIDReach(c.stateDir); err != nil {
+				return store, err
+			}
+		}
 		return idmap.KeepID(store, k.UID, k.GID), nil
 	}
 	if source == idmap.SingleID {
@@ -63,4 +71,24 @@ func singleIDNotice() string {
 	}
 	return fmt.Sprintf("urun: notice: you (%s) have no subordinate ids in /etc/subuid and /etc/subgid, so the container maps your uid alone, as root: files of other owners become yours, and --user other than root, --group-add and apt's _apt sandbox fail (--userns fakeroot asks for this without the notice); an administrator fixes it with: %s",
 		name, idmap.Files{}.FixCommand(name))
+}
+
+// checkKeepIDReach refuses a run state that keep-id's init could not read.
+// Init is root of a namespace where the caller is another id: it reads
+// the caller's private directories by its capabilities alone, which the
+// kernel grants only over files whose owner and group the namespace maps.
+// A directory of the caller's with a group of another (a run directory
+// made by root for the user, say) would fail there with "permission
+// denied".
+func checkKeepIDReach(dir string) error {
+	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
+	for d := dir; ; d = filepath.Dir(d) {
+		var st unix.Stat_t
+		if err := unix.Stat(d, &st); err == nil && st.Uid == uid && st.Gid != gid && st.Mode&0o001 == 0 {
+			return fmt.Errorf("--userns keep-id: %s is yours but of group %d, which keep-id's user namespace does not map, so the container's init could not enter it: 'chgrp %d %s', or give others search permission (chmod o+x)", d, st.Gid, gid, d)
+		}
+		if d == "/" || d == "." {
+			return nil
+		}
+	}
 }
