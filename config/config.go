@@ -133,6 +133,7 @@ func Load(path string) (*Config, error) {
 		RootfsDriver: "auto",
 		Network:      "slirp4netns",
 	}
+	applyRootDefaults(c)
 	explicit := path != ""
 	if !explicit {
 		path = Path()

@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/urun/urun/doctor/freeids"
 	"github.com/urun/urun/idmap"
+	"github.com/urun/urun/idmap/freeids"
 )
 
 func checkCaller(h *Host) Result {

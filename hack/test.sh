@@ -6,8 +6,9 @@
 # As root (CI runs `bash .ci/run` as root on a fresh Debian 12): sets the
 # host up with hack/setup-host.sh (packages, the test users, /dev/fuse,
 # /dev/net/tun, user-namespace sysctls), builds, runs the unit tests ("all"
-# only), then runs the integration suite as the unprivileged user uruntest
-# and the missing-subuid tests as urunnosub (a user with no subordinate ids).
+# only), then runs the integration suite as the unprivileged user uruntest,
+# the missing-subuid tests as urunnosub (a user with no subordinate ids) and
+# root's tests (TestAsRoot*) as root.
 #
 # As an ordinary user: changes nothing on the host; says what set-up is
 # missing (hack/setup-host.sh), or builds and runs the suite as that user.
@@ -82,17 +83,31 @@ if [ "$(id -u)" = 0 ]; then
 	# A shared image store as root leaves one, for test/sharedstore_test.go.
 	bash hack/shared-store-fixture.sh "$work/bin" "$TEST_USER"
 	log "integration suite as $TEST_USER"
-	run_suite "$TEST_USER" -test.skip '^TestNoSubuid|^TestVM' "${suite_flags[@]}" || rc=1
+	run_suite "$TEST_USER" -test.skip '^TestNoSubuid|^TestVM|^TestAsRoot' "${suite_flags[@]}" || rc=1
 	if [ ${#suite_flags[@]} = 0 ]; then
 		log "missing-subuid tests as $NOSUB_USER"
 		run_suite "$NOSUB_USER" -test.run '^TestNoSubuid' || rc=1
+		log "root's tests as root"
+		run_suite root -test.run '^TestAsRoot' || rc=1
 		log "VM test bed: TestVM* as $TEST_USER in a guest with systemd and cgroup v2"
 		bash hack/vm/test.sh "$work/bin" "$work/integration.test" || rc=1
+	else
+		# SUITE-FLAGS that name these tests run them as their users too
+		# (give a -test.run that matches only them, or they skip there).
+		if [[ "${suite_flags[*]}" == *NoSubuid* ]]; then
+			log "missing-subuid tests as $NOSUB_USER"
+			run_suite "$NOSUB_USER" "${suite_flags[@]}" || rc=1
+		fi
+		if [[ "${suite_flags[*]}" == *AsRoot* ]]; then
+			log "root's tests as root"
+			run_suite root "${suite_flags[@]}" || rc=1
+		fi
 	fi
 else
 	log "integration suite as $(id -un)"
-	run_suite "$(id -un)" -test.skip '^TestNoSubuid|^TestVM' "${suite_flags[@]}" || rc=1
+	run_suite "$(id -un)" -test.skip '^TestNoSubuid|^TestVM|^TestAsRoot' "${suite_flags[@]}" || rc=1
 	echo "NOT RUN: TestNoSubuid* (they need a user without subordinate ids; as root, hack/test.sh runs them as $NOSUB_USER)"
+	echo "NOT RUN: TestAsRoot* (they need root; as root, hack/test.sh runs them as root)"
 	echo "NOT RUN: TestVM* (they need the VM test bed, which only root can build and boot: hack/vm/test.sh)"
 fi
 

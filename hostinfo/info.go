@@ -5,6 +5,7 @@
 package hostinfo
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -117,6 +118,14 @@ func Collect(cfg *config.Config, version, self string) Info {
 			info.User.SubGIDs, err = files.Ranges(idmap.GIDs, caller.Name, int(caller.GID))
 		}
 		mappings = idmap.Build(caller.UID, caller.GID, info.User.SubUIDs, info.User.SubGIDs)
+		if errors.Is(err, idmap.ErrNoRange) || caller.UID == 0 {
+			// Root keeps the host's ids; a user without a range gets a
+			// single id: containers run either way.
+			if caller.UID != 0 {
+				info.User.Problem = err.Error() + " (meanwhile containers get your uid alone)"
+			}
+			mappings, _, err = files.ForCallerOrSingle(caller)
+		}
 	}
 	if err != nil {
 		info.User.Problem = err.Error()

@@ -95,18 +95,20 @@ func (f Files) ForCaller(c Caller) (Mappings, error) {
 	return Build(c.UID, c.GID, uids, gids), nil
 }
 
-// ForCurrentCaller builds the mappings of the user running urun.
+// ForCurrentCaller builds the mappings of the user running urun: see
+// StoreMappings.
 func ForCurrentCaller() (Mappings, error) {
-	caller, err := CurrentCaller()
-	if err != nil {
-		return Mappings{}, err
-	}
-	return Files{}.ForCaller(caller)
+	m, _, err := StoreMappings()
+	return m, err
 }
 
-// Apply writes the maps of process pid's user namespace by running
-// newuidmap and newgidmap side by side, which halves the wait.
+// Apply writes the maps of process pid's user namespace: itself where it
+// may (WrittenDirectly), else by running newuidmap and newgidmap side by
+// side, which halves the wait.
 func Apply(pid int, m Mappings) error {
+	if m.WrittenDirectly() {
+		return writeDirectly(pid, m)
+	}
 	uidErr := make(chan error, 1)
 	go func() { uidErr <- runHelper("newuidmap", pid, m.UIDs) }()
 	gidErr := runHelper("newgidmap", pid, m.GIDs)

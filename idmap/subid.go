@@ -49,7 +49,7 @@ var ErrNoRange = errors.New("no subordinate id range")
 // Files lets tests and `urun info` point at other files; the zero value
 // reads the system's.
 type Files struct {
-	SubUID, SubGID, NSSwitch string
+	SubUID, SubGID, NSSwitch, Passwd string
 }
 
 func (f Files) path(k Kind) string {
@@ -95,9 +95,8 @@ func (f Files) Ranges(k Kind, user string, uid int) ([]Range, error) {
 		return nil, fmt.Errorf("read subordinate %ss of %s from %s: %w", k, user, source, err)
 	}
 	if len(ranges) == 0 {
-		return nil, fmt.Errorf("%w: user %q has no line in %s; add one with "+
-			"'sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s'",
-			ErrNoRange, user, source, user)
+		return nil, fmt.Errorf("%w: user %q has no line in %s; add one with '%s'",
+			ErrNoRange, user, source, f.FixCommand(user, uint64(uid)))
 	}
 	return ranges, nil
 }

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/sirupsen/logrus"
 	"go.podman.io/storage"
@@ -56,6 +57,11 @@ func Open(cfg *config.Config) (storage.Store, error) {
 	}
 	if mountProgram != "" {
 		opts.GraphDriverOptions = append(opts.GraphDriverOptions, "overlay.mount_program="+mountProgram)
+	}
+	// A caller without subordinate ids has a namespace of one id: every
+	// file is stored as theirs, as podman's ignore_chown_errors does.
+	if singleIDNamespace() {
+		opts.GraphDriverOptions = append(opts.GraphDriverOptions, "overlay.ignore_chown_errors=true")
 	}
 	store, err := storage.GetStore(opts)
 	if err != nil {
@@ -111,4 +117,12 @@ func fuseOverlayfs(why string) (string, error) {
 		return "", fmt.Errorf("%s, and fuse-overlayfs is not in $PATH: install it (apt-get install fuse-overlayfs, dnf install fuse-overlayfs)", why)
 	}
 	return prog, nil
+}
+
+// singleIDNamespace says whether this process's user namespace maps one
+// uid alone.
+func singleIDNamespace() bool {
+	data, err := os.ReadFile("/proc/self/uid_map")
+	f := strings.Fields(string(data))
+	return err == nil && len(f) == 3 && f[2] == "1"
 }

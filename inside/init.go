@@ -86,8 +86,22 @@ func run(sync *os.File) error {
 	}
 	root := s.Root.Path
 	layers := rootfs.Layers{Lower: c.Rootfs.Lower, Dir: c.Rootfs.LinkDir, Upper: c.Rootfs.Upper, Work: c.Rootfs.Work, Volatile: c.Rootfs.Volatile, SquashOwners: c.Rootfs.SquashOwners}
+	keepID, err := keepIDUser(s.Annotations)
+	if err != nil {
+		return err
+	}
+	if keepID != nil {
+		if driver, layers, err = keepIDRootfs(keepID, driver, layers); err != nil {
+			return err
+		}
+	}
 	if err := driver.Mount(layers, root); err != nil {
 		return fmt.Errorf("assemble rootfs: %w", err)
+	}
+	if keepID != nil {
+		if err := addKeepIDUser(root, keepID); err != nil {
+			return err
+		}
 	}
 
 	trace.Mark("init", "rootfs assembled")

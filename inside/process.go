@@ -1,6 +1,7 @@
 package inside
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -159,7 +160,10 @@ func switchUser(u ExecUser) error {
 	for i, g := range u.Groups {
 		groups[i] = int(g)
 	}
-	if err := unix.Setgroups(groups); err != nil {
+	// A namespace urun mapped itself (a single id: no subordinate ids)
+	// denies setgroups; it maps no group the user could be given anyway
+	// (the host refuses --group-add there).
+	if err := unix.Setgroups(groups); err != nil && !(errors.Is(err, unix.EPERM) && setgroupsDenied()) {
 		return fmt.Errorf("set supplementary groups %v: %w", u.Groups, err)
 	}
 	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
@@ -178,4 +182,10 @@ func hasEnv(env []string, key string) bool {
 		}
 	}
 	return false
+}
+
+// setgroupsDenied says whether this user namespace denies setgroups.
+func setgroupsDenied() bool {
+	data, err := os.ReadFile("/proc/self/setgroups")
+	return err == nil && strings.TrimSpace(string(data)) == "deny"
 }

@@ -12,7 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/containers"
-	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/network"
 	"github.com/urun/urun/network/namefiles"
@@ -49,10 +48,12 @@ func (c *container) start(io streams) (*stage.Process, error) {
 		shared.apply(&ns)
 	}
 	if ns.UserNS == nil {
-		if ns.Mappings, err = idmap.ForCurrentCaller(); err != nil {
+		if ns.Mappings, err = c.userNSMappings(); err != nil {
 			return nil, err
 		}
 		trace.Mark("host", "id maps computed")
+	} else if mode := c.spec.Annotations[spec.UserNSAnnotation]; mode != "" && mode != spec.UserNSHost {
+		return nil, fmt.Errorf("--userns %s: the container enters another user namespace (that of urun's networks, or of --network container:NAME): use --network slirp4netns, pasta, none or host with it", mode)
 	}
 	req := stage.ContainerRequest{Config: containers.RunConfigPath(c.stateDir)}
 	if c.net != nil {

@@ -35,6 +35,9 @@ func (FuseOverlayfs) Mount(l Layers, target string) error {
 	if l.SquashOwners {
 		extra = append(extra, "squash_to_root")
 	}
+	if l.IDMapping != "" {
+		extra = append(extra, l.IDMapping)
+	}
 	opts, err := l.options(extra...)
 	if err != nil {
 		return err

@@ -26,6 +26,10 @@ type Layers struct {
 	// fuse-overlayfs can (its squash_to_root), as the kernel's overlay
 	// refuses to copy such files up.
 	SquashOwners bool
+	// IDMapping are fuse-overlayfs's uidmapping= and gidmapping= options,
+	// which show the files' owners shifted (keep-id with subordinate
+	// ids); only fuse-overlayfs can.
+	IDMapping string
 }
 
 // Native mounts the kernel's overlay file system. In a user namespace it
@@ -36,6 +40,9 @@ type Native struct{}
 func (Native) Name() string { return "native" }
 
 func (Native) Mount(l Layers, target string) error {
+	if l.IDMapping != "" {
+		return errors.New("the kernel's overlay cannot show the files' owners shifted (keep-id): fuse-overlayfs can")
+	}
 	extra := []string{"userxattr"}
 	if l.Volatile {
 		extra = append(extra, "volatile")

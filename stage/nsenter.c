@@ -192,11 +192,18 @@ static void waiter(pid_t init, pid_t ports, const char *remove_dir, char *remove
 
 // become_root makes the process root of the user namespace it is in. The
 // setgroups call drops the host's supplementary groups, which would
-// otherwise show up as "nogroup".
+// otherwise show up as "nogroup". A namespace urun mapped itself (a single
+// id, without newgidmap) denies setgroups: the groups stay there.
 static void become_root(void) {
-	if (setresgid(0, 0, 0) < 0)
+	// keep-id without subordinate ids maps the caller's own ids alone:
+	// there is no root to become, and the capabilities the new namespace
+	// gave its maker are all the stage needs until the command's exec.
+	if (setresgid(0, 0, 0) < 0) {
+		if (errno == EINVAL)
+			return;
 		fail("setresgid to root of the user namespace");
-	if (setgroups(0, NULL) < 0)
+	}
+	if (setgroups(0, NULL) < 0 && errno != EPERM)
 		fail("setgroups in the user namespace");
 	if (setresuid(0, 0, 0) < 0)
 		fail("setresuid to root of the user namespace");

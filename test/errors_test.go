@@ -11,20 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestNoSubuid* need a caller without a line in /etc/subuid: hack/test.sh
-// runs them as the user urunnosub (and leaves them out of the run as
-// uruntest).
-func TestNoSubuidRunNamesTheFix(t *testing.T) {
-	if r, err := callerRange("/etc/subuid"); err == nil {
-		t.Skipf("the caller has the subordinate uid range %d:%d in /etc/subuid; this test needs a user without one (hack/test.sh runs it as urunnosub)", r.start, r.count)
-	}
-	e := newEnv(t)
-	res := e.urun(t, "run", "--rm", busyboxRef, "true")
-	res.exits(t, 125)
-	assert.Contains(t, res.stderr, "/etc/subuid", "the message names the file that lacks the user")
-	assert.Contains(t, res.stderr, "usermod --add-subuids", "the message names the fix")
-}
-
 func TestRunUnknownImageFails(t *testing.T) {
 	e := newEnv(t)
 	res := e.urun(t, "run", "--rm", reg.Addr()+"/library/nope:latest", "true")

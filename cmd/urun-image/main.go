@@ -164,7 +164,7 @@ func dispatch(args []string) error {
 	}
 
 	if stage.Current() == stage.Image && !hostCommands[name] {
-		return enterNamespace(r)
+		return enterNamespace(r, cfg.GraphRoot)
 	}
 	logrus.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true})
 	logrus.SetLevel(logrus.WarnLevel)
@@ -173,14 +173,20 @@ func dispatch(args []string) error {
 
 // enterNamespace runs this program again, with the same request, as root
 // of urun's user namespace, in a mount namespace of its own, and returns
-// its exit status.
-func enterNamespace(r request.Request) error {
+// its exit status. The namespace maps as the store's files were written
+// (idmap.CheckStore): with the caller's subordinate ids, with their id
+// alone when they have none (the store then squashes every owner to the
+// caller), or unchanged for root.
+func enterNamespace(r request.Request, graphRoot string) error {
 	caller, err := idmap.CurrentCaller()
+	if err != nil && os.Getuid() != 0 {
+		return err
+	}
+	m, _, err := idmap.Files{}.ForCallerOrSingle(caller)
 	if err != nil {
 		return err
 	}
-	m, err := idmap.Files{}.ForCaller(caller)
-	if err != nil {
+	if err := idmap.CheckStore(graphRoot, m, true); err != nil {
 		return err
 	}
 	runtimeDir, err := config.RuntimeDir()

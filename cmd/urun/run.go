@@ -45,6 +45,7 @@ type runFlags struct {
 	health                                      healthFlags
 	misc                                        miscRunFlags
 	kernel                                      kernelFlags
+	userns                                      usernsFlags
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -111,6 +112,7 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags) {
 	addResourceFlags(fl, &f.resources)
 	addHealthFlags(fl, &f.health)
 	addKernelFlags(fl, &f.kernel)
+	addUserNSFlags(fl, &f.userns)
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not show pull progress")
 	fl.BoolVar(&f.tlsVerify, "tls-verify", true, "require HTTPS and verify certificates when pulling")
 	fl.StringVar(&f.platform, "platform", "", "when pulling, take the image for OS/ARCH[/VARIANT] from a multi-platform image (a stored image is used as it is)")
@@ -235,6 +237,9 @@ func (f *runFlags) launchOptions(cmd *cobra.Command, g *globals, args []string) 
 		Resources: limits, Cgroups: cgroups, Healthcheck: healthcheck, Host: f.hostRequest(),
 	}
 	misc.apply(&o)
+	if err := f.userns.apply(&o); err != nil {
+		return o, err
+	}
 	// A malformed value fails before an image is pulled for it.
 	if err := launch.Check(o); err != nil {
 		return o, err

@@ -1,0 +1,94 @@
+package launch
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/idmap"
+	"github.com/urun/urun/spec"
+)
+
+// userNSMappings are the maps of the container's new user namespace, by
+// its --userns (spec.UserNSAnnotation). A caller without subordinate ids
+// gets a single id and, unless they asked for it, one notice of what
+// that cannot do.
+func (c *container) userNSMappings() (idmap.Mappings, error) {
+	store, source, err := idmap.StoreMappings()
+	if err != nil {
+		return store, err
+	}
+	if err := idmap.CheckStore(c.cfg.GraphRoot, store, false); err != nil {
+		return store, err
+	}
+	value := c.spec.Annotations[spec.UserNSAnnotation]
+	if value == "" && source != idmap.SingleID {
+		return store, nil
+	}
+	u, err := spec.ParseUserNS(value)
+	if err != nil {
+		return store, err
+	}
+	single := source == idmap.SingleID || u.Mode == spec.UserNSFakeroot
+	if single && c.spec.Annotations[spec.GroupAddAnnotation] != "" {
+		return store, errors.New("--group-add cannot work in a user namespace of a single id (no subordinate ids, or --userns fakeroot): it maps no other group, and the kernel lets no one there set groups")
+	}
+	switch u.Mode {
+	case spec.UserNSFakeroot:
+		return idmap.Single(uint32(os.Getuid()), uint32(os.Getgid())), nil
+	case spec.UserNSKeepID:
+		k, err := spec.ParseKeepIDUser(c.spec.Annotations[spec.KeepIDUserAnnotation])
+		if err != nil {
+			return store, err
+		}
+		if source == idmap.SubIDs {
+			if err := checkKeepIDReach(c.stateDir); err != nil {
+				return store, err
+			}
+		}
+		return idmap.KeepID(store, k.UID, k.GID), nil
+	}
+	if source == idmap.SingleID {
+		w := c.stderr
+		if w == nil {
+			w = os.Stderr
+		}
+		fmt.Fprintln(w, singleIDNotice())
+	}
+	return store, nil
+}
+
+// singleIDNotice says, in one line, what a container of a single id
+// cannot do and how an administrator gives the caller subordinate ids.
+func singleIDNotice() string {
+	caller, _ := idmap.CurrentCaller()
+	name := caller.Name
+	if name == "" {
+		name = fmt.Sprint(caller.UID)
+	}
+	return fmt.Sprintf("urun: notice: you (%s) have no subordinate ids in /etc/subuid and /etc/subgid, so the container maps your uid alone, as root: files of other owners become yours, and --user other than root, --group-add and apt's _apt sandbox fail (--userns fakeroot asks for this without the notice); an administrator fixes it with: %s",
+		name, idmap.Files{}.FixCommand(name, uint64(caller.UID), uint64(caller.GID)))
+}
+
+// checkKeepIDReach refuses a run state that keep-id's init could not read.
+// Init is root of a namespace where the caller is another id: it reads
+// the caller's private directories by its capabilities alone, which the
+// kernel grants only over files whose owner and group the namespace maps.
+// A directory of the caller's with a group of another (a run directory
+// made by root for the user, say) would fail there with "permission
+// denied".
+func checkKeepIDReach(dir string) error {
+	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
+	for d := dir; ; d = filepath.Dir(d) {
+		var st unix.Stat_t
+		if err := unix.Stat(d, &st); err == nil && st.Uid == uid && st.Gid != gid && st.Mode&0o001 == 0 {
+			return fmt.Errorf("--userns keep-id: %s is yours but of group %d, which keep-id's user namespace does not map, so the container's init could not enter it: 'chgrp %d %s', or give others search permission (chmod o+x)", d, st.Gid, gid, d)
+		}
+		if d == "/" || d == "." {
+			return nil
+		}
+	}
+}
