@@ -50,6 +50,7 @@
 #            BENCH_BUILD_TRACE_RUNS [3] traced rebuilds
 #   slurm:   BENCH_SLURM=0 skips it; BENCH_SLURM_SRUN_RUNS [10] runs of a
 #            whole `srun urun run` (see hack/bench/slurm.sh)
+#   sharedstore: BENCH_SHARED=0 skips it (see hack/bench/sharedstore.sh)
 
 # SECTIONS: what stage 2 measures, in this order. Each line: NAME (the file
 # hack/bench/NAME.sh, defining bench_NAME), KNOB (NAME is skipped when it
@@ -66,6 +67,7 @@ SECTIONS=(
 	"logs BENCH_LOGS logs --tail"
 	"build BENCH_BUILD build and commit"
 	"slurm BENCH_SLURM start-up inside a Slurm job"
+	"sharedstore BENCH_SHARED start-up from a shared image store"
 )
 
 ONLY=${BENCH_ONLY:-}
