@@ -25,7 +25,10 @@ bench_sharedstore() {
 	if ! "${own[@]}" pull -q "$image" >"$d/pull.log" 2>&1 || ! "${shared[@]}" pull -q "$image" >>"$d/pull.log" 2>&1; then
 		why_not="urun pull failed: $(why "$d/pull.log")"
 	else
-		chmod -R a-w "$d/shared"
+		# Read-only where urun would write (records, locks): the store's
+		# directories of the user's own; the layers' files belong to
+		# subordinate ids.
+		find "$d/shared" -maxdepth 2 -user "$(id -u)" -exec chmod a-w {} +
 		if ! URUN_ADDITIONAL_IMAGE_STORES="$d/shared" "${empty[@]}" run --rm --network none "$image" true >"$d/try.log" 2>&1; then
 			why_not="a run from the shared store failed: $(why "$d/try.log")"
 		fi
@@ -33,22 +36,22 @@ bench_sharedstore() {
 	if [ -n "$why_not" ]; then
 		echo "NOT MEASURED: $why_not"
 		not_measured "from a shared store at most ${TARGET_SHARED_MS} ms above the own store:" "$why_not"
-		chmod -R u+w "$d" 2>/dev/null || true
+		find "$d" -maxdepth 3 -user "$(id -u)" -exec chmod u+w {} + 2>/dev/null || true
 		return 0
 	fi
 	local hf=(hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --time-unit millisecond --export-json "$tmp/hyperfine-shared.json")
 	local cmds=(-n "own store" "${own[*]} run --rm --network none $image true"
 		-n "shared store (same user's)" "env URUN_ADDITIONAL_IMAGE_STORES=$d/shared ${empty[*]} run --rm --network none $image true")
 	if [ -r "$ROOTS_SHARED_STORE" ]; then
-		cmds+=(-n "shared store (root's, fuse-overlayfs)" "env URUN_ADDITIONAL_IMAGE_STORES=$ROOTS_SHARED_STORE ${empty[*]} run --rm --network none shared-by-root true"
+		cmds+=(-n "shared store (root's, fuse-overlayfs)" "env URUN_ADDITIONAL_IMAGE_STORES=$ROOTS_SHARED_STORE ${empty[*]} run --rm --network none shared-by-root /bin/busybox true"
 			-n "own store, fuse-overlayfs" "${own[*]} --rootfs-driver fuse-overlayfs run --rm --network none $image true")
 	fi
 	"${hf[@]}" "${cmds[@]}" </dev/null || {
 		echo "  hyperfine failed"
-		chmod -R u+w "$d" 2>/dev/null || true
+		find "$d" -maxdepth 3 -user "$(id -u)" -exec chmod u+w {} + 2>/dev/null || true
 		return 0
 	}
-	chmod -R u+w "$d" 2>/dev/null || true
+	find "$d" -maxdepth 3 -user "$(id -u)" -exec chmod u+w {} + 2>/dev/null || true
 	log "results: shared image store, median of $RUNS runs each after $WARMUP warm-up runs"
 	printf '  %-40s %10s %19s\n' command "median ms" "mean ± sd ms"
 	local row median mean stddev
