@@ -81,7 +81,7 @@ func TestVMSlurmJobsMemoryLimitHoldsForItsContainer(t *testing.T) {
 			}
 			assert.NotEqual(t, 0, res.code, res.describe())
 			assert.NotContains(t, res.stdout, "survived", "the job's memory limit killed dd")
-			t.Logf("srun's status %d; its stderr: %s", res.code, res.stderr)
+			assert.Contains(t, res.stderr, "Out Of Memory", "Slurm saw the job's memory limit kill it")
 		})
 	}
 	assert.Empty(t, e.ps(t, "-a"), "--rm removed the containers, killed or not")
