@@ -18,8 +18,12 @@
 # "debug" (the default). Processes are tracked with proctrack/cgroup where
 # the host has cgroup v1's freezer (a job's processes, even those that
 # left its process tree, are found and killed on scancel, as on most
-# clusters), else proctrack/linuxproc. TaskPlugin=task/none: no binding or
-# limits (on a hybrid host they would be v1 ones, which urun does not use).
+# clusters), else proctrack/linuxproc. Where cgroups are v2 alone under
+# systemd (the VM test bed), Slurm's cgroup/v2 with task/cgroup holds each
+# job to its --mem and CPUs (ConstrainRAMSpace, ConstrainCores; memory is
+# scheduled as well), as on a cluster with cgroup v2; elsewhere
+# TaskPlugin=task/none: no binding or limits (on a hybrid host they would
+# be v1 ones, which urun does not use).
 set -euo pipefail
 
 action=${1:-start}
@@ -92,6 +96,10 @@ proctrack() {
 	fi
 }
 
+# cgroup_v2_limits: cgroups are v2 alone and systemd is PID 1, so Slurm's
+# cgroup/v2 can hold jobs to their limits.
+cgroup_v2_limits() { [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && under_systemd; }
+
 # write_if_changed FILE: FILE gets stdin unless it has it already; prints
 # "changed" when it wrote.
 write_if_changed() {
@@ -108,12 +116,15 @@ write_if_changed() {
 }
 
 write_config() {
-	local host node track changed=
+	local host node track changed= task=task/none select=CR_Core plugin=autodetect constrain=no
 	host=$(hostname -s)
 	# slurmd -C: this node's CPUs, sockets, cores, threads and memory.
 	node=$(slurmd -C | head -n 1)
 	[[ $node == NodeName=* ]] || die "slurmd -C did not describe this node: $node"
 	track=$(proctrack)
+	if cgroup_v2_limits; then
+		task=task/cgroup select=CR_Core_Memory plugin=cgroup/v2 constrain=yes
+	fi
 	install -d -m 0755 "$CONF_DIR"
 	install -d -o slurm -g slurm -m 0755 "$STATE_DIR" "$STATE_DIR/slurmctld" "$STATE_DIR/slurmd" "$LOG_DIR"
 	changed+=$(write_if_changed "$CONF_DIR/slurm.conf" <<CONF
@@ -132,10 +143,10 @@ SlurmdLogFile=$LOG_DIR/slurmd.log
 SlurmctldDebug=info
 SlurmdDebug=info
 ProctrackType=proctrack/$track
-TaskPlugin=task/none
+TaskPlugin=$task
 JobAcctGatherType=jobacct_gather/none
 SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
+SelectTypeParameters=$select
 SchedulerType=sched/backfill
 MpiDefault=none
 ReturnToService=2
@@ -149,10 +160,10 @@ CONF
 )
 	changed+=$(write_if_changed "$CONF_DIR/cgroup.conf" <<CONF
 $MARKER
-CgroupPlugin=autodetect
+CgroupPlugin=$plugin
 CgroupMountpoint=/sys/fs/cgroup
-ConstrainCores=no
-ConstrainRAMSpace=no
+ConstrainCores=$constrain
+ConstrainRAMSpace=$constrain
 ConstrainDevices=no
 CONF
 )

@@ -17,7 +17,10 @@ fi
 TEST_USER=uruntest
 # docker-registry and busybox-static: the integration suite's own test
 # bed (a registry on the guest's loopback, fixtures built from busybox).
-PACKAGES=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,linux-image-amd64,uidmap,fuse-overlayfs,fuse3,slirp4netns,passt,procps,util-linux,iproute2,kmod,ca-certificates,docker-registry,busybox-static,libc-bin
+# slurmctld, slurmd, slurm-client and munge: a single-node Slurm with
+# cgroup/v2 (test/vm_slurm_test.go), configured at boot by
+# hack/slurm/setup.sh, which needs the guest's CPUs and memory.
+PACKAGES=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,linux-image-amd64,uidmap,fuse-overlayfs,fuse3,slirp4netns,passt,procps,util-linux,iproute2,kmod,ca-certificates,docker-registry,busybox-static,libc-bin,slurmctld,slurmd,slurm-client,munge
 MIRROR=${VM_MIRROR:-http://deb.debian.org/debian}
 
 work=$(mktemp -d /var/tmp/urun-vm-build.XXXXXX)

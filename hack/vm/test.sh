@@ -6,8 +6,9 @@
 # (hack/vm/image.sh, in $URUN_VM_CACHE or /var/cache/urun-vm), shares
 # BIN_DIR's urun, urun-image, urun-init and urun-netholder and the suite binary with the guest over
 # 9p, boots it with qemu (TCG) and runs the tests there as uruntest with
-# its user manager's bus. The guest's console and the tests' output are
-# printed; the exit status is the tests'. Run as root.
+# its user manager's bus, after starting a single-node Slurm in the guest
+# (hack/slurm/setup.sh, with cgroup/v2 limits). The guest's console and
+# the tests' output are printed; the exit status is the tests'. Run as root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -37,6 +38,9 @@ trap 'rm -rf --one-file-system "$share"' EXIT
 mkdir "$share/bin"
 install -m 0755 "$bin/urun" "$bin/urun-image" "$bin/urun-init" "$bin/urun-netholder" "$share/bin/"
 install -m 0755 "$suite" "$share/integration.test"
+# The guest's single-node Slurm (test/vm_slurm_test.go) is set up at boot:
+# its node is the guest's CPUs and memory.
+install -m 0755 hack/slurm/setup.sh "$share/slurm-setup.sh"
 printf '%q ' "${flags[@]}" >"$share/flags"
 cat >"$share/run-in-vm.sh" <<'GUEST'
 #!/bin/sh
@@ -60,6 +64,22 @@ if [ "$boot" = 1 ]; then
 	chown -R uruntest: "$work"
 	eval "set -- $(cat "$share/flags")"
 	log=$share/suite.log
+	# Slurm's daemons and commands look the node's name up; the image has
+	# no /etc/hosts and the guest no DNS.
+	grep -qw localhost /etc/hosts 2>/dev/null || echo "127.0.0.1 localhost" >>/etc/hosts
+	grep -qw "$(hostname)" /etc/hosts || echo "127.0.1.1 $(hostname)" >>/etc/hosts
+	# Slurm's daemons resolve their listening address (IPv4) with
+	# AI_ADDRCONFIG, which finds none where 127.0.0.1 is the only IPv4
+	# address (the guest has no network): one more, of the documentation
+	# range, on the loopback.
+	ip addr add 192.0.2.1/32 dev lo
+	started=$(cut -d' ' -f1 /proc/uptime)
+	if bash "$share/slurm-setup.sh" start >"$share/slurm-setup.log" 2>&1; then
+		echo "== guest: Slurm is up ($started s to $(cut -d' ' -f1 /proc/uptime) s of uptime)"
+	else
+		echo "== guest: Slurm's set-up failed (the TestVMSlurm* tests will say so):"
+		tail -n 20 "$share/slurm-setup.log"
+	fi
 else
 	set -- -test.run "^($(paste -sd'|' "$requests"))\$"
 	log=$share/suite-after-reboot.log
@@ -71,6 +91,8 @@ runuser -u uruntest -- env -i HOME=/home/uruntest USER=uruntest LOGNAME=uruntest
 	URUN_BIN_DIR="$work/bin" URUN_VM=1 URUN_VM_BOOT="$boot" URUN_VM_REBOOT_REQUESTS="$requests" \
 	"$work/integration.test" -test.v -test.count=1 -test.timeout=25m "$@" >"$log" 2>&1
 rc=$?
+# Slurm's daemons' logs, for a TestVMSlurm* test that failed.
+[ ! -d /var/log/slurm ] || cp /var/log/slurm/*.log "$share/" 2>/dev/null
 if [ "$boot" = 1 ] && [ -s "$requests" ]; then
 	echo "$rc" >"$share/status-boot-1"
 	echo "== guest: $(wc -l <"$requests") test(s) asked for a reboot; powering off to boot again"
@@ -85,8 +107,16 @@ chmod 0755 "$share/run-in-vm.sh"
 echo "==> VM: boot (qemu TCG) and run the suite's $(cat "$share/flags")in the guest"
 rc=0
 bash hack/vm/run.sh "$cache" "$share" "$limit" || rc=$?
+if [ -f "$share/slurm-setup.log" ]; then
+	echo "==> VM: Slurm's set-up in the guest (hack/slurm/setup.sh)"
+	cat "$share/slurm-setup.log"
+fi
 echo "==> VM: the suite's output"
 cat "$share/suite.log" 2>/dev/null || echo "(none)"
+if [ "$rc" != 0 ] && [ -f "$share/slurmd.log" ]; then
+	echo "==> VM: the end of the guest's Slurm logs"
+	tail -n 40 "$share/slurmctld.log" "$share/slurmd.log"
+fi
 if [ -f "$share/status-boot-1" ]; then
 	echo "==> VM: the suite's output after the reboot"
 	cat "$share/suite-after-reboot.log" 2>/dev/null || echo "(none: the guest did not come back)"
