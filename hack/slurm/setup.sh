@@ -78,7 +78,7 @@ ensure_munge() {
 		if under_systemd; then
 			systemctl start munge.service
 		else
-			runuser -u munge -- /usr/sbin/munged --pid-file="$MUNGED_PID"
+			detached runuser -u munge -- /usr/sbin/munged --pid-file="$MUNGED_PID"
 		fi
 		log "started munged"
 	fi
@@ -176,6 +176,22 @@ CONF
 # daemons are started directly, in the background.
 under_systemd() { [ -d /run/systemd/system ]; }
 
+# detached CMD...: runs CMD, a daemon, with none of this script's open
+# files but stdin, stdout and stderr. A daemon outlives the script: one
+# that kept a caller's descriptor open would hold it for as long as it
+# runs, such as the lock of a test run (`flock LOCK hack/test.sh`, which
+# then never lets the next run in) or the pipe of a log (`| tee` never
+# ends). munged keeps the descriptors it was given.
+detached() {
+	(
+		local fd
+		for fd in $(ls /proc/$BASHPID/fd); do
+			[ "$fd" -le 2 ] || eval "exec $fd>&-"
+		done
+		exec "$@"
+	)
+}
+
 # start_daemon PIDFILE NAME: starts NAME (slurmctld or slurmd) unless it
 # runs.
 start_daemon() {
@@ -183,7 +199,7 @@ start_daemon() {
 	if under_systemd; then
 		systemctl start "$2.service"
 	else
-		"$2"
+		detached "$2"
 	fi
 	log "started $2"
 }
