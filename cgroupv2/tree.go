@@ -204,9 +204,13 @@ func removeCgroup(dir string) error {
 }
 
 // OOMKills reads oom_kill of dir's memory.events: how many processes
-// the memory limit killed.
+// the memory limit killed. A cgroup v1 memory directory has the count in
+// memory.oom_control (kernel 4.13 and later).
 func OOMKills(dir string) (uint64, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "memory.events"))
+	if errors.Is(err, os.ErrNotExist) {
+		data, err = os.ReadFile(filepath.Join(dir, "memory.oom_control"))
+	}
 	if err != nil {
 		return 0, fmt.Errorf("read the container's memory events: %w", err)
 	}
