@@ -19,7 +19,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -445,7 +444,7 @@ func makeV1Dir(dir string) error {
 	if errors.Is(err, os.ErrExist) {
 		// Left by a urun that was killed (the caller holds the
 		// container's lock): what is in it belongs to that dead run.
-		if err = removeV1Dir(dir); err == nil {
+		if err = removeCgroup(dir); err == nil {
 			err = os.Mkdir(dir, 0o755)
 		}
 	}
@@ -481,29 +480,6 @@ func inheritCpuset(dir string) error {
 	return nil
 }
 
-// removeV1Dir removes a container's cgroup directory in one v1
-// hierarchy. v1 has no cgroup.kill: processes of the container's PID
-// namespace that outlive init a moment are killed one by one.
-func removeV1Dir(dir string) error {
-	var err error
-	for i := 0; i < 50; i++ {
-		if err = unix.Rmdir(dir); err == nil || errors.Is(err, unix.ENOENT) {
-			return nil
-		}
-		if !errors.Is(err, unix.EBUSY) {
-			break
-		}
-		procs, _ := readList(filepath.Join(dir, "cgroup.procs"))
-		for _, p := range procs {
-			if pid, perr := strconv.Atoi(p); perr == nil && pid > 0 {
-				unix.Kill(pid, syscall.SIGKILL)
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return fmt.Errorf("remove the container's cgroup %s: %w", dir, err)
-}
-
 // closeV1 is Close for a v1 Cgroup: the OOM count first, while memory's
 // directory exists, then every directory.
 func (c *Cgroup) closeV1() (oomKills uint64, err error) {
@@ -511,7 +487,7 @@ func (c *Cgroup) closeV1() (oomKills uint64, err error) {
 		oomKills, _ = OOMKills(c.Dir)
 	}
 	for _, dir := range c.v1Dirs {
-		if rerr := removeV1Dir(dir); err == nil {
+		if rerr := removeCgroup(dir); err == nil {
 			err = rerr
 		}
 	}
