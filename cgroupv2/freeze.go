@@ -21,8 +21,12 @@ func Dir(path string) string {
 
 // SetFrozen freezes (or thaws) every process of the cgroup at dir through
 // cgroup.freeze, and waits until cgroup.events says it is done, as the
-// freezer is asynchronous.
+// freezer is asynchronous. A v1 cgroup (root on a v1 host) is frozen
+// through the freezer controller.
 func SetFrozen(dir string, frozen bool) error {
+	if mounts, rel, ok := v1Cgroup(dir); ok {
+		return setFrozenV1(mounts, rel, frozen)
+	}
 	want := "0"
 	if frozen {
 		want = "1"
@@ -48,6 +52,9 @@ func SetFrozen(dir string, frozen bool) error {
 
 // Frozen reads the "frozen" key of dir's cgroup.events.
 func Frozen(dir string) (bool, error) {
+	if mounts, rel, ok := v1Cgroup(dir); ok {
+		return frozenV1(mounts, rel)
+	}
 	v, err := readKey(filepath.Join(dir, "cgroup.events"), "frozen")
 	if err != nil {
 		return false, err

@@ -42,6 +42,9 @@ type Cgroup struct {
 	Bus string
 
 	watch *oomWatch
+	// v1Dirs are the container's directories in the cgroup v1
+	// hierarchies (root on a v1 or hybrid host; see v1.go), nil on v2.
+	v1Dirs []string
 	// oomKills is the count NoteOOMKills read.
 	oomKills uint64
 }
@@ -237,6 +240,11 @@ func Choose(r Request, h Host) (string, error) {
 		return ManagerNone, nil
 	}
 	if h.Mode != Unified {
+		// Root has the v1 controllers, as Docker's cgroupfs driver
+		// uses them; a user has no delegation there.
+		if name, ok, err := chooseV1(r, h); ok {
+			return name, err
+		}
 		switch {
 		case r.Limits:
 			return "", errNeedV2(h, "resource limits (--memory, --cpus, --pids-limit...)", "urun cannot honour them here, run without them")
@@ -290,6 +298,8 @@ func New(name string, h Host) Manager {
 		return &systemdManager{bus: h.Bus}
 	case ManagerCgroupfs:
 		return &cgroupfsManager{dir: h.OwnDir}
+	case ManagerCgroupfsV1:
+		return cgroupfsV1Manager{}
 	}
 	return nil
 }
@@ -298,6 +308,9 @@ func New(name string, h Host) Manager {
 // processes its memory limit killed. It is for the end of the container:
 // its processes are gone.
 func (c *Cgroup) Close() (oomKills uint64, err error) {
+	if c.V1() {
+		return c.closeV1()
+	}
 	if c.watch != nil {
 		// Read at once: the count rises before the killed process
 		// dies, and the file is there until removed below, unless

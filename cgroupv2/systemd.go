@@ -211,8 +211,13 @@ func stopScope(bus, unit, scope string) error {
 // session's scope into a cgroup under user@.service, the only common
 // ancestor is root's. The manager may (it asks the system manager when
 // it must), since the unit has Delegate=yes.
+//
+// For root's container on a cgroup v1 host (v1.go) it moves the process
+// itself, into each of the container's v1 directories: v1 has no
+// CLONE_INTO_CGROUP, and no systemd is involved.
 type UnitJoin struct {
 	bus, unit, sub string
+	v1Dirs         []string
 }
 
 // SystemdJoin is how to put a process into a container's own cgroup
@@ -223,6 +228,9 @@ type UnitJoin struct {
 func SystemdJoin(path string) *UnitJoin {
 	if path == "" {
 		return nil
+	}
+	if dirs := v1JoinDirs(Dir(path)); dirs != nil {
+		return &UnitJoin{v1Dirs: dirs}
 	}
 	unit, sub, ok := unitOf(path)
 	bus := userBus()
@@ -251,6 +259,9 @@ func unitOf(path string) (unit, sub string, ok bool) {
 // Attach moves pid, which must not run anything of the user's yet, into
 // the container's cgroup.
 func (j *UnitJoin) Attach(pid int) error {
+	if j.v1Dirs != nil {
+		return attachV1(j.v1Dirs, pid)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), busTimeout)
 	defer cancel()
 	conn, err := connect(ctx, j.bus)

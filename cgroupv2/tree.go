@@ -187,7 +187,8 @@ func makeChild(dir, name, leaf string, pid int, files map[string]string) (string
 
 // removeCgroup removes the container's cgroup once it ended. Processes
 // of its PID namespace may take a moment to be gone after init; cgroup.kill
-// ends any that remain.
+// ends any that remain (in a cgroup v1 directory, which has none, they are
+// killed one by one).
 func removeCgroup(dir string) error {
 	var err error
 	for i := 0; i < 50; i++ {
@@ -197,16 +198,27 @@ func removeCgroup(dir string) error {
 		if !errors.Is(err, unix.EBUSY) {
 			break
 		}
-		os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
+		if os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0) != nil {
+			procs, _ := readList(filepath.Join(dir, "cgroup.procs"))
+			for _, p := range procs {
+				if pid, perr := strconv.Atoi(p); perr == nil && pid > 0 {
+					unix.Kill(pid, unix.SIGKILL)
+				}
+			}
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	return fmt.Errorf("remove the container's cgroup %s: %w", dir, err)
 }
 
 // OOMKills reads oom_kill of dir's memory.events: how many processes
-// the memory limit killed.
+// the memory limit killed. A cgroup v1 memory directory has the count in
+// memory.oom_control (kernel 4.13 and later).
 func OOMKills(dir string) (uint64, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "memory.events"))
+	if errors.Is(err, os.ErrNotExist) {
+		data, err = os.ReadFile(filepath.Join(dir, "memory.oom_control"))
+	}
 	if err != nil {
 		return 0, fmt.Errorf("read the container's memory events: %w", err)
 	}

@@ -11,8 +11,12 @@ import (
 // ApplyTo writes the limit files into the running container's cgroup dir
 // (`urun update`), enabling in its parent the controllers they need that
 // its start did not. The container keeps running; a lower memory.max
-// makes the kernel reclaim, or OOM-kill, at once.
+// makes the kernel reclaim, or OOM-kill, at once. A v1 cgroup (root on a
+// v1 host) gets the files' v1 counterparts.
 func ApplyTo(dir string, files map[string]string) error {
+	if mounts, rel, ok := v1Cgroup(dir); ok {
+		return applyToV1(mounts, rel, files)
+	}
 	parent := filepath.Dir(dir)
 	enable, err := checkControllers(parent, controllersFor(files))
 	if err != nil {

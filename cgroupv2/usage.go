@@ -34,6 +34,9 @@ func ReadUsage(dir string) (Usage, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return u, err
 	}
+	if mounts, rel, ok := v1Cgroup(dir); ok {
+		return readUsageV1(mounts, rel), nil
+	}
 	if v, err := readKey(filepath.Join(dir, "cpu.stat"), "usage_usec"); err == nil {
 		u.CPUUsec, u.CPUOK = parseUint(v), true
 	}

@@ -29,7 +29,7 @@ type Docker struct {
 	Driver            string
 	DriverStatus      [][2]string
 	// What the host's cgroups give a container (all false on a v1 or
-	// hybrid host, where urun sets no limits).
+	// hybrid host, where urun sets no limits, but for root).
 	MemoryLimit     bool
 	SwapLimit       bool
 	CPUCfsPeriod    bool `json:"CpuCfsPeriod"`
@@ -92,13 +92,19 @@ func (i *Info) collectDocker(cfg *config.Config, self string) {
 		d.CgroupVersion = "2"
 		d.MemoryLimit, d.SwapLimit, d.CPUCfsPeriod, d.CPUCfsQuota, d.CPUShares, d.CPUSet, d.PidsLimit = true, true, true, true, true, true, true
 	}
+	// Root on a v1 host: the v1 manager.
+	v1Limits := i.Cgroups.Version != "v2" && i.Cgroups.Manager == "cgroupfs"
+	if v1Limits {
+		_, err := os.Stat("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
+		d.MemoryLimit, d.SwapLimit, d.CPUCfsPeriod, d.CPUCfsQuota, d.CPUShares, d.CPUSet, d.PidsLimit = true, err == nil, true, true, true, true, true
+	}
 	d.Runtimes = map[string]Runtime{"urun": {Path: self}}
 	d.DefaultRuntime = "urun"
 	d.SecurityOptions = []string{"name=seccomp,profile=builtin", "name=rootless"}
 	if i.Cgroups.Version == "v2" {
 		d.SecurityOptions = append(d.SecurityOptions, "name=cgroupns")
 	}
-	if i.Cgroups.Version != "v2" {
+	if i.Cgroups.Version != "v2" && !v1Limits {
 		d.Warnings = append(d.Warnings, "WARNING: No resource limits: "+i.Cgroups.Note)
 	}
 	if i.User.Problem != "" {

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/urun/urun/cgroupv2"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/idmap"
@@ -201,7 +202,18 @@ func cgroups() Cgroups {
 	if unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
 		return Cgroups{Version: "v2", Manager: "none", Note: "resource limits are not implemented yet"}
 	}
+	version := "v1"
 	if unix.Statfs("/sys/fs/cgroup/unified", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+		version = "v1 (hybrid)"
+	}
+	// Root has the v1 controllers, as Docker's cgroupfs driver uses them.
+	if os.Geteuid() == 0 {
+		if err := cgroupv2.CheckV1Mounts(); err != nil {
+			return Cgroups{Version: version, Manager: "none", Note: "root's limits on cgroup v1 need the memory, pids and cpu controllers mounted and writable: " + err.Error()}
+		}
+		return Cgroups{Version: version, Manager: "cgroupfs", Note: "root's containers get cgroup v1 directories of their own, /sys/fs/cgroup/CONTROLLER/urun/urun-ID, with their limits (users' containers get none on this host)"}
+	}
+	if version == "v1 (hybrid)" {
 		return Cgroups{Version: "v1 (hybrid)", Manager: "none", Note: "cgroup v2 is mounted only at /sys/fs/cgroup/unified beside v1 controllers: rootless limits need a pure cgroup v2 host with systemd delegation"}
 	}
 	return Cgroups{Version: "v1", Manager: "none", Note: "rootless limits need cgroup v2 with systemd delegation"}

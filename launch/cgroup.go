@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -134,6 +135,16 @@ func (c *container) cgroupMounts(mounts []specs.Mount) []specs.Mount {
 	opts := []string{"nosuid", "noexec", "nodev"}
 	if !c.settings.Cgroups.Writable {
 		opts = append(opts, "ro")
+	}
+	if c.cgroup.V1() {
+		// Root on a v1 host: the v1 hierarchies, each rooted at the
+		// container's cgroup by its namespace, on a tmpfs, as Docker
+		// mounts them; not the host's cgroup2 of the hybrid layout.
+		out := []specs.Mount{{Destination: "/sys/fs/cgroup", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "noexec", "nodev", "size=4k", "mode=755"}}}
+		for _, h := range cgroupv2.V1Hierarchies() {
+			out = append(out, specs.Mount{Destination: "/sys/fs/cgroup/" + h.Name, Type: "cgroup", Source: "cgroup", Options: append(slices.Clone(opts), h.Options)})
+		}
+		return out
 	}
 	var out []specs.Mount
 	if hostSys {
