@@ -210,6 +210,16 @@ func PrintDocker(w, errW io.Writer, i Info) {
 	p(" ID: %s", d.ID)
 	p(" Docker Root Dir: %s", d.DockerRootDir)
 	p(" Run Root: %s", i.Store.RunRoot)
+	if len(i.Store.AdditionalImageStores) > 0 {
+		p(" Additional Image Stores (read-only, shared):")
+		for _, s := range i.Store.AdditionalImageStores {
+			if s.Problem != "" {
+				p("  %s: %s", s.Path, s.Problem)
+				continue
+			}
+			p("  %s: %d images", s.Path, s.Images)
+		}
+	}
 	p(" Config File: %s", i.Store.ConfigFile)
 	p(" User: %s (uid %d, gid %d)", i.User.Name, i.User.UID, i.User.GID)
 	p("  Subuid Ranges: %s", ranges(i.User.SubUIDs))
