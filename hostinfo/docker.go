@@ -217,7 +217,7 @@ func PrintDocker(w, errW io.Writer, i Info) {
 				p("  %s: %s", s.Path, s.Problem)
 				continue
 			}
-			p("  %s: %d images", s.Path, s.Images)
+			p("  %s: %s", s.Path, plural(s.Images, "image"))
 		}
 	}
 	p(" Config File: %s", i.Store.ConfigFile)
@@ -240,4 +240,12 @@ func PrintDocker(w, errW io.Writer, i Info) {
 	for _, warning := range d.Warnings {
 		fmt.Fprintln(errW, warning)
 	}
+}
+
+// plural is "1 image", "2 images".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
