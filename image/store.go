@@ -15,6 +15,7 @@ package image
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"go.podman.io/storage"
 	"go.podman.io/storage/drivers/overlay"
 	"go.podman.io/storage/types"
+	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image/local"
@@ -97,7 +99,7 @@ func openableSharedStores(stores []string, graphRoot string) []string {
 			continue
 		}
 		if err := sharedStoreReadable(dir); err != nil {
-			logrus.Warn((&local.SharedStoreError{Store: dir, Err: err}).Error() + ": its images are left out")
+			fmt.Fprintf(os.Stderr, "urun: %v: its images are left out\n", &local.SharedStoreError{Store: dir, Err: err})
 			continue
 		}
 		out = append(out, dir)
@@ -106,14 +108,30 @@ func openableSharedStores(stores []string, graphRoot string) []string {
 }
 
 // sharedStoreReadable checks the files the storage library opens in a
-// read-only image store: its image and layer lists and their locks.
+// read-only image store: its image and layer lists and their locks, which
+// it read-locks, and panics if it cannot (a network file system without
+// a lock service says ENOLCK). A lock held by the administrator's urun
+// (EAGAIN) is one the library waits for.
 func sharedStoreReadable(dir string) error {
 	for _, f := range []string{"overlay-images/images.lock", "overlay-images/images.json", "overlay-layers/layers.lock", "overlay-layers/layers.json"} {
 		file, err := os.Open(filepath.Join(dir, f))
 		if err != nil {
 			return err
 		}
-		file.Close()
+		if strings.HasSuffix(f, ".lock") {
+			lock := unix.Flock_t{Type: unix.F_RDLCK, Whence: io.SeekStart}
+			err = unix.FcntlFlock(file.Fd(), unix.F_SETLK, &lock)
+			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EACCES) {
+				err = nil
+			}
+			if err != nil {
+				err = fmt.Errorf("read-lock %s: %w", file.Name(), err)
+			}
+		}
+		file.Close() // releases the lock
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
