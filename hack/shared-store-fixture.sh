@@ -54,6 +54,7 @@ find "$dir" -printf '%U %G %p\0' | while IFS=' ' read -r -d '' u g path; do
 done
 
 s=$dir/store
-chmod a+rx "$dir" "$s" "$s/overlay" "$s"/overlay/*/ "$s/overlay-layers" "$s/urun-images"
-chmod a+r "$s"/urun-images/* "$s/overlay-layers/layers.json" "$s/overlay/.has-mount-program"
+chmod a+rx "$dir" "$s" "$s/overlay" "$s"/overlay/*/
+chmod -R a+rX "$s/urun-images" "$s/overlay-images" "$s/overlay-layers"
+chmod a+r "$s/overlay/.has-mount-program"
 echo "shared store of root's: $s"

@@ -216,6 +216,16 @@ func PrintDocker(w, errW io.Writer, i Info) {
 	p(" ID: %s", d.ID)
 	p(" Docker Root Dir: %s", d.DockerRootDir)
 	p(" Run Root: %s", i.Store.RunRoot)
+	if len(i.Store.AdditionalImageStores) > 0 {
+		p(" Additional Image Stores (read-only, shared):")
+		for _, s := range i.Store.AdditionalImageStores {
+			if s.Problem != "" {
+				p("  %s: %s", s.Path, s.Problem)
+				continue
+			}
+			p("  %s: %s", s.Path, plural(s.Images, "image"))
+		}
+	}
 	p(" Config File: %s", i.Store.ConfigFile)
 	p(" User: %s (uid %d, gid %d)", i.User.Name, i.User.UID, i.User.GID)
 	p("  Subuid Ranges: %s", ranges(i.User.SubUIDs))
@@ -236,4 +246,12 @@ func PrintDocker(w, errW io.Writer, i Info) {
 	for _, warning := range d.Warnings {
 		fmt.Fprintln(errW, warning)
 	}
+}
+
+// plural is "1 image", "2 images".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

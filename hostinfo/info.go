@@ -59,6 +59,39 @@ type Store struct {
 	ConfigFile    string `json:"config_file"`
 	// StorageDriver is the storage library's driver for image layers.
 	StorageDriver string `json:"storage_driver"`
+	// AdditionalImageStores are the read-only shared image stores
+	// (additionalimagestores), in the order they are searched.
+	AdditionalImageStores []SharedStore `json:"additional_image_stores"`
+}
+
+// SharedStore is a read-only shared image store and what it holds.
+type SharedStore struct {
+	Path   string `json:"path"`
+	Images int    `json:"images"`
+	// Problem says why its images cannot be used: not there on this
+	// node, or not readable.
+	Problem string `json:"problem,omitempty"`
+}
+
+// sharedStores counts the images of each shared store, as `urun images`
+// finds them.
+func sharedStores(dirs []string) []SharedStore {
+	out := []SharedStore{}
+	for _, dir := range dirs {
+		s := SharedStore{Path: dir}
+		ids, err := local.IDs(dir)
+		switch {
+		case err != nil:
+			s.Problem = (&local.SharedStoreError{Store: dir, Err: err}).Error()
+		case ids == nil:
+			if _, err := os.Stat(dir); err != nil {
+				s.Problem = err.Error()
+			}
+		}
+		s.Images = len(ids)
+		out = append(out, s)
+	}
+	return out
 }
 
 type Rootfs struct {
@@ -99,7 +132,8 @@ func Collect(cfg *config.Config, version, self string) Info {
 		info.Host.Kernel = unix.ByteSliceToString(uts.Release[:])
 	}
 	info.Host.OS, info.Host.Arch = osName(), runtime.GOARCH
-	info.Store = Store{GraphRoot: cfg.GraphRoot, RunRoot: cfg.RunRoot, ContainersDir: containers.KeptLayersDir(cfg), ConfigFile: cfg.Source, StorageDriver: "overlay"}
+	info.Store = Store{GraphRoot: cfg.GraphRoot, RunRoot: cfg.RunRoot, ContainersDir: containers.KeptLayersDir(cfg), ConfigFile: cfg.Source, StorageDriver: "overlay",
+		AdditionalImageStores: sharedStores(cfg.AdditionalImageStores)}
 	if info.Store.ConfigFile == "" {
 		info.Store.ConfigFile = config.Path() + " (absent: defaults)"
 	}

@@ -117,7 +117,7 @@ func deleteUnusedLayers(store storage.Store, keep map[string]bool) error {
 		}
 		errs = errs[:0]
 		for _, l := range layers {
-			if keep[l.ID] || hasChild(layers, l.ID) || usedByImage(images, l.ID) {
+			if keep[l.ID] || l.ReadOnly || hasChild(layers, l.ID) || usedByImage(images, l.ID) {
 				continue
 			}
 			err := store.DeleteLayer(l.ID)
@@ -160,7 +160,7 @@ func SweepOrphanLayers(store storage.Store) error {
 // last in its copy) and gets its record: the kill came between the two.
 // An image left without a name by a later tag or rmi -f keeps its record.
 func settleHalfMadeImages(store storage.Store) error {
-	images, err := store.Images()
+	images, err := ownImages(store)
 	if err != nil {
 		return fmt.Errorf("list stored images: %w", err)
 	}

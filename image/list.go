@@ -35,7 +35,7 @@ type Summary struct {
 
 // List returns the stored images, newest first.
 func List(store storage.Store) ([]Summary, error) {
-	images, err := store.Images()
+	images, err := ownImages(store)
 	if err != nil {
 		return nil, fmt.Errorf("list stored images: %w", err)
 	}

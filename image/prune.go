@@ -41,7 +41,7 @@ func Prune(ctx context.Context, store storage.Store, o PruneOptions) (Pruned, er
 		return p, err
 	}
 	defer unlock()
-	images, err := store.Images()
+	images, err := ownImages(store)
 	if err != nil {
 		return p, fmt.Errorf("list stored images: %w", err)
 	}
@@ -61,7 +61,7 @@ func Prune(ctx context.Context, store storage.Store, o PruneOptions) (Pruned, er
 			p.Lines = append(p.Lines, "untagged: "+n)
 		}
 		makeRoomToDelete(store, img.ID)
-		layers, err := store.DeleteImage(img.ID, true)
+		layers, err := deleteImage(store, img.ID)
 		if err != nil {
 			return p, fmt.Errorf("delete image %s: %w", shortID(img.ID), err)
 		}

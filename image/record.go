@@ -158,7 +158,7 @@ func mergeNames(names, extra []string) []string {
 // must stop claiming it. Names by digest, which the store does not keep,
 // stay.
 func SyncNames(store storage.Store) error {
-	images, err := store.Images()
+	images, err := ownImages(store)
 	if err != nil {
 		return fmt.Errorf("list stored images: %w", err)
 	}

@@ -56,6 +56,9 @@ func removeOne(store storage.Store, ref string, o RemoveOptions) error {
 	if err != nil {
 		return err
 	}
+	if img.ReadOnly {
+		return &SharedImageError{Ref: ref, ID: img.ID}
+	}
 	short := shortID(img.ID)
 	users := o.InUse[img.ID]
 	refs := references(store, img)
@@ -87,7 +90,7 @@ func removeOne(store storage.Store, ref string, o RemoveOptions) error {
 		fmt.Fprintf(o.Warn, "urun: image %s is kept, now without a name, for container %s; remove the container, then the image (urun rmi %s or urun image prune)\n", short, strings.Join(users, ", "), short)
 		return nil
 	}
-	if _, err := store.DeleteImage(img.ID, true); err != nil {
+	if _, err := deleteImage(store, img.ID); err != nil {
 		return fmt.Errorf("delete image %s: %w", short, err)
 	}
 	fmt.Fprintf(o.Out, "Deleted: sha256:%s\n", img.ID)

@@ -43,7 +43,7 @@ func Resync(ctx context.Context, store storage.Store) error {
 
 func resyncLocked(ctx context.Context, store storage.Store) error {
 	root := store.GraphRoot()
-	images, err := store.Images()
+	images, err := ownImages(store)
 	if err != nil {
 		return fmt.Errorf("list stored images: %w", err)
 	}

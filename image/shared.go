@@ -11,6 +11,8 @@ import (
 	"slices"
 	"time"
 
+	"go.podman.io/storage"
+
 	"github.com/urun/urun/image/local"
 )
 
@@ -35,15 +37,14 @@ func ListShared(stores []string, own []Summary) ([]Summary, error) {
 		sizes := sharedLayerSizes(store)
 		var found []Summary
 		for _, id := range ids {
-			if seenIDs[id] {
-				continue
-			}
 			img, err := local.FindInStores([]string{store}, id)
 			if err != nil {
 				return nil, err
 			}
+			// A shared image tagged by the user is in the own list too,
+			// under its new names: it keeps its shared names here.
 			names := slices.DeleteFunc(slices.Clone(img.Names), func(n string) bool { return seenNames[n] })
-			if len(img.Names) > 0 && len(names) == 0 {
+			if len(names) == 0 && (len(img.Names) > 0 || seenIDs[id]) {
 				continue
 			}
 			found = append(found, sharedSummary(img, names, sizes))
@@ -97,12 +98,42 @@ func sharedLayerSizes(store string) map[string]int64 {
 	return sizes
 }
 
+// ownImages are the images of the own store: the storage library lists
+// those of the shared stores (ReadOnly) as well, which urun neither
+// records, nor prunes, nor settles.
+func ownImages(store storage.Store) ([]storage.Image, error) {
+	images, err := store.Images()
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(images, func(img storage.Image) bool { return img.ReadOnly }), nil
+}
+
+// deleteImage deletes image id of the own store and the layers only it
+// uses. Of one made on a shared image (tagged, committed or built on it),
+// the storage library deletes the record and the own layers, then fails
+// on the first layer of the shared store, which is not its to delete:
+// that is the end of the deletion, not a failure.
+func deleteImage(store storage.Store, id string) ([]string, error) {
+	layers, err := store.DeleteImage(id, true)
+	if errors.Is(err, storage.ErrLayerUnknown) {
+		if img, ierr := store.Image(id); errors.Is(ierr, storage.ErrImageUnknown) || (ierr == nil && img.ReadOnly) {
+			return layers, nil
+		}
+	}
+	return layers, err
+}
+
 // SharedImageError refuses to change an image of a read-only shared store.
 type SharedImageError struct {
 	Ref, ID, Store string
 }
 
 func (e *SharedImageError) Error() string {
+	if e.Store == "" {
+		return fmt.Sprintf("%s (%s) is in a read-only shared image store (additionalimagestores): urun changes only the images of its own store; the store's administrator removes it there",
+			e.Ref, displayID(e.ID, false))
+	}
 	return fmt.Sprintf("%s (%s) is in the read-only shared image store %s (additionalimagestores): urun changes only the images of its own store; the store's administrator removes it there (urun --root %s rmi %s)",
 		e.Ref, displayID(e.ID, false), e.Store, e.Store, e.Ref)
 }

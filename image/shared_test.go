@@ -57,3 +57,14 @@ func TestTheOwnStoresImageHidesTheSharedCopy(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, shared)
 }
+
+// `urun tag SHARED NEW` copies the image's record into the own store: the
+// shared image keeps the names the copy does not have.
+func TestASharedImageTaggedByTheUserKeepsItsOtherNames(t *testing.T) {
+	store := t.TempDir()
+	writeSharedImage(t, store, alpineID, "l1", 10, "docker.io/library/alpine:latest")
+	shared, err := ListShared([]string{store}, []Summary{{ID: alpineID, Names: []string{"docker.io/library/mine:1"}}})
+	require.NoError(t, err)
+	require.Len(t, shared, 1)
+	assert.Equal(t, []string{"docker.io/library/alpine:latest"}, shared[0].Names)
+}

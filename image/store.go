@@ -15,6 +15,7 @@ package image
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"go.podman.io/storage"
 	"go.podman.io/storage/drivers/overlay"
 	"go.podman.io/storage/types"
+	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image/local"
@@ -63,6 +65,12 @@ func Open(cfg *config.Config) (storage.Store, error) {
 	if singleIDNamespace() {
 		opts.GraphDriverOptions = append(opts.GraphDriverOptions, "overlay.ignore_chown_errors=true")
 	}
+	// The shared stores' images are the library's read-only image
+	// stores: inspect, history, save, tag, commit and build read them in
+	// place, after the own store's.
+	if stores := openableSharedStores(cfg.AdditionalImageStores, cfg.GraphRoot); len(stores) > 0 {
+		opts.GraphDriverOptions = append(opts.GraphDriverOptions, "overlay.additionalimagestore="+strings.Join(stores, ","))
+	}
 	store, err := storage.GetStore(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open image store %s: %w", opts.GraphRoot, err)
@@ -75,6 +83,57 @@ func Open(cfg *config.Config) (storage.Store, error) {
 		logrus.Warnf("removing the layers an interrupted pull left: %v", err)
 	}
 	return store, nil
+}
+
+// openableSharedStores are those of stores the storage library can open
+// read-only: it fails the whole store on one it cannot read, so a store
+// that is missing (not mounted on this node) is left out, and one that is
+// not readable is left out with a warning naming its administrator's fix.
+func openableSharedStores(stores []string, graphRoot string) []string {
+	var out []string
+	for _, dir := range stores {
+		if dir == graphRoot {
+			continue
+		}
+		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err := sharedStoreReadable(dir); err != nil {
+			fmt.Fprintf(os.Stderr, "urun: %v: its images are left out\n", &local.SharedStoreError{Store: dir, Err: err})
+			continue
+		}
+		out = append(out, dir)
+	}
+	return out
+}
+
+// sharedStoreReadable checks the files the storage library opens in a
+// read-only image store: its image and layer lists and their locks, which
+// it read-locks, and panics if it cannot (a network file system without
+// a lock service says ENOLCK). A lock held by the administrator's urun
+// (EAGAIN) is one the library waits for.
+func sharedStoreReadable(dir string) error {
+	for _, f := range []string{"overlay-images/images.lock", "overlay-images/images.json", "overlay-layers/layers.lock", "overlay-layers/layers.json"} {
+		file, err := os.Open(filepath.Join(dir, f))
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(f, ".lock") {
+			lock := unix.Flock_t{Type: unix.F_RDLCK, Whence: io.SeekStart}
+			err = unix.FcntlFlock(file.Fd(), unix.F_SETLK, &lock)
+			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EACCES) {
+				err = nil
+			}
+			if err != nil {
+				err = fmt.Errorf("read-lock %s: %w", file.Name(), err)
+			}
+		}
+		file.Close() // releases the lock
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Shutdown releases the store, reporting a failure as a wrapped error.

@@ -33,6 +33,10 @@ func Tag(ctx context.Context, store storage.Store, src, dst string) (string, err
 		return "", err
 	}
 	defer unlock()
+	// The storage library copies a shared image's record, not its
+	// layers, into the own store, with its names and the new one: the
+	// copy stands for that id from then on, and is deleted once its
+	// names are removed.
 	if err := store.AddNames(img.ID, []string{name}); err != nil {
 		return "", fmt.Errorf("tag %s as %s: %w", src, name, err)
 	}

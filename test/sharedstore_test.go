@@ -136,10 +136,9 @@ func TestImagesOfASharedStoreRunInPlace(t *testing.T) {
 		assert.Contains(t, r.stderr, "urun --root "+store+" rmi")
 	})
 
-	t.Run("image inspect says where the image is", func(t *testing.T) {
-		r := u.urun(t, "image", "inspect", busyboxRef)
-		assert.NotEqual(t, 0, r.code)
-		assert.Contains(t, r.stderr, "it is in the shared image store "+store)
+	t.Run("image inspect finds it", func(t *testing.T) {
+		out := u.urun(t, "image", "inspect", "--format", "{{.RepoTags}}", busyboxRef).ok(t)
+		assert.Contains(t, out, busyboxRef)
 	})
 
 	t.Run("run --pull always pulls a copy of the user's own, which is used from then on", func(t *testing.T) {
@@ -149,6 +148,74 @@ func TestImagesOfASharedStoreRunInPlace(t *testing.T) {
 		assert.NotContains(t, out, busyboxRef+" true")
 		u.urun(t, "rmi", busyboxRef).ok(t)
 		assert.Contains(t, u.urun(t, "images", "--format", "{{.Repository}}:{{.Tag}} {{.ReadOnly}}").ok(t), busyboxRef+" true")
+	})
+
+	assert.Equal(t, before, storeSnapshot(t, store), "urun wrote into the shared store")
+}
+
+// A user inspects, saves, tags, builds on and commits a shared image as
+// one of their own; what they make is theirs, on the shared layers.
+func TestAUserWorksWithASharedImageAsWithTheirOwn(t *testing.T) {
+	store := sharedStoreOf(t, busyboxRef)
+	before := storeSnapshot(t, store)
+	u := userOf(t, store)
+	id := strings.TrimSpace(u.urun(t, "image", "inspect", "--format", "{{.Id}}", busyboxRef).ok(t))
+	require.True(t, strings.HasPrefix(id, "sha256:"), id)
+
+	t.Run("the commands that read images see it", func(t *testing.T) {
+		for _, c := range []struct {
+			name string
+			args []string
+			want string
+		}{
+			{"image inspect", []string{"image", "inspect", "--format", "{{.Id}}", busyboxRef}, id},
+			{"inspect", []string{"inspect", "--type", "image", "--format", "{{.Id}}", busyboxRef}, id},
+			{"history", []string{"history", busyboxRef}, id[len("sha256:") : len("sha256:")+12]},
+			{"info", []string{"info"}, store + ": 1 image"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				assert.Contains(t, u.urun(t, c.args...).ok(t), c.want)
+			})
+		}
+	})
+
+	t.Run("save, then load elsewhere", func(t *testing.T) {
+		archive := filepath.Join(mkTemp(t), "busybox.tar")
+		u.urun(t, "save", "-o", archive, busyboxRef).ok(t)
+		other := newEnv(t)
+		other.urun(t, "load", "-i", archive).ok(t)
+		assert.Equal(t, layer2Body, other.runOut(t, busyboxRef, "cat", "/etc/layer2"))
+	})
+
+	t.Run("tag, then run by the new name", func(t *testing.T) {
+		u.urun(t, "tag", busyboxRef, "localhost/mine:1").ok(t)
+		assert.Equal(t, layer2Body, u.runOut(t, "localhost/mine:1", "cat", "/etc/layer2"))
+		assert.Contains(t, u.urun(t, "images", "--format", "{{.Repository}}:{{.Tag}} {{.ReadOnly}}").ok(t), "localhost/mine:1 false")
+		// The copy holds the image's names: removing them removes it,
+		// and the shared image is the one listed again.
+		u.urun(t, "rmi", "localhost/mine:1", busyboxRef).ok(t)
+		assert.Contains(t, u.urun(t, "images", "--format", "{{.Repository}}:{{.Tag}} {{.ReadOnly}}").ok(t), busyboxRef+" true")
+	})
+
+	t.Run("build FROM it", func(t *testing.T) {
+		ctx := writeContext(t, map[string]string{"Dockerfile": "FROM {{busybox}}\nRUN echo built > /built\n"})
+		u.build(t, "-q", "-t", "localhost/built", ctx).ok(t)
+		assert.Equal(t, "built\n"+layer2Body, u.runOut(t, "localhost/built", "cat", "/built", "/etc/layer2"))
+		u.urun(t, "rmi", "localhost/built").ok(t)
+	})
+
+	t.Run("commit a container of it", func(t *testing.T) {
+		u.urun(t, "run", "--name", "changed", "--network", "none", busyboxRef, "sh", "-c", "echo changed > /changed").ok(t)
+		u.urun(t, "commit", "changed", "localhost/committed").ok(t)
+		u.urun(t, "rm", "changed").ok(t)
+		assert.Equal(t, "changed\n"+layer2Body, u.runOut(t, "localhost/committed", "cat", "/changed", "/etc/layer2"))
+		u.urun(t, "rmi", "localhost/committed").ok(t)
+	})
+
+	t.Run("rmi refuses, naming the store", func(t *testing.T) {
+		r := u.urun(t, "rmi", busyboxRef)
+		assert.NotEqual(t, 0, r.code)
+		assert.Contains(t, r.stderr, "is in the read-only shared image store "+store)
 	})
 
 	assert.Equal(t, before, storeSnapshot(t, store), "urun wrote into the shared store")
@@ -195,6 +262,27 @@ func TestAnImageOfRootsSharedStoreIsWritableInTheContainer(t *testing.T) {
 		r := u.urun(t, "--rootfs-driver", "native", "run", "--rm", rootsStoreImage, "sh", "-c", "echo x >> /etc/profile")
 		assert.NotEqual(t, 0, r.code, r.describe())
 		assert.Contains(t, r.stderr, "whose files belong to ids outside your user namespace, and --rootfs-driver native")
+	})
+
+	t.Run("inspect, history and info see it", func(t *testing.T) {
+		assert.Contains(t, u.urun(t, "image", "inspect", "--format", "{{.RepoTags}}", rootsStoreImage).ok(t), rootsStoreImage+":latest")
+		assert.Contains(t, u.urun(t, "history", rootsStoreImage).ok(t), "urun import")
+		assert.Contains(t, u.urun(t, "info").ok(t), rootsStore+": 1 image")
+	})
+
+	// The tag's copy is mounted as the store's image is.
+	t.Run("tag, then run by the new name", func(t *testing.T) {
+		u.urun(t, "tag", rootsStoreImage, "localhost/roots:1").ok(t)
+		out := u.urun(t, "run", "--rm", "localhost/roots:1", "sh", "-c", "echo x >> /etc/profile && tail -n 1 /etc/profile").ok(t)
+		assert.Equal(t, "x\n", out)
+		u.urun(t, "rmi", "localhost/roots:1", rootsStoreImage).ok(t)
+	})
+
+	t.Run("rmi refuses, naming the store and its administrator's command", func(t *testing.T) {
+		r := u.urun(t, "rmi", rootsStoreImage)
+		assert.NotEqual(t, 0, r.code)
+		assert.Contains(t, r.stderr, "is in the read-only shared image store "+rootsStore)
+		assert.Contains(t, r.stderr, "urun --root "+rootsStore+" rmi")
 	})
 
 	out := u.urun(t, "images", "--format", "{{.Repository}}:{{.Tag}} {{.ReadOnly}}").ok(t)

@@ -37,7 +37,6 @@ func prepareInspect(r request.Inspect) (work, error) {
 		if err := image.Shutdown(store); err != nil {
 			return err
 		}
-		explainSharedNotFound(cfg, results)
 		if r.Raw {
 			return json.NewEncoder(os.Stdout).Encode(results)
 		}

@@ -7,11 +7,11 @@ import (
 
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
-	"github.com/urun/urun/image/imagedoc"
 )
 
 // The shared stores (additionalimagestores) are read-only to urun: their
-// images are listed and run, never pulled into, tagged or removed.
+// images are listed, run, inspected, saved and built on, never pulled
+// into or removed; a tag copies the image's record into the own store.
 
 // withSharedImages adds the shared stores' images to `urun images`.
 func withSharedImages(cfg *config.Config, own []image.Summary) ([]image.Summary, error) {
@@ -56,17 +56,4 @@ func sharedPullNote(cfg *config.Config, ref string) (string, error) {
 	}
 	return fmt.Sprintf("%s is in the shared image store %s (image %.12s): not pulled, urun runs it from there (urun run --pull always %s pulls a copy of your own)",
 		ref, img.Store, img.ID, ref), nil
-}
-
-// explainSharedNotFound says, of an image inspect cannot find, that a
-// shared store has it: inspect reads the own store's images only.
-func explainSharedNotFound(cfg *config.Config, results []imagedoc.Result) {
-	for i, r := range results {
-		if !r.NotFound {
-			continue
-		}
-		if img, err := image.FindShared(cfg.GraphRoot, cfg.AdditionalImageStores, r.Ref); err == nil && img != nil {
-			results[i].Error = fmt.Sprintf("%s: it is in the shared image store %s, whose images urun runs and lists but does not inspect yet", r.Error, img.Store)
-		}
-	}
 }

@@ -90,7 +90,7 @@ func namesPath(graphRoot string) string {
 func Find(graphRoot, name string) (*Image, error) {
 	img, err := find(graphRoot, name)
 	if !errors.Is(err, ErrNotFound) || len(sharedStores) == 0 {
-		return img, err
+		return img.onSharedLayers(), err
 	}
 	return findShared(sharedStores, graphRoot, err, func(store string) (*Image, error) { return find(store, name) })
 }
@@ -115,7 +115,7 @@ func find(graphRoot, name string) (*Image, error) {
 func Read(graphRoot, id string) (*Image, error) {
 	img, err := read(graphRoot, id)
 	if !errors.Is(err, ErrNotFound) || len(sharedStores) == 0 {
-		return img, err
+		return img.onSharedLayers(), err
 	}
 	return findShared(sharedStores, graphRoot, err, func(store string) (*Image, error) { return read(store, id) })
 }

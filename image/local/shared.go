@@ -42,11 +42,13 @@ func (e *SharedStoreError) Error() string {
 func (e *SharedStoreError) Unwrap() error { return e.Err }
 
 // ShareCommand is the shell command that lets every user read the store
-// at dir, whose directories the storage library makes private: its
-// records, the layer list (for sizes) and the directories around its
-// layers. The layers' contents keep the image's own modes.
+// at dir, whose directories the storage library makes private: urun's
+// records, the storage library's image and layer lists (which image
+// commands such as inspect and save read, with the lists' locks) and the
+// directories around its layers. The layers' contents keep the image's
+// own modes.
 func ShareCommand(dir string) string {
-	return fmt.Sprintf("chmod a+rx %[1]s %[1]s/overlay %[1]s/overlay/*/ %[1]s/overlay-layers %[1]s/urun-images && chmod a+r %[1]s/urun-images/* %[1]s/overlay-layers/layers.json %[1]s/overlay/.has-mount-program", dir)
+	return fmt.Sprintf("chmod a+rx %[1]s %[1]s/overlay %[1]s/overlay/*/ && chmod -R a+rX %[1]s/urun-images %[1]s/overlay-images %[1]s/overlay-layers && chmod a+r %[1]s/overlay/.has-mount-program", dir)
 }
 
 // findShared returns what get finds in the first shared store that has
@@ -71,6 +73,23 @@ func findShared(stores []string, graphRoot string, notFound error, get func(stor
 		return nil, firstErr
 	}
 	return nil, notFound
+}
+
+// onSharedLayers marks an image of the own store whose base layer is a
+// shared store's (a shared image the user tagged, or committed or built
+// on) as that store's: its layers are mounted as the store's are
+// (RootfsFor). nil stays nil.
+func (img *Image) onSharedLayers() *Image {
+	if img == nil || len(img.Layers) == 0 {
+		return img
+	}
+	for _, store := range sharedStores {
+		if strings.HasPrefix(img.Layers[0].Dir, store+"/") {
+			img.Store = store
+			break
+		}
+	}
+	return img
 }
 
 // placeIn marks img as store's and points its layer paths into store: an
@@ -105,8 +124,9 @@ func (img *Image) StoreRoot(graphRoot string) string {
 
 // ForeignOwned says whether img comes from a shared store whose files
 // belong to ids the caller's user namespace does not map (a store filled
-// by root or by another user): its top layer's root directory, the puller's
-// root inside, is not the caller's. In a container those files are
+// by root or by another user): its base layer's root directory, the
+// puller's root inside, is not the caller's (the layers above may be the
+// caller's own, committed on it). In a container those files are
 // nobody's: the kernel's overlay lets it read what others may read and
 // change nothing.
 func (img *Image) ForeignOwned() bool {
@@ -114,7 +134,7 @@ func (img *Image) ForeignOwned() bool {
 		return false
 	}
 	var st syscall.Stat_t
-	if err := syscall.Stat(img.Layers[len(img.Layers)-1].Dir, &st); err != nil {
+	if err := syscall.Stat(img.Layers[0].Dir, &st); err != nil {
 		return false
 	}
 	return int(st.Uid) != os.Getuid()

@@ -138,3 +138,26 @@ func TestAFuseStoresImageIsMountedWithFuseOverlayfs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "fuse-overlayfs", choice.Driver)
 }
+
+// A shared image the user tagged (or committed, or built on) is a record
+// of the own store whose base layer is the shared store's: it is mounted
+// as that store's images are.
+func TestAnOwnImageOnSharedLayersIsTheSharedStores(t *testing.T) {
+	own, shared := t.TempDir(), t.TempDir()
+	onShared := storeImage(t, shared, idB, "docker.io/library/tool:1")
+	onShared.Names = []string{"docker.io/library/mine:1"}
+	require.NoError(t, Write(own, onShared))
+	storeImage(t, own, idA, "docker.io/library/plain:1")
+	useShared(t, shared)
+
+	for _, tt := range []struct{ name, query, wantStore string }{
+		{"own image on shared layers", "docker.io/library/mine:1", shared},
+		{"own image on own layers", "docker.io/library/plain:1", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Find(own, tt.query)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantStore, got.Store)
+		})
+	}
+}
