@@ -194,7 +194,13 @@ static void waiter(pid_t init, pid_t ports, const char *remove_dir, char *remove
 // setgroups call drops the host's supplementary groups, which would
 // otherwise show up as "nogroup". A namespace urun mapped itself (a single
 // id, without newgidmap) denies setgroups: the groups stay there.
+//
+// Where the caller's id is not root's in the namespace (keep-id), the
+// kernel clears the process's dumpable flag as its ids change; it is set
+// back as it was: the waiter must stay dumpable, since slirp4netns, run by
+// the host user, opens the network namespace through its /proc entry.
 static void become_root(void) {
+	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 	// keep-id without subordinate ids maps the caller's own ids alone:
 	// there is no root to become, and the capabilities the new namespace
 	// gave its maker are all the stage needs until the command's exec.
@@ -207,6 +213,8 @@ static void become_root(void) {
 		fail("setgroups in the user namespace");
 	if (setresuid(0, 0, 0) < 0)
 		fail("setresuid to root of the user namespace");
+	if (dumpable == 1 && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		fail("keep the process dumpable");
 }
 
 // The signals people and job controllers send, passed on to the child by a
