@@ -81,22 +81,29 @@ func (w *changeWalk) dir(p, rel string, below bool) (out []Change, entries int, 
 	if err != nil {
 		return nil, 0, err
 	}
+	marks := 0
 	for _, name := range names {
 		childPath, childRel := filepath.Join(p, name), path.Join(rel, name)
 		if name == OpaqueWhiteout {
+			marks++
 			continue // the directory's own mark, read by isOpaque
-		}
-		if target, ok := strings.CutPrefix(name, WhiteoutPrefix); ok {
-			// fuse-overlayfs's whiteout, where it could not make a device.
-			out = append(out, Change{Deleted, "/" + path.Join(rel, target)})
-			continue
 		}
 		var st unix.Stat_t
 		if err := unix.Lstat(childPath, &st); err != nil {
 			return nil, 0, fmt.Errorf("read %s: %w", childPath, err)
 		}
 		mode := st.Mode & unix.S_IFMT
-		if mode == unix.S_IFCHR && st.Rdev == 0 {
+		whiteoutDevice := mode == unix.S_IFCHR && st.Rdev == 0
+		if target, ok := strings.CutPrefix(name, WhiteoutPrefix); ok {
+			if whiteoutDevice {
+				marks++
+				continue // fuse-overlayfs's mark of an opaque directory
+			}
+			// fuse-overlayfs's whiteout, where it could not make a device.
+			out = append(out, Change{Deleted, "/" + path.Join(rel, target)})
+			continue
+		}
+		if whiteoutDevice {
 			out = append(out, Change{Deleted, "/" + childRel})
 			continue
 		}
@@ -130,7 +137,7 @@ func (w *changeWalk) dir(p, rel string, below bool) (out []Change, entries int, 
 		}
 		out = append(out, sub...)
 	}
-	return out, len(names), nil
+	return out, len(names) - marks, nil
 }
 
 // opaqueXattrs mark a directory that hides the lower layers' one: the

@@ -1,6 +1,9 @@
 package layertar
 
 import (
+	"archive/tar"
+	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,6 +85,8 @@ func TestDiffShowsWhatAContainerChanged(t *testing.T) {
 		{"urun's own mount points copied up left out", []string{"etc/hosts=127.0.0.1 localhost"}, nil},
 		{"a file changed beside urun's mount points", []string{"etc/hosts=127.0.0.1 me", "etc/hostname=", "etc/new=1"}, []string{"C /etc", "A /etc/new"}},
 		{"a mount point directory with files shown", []string{"proc/x=1"}, []string{"A /proc", "A /proc/x"}},
+		{"a directory emptied and filled again with fuse-overlayfs", []string{"var/+", "var/.wh..opq!", "var/mine=1"}, []string{"C /var", "A /var/mine"}},
+		{"urun's own mount points with fuse-overlayfs's opaque marks left out", []string{"proc/+", "proc/.wh..opq!", "dev/+", "dev/.wh..opq!"}, nil},
 	}
 	lower := imageLayers(t)
 	for _, tt := range tests {
@@ -137,5 +142,36 @@ func TestAnOpaqueXattrHidesTheLowerDirectory(t *testing.T) {
 	below := Below([]string{top, base})
 	if below("data/old") || !below("data/new") {
 		t.Errorf("data/old seen %v (want false), data/new seen %v (want true)", below("data/old"), below("data/new"))
+	}
+}
+
+// A container on fuse-overlayfs whose directory was emptied: its upper
+// directory has fuse-overlayfs's ".wh..opq" device beside the
+// ".wh..wh..opq" file, and the layer says it once (`urun commit` of such a
+// container failed on "duplicates of file paths").
+func TestALayerOfFuseOverlayfsSaysAnOpaqueDirectoryOnce(t *testing.T) {
+	upper := t.TempDir()
+	makeTree(t, upper, "var/+", "var/.wh..opq!", "var/mine=1", "etc/gone!")
+	// and the opaque xattr, where the file system takes user.* xattrs
+	unix.Setxattr(filepath.Join(upper, "var"), "user.fuseoverlayfs.opaque", []byte("y"), 0)
+	var buf bytes.Buffer
+	if _, err := Write(&buf, upper); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	tr := tar.NewReader(&buf)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, hdr.Name)
+	}
+	want := []string{"etc/", "etc/.wh.gone", "var/", "var/.wh..wh..opq", "var/mine"}
+	if strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("the layer holds %q, want %q", names, want)
 	}
 }

@@ -36,6 +36,14 @@ const (
 	OpaqueWhiteout = ".wh..wh..opq"
 )
 
+// fuseOpaqueMark says whether a 0/0 character device of this name is
+// fuse-overlayfs's own mark beside the ".wh..wh..opq" file of an opaque
+// directory (it makes ".wh..opq"), not the whiteout of a file: no file of
+// an image may have a name starting with ".wh.", so none was deleted.
+func fuseOpaqueMark(name string) bool {
+	return strings.HasPrefix(name, WhiteoutPrefix)
+}
+
 // overlayXattr says whether an extended attribute is overlay's own
 // bookkeeping, which has no place in an image.
 func overlayXattr(name string) bool {
@@ -119,6 +127,9 @@ func (w *writer) entry(p, name string) error {
 	}
 	mode := st.Mode & unix.S_IFMT
 	if mode == unix.S_IFCHR && st.Rdev == 0 {
+		if fuseOpaqueMark(path.Base(name)) {
+			return nil // the ".wh..wh..opq" file beside it says it
+		}
 		// overlay's whiteout: NAME was deleted.
 		return w.tw.WriteHeader(&tar.Header{
 			Typeflag: tar.TypeReg,
@@ -221,7 +232,9 @@ func (w *writer) entry(p, name string) error {
 	if mode != unix.S_IFDIR {
 		return nil
 	}
-	if opaque {
+	// fuse-overlayfs marks an opaque directory both ways: the file, which
+	// the directory's entries below carry, is the mark then.
+	if _, err := os.Lstat(filepath.Join(p, OpaqueWhiteout)); opaque && err != nil {
 		if err := w.tw.WriteHeader(&tar.Header{
 			Typeflag: tar.TypeReg,
 			Name:     path.Join(name, OpaqueWhiteout),
