@@ -107,6 +107,9 @@ type builder struct {
 	usedBuildArgs map[string]bool
 	results       []*stageState
 	step, steps   int
+	// rootfsNoticeSaid: the notice of a base the stage cannot change
+	// (local.RootfsChoice) was printed once.
+	rootfsNoticeSaid bool
 }
 
 // stageState is a stage as far as it is built.

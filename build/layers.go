@@ -14,7 +14,6 @@ import (
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
 
-	"github.com/urun/urun/config"
 	"github.com/urun/urun/image"
 	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/inside"
@@ -47,28 +46,34 @@ func (b *builder) lowerDirs(top, scratch string) ([]string, error) {
 	return lower, nil
 }
 
-// rootfsDriver is the driver that mounts the store's layers
-// (local.RootfsDriver), and its name.
-func rootfsDriver(cfg *config.Config) (rootfs.Driver, string, error) {
-	name, err := local.RootfsDriver(cfg.GraphRoot, cfg.RootfsDriver)
-	if err != nil {
-		return nil, "", err
+// rootfsFor is how a stage on lower (top first) is mounted, as a
+// container of the same layers would be (local.RootfsFor): a stage FROM an
+// image of a shared store of root's gets fuse-overlayfs showing its files
+// as root's, so that RUN may change them.
+func (b *builder) rootfsFor(lower []string) (local.RootfsChoice, error) {
+	choice, err := local.RootfsForLayers(lower, b.cfg.GraphRoot, b.cfg.RootfsDriver)
+	if err == nil && choice.Notice != "" && !b.rootfsNoticeSaid {
+		b.rootfsNoticeSaid = true
+		fmt.Fprintln(b.o.Err, "urun:", choice.Notice)
 	}
-	d, err := rootfs.ForName(name)
-	return d, name, err
+	return choice, err
 }
 
 // mountLayers mounts lower (top first) with upper and work, or read-only
 // without upper, at target, and returns the unmount.
 func (b *builder) mountLayers(lower []string, upper, work, target string) (func() error, error) {
-	driver, _, err := rootfsDriver(b.cfg)
+	choice, err := b.rootfsFor(lower)
+	if err != nil {
+		return nil, err
+	}
+	driver, err := rootfs.ForName(choice.Driver)
 	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(target, 0o755); err != nil {
 		return nil, fmt.Errorf("create mount point %s: %w", target, err)
 	}
-	if err := driver.Mount(rootfs.Layers{Lower: lower, Upper: upper, Work: work}, target); err != nil {
+	if err := driver.Mount(rootfs.Layers{Lower: lower, Upper: upper, Work: work, SquashOwners: choice.SquashOwners}, target); err != nil {
 		return nil, err
 	}
 	return func() error {

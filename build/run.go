@@ -193,7 +193,7 @@ func (b *builder) runIn(st *stageState, rc runCommand, buildArgs []string, netwo
 	if err != nil {
 		return err
 	}
-	_, driverName, err := rootfsDriver(b.cfg)
+	choice, err := b.rootfsFor(lower)
 	if err != nil {
 		return err
 	}
@@ -207,7 +207,7 @@ func (b *builder) runIn(st *stageState, rc runCommand, buildArgs []string, netwo
 	c := spec.Container{
 		ID:      id,
 		Spec:    s,
-		Rootfs:  spec.Rootfs{Driver: driverName, Lower: lower, Upper: ld.Dir, Work: ld.Work, Volatile: true},
+		Rootfs:  spec.Rootfs{Driver: choice.Driver, SquashOwners: choice.SquashOwners, Lower: lower, Upper: ld.Dir, Work: ld.Work, Volatile: true},
 		Seccomp: filter,
 		// Docker's builder makes a missing working directory the user's.
 		CwdOwnedByUser: true,

@@ -278,6 +278,22 @@ func TestAnImageOfRootsSharedStoreIsWritableInTheContainer(t *testing.T) {
 		u.urun(t, "rmi", "localhost/roots:1", rootsStoreImage).ok(t)
 	})
 
+	// A build's RUN and a commit mount it as a container does.
+	t.Run("build FROM it changes its files, and commit keeps a container's changes", func(t *testing.T) {
+		dir := writeContext(t, map[string]string{"Dockerfile": "FROM " + rootsStoreImage + "\n" +
+			"RUN echo built >> /etc/profile && mkdir /srv/app && echo ok > /srv/app/state\n" +
+			"CMD tail -n 1 /etc/profile; cat /srv/app/state\n"})
+		u.build(t, "-q", "-t", "localhost/on-roots", dir).ok(t)
+		assert.Equal(t, "built\nok\n", u.urun(t, "run", "--rm", "--network", "none", "localhost/on-roots").ok(t))
+
+		u.urun(t, "run", "--name", "roots-commit", "--network", "none", rootsStoreImage, "sh", "-c", "rm /home/app/hello.txt && echo mine > /etc/mine").ok(t)
+		t.Cleanup(func() { u.urun(t, "rm", "-f", "roots-commit") })
+		u.urun(t, "commit", "roots-commit", "localhost/roots-committed").ok(t)
+		out := u.urun(t, "run", "--rm", "--network", "none", "localhost/roots-committed", "sh", "-c", "cat /etc/mine; ls /home/app").ok(t)
+		assert.Equal(t, "mine\n", out)
+		u.urun(t, "rmi", "localhost/on-roots", "localhost/roots-committed").ok(t)
+	})
+
 	t.Run("rmi refuses, naming the store and its administrator's command", func(t *testing.T) {
 		r := u.urun(t, "rmi", rootsStoreImage)
 		assert.NotEqual(t, 0, r.code)

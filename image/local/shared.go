@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -129,15 +130,42 @@ func (img *Image) StoreRoot(graphRoot string) string {
 // caller's own, committed on it). In a container those files are
 // nobody's: the kernel's overlay lets it read what others may read and
 // change nothing.
+//
+// Root of urun's user namespace (a build in urun-image) sees such an owner
+// as the overflow id, the kernel's "unmapped"; the host's root maps all.
 func (img *Image) ForeignOwned() bool {
-	if img.Store == "" || len(img.Layers) == 0 || os.Getuid() == 0 {
+	if img.Store == "" || len(img.Layers) == 0 {
 		return false
 	}
 	var st syscall.Stat_t
 	if err := syscall.Stat(img.Layers[0].Dir, &st); err != nil {
 		return false
 	}
+	if os.Getuid() == 0 {
+		return !mapsEveryID() && st.Uid == overflowUID()
+	}
 	return int(st.Uid) != os.Getuid()
+}
+
+// mapsEveryID: this user namespace maps every id (the host's, or root's
+// identity-mapped one), so no file's owner is foreign.
+func mapsEveryID() bool {
+	data, err := os.ReadFile("/proc/self/uid_map")
+	return err == nil && len(strings.Fields(string(data))) == 3 && strings.Fields(string(data))[2] == "4294967295"
+}
+
+// overflowUID is the owner the kernel shows for ids the user namespace
+// does not map (65534 unless changed).
+func overflowUID() uint32 {
+	data, err := os.ReadFile("/proc/sys/kernel/overflowuid")
+	if err != nil {
+		return 65534
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 32)
+	if err != nil {
+		return 65534
+	}
+	return uint32(n)
 }
 
 // RootfsChoice is how a container's layers are mounted.
@@ -172,6 +200,16 @@ func RootfsFor(img *Image, graphRoot, configured string) (RootfsChoice, error) {
 	return RootfsChoice{Driver: driver, Notice: fmt.Sprintf(
 		"the image comes from the shared store %s, whose files belong to ids outside your user namespace, and %s: the container reads them as nobody's and cannot change them or create files in their directories (with fuse-overlayfs installed and --rootfs-driver auto it can)",
 		filepath.Clean(img.Store), why)}, nil
+}
+
+// RootfsForLayers is RootfsFor for a build stage's layers (lower, top
+// first), which have no image record: the store of the base layer decides.
+func RootfsForLayers(lower []string, graphRoot, configured string) (RootfsChoice, error) {
+	img := &Image{}
+	if len(lower) > 0 {
+		img.Layers = []Layer{{Dir: lower[len(lower)-1]}}
+	}
+	return RootfsFor(img.onSharedLayers(), graphRoot, configured)
 }
 
 // FindInStores is Find in the given read-only stores alone: the image
