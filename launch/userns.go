@@ -3,8 +3,12 @@ package launch
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"sync"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"golang.org/x/sys/unix"
 
@@ -52,13 +56,38 @@ func (c *container) userNSMappings() (idmap.Mappings, error) {
 		return idmap.KeepID(store, k.UID, k.GID), nil
 	}
 	if source == idmap.SingleID {
-		w := c.stderr
-		if w == nil {
-			w = os.Stderr
-		}
-		fmt.Fprintln(w, singleIDNotice())
+		tellSingleID(c.stderr)
 	}
 	return store, nil
+}
+
+// singleIDNoticeOnce: the notice is of the caller, not of a container, so
+// one urun command tells it once: `run -d` creates and then starts, `start`
+// may start many, a foreground `run` restarts by its policy.
+var singleIDNoticeOnce sync.Once
+
+// tellSingleID writes singleIDNotice on w, unless this urun told it
+// already.
+func tellSingleID(w io.Writer) {
+	if w == nil {
+		w = os.Stderr
+	}
+	singleIDNoticeOnce.Do(func() { fmt.Fprintln(w, singleIDNotice()) })
+}
+
+// noticeSingleIDFor tells the caller on w what a container of s cannot
+// do, when the caller's lack of subordinate ids gives it a single id they
+// did not ask for (fakeroot asks for it; keep-id is them as themselves),
+// as userNSMappings decides. A detached container's client says it: the
+// monitor, which maps the container, has no terminal to tell.
+func noticeSingleIDFor(w io.Writer, s *specs.Spec) {
+	_, source, err := idmap.StoreMappings()
+	if err != nil || source != idmap.SingleID {
+		return
+	}
+	if u, err := spec.ParseUserNS(s.Annotations[spec.UserNSAnnotation]); err == nil && u.Mode != spec.UserNSFakeroot && u.Mode != spec.UserNSKeepID {
+		tellSingleID(w)
+	}
 }
 
 // singleIDNotice says, in one line, what a container of a single id
