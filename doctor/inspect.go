@@ -18,7 +18,6 @@ import (
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/hostinfo"
 	"github.com/urun/urun/idmap"
-	"github.com/urun/urun/stage"
 )
 
 // trialTimeout bounds each trial: a hung helper or bus must not hang the
@@ -147,11 +146,6 @@ func oneLine(err error) error {
 	return err
 }
 
-// mappingProbe is what hostinfo's probe stage reads as its request.
-type mappingProbe struct {
-	TempDir string `json:"temp_dir"`
-}
-
 // tryMapping starts urun's probe stage (as `urun info` does) in a user
 // namespace mapped as containers are: newuidmap and newgidmap write the
 // subordinate ranges. nil when the stage started and reported.
@@ -163,40 +157,16 @@ func tryMapping(cfg *config.Config, self string, m idmap.Mappings) error {
 	return err
 }
 
-// runProbe runs self's probe stage in a user namespace of m and a new
-// mount namespace, where it tries overlay in a directory of tempDir, and
-// reads its report, within trialTimeout. The report's UserNamespace says
-// whether the namespace was made, also when err says why the stage
-// reported nothing.
+// runProbe is hostinfo.RunProbe within trialTimeout.
 func runProbe(self string, m idmap.Mappings, tempDir string) (hostinfo.ProbeInfo, error) {
-	type result struct {
-		info hostinfo.ProbeInfo
-		err  error
-	}
-	done := make(chan result, 1)
-	cmd := stage.CommandOf(self, stage.Probe)
-	go func() {
-		p, err := stage.Run(cmd, stage.Create{Mappings: m, Unshare: unix.CLONE_NEWNS}, mappingProbe{TempDir: tempDir})
-		if err != nil {
-			done <- result{err: err}
-			return
-		}
-		var info hostinfo.ProbeInfo
-		err = stage.ReceiveReport(p.Socket, &info)
-		p.Socket.Close()
-		cmd.Wait()
-		info.UserNamespace = true
-		done <- result{info, err}
-	}()
-	select {
-	case r := <-done:
-		return r.info, r.err
-	case <-time.After(trialTimeout):
-		if cmd.Process != nil {
-			cmd.Process.Kill()
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), trialTimeout)
+	defer cancel()
+	info, err := hostinfo.RunProbe(ctx, self, m, tempDir)
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Not known to be the namespace's fault: said as the trial's.
 		return hostinfo.ProbeInfo{UserNamespace: true}, fmt.Errorf("no answer in %s", trialTimeout)
 	}
+	return info, err
 }
 
 // askSystemd asks the user's systemd manager at bus for its version.
