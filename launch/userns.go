@@ -5,16 +5,76 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/spec"
 )
+
+// UseUserNS records --userns u in o's spec; keep-id also makes the
+// caller the container's user (unless --user says otherwise), with their
+// home as HOME, and names the passwd line init adds.
+func (o *Options) UseUserNS(u spec.UserNS) error {
+	if u.Mode == "" {
+		return nil
+	}
+	if o.Spec.Annotations == nil {
+		o.Spec.Annotations = map[string]string{}
+	}
+	o.Spec.Annotations[spec.UserNSAnnotation] = u.String()
+	if u.Mode != spec.UserNSKeepID {
+		return nil
+	}
+	if os.Getuid() == 0 {
+		return fmt.Errorf("--userns keep-id: you are root, whose containers keep the host's ids anyway; run without it")
+	}
+	k, err := keepIDUser(u)
+	if err != nil {
+		return err
+	}
+	o.Spec.Annotations[spec.KeepIDUserAnnotation] = k.String()
+	if o.Spec.User != "" {
+		return nil
+	}
+	o.Spec.User = fmt.Sprintf("%d:%d", k.UID, k.GID)
+	// The image's uid may be listed already, with another home.
+	for _, e := range o.Spec.Env {
+		if e == "HOME" || strings.HasPrefix(e, "HOME=") {
+			return nil
+		}
+	}
+	o.Spec.Env = append(o.Spec.Env, "HOME="+k.Home)
+	return nil
+}
+
+// keepIDUser is the caller as keep-id shows them inside: their name, the
+// ids (theirs, or uid= and gid=) and their home directory.
+func keepIDUser(u spec.UserNS) (spec.KeepIDUser, error) {
+	caller, err := idmap.CurrentCaller()
+	if err != nil {
+		return spec.KeepIDUser{}, fmt.Errorf("--userns keep-id: %w", err)
+	}
+	k := spec.KeepIDUser{Name: caller.Name, UID: caller.UID, GID: caller.GID}
+	if u.UID != nil {
+		k.UID = *u.UID
+	}
+	if u.GID != nil {
+		k.GID = *u.GID
+	}
+	if pw, err := user.LookupId(strconv.Itoa(int(caller.UID))); err == nil && pw.HomeDir != "" {
+		k.Home = pw.HomeDir
+	} else if k.Home, err = os.UserHomeDir(); err != nil {
+		k.Home = "/"
+	}
+	return k, nil
+}
 
 // userNSMappings are the maps of the container's new user namespace, by
 // its --userns (spec.UserNSAnnotation). A caller without subordinate ids
