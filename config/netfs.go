@@ -11,25 +11,63 @@ import (
 	"syscall"
 )
 
-// networkFileSystems names, by statfs magic, the file systems a store must
-// not be on: overlay refuses them as the upper layer of a container, the
-// server checks ownership and permissions against ids a user namespace
-// maps (which it does not know), and extended attributes and locks are
-// unreliable there.
-var networkFileSystems = map[uint32]string{
-	0x6969:     "NFS",
-	0x0BD00BD0: "Lustre",
-	0x47504653: "GPFS",
-	0x19830326: "BeeGFS",
-	0xFE534D42: "SMB2",
-	0xFF534D42: "CIFS",
-	0x00C36400: "CephFS",
-	0x5346414F: "AFS",
+// FileSystem is a file system type urun knows by its statfs(2) magic
+// (f_type).
+type FileSystem struct {
+	// Name is what urun's messages (and urun doctor) call it.
+	Name string
+	// Network: a network file system, which a store must not be on
+	// (NetworkFS): overlay refuses it as the upper layer of a container,
+	// the server checks ownership and permissions against ids a user
+	// namespace maps (which it does not know), and extended attributes
+	// and locks are unreliable there.
+	Network bool
+	// NoStore: overlay cannot keep a store's containers there: every
+	// network file system, and FUSE's, which overlay takes no upper
+	// layer on.
+	NoStore bool
+}
+
+// fileSystems are the file systems urun knows, by magic: those a store
+// cannot be on, and the usual local ones, for urun doctor to name.
+var fileSystems = map[uint32]FileSystem{
+	0x6969:     {Name: "NFS", Network: true, NoStore: true},
+	0x0BD00BD0: {Name: "Lustre", Network: true, NoStore: true},
+	0x47504653: {Name: "GPFS (IBM Storage Scale)", Network: true, NoStore: true},
+	0x19830326: {Name: "BeeGFS", Network: true, NoStore: true},
+	0xFF534D42: {Name: "CIFS/SMB", Network: true, NoStore: true},
+	0xFE534D42: {Name: "SMB2/3", Network: true, NoStore: true},
+	0x517B:     {Name: "SMB", Network: true, NoStore: true},
+	0x00C36400: {Name: "CephFS", Network: true, NoStore: true},
+	0x5346414F: {Name: "AFS", Network: true, NoStore: true},
+	0x6B414653: {Name: "AFS (kAFS)", Network: true, NoStore: true},
+	0x65735546: {Name: "a FUSE file system", NoStore: true},
+	0xEF53:     {Name: "ext4"},
+	0x58465342: {Name: "XFS"},
+	0x9123683E: {Name: "Btrfs"},
+	0x01021994: {Name: "tmpfs"},
+	0x794C7630: {Name: "overlay"},
+	0x2FC12FC1: {Name: "ZFS"},
+	0xF2F52010: {Name: "F2FS"},
+}
+
+// FileSystemOf is the file system of a statfs magic; one urun does not
+// know is named by its number, and taken to hold a store.
+func FileSystemOf(magic uint32) FileSystem {
+	if fs, ok := fileSystems[magic]; ok {
+		return fs
+	}
+	return FileSystem{Name: fmt.Sprintf("file system type 0x%x", magic)}
 }
 
 // networkFSName names the network file system of a statfs magic, "" for
 // any other.
-func networkFSName(magic uint32) string { return networkFileSystems[magic] }
+func networkFSName(magic uint32) string {
+	if fs := FileSystemOf(magic); fs.Network {
+		return fs.Name
+	}
+	return ""
+}
 
 // noticeOut receives the notice that the store moved off a network file
 // system.

@@ -18,17 +18,20 @@ func TestStatfsMagicsNameTheNetworkFileSystems(t *testing.T) {
 	}{
 		{0x6969, "NFS"},
 		{0x0BD00BD0, "Lustre"},
-		{0x47504653, "GPFS"},
+		{0x47504653, "GPFS (IBM Storage Scale)"},
 		{0x19830326, "BeeGFS"},
-		{0xFE534D42, "SMB2"},
-		{-0x01ACB2BE, "SMB2"}, // 0xFE534D42 as a 32-bit signed Type
-		{0xFF534D42, "CIFS"},
+		{0xFE534D42, "SMB2/3"},
+		{-0x01ACB2BE, "SMB2/3"}, // 0xFE534D42 as a 32-bit signed Type
+		{0xFF534D42, "CIFS/SMB"},
 		{0x00C36400, "CephFS"},
+		{0x5346414F, "AFS"},
 		{0xEF53, ""},     // ext4
 		{0x58465342, ""}, // xfs
 		{0x01021994, ""}, // tmpfs
 		{0x9123683E, ""}, // btrfs
 		{0x794C7630, ""}, // overlay
+		{0x65735546, ""}, // FUSE: no store on it, yet not on the network
+		{0x12345678, ""}, // unknown
 	}
 	for _, tt := range tests {
 		t.Run(strconv.FormatInt(tt.magic, 16), func(t *testing.T) {

@@ -184,7 +184,7 @@ func TestAppArmorRestriction(t *testing.T) {
 func TestStoreFileSystem(t *testing.T) {
 	unfit := map[string]uint32{
 		"NFS": 0x6969, "Lustre": 0x0BD00BD0, "GPFS": 0x47504653, "BeeGFS": 0x19830326,
-		"CIFS": 0xFF534D42, "SMB2": 0xFE534D42, "FUSE": 0x65735546,
+		"CIFS": 0xFF534D42, "SMB2": 0xFE534D42, "CephFS": 0x00C36400, "FUSE": 0x65735546,
 	}
 	var cases []checkCase
 	for name, magic := range unfit {

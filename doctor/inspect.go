@@ -1,17 +1,14 @@
 package doctor
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	godbus "github.com/godbus/dbus/v5"
@@ -21,13 +18,7 @@ import (
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/hostinfo"
 	"github.com/urun/urun/idmap"
-	"github.com/urun/urun/stage"
 )
-
-// ProbeArg is the hidden argument of `urun doctor` that makes it the
-// trial process: `urun doctor ProbeArg DIR` in a new user and mount
-// namespace mounts overlay in DIR and prints what happened (ProbeMain).
-const ProbeArg = "--userns-probe"
 
 // trialTimeout bounds each trial: a hung helper or bus must not hang the
 // doctor.
@@ -110,87 +101,49 @@ func (h *Host) probeDir() string {
 	return h.Config.RunRoot
 }
 
-// probeReport is what the trial process prints.
-type probeReport struct {
-	Overlay string `json:"overlay,omitempty"`
-}
-
-// tryUserNS starts urun as the trial process in a new user namespace
-// that maps only the caller's ids (the kernel's own answer: no newuidmap)
-// and a new mount namespace, where it mounts overlay. It returns where it
-// tried, the user namespace's failure and the mount's.
+// tryUserNS runs urun's probe stage (hostinfo.Probe, as `urun info`
+// does) in a new user namespace that maps only the caller's ids, whose
+// maps urun writes itself (the kernel's own answer: no newuidmap), and a
+// new mount namespace, where it mounts overlay on the store's file
+// system. It returns where it tried, the user namespace's failure and
+// the mount's.
 func (h *Host) tryUserNS() (dir string, userns, overlay error) {
 	dir = h.probeDir()
 	tmp, err := os.MkdirTemp(dir, "urun-doctor-")
 	if err != nil {
 		return dir, nil, fmt.Errorf("make a directory to try overlay in: %w", err)
 	}
+	// Here too, in case the stage was killed before it cleaned up.
 	defer os.RemoveAll(tmp)
-	ctx, cancel := context.WithTimeout(context.Background(), trialTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, h.Self, "doctor", ProbeArg, tmp)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:  unix.CLONE_NEWUSER | unix.CLONE_NEWNS,
-		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(h.Caller.UID), Size: 1}},
-		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(h.Caller.GID), Size: 1}},
-		// An unprivileged map of one's own gid needs setgroups denied.
-		GidMappingsEnableSetgroups: false,
-	}
-	out, err := cmd.Output()
-	var exitErr *exec.ExitError
+	info, err := runProbe(h.Self, idmap.Single(h.Caller.UID, h.Caller.GID), tmp)
 	switch {
-	case errors.As(err, &exitErr):
-		return dir, nil, fmt.Errorf("the trial process failed: %v: %s", err, bytes.TrimSpace(exitErr.Stderr))
+	case err != nil && !info.UserNamespace:
+		return dir, oneLine(err), nil
 	case err != nil:
-		return dir, unwrapStart(err), nil
-	}
-	var rep probeReport
-	if err := json.Unmarshal(out, &rep); err != nil {
-		return dir, nil, fmt.Errorf("the trial process printed %q: %w", out, err)
-	}
-	if rep.Overlay != "" {
-		return dir, nil, errors.New(rep.Overlay)
+		return dir, nil, fmt.Errorf("the trial process failed: %w", err)
+	case info.NativeOverlayProblem != "":
+		return dir, nil, errors.New(info.NativeOverlayProblem)
 	}
 	return dir, nil, nil
 }
 
-// unwrapStart is the errno of a failed clone, which says why.
-func unwrapStart(err error) error {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return fmt.Errorf("clone(CLONE_NEWUSER): %w", errno)
+// lineOf is an error's first line, still wrapping it (for its errno).
+type lineOf struct {
+	line string
+	err  error
+}
+
+func (e lineOf) Error() string { return e.line }
+func (e lineOf) Unwrap() error { return e.err }
+
+// oneLine keeps the first line of err: the stage's hint below it
+// (stage.UserNamespaceHint) is what the sysctl and AppArmor checks say,
+// with their fixes.
+func oneLine(err error) error {
+	if line, _, cut := strings.Cut(err.Error(), "\n"); cut {
+		return lineOf{line, err}
 	}
 	return err
-}
-
-// ProbeMain is the trial process: in its new user and mount namespaces
-// it mounts overlay as urun's native driver does (userxattr) in dir.
-func ProbeMain(dir string) int {
-	var rep probeReport
-	for _, d := range []string{"lower", "upper", "work", "merged"} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
-			rep.Overlay = err.Error()
-		}
-	}
-	if rep.Overlay == "" {
-		opts := "lowerdir=" + filepath.Join(dir, "lower") + ",upperdir=" + filepath.Join(dir, "upper") +
-			",workdir=" + filepath.Join(dir, "work") + ",userxattr"
-		if err := unix.Mount("overlay", filepath.Join(dir, "merged"), "overlay", 0, opts); err != nil {
-			rep.Overlay = "mount overlay with userxattr: " + err.Error()
-		} else {
-			unix.Unmount(filepath.Join(dir, "merged"), unix.MNT_DETACH)
-		}
-	}
-	if err := json.NewEncoder(os.Stdout).Encode(rep); err != nil {
-		return 1
-	}
-	return 0
-}
-
-// mappingProbe is what hostinfo's probe stage reads as its request.
-type mappingProbe struct {
-	TempDir string `json:"temp_dir"`
 }
 
 // tryMapping starts urun's probe stage (as `urun info` does) in a user
@@ -200,29 +153,20 @@ func tryMapping(cfg *config.Config, self string, m idmap.Mappings) error {
 	if err := os.MkdirAll(cfg.RunRoot, 0o700); err != nil {
 		return err
 	}
-	done := make(chan error, 1)
-	cmd := stage.CommandOf(self, stage.Probe)
-	go func() {
-		p, err := stage.Run(cmd, stage.Create{Mappings: m, Unshare: unix.CLONE_NEWNS}, mappingProbe{TempDir: cfg.RunRoot})
-		if err != nil {
-			done <- err
-			return
-		}
-		var info hostinfo.ProbeInfo
-		err = stage.ReceiveReport(p.Socket, &info)
-		p.Socket.Close()
-		cmd.Wait()
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(trialTimeout):
-		if cmd.Process != nil {
-			cmd.Process.Kill()
-		}
-		return fmt.Errorf("no answer in %s", trialTimeout)
+	_, err := runProbe(self, m, cfg.RunRoot)
+	return err
+}
+
+// runProbe is hostinfo.RunProbe within trialTimeout.
+func runProbe(self string, m idmap.Mappings, tempDir string) (hostinfo.ProbeInfo, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), trialTimeout)
+	defer cancel()
+	info, err := hostinfo.RunProbe(ctx, self, m, tempDir)
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Not known to be the namespace's fault: said as the trial's.
+		return hostinfo.ProbeInfo{UserNamespace: true}, fmt.Errorf("no answer in %s", trialTimeout)
 	}
+	return info, err
 }
 
 // askSystemd asks the user's systemd manager at bus for its version.

@@ -9,45 +9,9 @@ import (
 
 	units "github.com/docker/go-units"
 	"golang.org/x/sys/unix"
+
+	"github.com/urun/urun/config"
 )
-
-// fsType is a file system type as statfs(2) gives it (f_type).
-type fsType struct {
-	name string
-	// unfit: overlay cannot keep a store there (no upper directory on
-	// it, or one that many nodes share).
-	unfit bool
-}
-
-// fsTypes are the f_type magic numbers urun knows by name.
-var fsTypes = map[uint32]fsType{
-	0x6969:     {"NFS", true},
-	0x0BD00BD0: {"Lustre", true},
-	0x47504653: {"GPFS (IBM Storage Scale)", true},
-	0x19830326: {"BeeGFS", true},
-	0xFF534D42: {"CIFS/SMB", true},
-	0xFE534D42: {"SMB2/3", true},
-	0x517B:     {"SMB", true},
-	0x65735546: {"a FUSE file system", true},
-	0x5346414F: {"AFS", true},
-	0x6B414653: {"AFS (kAFS)", true},
-	0xEF53:     {"ext4", false},
-	0x58465342: {"XFS", false},
-	0x9123683E: {"Btrfs", false},
-	0x01021994: {"tmpfs", false},
-	0x794C7630: {"overlay", false},
-	0x2FC12FC1: {"ZFS", false},
-	0xF2F52010: {"F2FS", false},
-}
-
-// classifyFS names f_type and says whether overlay cannot keep a store
-// on it.
-func classifyFS(magic uint32) fsType {
-	if t, ok := fsTypes[magic]; ok {
-		return t
-	}
-	return fsType{name: fmt.Sprintf("file system type 0x%x", magic)}
-}
 
 // nearestExisting is dir or its nearest existing ancestor: a store not
 // made yet will be made there.
@@ -89,14 +53,14 @@ func checkStoreFS(h *Host) Result {
 		r.Status, r.Message = Warning, fmt.Sprintf("statfs %s: %v", dir, err)
 		return r
 	}
-	t := classifyFS(uint32(st.Type))
-	if t.unfit {
+	t := config.FileSystemOf(uint32(st.Type))
+	if t.NoStore {
 		r.Status = Problem
-		r.Message = fmt.Sprintf("the store %s is on %s: overlay cannot keep containers' layers there; put the store on a local disk", h.Config.GraphRoot, t.name)
+		r.Message = fmt.Sprintf("the store %s is on %s: overlay cannot keep containers' layers there; put the store on a local disk", h.Config.GraphRoot, t.Name)
 		r.Fix = h.setRootFix(h.localStoreDir())
 		return r
 	}
-	r.Status, r.Message = OK, fmt.Sprintf("%s on %s", h.Config.GraphRoot, t.name)
+	r.Status, r.Message = OK, fmt.Sprintf("%s on %s", h.Config.GraphRoot, t.Name)
 	return r
 }
 
@@ -199,7 +163,7 @@ func (h *Host) storeUnfit() bool {
 		return false
 	}
 	var st unix.Statfs_t
-	return h.Statfs(nearestExisting(h.Config.GraphRoot), &st) == nil && classifyFS(uint32(st.Type)).unfit
+	return h.Statfs(nearestExisting(h.Config.GraphRoot), &st) == nil && config.FileSystemOf(uint32(st.Type)).NoStore
 }
 
 // fuseUsable says why fuse-overlayfs cannot work, nil when it can.

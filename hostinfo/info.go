@@ -5,6 +5,7 @@
 package hostinfo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -19,7 +20,6 @@ import (
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/image/local"
-	"github.com/urun/urun/stage"
 )
 
 // Info is what `urun info` shows.
@@ -193,19 +193,14 @@ func chooseRootfs(configured string, p ProbeInfo, fuseBin string) (string, strin
 }
 
 func runProbe(cfg *config.Config, self string, m idmap.Mappings) ProbeInfo {
-	cmd := stage.CommandOf(self, stage.Probe)
 	if err := os.MkdirAll(cfg.RunRoot, 0o700); err != nil {
 		return ProbeInfo{UserNamespaceProblem: err.Error()}
 	}
-	p, err := stage.Run(cmd, stage.Create{Mappings: m, Unshare: unix.CLONE_NEWNS}, probeRequest{TempDir: cfg.RunRoot})
-	if err != nil {
+	info, err := RunProbe(context.Background(), self, m, cfg.RunRoot)
+	switch {
+	case err != nil && !info.UserNamespace:
 		return ProbeInfo{UserNamespaceProblem: err.Error()}
-	}
-	var info ProbeInfo
-	err = stage.ReceiveReport(p.Socket, &info)
-	p.Socket.Close()
-	cmd.Wait()
-	if err != nil {
+	case err != nil:
 		return ProbeInfo{UserNamespace: true, NativeOverlayProblem: "probe failed: " + err.Error()}
 	}
 	return info

@@ -44,6 +44,7 @@ func Create(o Options) (*Created, error) {
 		c.abandon(err)
 		return nil, err
 	}
+	noticeSingleIDFor(c.stderr, c.spec)
 	return &Created{State: c.state, Dir: c.stateDir, Lock: c.lock}, nil
 }
 
@@ -71,6 +72,8 @@ func StartDetached(cfg *config.Config, dir string, lock *os.File, o StartOptions
 	if err != nil {
 		return 0, err
 	}
+	// Told here, to the user's terminal; once, after Create's.
+	noticeSingleIDFor(os.Stderr, settings.Spec)
 	cmd, err := stage.Command(stage.Monitor)
 	if err != nil {
 		return 0, err

@@ -3,14 +3,78 @@ package launch
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/spec"
 )
+
+// UseUserNS records --userns u in o's spec; keep-id also makes the
+// caller the container's user (unless --user says otherwise), with their
+// home as HOME, and names the passwd line init adds.
+func (o *Options) UseUserNS(u spec.UserNS) error {
+	if u.Mode == "" {
+		return nil
+	}
+	if o.Spec.Annotations == nil {
+		o.Spec.Annotations = map[string]string{}
+	}
+	o.Spec.Annotations[spec.UserNSAnnotation] = u.String()
+	if u.Mode != spec.UserNSKeepID {
+		return nil
+	}
+	if os.Getuid() == 0 {
+		return fmt.Errorf("--userns keep-id: you are root, whose containers keep the host's ids anyway; run without it")
+	}
+	k, err := keepIDUser(u)
+	if err != nil {
+		return err
+	}
+	o.Spec.Annotations[spec.KeepIDUserAnnotation] = k.String()
+	if o.Spec.User != "" {
+		return nil
+	}
+	o.Spec.User = fmt.Sprintf("%d:%d", k.UID, k.GID)
+	// The image's uid may be listed already, with another home.
+	for _, e := range o.Spec.Env {
+		if e == "HOME" || strings.HasPrefix(e, "HOME=") {
+			return nil
+		}
+	}
+	o.Spec.Env = append(o.Spec.Env, "HOME="+k.Home)
+	return nil
+}
+
+// keepIDUser is the caller as keep-id shows them inside: their name, the
+// ids (theirs, or uid= and gid=) and their home directory.
+func keepIDUser(u spec.UserNS) (spec.KeepIDUser, error) {
+	caller, err := idmap.CurrentCaller()
+	if err != nil {
+		return spec.KeepIDUser{}, fmt.Errorf("--userns keep-id: %w", err)
+	}
+	k := spec.KeepIDUser{Name: caller.Name, UID: caller.UID, GID: caller.GID}
+	if u.UID != nil {
+		k.UID = *u.UID
+	}
+	if u.GID != nil {
+		k.GID = *u.GID
+	}
+	if pw, err := user.LookupId(strconv.Itoa(int(caller.UID))); err == nil && pw.HomeDir != "" {
+		k.Home = pw.HomeDir
+	} else if k.Home, err = os.UserHomeDir(); err != nil {
+		k.Home = "/"
+	}
+	return k, nil
+}
 
 // userNSMappings are the maps of the container's new user namespace, by
 // its --userns (spec.UserNSAnnotation). A caller without subordinate ids
@@ -52,13 +116,38 @@ func (c *container) userNSMappings() (idmap.Mappings, error) {
 		return idmap.KeepID(store, k.UID, k.GID), nil
 	}
 	if source == idmap.SingleID {
-		w := c.stderr
-		if w == nil {
-			w = os.Stderr
-		}
-		fmt.Fprintln(w, singleIDNotice())
+		tellSingleID(c.stderr)
 	}
 	return store, nil
+}
+
+// singleIDNoticeOnce: the notice is of the caller, not of a container, so
+// one urun command tells it once: `run -d` creates and then starts, `start`
+// may start many, a foreground `run` restarts by its policy.
+var singleIDNoticeOnce sync.Once
+
+// tellSingleID writes singleIDNotice on w, unless this urun told it
+// already.
+func tellSingleID(w io.Writer) {
+	if w == nil {
+		w = os.Stderr
+	}
+	singleIDNoticeOnce.Do(func() { fmt.Fprintln(w, singleIDNotice()) })
+}
+
+// noticeSingleIDFor tells the caller on w what a container of s cannot
+// do, when the caller's lack of subordinate ids gives it a single id they
+// did not ask for (fakeroot asks for it; keep-id is them as themselves),
+// as userNSMappings decides. A detached container's client says it: the
+// monitor, which maps the container, has no terminal to tell.
+func noticeSingleIDFor(w io.Writer, s *specs.Spec) {
+	_, source, err := idmap.StoreMappings()
+	if err != nil || source != idmap.SingleID {
+		return
+	}
+	if u, err := spec.ParseUserNS(s.Annotations[spec.UserNSAnnotation]); err == nil && u.Mode != spec.UserNSFakeroot && u.Mode != spec.UserNSKeepID {
+		tellSingleID(w)
+	}
 }
 
 // singleIDNotice says, in one line, what a container of a single id

@@ -98,8 +98,8 @@ const (
 	// Remove deletes writable layers owned by subordinate ids (package
 	// containers).
 	Remove Name = "urun-remove"
-	// Probe is `urun info`'s check of what the kernel allows in a user
-	// namespace (package hostinfo).
+	// Probe is `urun info`'s and `urun doctor`'s check of what the kernel
+	// allows in a user namespace (package hostinfo).
 	Probe Name = "urun-probe"
 	// Monitor keeps a detached container, in the host's namespaces
 	// (package launch).

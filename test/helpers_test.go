@@ -157,7 +157,13 @@ func (e *env) environ() []string {
 
 // command returns urun with env's flags and args, in its own process group.
 func (e *env) command(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, urunBin, append(slicesClone(e.flags), args...)...)
+	return e.commandOf(ctx, urunBin, append(slicesClone(e.flags), args...)...)
+}
+
+// commandOf returns program with args, env's environment and directory,
+// in its own process group: a timeout kills what it started too.
+func (e *env) commandOf(ctx context.Context, program string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, program, args...)
 	cmd.Env = e.environ()
 	cmd.Dir = e.dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -221,7 +227,14 @@ func (e *env) urunWith(t *testing.T, c runConf, args ...string) result {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	cmd := e.command(ctx, args...)
+	return runCmd(t, ctx, e.command(ctx, args...), c)
+}
+
+// runCmd runs cmd, made with ctx (whose deadline is c.timeout's), to its
+// end with c's stdin and started, and logs what it saw under the
+// program's base name.
+func runCmd(t *testing.T, ctx context.Context, cmd *exec.Cmd, c runConf) result {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.stdin, &stdout, &stderr
 	start := time.Now()
@@ -233,7 +246,7 @@ func (e *env) urunWith(t *testing.T, c runConf, args ...string) result {
 		err = cmd.Wait()
 	}
 	r := result{
-		cmdline: "urun " + shellQuote(append(slicesClone(e.flags), args...)),
+		cmdline: filepath.Base(cmd.Args[0]) + " " + shellQuote(cmd.Args[1:]),
 		stdout:  stdout.String(),
 		stderr:  stderr.String(),
 		code:    -1,

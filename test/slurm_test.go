@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -51,40 +50,13 @@ func (e *env) urunLine(args ...string) []string {
 	return append(append([]string{"urun"}, e.flags...), args...)
 }
 
-// slurmCommand is a Slurm client command (srun, sbatch, scancel) with e's
-// environment, in its own process group.
-func (e *env) slurmCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = e.environ()
-	cmd.Dir = e.dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
-	return cmd
-}
-
-// slurm runs a Slurm client command to its end and logs what it saw.
+// slurm runs a Slurm client command (srun, sbatch, scancel) with e's
+// environment to its end and logs what it saw.
 func (e *env) slurm(t *testing.T, name string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), slurmJobTimeout)
 	defer cancel()
-	cmd := e.slurmCommand(ctx, name, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	r := result{cmdline: name + " " + shellQuote(args), stdout: stdout.String(), stderr: stderr.String(), code: -1, err: err}
-	var exitErr *exec.ExitError
-	switch {
-	case ctx.Err() != nil:
-		r.timedOut = true
-	case err == nil:
-		r.code = 0
-	case errors.As(err, &exitErr) && exitErr.Exited():
-		r.code = exitErr.ExitCode()
-	}
-	t.Logf("$ %s  (%.2fs) %s", r.cmdline, time.Since(start).Seconds(), r.describe())
-	return r
+	return runCmd(t, ctx, e.commandOf(ctx, name, args...), runConf{})
 }
 
 // jobScript writes an sbatch script into e's directory.
@@ -166,7 +138,7 @@ func TestSrunPtyRunsAnInteractiveContainer(t *testing.T) {
 	e := slurmStore(t)
 	ctx, cancel := context.WithTimeout(context.Background(), slurmJobTimeout)
 	defer cancel()
-	term := startOnTerminal(t, e.slurmCommand(ctx, "srun", append([]string{"--pty"}, e.urunLine("run", "-it", "--rm", busyboxRef, "sh")...)...), 24, 80)
+	term := startOnTerminal(t, e.commandOf(ctx, "srun", append([]string{"--pty"}, e.urunLine("run", "-it", "--rm", busyboxRef, "sh")...)...), 24, 80)
 	_, err := term.master.Write([]byte("echo answer=$((6*7)); tty\n"))
 	require.NoError(t, err)
 	term.shows(t, "answer=42", "the container's shell read the line typed")

@@ -219,7 +219,7 @@ func TestNoSubuidRunsYouAsRootWithANoticeNamingTheFix(t *testing.T) {
 	uid, gid := ownerOnHost(t, filepath.Join(dir, "out.txt"))
 	assert.Equal(t, []uint32{uint32(os.Getuid()), uint32(os.Getgid())}, []uint32{uid, gid}, "the job's files are yours on the host")
 
-	notices := regexp.MustCompile(`(?m)^urun: notice: .*$`).FindAllString(res.stderr, -1)
+	notices := noticeLine.FindAllString(res.stderr, -1)
 	require.Len(t, notices, 1, "one notice: %s", res.stderr)
 	notice := notices[0]
 	for _, what := range []string{"/etc/subuid", "--user", "_apt", "files of other owners"} {
@@ -262,6 +262,48 @@ func TestNoSubuidRunsYouAsRootWithANoticeNamingTheFix(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "hi\n", string(data))
 		e.urun(t, "rm", "-f", "nosub").ok(t)
+	})
+}
+
+// noticeLine is a line of urun's notices on stderr.
+var noticeLine = regexp.MustCompile(`(?m)^urun: notice: .*$`)
+
+// The monitor of a detached container has no terminal: the command the
+// user typed tells the notice, once.
+func TestNoSubuidDetachedContainersGiveTheNoticeOnce(t *testing.T) {
+	skipUnlessNoSubuid(t)
+	e := newUserNSEnv(t)
+	e.urun(t, "pull", "-q", busyboxRef).ok(t)
+	for _, tt := range []struct {
+		name string
+		// commands start the container "job"; each tells the notice once.
+		commands [][]string
+	}{
+		{"run -d", [][]string{{"run", "-d", "--name", "job", "--network", "none", busyboxRef, "sleep", "60"}}},
+		{"create, then start", [][]string{
+			{"create", "--name", "job", "--network", "none", busyboxRef, "sleep", "60"},
+			{"start", "job"},
+		}},
+		{"restart", [][]string{
+			{"run", "-d", "--name", "job", "--network", "none", busyboxRef, "sleep", "60"},
+			{"restart", "-t", "0", "job"},
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Cleanup(func() { e.urun(t, "rm", "-f", "job") })
+			for _, args := range tt.commands {
+				res := e.urun(t, args...)
+				res.ok(t)
+				assert.Len(t, noticeLine.FindAllString(res.stderr, -1), 1, "urun %s tells the notice once: %s", args[0], res.stderr)
+			}
+			assert.Equal(t, "0", strings.TrimSpace(e.urun(t, "exec", "job", "id", "-u").ok(t)), "the container runs, you as root")
+		})
+	}
+	t.Run("a foreground run through a monitor", func(t *testing.T) {
+		// --sig-proxy=false runs under a monitor and attaches to it.
+		res := e.urun(t, "run", "--rm", "--sig-proxy=false", "--network", "none", busyboxRef, "echo", "ran")
+		assert.Equal(t, "ran\n", res.ok(t))
+		assert.Len(t, noticeLine.FindAllString(res.stderr, -1), 1, "one notice: %s", res.stderr)
 	})
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -18,7 +17,7 @@ func init() {
 }
 
 func newDoctorCommand(g *globals) *cobra.Command {
-	var format, probeDir string
+	var format string
 	cmd := &cobra.Command{
 		Use:   "doctor [--format table|json|TEMPLATE]",
 		Short: "Check that this host can run rootless containers, and say how to fix what it lacks",
@@ -44,12 +43,6 @@ check: --format '{{.Name}} {{.Status}}', or 'table {{.Name}}\t{{.Fix}}' with a
 header row. Fields: .Name .Status .Message .Fix.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if probeDir != "" {
-				if code := doctor.ProbeMain(probeDir); code != 0 {
-					return exitcode.New(code, nil)
-				}
-				return nil
-			}
 			var f *containers.Format
 			switch format {
 			case "", "table":
@@ -96,7 +89,5 @@ header row. Fields: .Name .Status .Message .Fix.`,
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "", "table (the default), json, or a Go template applied to each check (see above)")
-	cmd.Flags().StringVar(&probeDir, strings.TrimPrefix(doctor.ProbeArg, "--"), "", "")
-	cmd.Flags().MarkHidden(strings.TrimPrefix(doctor.ProbeArg, "--"))
 	return cmd
 }
