@@ -78,6 +78,10 @@ type Host struct {
 	// Cgroup is cgroupv2's view of the host (CgroupErr when it failed).
 	Cgroup    cgroupv2.Host
 	CgroupErr error
+	// RootV1 says why root's cgroup v1 manager cannot work on a v1 or
+	// hybrid host (cgroupv2.CheckV1Mounts), nil when it can; read for
+	// root only.
+	RootV1 error
 
 	// What the trials found (see Inspect).
 	Trials Trials

@@ -3,6 +3,7 @@ package doctor
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -283,6 +284,15 @@ func TestCgroups(t *testing.T) {
 		{"hybrid cgroups warn with the boot option", func(f *fake, h *Host) {
 			h.Cgroup = cgroupv2.Host{Mode: cgroupv2.Hybrid}
 		}, seen{status: Warning, message: []string{"limit flags"}, fix: []string{"systemd.unified_cgroup_hierarchy=1"}}},
+		{"root on hybrid cgroups gets v1 directories", func(f *fake, h *Host) {
+			h.IsRoot = true
+			h.Cgroup = cgroupv2.Host{Mode: cgroupv2.Hybrid}
+		}, seen{status: OK, message: []string{"root's containers get cgroup v1 directories"}}},
+		{"root on hybrid cgroups without the memory controller warns why", func(f *fake, h *Host) {
+			h.IsRoot = true
+			h.Cgroup = cgroupv2.Host{Mode: cgroupv2.Hybrid}
+			h.RootV1 = errors.New("the cgroup v1 controller memory is not mounted")
+		}, seen{status: Warning, message: []string{"memory is not mounted"}, fix: []string{"systemd.unified_cgroup_hierarchy=1"}}},
 		{"the systemd user manager's controllers count when nothing is delegated", func(f *fake, h *Host) {
 			h.Cgroup = cgroupv2.Host{Mode: cgroupv2.Unified, OwnDir: "/sys/fs/cgroup/user.slice/user-1000.slice/session-1.scope", Bus: "unix:path=/run/user/1000/bus"}
 			f.write("/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/cgroup.controllers", "cpu memory pids\n")

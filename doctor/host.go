@@ -149,9 +149,17 @@ func checkCgroups(h *Host) Result {
 		r.Status, r.Message = Warning, "cgroups: "+h.CgroupErr.Error()+": containers get no cgroup of their own, and limit flags (--memory, --cpus, --pids-limit) are refused"
 		return r
 	}
+	if c.Mode != cgroupv2.Unified && h.IsRoot && h.RootV1 == nil {
+		r.Status = OK
+		r.Message = "this host has " + c.Mode.String() + ": root's containers get cgroup v1 directories (/sys/fs/cgroup/CONTROLLER/urun/urun-ID) with their limits; users' containers get none"
+		return r
+	}
 	if c.Mode != cgroupv2.Unified {
 		r.Status = Warning
 		r.Message = "this host has " + c.Mode.String() + ": containers get no cgroup of their own, and limit flags (--memory, --cpus, --pids-limit) are refused"
+		if h.IsRoot && h.RootV1 != nil {
+			r.Message = "this host has " + c.Mode.String() + ", and root's cgroup v1 manager cannot work (" + h.RootV1.Error() + "): containers get no cgroup of their own, and limit flags (--memory, --cpus, --pids-limit) are refused"
+		}
 		r.Fix = unifiedFix
 		return r
 	}

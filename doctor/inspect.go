@@ -59,6 +59,9 @@ func Inspect(cfg *config.Config, cfgErr error, cfgPath, self string) *Host {
 	}
 	h.Caller, _ = idmap.CurrentCaller()
 	h.Cgroup, h.CgroupErr = cgroupv2.DetectHost()
+	if h.IsRoot && h.Cgroup.Mode != cgroupv2.Unified {
+		h.RootV1 = cgroupv2.CheckV1Mounts()
+	}
 
 	var wg sync.WaitGroup
 	if !h.IsRoot {
