@@ -34,7 +34,7 @@ func startHelper(name string, cmd *exec.Cmd, logPath string, withStdout bool) (*
 	if withStdout {
 		cmd.Stdout = log
 	}
-	cmd.SysProcAttr = &unix.SysProcAttr{Setpgid: true, Pdeathsig: unix.SIGKILL}
+	cmd.SysProcAttr = &unix.SysProcAttr{Setpgid: true, Pdeathsig: unix.SIGKILL, Unshareflags: OwnMountNamespaceForRoot()}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
@@ -44,6 +44,22 @@ func startHelper(name string, cmd *exec.Cmd, logPath string, withStdout bool) (*
 		close(h.done)
 	}()
 	return h, nil
+}
+
+// OwnMountNamespaceForRoot is the Unshareflags for a helper program started
+// by the host's root: a mount namespace of its own, whose mounts Go makes
+// private before the exec. slirp4netns's --enable-sandbox unmounts the
+// host's file systems in a namespace it unshares without making them
+// private first; as a user it runs in the container's user namespace,
+// whose mount namespaces propagate nothing back, but as root the
+// unmounts reach the host's shared mounts (on a systemd host it took
+// /sys/fs/cgroup away from the whole machine). A user's helpers need
+// none, and could not unshare one.
+func OwnMountNamespaceForRoot() uintptr {
+	if os.Geteuid() == 0 {
+		return unix.CLONE_NEWNS
+	}
+	return 0
 }
 
 // exited says why the helper ended, with the end of its log.

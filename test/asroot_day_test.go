@@ -1,8 +1,10 @@
 package test
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,4 +74,45 @@ func TestAsRootRunsADockerUsersDay(t *testing.T) {
 	t.Run("nothing is left running", func(t *testing.T) {
 		assert.Equal(t, "", e.urun(t, "ps", "-aq").ok(t))
 	})
+}
+
+// On a systemd host every mount is shared with the whole machine. A
+// container's helpers run by root must change none of them: slirp4netns's
+// sandbox once unmounted /sys/fs/cgroup for every process of the host.
+// Each case runs urun in a mount namespace whose mounts are shared, as a
+// systemd host's are, and compares its mount points before and after.
+func TestAsRootContainersLeaveTheHostsMountsAlone(t *testing.T) {
+	skipUnlessRoot(t)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Fatalf("unshare (util-linux) is needed: %v", err)
+	}
+	e := newEnvWith(t, envOptions{explicitRoot: true})
+	e.urun(t, "pull", "-q", busyboxRef).ok(t)
+	e.urun(t, "network", "create", "mountsnet").ok(t)
+	t.Cleanup(func() { e.urun(t, "network", "rm", "-f", "mountsnet") })
+	urunLine := shellQuote(append([]string{urunBin}, e.flags...))
+	tests := []struct {
+		name string
+		run  string
+	}{
+		{"the default network (slirp4netns)", "run --rm " + busyboxRef + " true"},
+		{"pasta", "run --rm --network pasta " + busyboxRef + " true"},
+		{"a network of urun's", "run --rm --network mountsnet " + busyboxRef + " true"},
+		{"a detached container, stopped and removed", "run -d --name mounts-d " + busyboxRef + " sleep 60 && " + urunLine + " rm -f mounts-d"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			script := `points() { awk '{print $5}' /proc/self/mountinfo | sort; }
+points > "$1/before"
+` + urunLine + " " + tt.run + ` >/dev/null || exit 3
+points > "$1/after"
+diff "$1/before" "$1/after"`
+			dir := mkTemp(t)
+			ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+			defer cancel()
+			cmd := e.commandOf(ctx, "unshare", "-m", "--propagation", "shared", "sh", "-c", script, "sh", dir)
+			res := runCmd(t, ctx, cmd, runConf{})
+			assert.Equal(t, 0, res.code, "mount points changed (diff before after), or urun failed (3): %s", res.describe())
+		})
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -236,6 +237,7 @@ func startUplink(slirp, dir string, holderPID int, exitR *os.File) (int, error) 
 	// slirp4netns's becomes.
 	args := append([]string{"--fork", "sh", "-c", `echo $$ >&5; exec "$@" 5>&-`, "sh", slirp}, network.UplinkArgs(holderPID)...)
 	cmd := exec.Command("setsid", args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: network.OwnMountNamespaceForRoot()}
 	cmd.ExtraFiles = []*os.File{readyW, exitR, pidW}
 	log, err := os.OpenFile(usernet.UplinkLogPath(dir), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
