@@ -1,14 +1,21 @@
 package cgroupv2
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 )
 
 // leafName is the child cgroup that the processes of a delegated cgroup
 // move to when controllers are enabled there: a cgroup with enabled
 // controllers may hold no processes of its own.
 const leafName = "leaf"
+
+// RootParent is the cgroup below the root of the hierarchy in which urun
+// run by root makes its containers' cgroups (/sys/fs/cgroup/urun/urun-ID),
+// as Docker's cgroupfs driver does in /docker.
+const RootParent = "urun"
 
 // cgroupfsManager makes containers' cgroups right under the delegated
 // cgroup urun runs in: a unit with Delegate=yes (such as one from `urun
@@ -17,6 +24,28 @@ type cgroupfsManager struct {
 	dir string
 	// makeDir: dir is a --cgroup-parent, made if missing.
 	makeDir bool
+	// asRoot: root may enable controllers in every cgroup from the root
+	// of the hierarchy down to dir, not only in those it makes.
+	asRoot bool
+}
+
+// newCgroupfs is the cgroupfs manager for the default place: root's
+// parent below the root of the hierarchy, else urun's own delegated
+// cgroup.
+func newCgroupfs(h Host) *cgroupfsManager {
+	if h.rootManaged() {
+		return &cgroupfsManager{dir: filepath.Join(Root, RootParent), makeDir: true, asRoot: true}
+	}
+	return &cgroupfsManager{dir: h.OwnDir}
+}
+
+// chooseAsRoot picks the manager for root, which makes containers'
+// cgroups itself (Host.rootManaged).
+func chooseAsRoot(r Request) (string, error) {
+	if r.Manager == ManagerSystemd {
+		return "", errors.New("--cgroup-manager systemd: urun run by root makes containers' cgroups itself, under " + filepath.Join(Root, RootParent) + " (cgroupfs), and asks the system's systemd manager for no scope: drop the flag or give --cgroup-manager cgroupfs")
+	}
+	return ManagerCgroupfs, nil
 }
 
 // Prepare makes the container's cgroup before its first process exists
@@ -38,7 +67,11 @@ func (m *cgroupfsManager) Prepare(id string, files map[string]string) (*Cgroup, 
 
 func (m *cgroupfsManager) Place(id string, pid int, files map[string]string) (*Cgroup, error) {
 	if m.makeDir {
-		if err := makeParents(m.dir, files); err != nil {
+		top := ""
+		if m.asRoot {
+			top = Root
+		}
+		if err := makeParents(m.dir, top, files); err != nil {
 			return nil, err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/urun/urun/cgroupv2"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/idmap"
@@ -195,11 +196,17 @@ func osName() string {
 	return runtime.GOOS
 }
 
-// cgroups describes the host's cgroup hierarchy; urun sets no limits yet.
+// cgroups describes the host's cgroup hierarchy and where containers'
+// cgroups go on it.
 func cgroups() Cgroups {
 	var st unix.Statfs_t
 	if unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
-		return Cgroups{Version: "v2", Manager: "none", Note: "resource limits are not implemented yet"}
+		h, err := cgroupv2.DetectHost()
+		if err != nil {
+			return Cgroups{Version: "v2", Manager: "none", Note: err.Error()}
+		}
+		manager, where := cgroupv2.DefaultPlace(h)
+		return Cgroups{Version: "v2", Manager: manager, Note: where}
 	}
 	if unix.Statfs("/sys/fs/cgroup/unified", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
 		return Cgroups{Version: "v1 (hybrid)", Manager: "none", Note: "cgroup v2 is mounted only at /sys/fs/cgroup/unified beside v1 controllers: rootless limits need a pure cgroup v2 host with systemd delegation"}

@@ -1,0 +1,100 @@
+package cgroupv2
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Root on a cgroup v2 host makes its containers' cgroups itself.
+
+func TestRootOnCgroupV2GetsCgroupsOfItsOwnBelowTheRoot(t *testing.T) {
+	session := Host{Mode: Unified, OwnDir: "/sys/fs/cgroup/user.slice/user-0.slice/session-1.scope", AsRoot: true, RootWritable: true, Writable: true,
+		Bus: "unix:path=/run/user/0/bus"}
+	noBus := session
+	noBus.Bus = ""
+	delegatedUnit := session
+	delegatedUnit.OwnDir, delegatedUnit.Delegated = "/sys/fs/cgroup/system.slice/job.service", true
+	inContainer := session
+	inContainer.OwnDir, inContainer.Delegated = Root, true
+	for _, c := range []struct {
+		name    string
+		req     Request
+		host    Host
+		want    string
+		wantDir string
+	}{
+		{"root runs a container", Request{}, session, ManagerCgroupfs, "/sys/fs/cgroup/urun"},
+		{"root runs one with --memory", Request{Limits: true}, session, ManagerCgroupfs, "/sys/fs/cgroup/urun"},
+		{"root runs one with --memory and no bus", Request{Limits: true}, noBus, ManagerCgroupfs, "/sys/fs/cgroup/urun"},
+		{"root asks for --cgroup-manager cgroupfs", Request{Manager: ManagerCgroupfs, Limits: true}, noBus, ManagerCgroupfs, "/sys/fs/cgroup/urun"},
+		{"root asks for --cgroup-manager none", Request{Manager: ManagerNone}, session, ManagerNone, ""},
+		{"root runs with --cgroups=disabled", Request{Disabled: true}, session, ManagerNone, ""},
+		{"root in a unit with Delegate=yes keeps its containers in it", Request{Limits: true}, delegatedUnit, ManagerCgroupfs, delegatedUnit.OwnDir},
+		{"root in a container's cgroup namespace uses the parent", Request{Limits: true}, inContainer, ManagerCgroupfs, "/sys/fs/cgroup/urun"},
+		{"root gives --cgroup-parent /batch", Request{Parent: "/batch", Limits: true}, session, ManagerCgroupfs, "/sys/fs/cgroup/batch"},
+		{"root gives --cgroup-parent /system.slice/x, a systemd cgroup", Request{Parent: "/system.slice/x"}, noBus, ManagerCgroupfs, "/sys/fs/cgroup/system.slice/x"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := Choose(c.req, c.host)
+			require.NoError(t, err)
+			assert.Equal(t, c.want, got)
+			m := NewIn(got, c.host, c.req.Parent)
+			if c.wantDir == "" {
+				assert.Nil(t, m)
+				return
+			}
+			require.IsType(t, &cgroupfsManager{}, m)
+			assert.Equal(t, c.wantDir, m.(*cgroupfsManager).dir)
+		})
+	}
+}
+
+func TestRootIsToldWhatItCannotHave(t *testing.T) {
+	root := Host{Mode: Unified, OwnDir: "/sys/fs/cgroup/user.slice/user-0.slice/session-1.scope", AsRoot: true, RootWritable: true, Writable: true}
+	for _, c := range []struct {
+		name string
+		req  Request
+		msg  string
+	}{
+		{"--cgroup-manager systemd", Request{Manager: ManagerSystemd}, "--cgroup-manager systemd: urun run by root makes containers' cgroups itself, under /sys/fs/cgroup/urun (cgroupfs)"},
+		{"--cgroup-parent a slice", Request{Parent: "app.slice"}, "give a cgroup path instead, such as /app"},
+		{"a limit with --cgroups=disabled", Request{Limits: true, Disabled: true}, "drop --cgroups=disabled"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Choose(c.req, root)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.msg)
+			assert.NotContains(t, err.Error(), "delegated to you")
+			assert.NotContains(t, err.Error(), "rootless")
+		})
+	}
+}
+
+func TestRootOfAUserNamespaceIsRootlessForCgroups(t *testing.T) {
+	// /sys/fs/cgroup belongs to the host's root: urun is as any user.
+	h := Host{Mode: Unified, OwnDir: "/sys/fs/cgroup/user.slice/user-1001.slice/session-1.scope", AsRoot: true}
+	_, err := Choose(Request{Limits: true}, h)
+	assert.ErrorContains(t, err, "its own cgroup is not delegated")
+	h.Bus = "unix:path=/run/user/1001/bus"
+	got, err := Choose(Request{Limits: true}, h)
+	require.NoError(t, err)
+	assert.Equal(t, ManagerSystemd, got)
+}
+
+func TestRootEnablesTheControllersFromTheTopDown(t *testing.T) {
+	// A fake hierarchy: top, and top/urun made by an earlier run whose
+	// limits needed no cpuset.
+	top := fakeCgroup(t, "cpuset memory pids", "memory pids", "")
+	parent := filepath.Join(top, "urun")
+	require.NoError(t, makeParents(parent, "", map[string]string{"memory.max": "1"}))
+	writeFiles(t, parent, map[string]string{"cgroup.controllers": "memory pids", "cgroup.subtree_control": "", "cgroup.procs": ""})
+	cpuset := map[string]string{"cpuset.cpus": "0"}
+
+	require.NoError(t, makeParents(parent, "", cpuset))
+	assert.Equal(t, "memory pids", read(t, filepath.Join(top, "cgroup.subtree_control")), "a user enables nothing above what it makes")
+	require.NoError(t, makeParents(parent, top, cpuset))
+	assert.Equal(t, "+cpuset", read(t, filepath.Join(top, "cgroup.subtree_control")), "root enables cpuset in the existing top for the existing parent")
+}

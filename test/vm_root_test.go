@@ -1,0 +1,194 @@
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Root's containers on a cgroup v2 host (issue 18): urun makes their
+// cgroups itself, under /sys/fs/cgroup/urun, as Docker's cgroupfs driver
+// does under /docker. hack/vm/test.sh runs these as root in the guest.
+
+// rootCgroupParent is where urun run by root makes containers' cgroups.
+const rootCgroupParent = "/sys/fs/cgroup/urun"
+
+var rootStorePull struct {
+	once sync.Once
+	env  *env
+	err  error
+}
+
+// rootStore is a store of root's with busybox, shared by the TestVMAsRoot*
+// tests; it fails a test run by anyone but root in the VM test bed.
+func rootStore(t *testing.T) *env {
+	t.Helper()
+	inVM(t)
+	if os.Geteuid() != 0 {
+		t.Fatalf("this test runs as root in the VM test bed (hack/vm/test.sh's root pass); this is uid %d", os.Geteuid())
+	}
+	rootStorePull.once.Do(func() {
+		// Not a test's temporary directory: the store lives as long as
+		// the suite (in the guest, which is thrown away).
+		dir, err := os.MkdirTemp("", "urun-root-store-")
+		if err == nil {
+			rootStorePull.env, err = makeEnv(dir, envOptions{explicitRoot: true})
+		}
+		if err != nil {
+			rootStorePull.err = err
+			return
+		}
+		if res := rootStorePull.env.urun(t, "pull", "-q", busyboxRef); res.code != 0 {
+			rootStorePull.err = fmt.Errorf("%s: %s", res.cmdline, res.describe())
+		}
+	})
+	if rootStorePull.err != nil {
+		t.Fatalf("root's store could not pull busybox (every TestVMAsRoot* test fails with this): %v", rootStorePull.err)
+	}
+	return rootStorePull.env
+}
+
+// rootCgroupOf is the directory of root's container id's cgroup.
+func rootCgroupOf(id string) string {
+	return filepath.Join(rootCgroupParent, "urun-"+id)
+}
+
+func readTrimmed(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return strings.TrimSpace(string(data))
+}
+
+func TestVMAsRootLimitsAreInTheContainersCgroupUnderUrun(t *testing.T) {
+	e := rootStore(t)
+	id := strings.TrimSpace(e.urun(t, "run", "-d", "-m", "64m", "--cpus", "0.5", "--pids-limit", "50", busyboxRef, "sleep", "600").ok(t))
+	t.Cleanup(func() { e.urun(t, "rm", "-f", id) })
+	dir := rootCgroupOf(id)
+	assert.Equal(t, "67108864", readTrimmed(t, filepath.Join(dir, "memory.max")))
+	assert.Equal(t, "50000 100000", readTrimmed(t, filepath.Join(dir, "cpu.max")), "--cpus 0.5 as cpu.max")
+	assert.Equal(t, "50", readTrimmed(t, filepath.Join(dir, "pids.max")))
+
+	out := e.urun(t, "exec", id, "sh", "-c", "cat /proc/self/cgroup /sys/fs/cgroup/memory.max; grep -x $$ /sys/fs/cgroup/cgroup.procs >/dev/null && echo listed").ok(t)
+	assert.Equal(t, []string{"0::/", "67108864", "listed"}, lines(out), "exec joins the container's cgroup")
+
+	e.urun(t, "rm", "-f", id).ok(t)
+	assert.NoDirExists(t, dir, "the cgroup goes with the container")
+}
+
+func TestVMAsRootRunRmLeavesNoCgroup(t *testing.T) {
+	e := rootStore(t)
+	out := e.urun(t, "run", "--rm", "-m", "64m", busyboxRef, "cat", "/sys/fs/cgroup/memory.max", "/proc/self/cgroup").ok(t)
+	assert.Equal(t, []string{"67108864", "0::/"}, lines(out))
+	entries, err := os.ReadDir(rootCgroupParent)
+	require.NoError(t, err)
+	for _, en := range entries {
+		assert.False(t, en.IsDir() && strings.HasPrefix(en.Name(), "urun-"), "left behind: %s", en.Name())
+	}
+	// A container without limits gets a cgroup too (for stats, pause).
+	out = e.urun(t, "run", "--rm", busyboxRef, "sh", "-c", "cat /proc/self/cgroup; test -f /sys/fs/cgroup/memory.current && echo memory").ok(t)
+	assert.Equal(t, []string{"0::/", "memory"}, lines(out))
+}
+
+func TestVMAsRootMemoryLimitKillsAndInspectSaysOOMKilled(t *testing.T) {
+	e := rootStore(t)
+	res := e.urun(t, "run", "--name", "root-oom", "-m", "32m", busyboxRef, "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1")
+	t.Cleanup(func() { e.urun(t, "rm", "-f", "root-oom") })
+	assert.Equal(t, 137, res.code, res.describe())
+	assert.Equal(t, "true 137\n", e.urun(t, "inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "root-oom").ok(t))
+	// It starts again in a cgroup of the same name.
+	res = e.urun(t, "start", "-a", "root-oom")
+	assert.Equal(t, 137, res.code, res.describe())
+}
+
+func TestVMAsRootPidsLimitContainsAForkBomb(t *testing.T) {
+	e := rootStore(t)
+	script := `(for i in $(seq 60); do sleep 3 & done) 2>/dev/null; read c </sys/fs/cgroup/pids.current; echo "current $c"`
+	out := e.urun(t, "run", "--rm", "--pids-limit", "20", busyboxRef, "sh", "-c", script).ok(t)
+	require.Len(t, lines(out), 1, out)
+	n, err := strconv.Atoi(strings.TrimPrefix(lines(out)[0], "current "))
+	require.NoError(t, err, out)
+	assert.LessOrEqual(t, n, 20)
+}
+
+func TestVMAsRootStatsPauseAndUpdateUseTheCgroup(t *testing.T) {
+	e := rootStore(t)
+	id := strings.TrimSpace(e.urun(t, "run", "-d", "--name", "root-stats", "-m", "32m", busyboxRef, "sleep", "600").ok(t))
+	t.Cleanup(func() { e.urun(t, "rm", "-f", id) })
+
+	res := e.urun(t, "stats", "--no-stream", "--format", "json", "root-stats")
+	out := res.ok(t)
+	var row map[string]string
+	require.NoError(t, json.Unmarshal([]byte(out), &row), out)
+	assert.Regexp(t, `^[0-9.]+[KMG]?i?B / 32MiB$`, row["MemUsage"])
+	assert.NotContains(t, res.stderr, "/proc", "the figures come from the cgroup")
+
+	e.urun(t, "pause", "root-stats").ok(t)
+	assert.Contains(t, readTrimmed(t, filepath.Join(rootCgroupOf(id), "cgroup.events")), "frozen 1")
+	e.urun(t, "unpause", "root-stats").ok(t)
+
+	assert.Equal(t, "root-stats\n", e.urun(t, "update", "--memory", "64m", "--pids-limit", "40", "root-stats").ok(t))
+	assert.Equal(t, "67108864", readTrimmed(t, filepath.Join(rootCgroupOf(id), "memory.max")))
+	assert.Equal(t, "40", readTrimmed(t, filepath.Join(rootCgroupOf(id), "pids.max")))
+}
+
+func TestVMAsRootKilledMonitorsCgroupIsRemovedByRm(t *testing.T) {
+	e := rootStore(t)
+	id := strings.TrimSpace(e.urun(t, "run", "-d", "--name", "root-orphan", "-m", "64m", busyboxRef, "sleep", "600").ok(t))
+	t.Cleanup(func() { e.urun(t, "rm", "-f", id) })
+	require.DirExists(t, rootCgroupOf(id))
+	require.NoError(t, syscall.Kill(monitorOf(t, id), syscall.SIGKILL))
+	e.waitForState(t, "root-orphan", "exited")
+	e.urun(t, "rm", "root-orphan").ok(t)
+	assert.NoDirExists(t, rootCgroupOf(id), "rm removes the cgroup the killed monitor left")
+
+	// A --rm container's: the next urun command reaps it.
+	id = strings.TrimSpace(e.urun(t, "run", "-d", "--rm", "-m", "64m", busyboxRef, "sleep", "600").ok(t))
+	require.DirExists(t, rootCgroupOf(id))
+	require.NoError(t, syscall.Kill(monitorOf(t, id), syscall.SIGKILL))
+	assert.Eventually(t, func() bool {
+		e.urun(t, "ps", "-a").ok(t)
+		_, err := os.Stat(rootCgroupOf(id))
+		return os.IsNotExist(err)
+	}, 10*time.Second, 200*time.Millisecond, "the next urun removes the --rm container's cgroup")
+}
+
+func TestVMAsRootCgroupParentIsAPathFromTheRoot(t *testing.T) {
+	e := rootStore(t)
+	parent := "/urun-test-parent/batch"
+	t.Cleanup(func() {
+		os.Remove("/sys/fs/cgroup" + parent)
+		os.Remove("/sys/fs/cgroup/urun-test-parent")
+	})
+	id := strings.TrimSpace(e.urun(t, "run", "-d", "--cgroup-parent", parent, "--cpus", "0.5", busyboxRef, "sleep", "600").ok(t))
+	t.Cleanup(func() { e.urun(t, "rm", "-f", id) })
+	assert.Equal(t, "50000 100000", readTrimmed(t, filepath.Join("/sys/fs/cgroup", parent, "urun-"+id, "cpu.max")))
+}
+
+func TestVMAsRootCgroupManagerSystemdIsRefusedNamingCgroupfs(t *testing.T) {
+	e := rootStore(t)
+	res := e.urun(t, "run", "--rm", "--cgroup-manager", "systemd", busyboxRef, "true")
+	res.exits(t, 125)
+	assert.Contains(t, res.stderr, "--cgroup-manager cgroupfs")
+	assert.NotContains(t, res.stderr, "delegated to you")
+	out := e.urun(t, "run", "--rm", "--cgroup-manager", "cgroupfs", "-m", "64m", busyboxRef, "cat", "/sys/fs/cgroup/memory.max").ok(t)
+	assert.Equal(t, "67108864\n", out)
+}
+
+func TestVMAsRootInfoSaysUrunMakesTheCgroups(t *testing.T) {
+	e := rootStore(t)
+	out := e.urun(t, "info", "--format", "{{.CgroupDriver}} {{.CgroupVersion}}").ok(t)
+	assert.Equal(t, "cgroupfs 2\n", out)
+	out = e.urun(t, "info").ok(t)
+	assert.Contains(t, out, rootCgroupParent)
+}
