@@ -93,9 +93,10 @@ type Host struct {
 // the hierarchy, in RootParent, as Docker's and podman's cgroupfs drivers
 // do for root; a cgroup delegated to urun (a unit with Delegate=yes, a
 // Slurm job) still comes first, so that its containers stay in it, unless
-// that is the root itself (a cgroup namespace's, in a container).
+// that is the root itself (a cgroup namespace's, in a container), and so
+// does a Slurm job's cgroup, which its containers must not leave.
 func (h Host) rootManaged() bool {
-	return h.writesAll() && !(h.Delegated && h.OwnDir != Root)
+	return h.writesAll() && !(h.Delegated && h.OwnDir != Root) && h.SlurmJob == ""
 }
 
 // writesAll: urun may make and write cgroups anywhere in the hierarchy.

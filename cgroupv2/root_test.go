@@ -19,6 +19,10 @@ func TestRootOnCgroupV2GetsCgroupsOfItsOwnBelowTheRoot(t *testing.T) {
 	delegatedUnit.OwnDir, delegatedUnit.Delegated = "/sys/fs/cgroup/system.slice/job.service", true
 	inContainer := session
 	inContainer.OwnDir, inContainer.Delegated = Root, true
+	slurmJob := session
+	slurmJob.OwnDir, slurmJob.SlurmJob = "/sys/fs/cgroup/system.slice/slurmstepd.scope/job_7/step_0/user/task_0", "7"
+	slurmDelegated := slurmJob
+	slurmDelegated.Delegated = true
 	for _, c := range []struct {
 		name    string
 		req     Request
@@ -34,6 +38,8 @@ func TestRootOnCgroupV2GetsCgroupsOfItsOwnBelowTheRoot(t *testing.T) {
 		{"root runs with --cgroups=disabled", Request{Disabled: true}, session, ManagerNone, ""},
 		{"root in a unit with Delegate=yes keeps its containers in it", Request{Limits: true}, delegatedUnit, ManagerCgroupfs, delegatedUnit.OwnDir},
 		{"root in a container's cgroup namespace uses the parent", Request{Limits: true}, inContainer, ManagerCgroupfs, "/sys/fs/cgroup/urun"},
+		{"root in a Slurm job keeps its containers in the job", Request{}, slurmDelegated, ManagerCgroupfs, slurmJob.OwnDir},
+		{"root in a Slurm job's cgroup not delegated: it stays there", Request{}, slurmJob, ManagerNone, ""},
 		{"root gives --cgroup-parent /batch", Request{Parent: "/batch", Limits: true}, session, ManagerCgroupfs, "/sys/fs/cgroup/batch"},
 		{"root gives --cgroup-parent /system.slice/x, a systemd cgroup", Request{Parent: "/system.slice/x"}, noBus, ManagerCgroupfs, "/sys/fs/cgroup/system.slice/x"},
 	} {
@@ -97,4 +103,25 @@ func TestRootEnablesTheControllersFromTheTopDown(t *testing.T) {
 	assert.Equal(t, "memory pids", read(t, filepath.Join(top, "cgroup.subtree_control")), "a user enables nothing above what it makes")
 	require.NoError(t, makeParents(parent, top, cpuset))
 	assert.Equal(t, "+cpuset", read(t, filepath.Join(top, "cgroup.subtree_control")), "root enables cpuset in the existing top for the existing parent")
+}
+
+func TestInfoSaysWhereContainersCgroupsGo(t *testing.T) {
+	user := Host{Mode: Unified, OwnDir: "/sys/fs/cgroup/user.slice/user-1001.slice/session-1.scope"}
+	withBus := user
+	withBus.Bus = "unix:path=/run/user/1001/bus"
+	root := Host{Mode: Unified, OwnDir: "/sys/fs/cgroup/user.slice/user-0.slice/session-1.scope", AsRoot: true, RootWritable: true, Writable: true}
+	for _, c := range []struct {
+		name, manager, where string
+		host                 Host
+	}{
+		{"root", ManagerCgroupfs, "urun run by root makes each container's cgroup itself, under /sys/fs/cgroup/urun", root},
+		{"a user with a systemd manager", ManagerSystemd, "a delegated scope from your systemd user manager", withBus},
+		{"a user with neither", ManagerNone, "containers get no cgroup of their own", user},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			manager, where := DefaultPlace(c.host)
+			assert.Equal(t, c.manager, manager)
+			assert.Contains(t, where, c.where)
+		})
+	}
 }
