@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // leafName is the child cgroup that the processes of a delegated cgroup
@@ -40,19 +41,18 @@ func newCgroupfs(h Host) *cgroupfsManager {
 }
 
 // chooseAsRoot picks the manager for root, which makes containers'
-// cgroups itself (Host.rootManaged).
-func chooseAsRoot(r Request) (string, error) {
+// cgroups itself (Host.rootManaged) unless it asks for scopes of the
+// system's systemd manager.
+func chooseAsRoot(r Request, h Host) (string, error) {
 	if r.Manager == ManagerSystemd {
-		return "", errors.New("--cgroup-manager systemd: urun run by root makes containers' cgroups itself, under " + filepath.Join(Root, RootParent) + " (cgroupfs), and asks the system's systemd manager for no scope: drop the flag or give --cgroup-manager cgroupfs")
+		if h.Bus == "" {
+			return "", errors.New("--cgroup-manager systemd: the system's systemd manager is not reachable (no socket " + strings.TrimPrefix(systemPrivate, "unix:path=") + ": systemd is not this host's init): drop the flag, and urun run by root makes containers' cgroups itself under " + filepath.Join(Root, RootParent) + " (cgroupfs)")
+		}
+		return ManagerSystemd, nil
 	}
 	return ManagerCgroupfs, nil
 }
 
-// Prepare makes the container's cgroup before its first process exists
-// and returns its directory open, for clone3's CLONE_INTO_CGROUP: the
-// process starts inside. That spares the migration Place does, which takes
-// a lock whose writer waits for an RCU grace period: milliseconds on every
-// start.
 func (m *cgroupfsManager) Prepare(id string, files map[string]string) (*Cgroup, *os.File, error) {
 	cg, err := m.Place(id, 0, files)
 	if err != nil {

@@ -76,7 +76,8 @@ type Host struct {
 	// explicit --cgroup-manager cgroupfs (a systemd too old to mark
 	// delegated units).
 	Writable bool
-	// Bus is the user's D-Bus address, "" when none is reachable.
+	// Bus is the user's D-Bus address, "" when none is reachable; for
+	// root (RootWritable), the system manager's socket.
 	Bus string
 	// SlurmJob is the id of the Slurm job whose cgroup (Slurm's
 	// cgroup/v2) urun runs in, "" outside one.
@@ -112,6 +113,10 @@ func DetectHost() (Host, error) {
 	}
 	h := Host{Mode: mode, Bus: userBus(), AsRoot: os.Geteuid() == 0}
 	h.RootWritable = h.AsRoot && writable(Root)
+	if h.RootWritable {
+		// Root's containers' scopes come from the system's manager.
+		h.Bus = systemBus()
+	}
 	own, err := OwnCgroup()
 	if err != nil {
 		return h, err
@@ -268,7 +273,7 @@ func Choose(r Request, h Host) (string, error) {
 		return ManagerNone, nil
 	}
 	if h.rootManaged() {
-		return chooseAsRoot(r)
+		return chooseAsRoot(r, h)
 	}
 	switch r.Manager {
 	case ManagerCgroupfs:

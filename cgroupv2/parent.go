@@ -80,11 +80,11 @@ func chooseForParent(r Request, h Host) (string, error) {
 		return "", errNeedV2(h, "--cgroup-parent "+r.Parent, "urun makes no cgroups here, run without it")
 	}
 	if IsSlice(r.Parent) {
-		if h.writesAll() {
-			return "", fmt.Errorf("--cgroup-parent %s: urun run by root makes containers' cgroups itself (cgroupfs) and asks the system's systemd manager for no slice: give a cgroup path instead, such as /%s (from the root of the hierarchy, %s)", r.Parent, strings.TrimSuffix(r.Parent, ".slice"), Root)
-		}
 		if r.Manager == ManagerCgroupfs {
 			return "", fmt.Errorf("--cgroup-parent %s is a systemd slice, which only the systemd manager makes: drop --cgroup-manager cgroupfs, or give a cgroup path", r.Parent)
+		}
+		if h.Bus == "" && h.writesAll() {
+			return "", fmt.Errorf("--cgroup-parent %s: a slice is made by the system's systemd manager, which is not reachable (systemd is not this host's init): give a cgroup path instead, such as /%s (from the root of the hierarchy, %s)", r.Parent, strings.TrimSuffix(r.Parent, ".slice"), Root)
 		}
 		if h.Bus == "" {
 			return "", fmt.Errorf("--cgroup-parent %s: a slice is made by your systemd user manager, and none is reachable over D-Bus ($XDG_RUNTIME_DIR/bus is missing and DBUS_SESSION_BUS_ADDRESS is unset): log in so that systemd --user runs, or give a cgroup path in a delegated cgroup", r.Parent)

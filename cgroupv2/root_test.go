@@ -12,7 +12,7 @@ import (
 
 func TestRootOnCgroupV2GetsCgroupsOfItsOwnBelowTheRoot(t *testing.T) {
 	session := Host{Mode: Unified, OwnDir: "/sys/fs/cgroup/user.slice/user-0.slice/session-1.scope", AsRoot: true, RootWritable: true, Writable: true,
-		Bus: "unix:path=/run/user/0/bus"}
+		Bus: systemPrivate}
 	noBus := session
 	noBus.Bus = ""
 	delegatedUnit := session
@@ -36,6 +36,8 @@ func TestRootOnCgroupV2GetsCgroupsOfItsOwnBelowTheRoot(t *testing.T) {
 		{"root asks for --cgroup-manager cgroupfs", Request{Manager: ManagerCgroupfs, Limits: true}, noBus, ManagerCgroupfs, "/sys/fs/cgroup/urun"},
 		{"root asks for --cgroup-manager none", Request{Manager: ManagerNone}, session, ManagerNone, ""},
 		{"root runs with --cgroups=disabled", Request{Disabled: true}, session, ManagerNone, ""},
+		{"root asks for --cgroup-manager systemd: a scope in machine.slice", Request{Manager: ManagerSystemd, Limits: true}, session, ManagerSystemd, "machine.slice"},
+		{"root gives --cgroup-parent a slice: a scope of the system's manager there", Request{Parent: "batch.slice", Limits: true}, session, ManagerSystemd, "batch.slice"},
 		{"root in a unit with Delegate=yes keeps its containers in it", Request{Limits: true}, delegatedUnit, ManagerCgroupfs, delegatedUnit.OwnDir},
 		{"root in a container's cgroup namespace uses the parent", Request{Limits: true}, inContainer, ManagerCgroupfs, "/sys/fs/cgroup/urun"},
 		{"root in a Slurm job keeps its containers in the job", Request{}, slurmDelegated, ManagerCgroupfs, slurmJob.OwnDir},
@@ -52,6 +54,11 @@ func TestRootOnCgroupV2GetsCgroupsOfItsOwnBelowTheRoot(t *testing.T) {
 				assert.Nil(t, m)
 				return
 			}
+			if sm, ok := m.(*systemdManager); ok {
+				assert.Equal(t, c.wantDir, sm.sliceName())
+				assert.Equal(t, systemPrivate, sm.bus)
+				return
+			}
 			require.IsType(t, &cgroupfsManager{}, m)
 			assert.Equal(t, c.wantDir, m.(*cgroupfsManager).dir)
 		})
@@ -59,14 +66,15 @@ func TestRootOnCgroupV2GetsCgroupsOfItsOwnBelowTheRoot(t *testing.T) {
 }
 
 func TestRootIsToldWhatItCannotHave(t *testing.T) {
+	// No systemd: a container's init, a host booted without it.
 	root := Host{Mode: Unified, OwnDir: "/sys/fs/cgroup/user.slice/user-0.slice/session-1.scope", AsRoot: true, RootWritable: true, Writable: true}
 	for _, c := range []struct {
 		name string
 		req  Request
 		msg  string
 	}{
-		{"--cgroup-manager systemd", Request{Manager: ManagerSystemd}, "--cgroup-manager systemd: urun run by root makes containers' cgroups itself, under /sys/fs/cgroup/urun (cgroupfs)"},
-		{"--cgroup-parent a slice", Request{Parent: "app.slice"}, "give a cgroup path instead, such as /app"},
+		{"--cgroup-manager systemd without systemd", Request{Manager: ManagerSystemd}, "the system's systemd manager is not reachable (no socket /run/systemd/private: systemd is not this host's init): drop the flag, and urun run by root makes containers' cgroups itself under /sys/fs/cgroup/urun (cgroupfs)"},
+		{"--cgroup-parent a slice without systemd", Request{Parent: "app.slice"}, "give a cgroup path instead, such as /app"},
 		{"a limit with --cgroups=disabled", Request{Limits: true, Disabled: true}, "drop --cgroups=disabled"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -179,13 +180,26 @@ func TestVMAsRootCgroupParentIsAPathFromTheRoot(t *testing.T) {
 	assert.Equal(t, "50000 100000", readTrimmed(t, filepath.Join("/sys/fs/cgroup", parent, "urun-"+id, "cpu.max")))
 }
 
-func TestVMAsRootCgroupManagerSystemdIsRefusedNamingCgroupfs(t *testing.T) {
+func TestVMAsRootCgroupManagerSystemdGivesAScopeInMachineSlice(t *testing.T) {
 	e := rootStore(t)
-	res := e.urun(t, "run", "--rm", "--cgroup-manager", "systemd", busyboxRef, "true")
-	res.exits(t, 125)
-	assert.Contains(t, res.stderr, "--cgroup-manager cgroupfs")
-	assert.NotContains(t, res.stderr, "delegated to you")
-	out := e.urun(t, "run", "--rm", "--cgroup-manager", "cgroupfs", "-m", "64m", busyboxRef, "cat", "/sys/fs/cgroup/memory.max").ok(t)
+	id := strings.TrimSpace(e.urun(t, "run", "-d", "--cgroup-manager", "systemd", "-m", "64m", busyboxRef, "sleep", "600").ok(t))
+	t.Cleanup(func() { e.urun(t, "rm", "-f", id) })
+	scope := "/sys/fs/cgroup/machine.slice/urun-" + id + ".scope"
+	assert.Equal(t, "67108864", readTrimmed(t, filepath.Join(scope, "container", "memory.max")), "the limit in a child of the system manager's scope")
+	out := e.urun(t, "exec", id, "cat", "/proc/self/cgroup", "/sys/fs/cgroup/memory.max").ok(t)
+	assert.Equal(t, []string{"0::/", "67108864"}, lines(out))
+	e.urun(t, "stop", "-t", "1", id).ok(t)
+	assert.Eventually(t, func() bool { _, err := os.Stat(scope); return os.IsNotExist(err) }, 10*time.Second, 100*time.Millisecond, "the scope is gone once the container ended")
+
+	res := e.urun(t, "run", "--name", "root-scope-oom", "--cgroup-manager", "systemd", "-m", "32m", busyboxRef, "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1")
+	t.Cleanup(func() { e.urun(t, "rm", "-f", "root-scope-oom") })
+	assert.Equal(t, 137, res.code, res.describe())
+	assert.Equal(t, "true\n", e.urun(t, "inspect", "-f", "{{.State.OOMKilled}}", "root-scope-oom").ok(t))
+	failed, _ := exec.Command("systemctl", "list-units", "--failed", "--plain", "--no-legend", "urun-*").Output()
+	assert.Empty(t, strings.TrimSpace(string(failed)), "no failed scope is left behind")
+
+	// cgroupfs, asked for, is the default's.
+	out = e.urun(t, "run", "--rm", "--cgroup-manager", "cgroupfs", "-m", "64m", busyboxRef, "cat", "/sys/fs/cgroup/memory.max").ok(t)
 	assert.Equal(t, "67108864\n", out)
 }
 
