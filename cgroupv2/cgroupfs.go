@@ -42,17 +42,23 @@ func newCgroupfs(h Host) *cgroupfsManager {
 
 // chooseAsRoot picks the manager for root, which makes containers'
 // cgroups itself (Host.rootManaged) unless it asks for scopes of the
-// system's systemd manager.
+// system's systemd manager. It is also what root's --cgroup-manager
+// systemd gets in a delegated cgroup.
 func chooseAsRoot(r Request, h Host) (string, error) {
 	if r.Manager == ManagerSystemd {
 		if h.Bus == "" {
-			return "", errors.New("--cgroup-manager systemd: the system's systemd manager is not reachable (no socket " + strings.TrimPrefix(systemPrivate, "unix:path=") + ": systemd is not this host's init): drop the flag, and urun run by root makes containers' cgroups itself under " + filepath.Join(Root, RootParent) + " (cgroupfs)")
+			return "", errors.New("--cgroup-manager systemd: the system's systemd manager is not reachable (no socket " + strings.TrimPrefix(systemPrivate, "unix:path=") + ": systemd is not this host's init): drop the flag, and urun run by root makes containers' cgroups itself (cgroupfs, under " + filepath.Join(Root, RootParent) + " unless urun runs in a delegated cgroup)")
 		}
 		return ManagerSystemd, nil
 	}
 	return ManagerCgroupfs, nil
 }
 
+// Prepare makes the container's cgroup before its first process exists
+// and returns its directory open, for clone3's CLONE_INTO_CGROUP: the
+// process starts inside. That spares the migration Place does, which takes
+// a lock whose writer waits for an RCU grace period: milliseconds on every
+// start.
 func (m *cgroupfsManager) Prepare(id string, files map[string]string) (*Cgroup, *os.File, error) {
 	cg, err := m.Place(id, 0, files)
 	if err != nil {

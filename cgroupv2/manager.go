@@ -272,7 +272,7 @@ func Choose(r Request, h Host) (string, error) {
 		}
 		return ManagerNone, nil
 	}
-	if h.rootManaged() {
+	if h.rootManaged() || h.writesAll() && r.Manager == ManagerSystemd {
 		return chooseAsRoot(r, h)
 	}
 	switch r.Manager {

@@ -68,17 +68,21 @@ func TestRootOnCgroupV2GetsCgroupsOfItsOwnBelowTheRoot(t *testing.T) {
 func TestRootIsToldWhatItCannotHave(t *testing.T) {
 	// No systemd: a container's init, a host booted without it.
 	root := Host{Mode: Unified, OwnDir: "/sys/fs/cgroup/user.slice/user-0.slice/session-1.scope", AsRoot: true, RootWritable: true, Writable: true}
+	inUnit := root
+	inUnit.OwnDir, inUnit.Delegated = "/sys/fs/cgroup/system.slice/job.service", true
 	for _, c := range []struct {
 		name string
 		req  Request
+		host Host
 		msg  string
 	}{
-		{"--cgroup-manager systemd without systemd", Request{Manager: ManagerSystemd}, "the system's systemd manager is not reachable (no socket /run/systemd/private: systemd is not this host's init): drop the flag, and urun run by root makes containers' cgroups itself under /sys/fs/cgroup/urun (cgroupfs)"},
-		{"--cgroup-parent a slice without systemd", Request{Parent: "app.slice"}, "give a cgroup path instead, such as /app"},
-		{"a limit with --cgroups=disabled", Request{Limits: true, Disabled: true}, "drop --cgroups=disabled"},
+		{"--cgroup-manager systemd without systemd", Request{Manager: ManagerSystemd}, root, "the system's systemd manager is not reachable (no socket /run/systemd/private: systemd is not this host's init): drop the flag, and urun run by root makes containers' cgroups itself (cgroupfs, under /sys/fs/cgroup/urun"},
+		{"--cgroup-manager systemd without systemd, in a delegated unit", Request{Manager: ManagerSystemd}, inUnit, "the system's systemd manager is not reachable"},
+		{"--cgroup-parent a slice without systemd", Request{Parent: "app.slice"}, root, "give a cgroup path instead, such as /app"},
+		{"a limit with --cgroups=disabled", Request{Limits: true, Disabled: true}, root, "drop --cgroups=disabled"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Choose(c.req, root)
+			_, err := Choose(c.req, c.host)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.msg)
 			assert.NotContains(t, err.Error(), "delegated to you")
