@@ -25,9 +25,10 @@ type cgroupfsManager struct {
 	dir string
 	// makeDir: dir is a --cgroup-parent, made if missing.
 	makeDir bool
-	// asRoot: root may enable controllers in every cgroup from the root
-	// of the hierarchy down to dir, not only in those it makes.
-	asRoot bool
+	// top: with makeDir, the cgroup from which down to dir urun enables
+	// the controllers in every cgroup, not only in those it makes: the
+	// root of the hierarchy for root, which may; "" otherwise.
+	top string
 }
 
 // newCgroupfs is the cgroupfs manager for the default place: root's
@@ -35,7 +36,7 @@ type cgroupfsManager struct {
 // cgroup.
 func newCgroupfs(h Host) *cgroupfsManager {
 	if h.rootManaged() {
-		return &cgroupfsManager{dir: filepath.Join(Root, RootParent), makeDir: true, asRoot: true}
+		return &cgroupfsManager{dir: filepath.Join(Root, RootParent), makeDir: true, top: Root}
 	}
 	return &cgroupfsManager{dir: h.OwnDir}
 }
@@ -73,11 +74,7 @@ func (m *cgroupfsManager) Prepare(id string, files map[string]string) (*Cgroup, 
 
 func (m *cgroupfsManager) Place(id string, pid int, files map[string]string) (*Cgroup, error) {
 	if m.makeDir {
-		top := ""
-		if m.asRoot {
-			top = Root
-		}
-		if err := makeParents(m.dir, top, files); err != nil {
+		if err := makeParents(m.dir, m.top, files); err != nil {
 			return nil, err
 		}
 	}

@@ -110,7 +110,11 @@ func NewIn(name string, h Host, parent string) Manager {
 	case name == ManagerCgroupfs:
 		// Choose checked it.
 		dir, _ := parentDir(h, parent, true)
-		return &cgroupfsManager{dir: dir, makeDir: true, asRoot: h.writesAll()}
+		m := &cgroupfsManager{dir: dir, makeDir: true}
+		if h.writesAll() {
+			m.top = Root
+		}
+		return m
 	}
 	return New(name, h)
 }
@@ -123,7 +127,7 @@ func NewIn(name string, h Host, parent string) Manager {
 func makeParents(dir, top string, files map[string]string) error {
 	var below []string
 	existing := dir
-	for existing != top && existing != Root {
+	for existing != top && existing != Root && existing != filepath.Dir(existing) {
 		if _, err := os.Stat(existing); err == nil && top == "" {
 			break
 		}

@@ -1,6 +1,7 @@
 package cgroupv2
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -136,4 +137,24 @@ func TestInfoSaysWhereContainersCgroupsGo(t *testing.T) {
 			assert.Contains(t, where, c.where)
 		})
 	}
+}
+
+func TestRootsContainerGetsItsCgroupInTheUrunParent(t *testing.T) {
+	// A fake hierarchy's root, whose memory controller is not enabled for
+	// its children yet, and the urun parent an earlier run made (which
+	// the kernel would give memory once it is enabled above).
+	top := fakeCgroup(t, "cpu io memory pids", "cpu io pids", "")
+	parent := filepath.Join(top, RootParent)
+	require.NoError(t, os.Mkdir(parent, 0o755))
+	writeFiles(t, parent, map[string]string{"cgroup.controllers": "cpu io memory pids", "cgroup.subtree_control": "", "cgroup.procs": ""})
+	m := &cgroupfsManager{dir: parent, makeDir: true, top: top}
+
+	cg, err := m.Place("abc", 0, map[string]string{"memory.max": "67108864"})
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(parent, "urun-abc"), cg.Dir)
+	assert.Equal(t, "67108864", read(t, filepath.Join(cg.Dir, "memory.max")))
+	assert.Equal(t, "+memory", read(t, filepath.Join(top, "cgroup.subtree_control")), "memory enabled at the top for the parent")
+	assert.Equal(t, "+cpu +io +memory +pids", read(t, filepath.Join(parent, "cgroup.subtree_control")), "and in the parent for the container")
+	_, err = os.Stat(filepath.Join(top, leafName))
+	assert.True(t, os.IsNotExist(err), "nothing moved at the top")
 }
