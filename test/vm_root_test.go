@@ -52,14 +52,37 @@ func rootStore(t *testing.T) *env {
 			rootStorePull.err = err
 			return
 		}
+		hostCgroupIsV2(t, "before root's first urun command")
 		if res := rootStorePull.env.urun(t, "pull", "-q", busyboxRef); res.code != 0 {
 			rootStorePull.err = fmt.Errorf("%s: %s", res.cmdline, res.describe())
 		}
+		hostCgroupIsV2(t, "after root's urun pull")
 	})
 	if rootStorePull.err != nil {
 		t.Fatalf("root's store could not pull busybox (every TestVMAsRoot* test fails with this): %v", rootStorePull.err)
 	}
+	t.Cleanup(func() { hostCgroupIsV2(t, "after "+t.Name()) })
 	return rootStorePull.env
+}
+
+// hostCgroupIsV2 fails the test when the guest's /sys/fs/cgroup is no
+// longer its cgroup2 mount (a mount of a container's reached the host),
+// naming what the mount table has there.
+func hostCgroupIsV2(t *testing.T, when string) {
+	t.Helper()
+	var st syscall.Statfs_t
+	err := syscall.Statfs("/sys/fs/cgroup", &st)
+	if err == nil && st.Type == 0x63677270 { // CGROUP2_SUPER_MAGIC
+		return
+	}
+	mounts, _ := os.ReadFile("/proc/self/mountinfo")
+	var near []string
+	for _, l := range lines(string(mounts)) {
+		if strings.Contains(l, " /sys") {
+			near = append(near, l)
+		}
+	}
+	t.Errorf("%s: /sys/fs/cgroup is no longer cgroup2 (statfs: %v, type %#x); the mounts at /sys...:\n%s", when, err, st.Type, strings.Join(near, "\n"))
 }
 
 // rootCgroupOf is the directory of root's container id's cgroup.
