@@ -79,20 +79,47 @@ type Host struct {
 	// explicit --cgroup-manager cgroupfs (a systemd too old to mark
 	// delegated units).
 	Writable bool
-	// Bus is the user's D-Bus address, "" when none is reachable.
+	// Bus is the user's D-Bus address, "" when none is reachable; for
+	// root (RootWritable), the system manager's socket.
 	Bus string
 	// SlurmJob is the id of the Slurm job whose cgroup (Slurm's
 	// cgroup/v2) urun runs in, "" outside one.
 	SlurmJob string
+	// AsRoot: urun runs as root (euid 0), on any mode.
+	AsRoot bool
+	// RootWritable: urun may make cgroups right below the root of the
+	// hierarchy (Unified only): root, with /sys/fs/cgroup mounted
+	// read-write, not root of a user namespace.
+	RootWritable bool
+}
+
+// rootManaged: urun makes containers' cgroups itself below the root of
+// the hierarchy, in RootParent, as Docker's and podman's cgroupfs drivers
+// do for root; a cgroup delegated to urun (a unit with Delegate=yes, a
+// Slurm job) still comes first, so that its containers stay in it, unless
+// that is the root itself (a cgroup namespace's, in a container), and so
+// does a Slurm job's cgroup, which its containers must not leave.
+func (h Host) rootManaged() bool {
+	return h.writesAll() && !(h.Delegated && h.OwnDir != Root) && h.SlurmJob == ""
+}
+
+// writesAll: urun may make and write cgroups anywhere in the hierarchy.
+func (h Host) writesAll() bool {
+	return h.Mode == Unified && h.AsRoot && h.RootWritable
 }
 
 // DetectHost looks at the host. It costs a few system calls, no D-Bus.
 func DetectHost() (Host, error) {
 	mode, err := DetectMode()
 	if err != nil || mode != Unified {
-		return Host{Mode: mode}, err
+		return Host{Mode: mode, AsRoot: os.Geteuid() == 0}, err
 	}
-	h := Host{Mode: mode, Bus: userBus()}
+	h := Host{Mode: mode, Bus: userBus(), AsRoot: os.Geteuid() == 0}
+	h.RootWritable = h.AsRoot && writable(Root)
+	if h.RootWritable {
+		// Root's containers' scopes come from the system's manager.
+		h.Bus = systemBus()
+	}
 	own, err := OwnCgroup()
 	if err != nil {
 		return h, err
@@ -253,6 +280,9 @@ func Choose(r Request, h Host) (string, error) {
 		}
 		return ManagerNone, nil
 	}
+	if h.rootManaged() || h.writesAll() && r.Manager == ManagerSystemd {
+		return chooseAsRoot(r, h)
+	}
 	switch r.Manager {
 	case ManagerCgroupfs:
 		if !h.Writable {
@@ -297,7 +327,7 @@ func New(name string, h Host) Manager {
 	case ManagerSystemd:
 		return &systemdManager{bus: h.Bus}
 	case ManagerCgroupfs:
-		return &cgroupfsManager{dir: h.OwnDir}
+		return newCgroupfs(h)
 	case ManagerCgroupfsV1:
 		return cgroupfsV1Manager{}
 	}
@@ -333,4 +363,36 @@ func (c *Cgroup) Close() (oomKills uint64, err error) {
 		}
 	}
 	return oomKills, err
+}
+
+// RemoveLeft removes the cgroup (path, as the container's record keeps
+// it) that a urun killed outright left behind: the container's processes
+// ended with their monitor, and nothing else removes a cgroup urun made
+// itself. The caller holds the container's lock, so that nothing runs it;
+// a cgroup already gone is no error.
+func RemoveLeft(path string) error {
+	if path == "" {
+		return nil
+	}
+	return removeCgroup(filepath.Join(Root, path))
+}
+
+// DefaultPlace says where a container's cgroup goes by default on a
+// cgroup v2 host (for `urun info`): the manager Choose picks without
+// flags, and where it makes the cgroup or why there is none.
+func DefaultPlace(h Host) (manager, where string) {
+	name, err := Choose(Request{}, h)
+	switch {
+	case err != nil:
+		return ManagerNone, err.Error()
+	case name == ManagerCgroupfs && h.rootManaged():
+		return name, "urun run by root makes each container's cgroup itself, under " + filepath.Join(Root, RootParent)
+	case name == ManagerCgroupfs:
+		return name, "each container's cgroup is made in urun's delegated cgroup " + h.OwnDir
+	case name == ManagerSystemd:
+		return name, "each container gets a delegated scope from your systemd user manager"
+	case h.SlurmJob != "":
+		return name, "containers stay in Slurm job " + h.SlurmJob + "'s cgroup, under its limits"
+	}
+	return name, NoCgroupReason(Request{}, h, name) + ": containers get no cgroup of their own, and limit flags are refused"
 }

@@ -51,6 +51,10 @@ func parentDir(h Host, parent string, explicit bool) (string, error) {
 	if filepath.IsAbs(parent) {
 		dir = filepath.Join(Root, parent)
 	}
+	if h.writesAll() {
+		// Root may write the whole hierarchy.
+		return dir, nil
+	}
 	existing := dir
 	for existing != Root {
 		if _, err := os.Stat(existing); err == nil {
@@ -73,11 +77,17 @@ func chooseForParent(r Request, h Host) (string, error) {
 		return "", fmt.Errorf("--cgroup-parent %s: it places the container's own cgroup, and --cgroups=disabled / --cgroup-manager none give it none: drop one of them", r.Parent)
 	}
 	if h.Mode != Unified {
+		if root, _ := rootV1(); root {
+			return "", fmt.Errorf("--cgroup-parent %s: this host has %s, where urun makes root's containers' cgroups only as urun/urun-ID in each v1 hierarchy (/sys/fs/cgroup/CONTROLLER/urun): run without --cgroup-parent", r.Parent, h.Mode)
+		}
 		return "", errNeedV2(h, "--cgroup-parent "+r.Parent, "urun makes no cgroups here, run without it")
 	}
 	if IsSlice(r.Parent) {
 		if r.Manager == ManagerCgroupfs {
 			return "", fmt.Errorf("--cgroup-parent %s is a systemd slice, which only the systemd manager makes: drop --cgroup-manager cgroupfs, or give a cgroup path", r.Parent)
+		}
+		if h.Bus == "" && h.writesAll() {
+			return "", fmt.Errorf("--cgroup-parent %s: a slice is made by the system's systemd manager, which is not reachable (systemd is not this host's init): give a cgroup path instead, such as /%s (from the root of the hierarchy, %s)", r.Parent, strings.TrimSuffix(r.Parent, ".slice"), Root)
 		}
 		if h.Bus == "" {
 			return "", fmt.Errorf("--cgroup-parent %s: a slice is made by your systemd user manager, and none is reachable over D-Bus ($XDG_RUNTIME_DIR/bus is missing and DBUS_SESSION_BUS_ADDRESS is unset): log in so that systemd --user runs, or give a cgroup path in a delegated cgroup", r.Parent)
@@ -103,26 +113,32 @@ func NewIn(name string, h Host, parent string) Manager {
 	case name == ManagerCgroupfs:
 		// Choose checked it.
 		dir, _ := parentDir(h, parent, true)
-		return &cgroupfsManager{dir: dir, makeDir: true}
+		m := &cgroupfsManager{dir: dir, makeDir: true}
+		if h.writesAll() {
+			m.top = Root
+		}
+		return m
 	}
 	return New(name, h)
 }
 
 // makeParents makes dir and the cgroups above it that are missing, each
 // with the controllers of files and the accounting ones enabled for its
-// children.
-func makeParents(dir string, files map[string]string) error {
-	var missing []string
+// children. With top ("" for none: the nearest existing cgroup), the
+// cgroups that exist from top down to dir get them too, as root may
+// enable them anywhere.
+func makeParents(dir, top string, files map[string]string) error {
+	var below []string
 	existing := dir
-	for {
-		if _, err := os.Stat(existing); err == nil {
+	for existing != top && existing != Root && existing != filepath.Dir(existing) {
+		if _, err := os.Stat(existing); err == nil && top == "" {
 			break
 		}
-		missing = append(missing, filepath.Base(existing))
+		below = append(below, filepath.Base(existing))
 		existing = filepath.Dir(existing)
 	}
 	cur := existing
-	for i := len(missing) - 1; i >= 0; i-- {
+	for i := len(below) - 1; i >= 0; i-- {
 		enable, err := checkControllers(cur, controllersFor(files))
 		if err != nil {
 			return err
@@ -130,9 +146,9 @@ func makeParents(dir string, files map[string]string) error {
 		if err := enableControllers(cur, leafName, enable); err != nil {
 			return err
 		}
-		cur = filepath.Join(cur, missing[i])
+		cur = filepath.Join(cur, below[i])
 		if err := os.Mkdir(cur, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("create the --cgroup-parent cgroup %s: %w", cur, err)
+			return fmt.Errorf("create the cgroup %s: %w", cur, err)
 		}
 	}
 	return nil

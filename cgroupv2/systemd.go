@@ -35,12 +35,48 @@ type systemdManager struct {
 	slice string
 }
 
-// sliceName is the slice the containers' scopes go in.
+// sliceName is the slice the containers' scopes go in: user.slice of the
+// user's manager, machine.slice of the system's (where podman and
+// systemd-nspawn put root's containers).
 func (m *systemdManager) sliceName() string {
-	if m.slice == "" {
-		return "user.slice"
+	switch {
+	case m.slice != "":
+		return m.slice
+	case m.bus == systemPrivate:
+		return "machine.slice"
 	}
-	return m.slice
+	return "user.slice"
+}
+
+// systemPrivate is the system manager's own socket, which systemctl
+// uses as root: systemd listens there itself, so it needs no D-Bus daemon
+// and takes no Hello.
+const systemPrivate = "unix:path=/run/systemd/private"
+
+// systemBus is the address root reaches the system's systemd manager at,
+// "" where systemd is not the host's init.
+func systemBus() string {
+	if st, err := os.Stat(strings.TrimPrefix(systemPrivate, "unix:path=")); err != nil || st.Mode().Type() != os.ModeSocket {
+		return ""
+	}
+	return systemPrivate
+}
+
+// managerName names the manager at bus in messages.
+func managerName(bus string) string {
+	if bus == systemPrivate {
+		return "the system's systemd manager"
+	}
+	return "your systemd user manager"
+}
+
+// journalFlags select the manager's journal for journalctl: the user's,
+// but for root.
+func journalFlags() string {
+	if os.Geteuid() == 0 {
+		return ""
+	}
+	return "--user "
 }
 
 func connect(ctx context.Context, bus string) (*sd.Conn, error) {
@@ -54,14 +90,16 @@ func connect(ctx context.Context, bus string) (*sd.Conn, error) {
 			c.Close()
 			return nil, err
 		}
-		if err := c.Hello(); err != nil {
-			c.Close()
-			return nil, err
+		if bus != systemPrivate {
+			if err := c.Hello(); err != nil {
+				c.Close()
+				return nil, err
+			}
 		}
 		return c, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("connect to your systemd user manager at %s: %w", bus, err)
+		return nil, fmt.Errorf("connect to %s at %s: %w", managerName(bus), bus, err)
 	}
 	return conn, nil
 }
@@ -132,7 +170,7 @@ func startScope(ctx context.Context, conn *sd.Conn, unit string, props []sd.Prop
 			select {
 			case result := <-done:
 				if result != "done" {
-					return fmt.Errorf("create the systemd scope %s: the job ended %q (see 'journalctl --user -u %s')", unit, result, unit)
+					return fmt.Errorf("create the systemd scope %s: the job ended %q (see 'journalctl %s-u %s')", unit, result, journalFlags(), unit)
 				}
 				return nil
 			case <-ctx.Done():

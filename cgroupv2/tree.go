@@ -117,8 +117,13 @@ func enableControllers(dir, leaf string, need []string) error {
 	return nil
 }
 
-// evacuate moves every process of dir itself into dir/leaf.
+// evacuate moves every process of dir itself into dir/leaf; none at the
+// root of the hierarchy, which may hold processes beside enabled
+// controllers (and kernel threads, which cannot move).
 func evacuate(dir, leaf string) error {
+	if hierarchyRoot(dir) {
+		return nil
+	}
 	procs, err := readList(filepath.Join(dir, "cgroup.procs"))
 	if err != nil {
 		return fmt.Errorf("read the processes of %s: %w", dir, err)
@@ -228,4 +233,12 @@ func OOMKills(dir string) (uint64, error) {
 		}
 	}
 	return 0, nil
+}
+
+// hierarchyRoot: dir is the root cgroup of the hierarchy, the only one
+// without a cgroup.type; a cgroup namespace's root, as a container sees
+// its /sys/fs/cgroup, has one and follows the rules of any other.
+func hierarchyRoot(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "cgroup.type"))
+	return errors.Is(err, os.ErrNotExist) && dir == Root
 }

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/urun/urun/cgroupv2"
 	"github.com/urun/urun/config"
 )
 
@@ -95,6 +96,8 @@ func reapAbandoned(cfg *config.Config, names []string) {
 			continue
 		}
 		if err == nil {
+			// Its cgroup, when urun made it itself (cgroupfs).
+			cgroupv2.RemoveLeft(st.Cgroup)
 			// The commit point: from here on it is no container.
 			if os.Remove(filepath.Join(dir, stateFile)) != nil {
 				lock.Close()

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/urun/urun/cgroupv2"
 	"github.com/urun/urun/config"
 	"github.com/urun/urun/idmap"
 	"github.com/urun/urun/lockwait"
@@ -86,6 +87,11 @@ func Remove(cfg *config.Config, c Container, ref string, force bool) error {
 	layer := LayerDir(cfg, c.State)
 	if err := CheckRunStateKept(cfg, c.State, ref); err != nil {
 		return err
+	}
+	// A urun killed outright (its record still names the cgroup) left
+	// the container's cgroup behind.
+	if err := cgroupv2.RemoveLeft(c.Cgroup); err != nil {
+		return fmt.Errorf("remove container %s: %w", ref, err)
 	}
 	if err := dropRecords(cfg, c, layer); err != nil {
 		return fmt.Errorf("remove container %s: %w", ref, err)

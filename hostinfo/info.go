@@ -225,11 +225,17 @@ func osName() string {
 	return runtime.GOOS
 }
 
-// cgroups describes the host's cgroup hierarchy; urun sets no limits yet.
+// cgroups describes the host's cgroup hierarchy and where containers'
+// cgroups go on it.
 func cgroups() Cgroups {
 	var st unix.Statfs_t
 	if unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
-		return Cgroups{Version: "v2", Manager: "none", Note: "resource limits are not implemented yet"}
+		h, err := cgroupv2.DetectHost()
+		if err != nil {
+			return Cgroups{Version: "v2", Manager: "none", Note: err.Error()}
+		}
+		manager, where := cgroupv2.DefaultPlace(h)
+		return Cgroups{Version: "v2", Manager: manager, Note: where}
 	}
 	version := "v1"
 	if unix.Statfs("/sys/fs/cgroup/unified", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {

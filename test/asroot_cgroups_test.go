@@ -163,11 +163,14 @@ func TestAsRootStatsAndPauseOnV1(t *testing.T) {
 	e.urun(t, "exec", id, "true").ok(t)
 }
 
-func TestAsRootOnV1RefusesTheSystemdManager(t *testing.T) {
+func TestAsRootOnV1RefusesTheSystemdManagerAndACgroupParent(t *testing.T) {
 	e := rootOnV1(t)
 	res := e.urun(t, "run", "--rm", "--cgroup-manager", "systemd", busyboxRef, "true")
 	res.exits(t, 125)
 	assert.Contains(t, res.stderr, "--cgroup-manager systemd: this host has")
+	res = e.urun(t, "run", "--rm", "--cgroup-parent", "/jobs", busyboxRef, "true")
+	res.exits(t, 125)
+	assert.Contains(t, res.stderr, "run without --cgroup-parent")
 	out := e.urun(t, "info").ok(t)
 	assert.Contains(t, out, "Cgroup Driver: cgroupfs", "urun info says root gets cgroup v1 limits")
 	assert.Contains(t, out, "/sys/fs/cgroup/CONTROLLER/urun/urun-ID")

@@ -43,17 +43,23 @@ func TestVMMemoryLimitKillsAndInspectSaysOOMKilled(t *testing.T) {
 
 func TestVMPidsLimitContainsAForkBomb(t *testing.T) {
 	inVM(t)
-	e := sharedStore(t)
+	assert.LessOrEqual(t, pidsAfterForkBomb(t, sharedStore(t), 20), 20, "pids.current never passes pids.max")
+}
+
+// pidsAfterForkBomb runs a container with --pids-limit limit that forks
+// 60 sleeps, and returns its pids.current after.
+func pidsAfterForkBomb(t *testing.T, e *env, limit int) int {
+	t.Helper()
 	// The count is read with the shell's own read: at the limit, a
 	// command substitution could not fork.
 	// The bomb runs in a subshell, which ends when a fork fails; the
 	// shell goes on.
 	script := `(for i in $(seq 60); do sleep 3 & done) 2>/dev/null; read c </sys/fs/cgroup/pids.current; echo "current $c"`
-	out := e.urun(t, "run", "--rm", "--pids-limit", "20", busyboxRef, "sh", "-c", script).ok(t)
+	out := e.urun(t, "run", "--rm", "--pids-limit", strconv.Itoa(limit), busyboxRef, "sh", "-c", script).ok(t)
 	require.Len(t, lines(out), 1, out)
 	n, err := strconv.Atoi(strings.TrimPrefix(lines(out)[0], "current "))
 	require.NoError(t, err, out)
-	assert.LessOrEqual(t, n, 20, "pids.current never passes pids.max")
+	return n
 }
 
 func TestVMCpusHalfGivesAboutHalfACPU(t *testing.T) {

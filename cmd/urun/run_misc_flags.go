@@ -49,7 +49,7 @@ func addMiscRunFlags(fl *pflag.FlagSet, f *miscRunFlags) {
 	fl.StringVar(&f.cidfile, "cidfile", "", "write the container's id to this file, which must not exist")
 	fl.BoolVar(&f.oomKillDisable, "oom-kill-disable", false, "accepted as Docker does on cgroup v2, which has no such setting: ignored with a warning")
 	fl.Int64Var(&f.memorySwappiness, "memory-swappiness", -1, "0 to 100; accepted as Docker does on cgroup v2, which has no such setting: ignored with a warning")
-	fl.StringVar(&f.cgroupParent, "cgroup-parent", "", "where the container's cgroup is made: a systemd slice (NAME.slice, made by your systemd user manager) or a cgroup path under a cgroup delegated to you (relative: under urun's own)")
+	fl.StringVar(&f.cgroupParent, "cgroup-parent", "", "where the container's cgroup is made: a systemd slice (NAME.slice, made by your systemd user manager; root's by the system's) or a cgroup path under a cgroup delegated to you (relative: under urun's own; for root, anywhere)")
 	// The same value under both names, so that both may be given.
 	if opt := fl.Lookup("dns-option"); opt != nil {
 		fl.Var(opt.Value, "dns-opt", "same as --dns-option")

@@ -6,7 +6,7 @@
 # (hack/vm/image.sh, in $URUN_VM_CACHE or /var/cache/urun-vm), shares
 # BIN_DIR's urun, urun-image, urun-init and urun-netholder and the suite binary with the guest over
 # 9p, boots it with qemu (TCG) and runs the tests there as uruntest with
-# its user manager's bus, after starting a single-node Slurm in the guest
+# its user manager's bus (and the TestVMAsRoot* ones as root), after starting a single-node Slurm in the guest
 # (hack/slurm/setup.sh, with cgroup/v2 limits). The guest's console and
 # the tests' output are printed; the exit status is the tests'. Run as root.
 set -euo pipefail
@@ -41,7 +41,20 @@ install -m 0755 "$suite" "$share/integration.test"
 # The guest's single-node Slurm (test/vm_slurm_test.go) is set up at boot:
 # its node is the guest's CPUs and memory.
 install -m 0755 hack/slurm/setup.sh "$share/slurm-setup.sh"
-printf '%q ' "${flags[@]}" >"$share/flags"
+# The suite runs twice on the first boot: as uruntest, and as root for
+# the TestVMAsRoot* tests (root's own cgroups), when the flags' -test.run
+# may select some; each pass skips the other's tests.
+run_pattern='^TestVM'
+for ((i = 0; i < ${#flags[@]}; i++)); do
+	case ${flags[i]} in
+	-test.run | --test.run) run_pattern=${flags[i + 1]:-} ;;
+	-test.run=* | --test.run=*) run_pattern=${flags[i]#*=} ;;
+	esac
+done
+printf '%q ' "${flags[@]}" -test.skip '^TestVMAsRoot' >"$share/flags"
+if [ "$run_pattern" = '^TestVM' ] || [[ $run_pattern == *AsRoot* ]]; then
+	printf '%q ' "${flags[@]}" -test.skip '^TestVM([^A]|A[^s]|As[^R])' >"$share/root-flags"
+fi
 cat >"$share/run-in-vm.sh" <<'GUEST'
 #!/bin/sh
 # Runs in the guest as root (urun-tests.service), after user@1001.service,
@@ -91,6 +104,16 @@ runuser -u uruntest -- env -i HOME=/home/uruntest USER=uruntest LOGNAME=uruntest
 	URUN_BIN_DIR="$work/bin" URUN_VM=1 URUN_VM_BOOT="$boot" URUN_VM_REBOOT_REQUESTS="$requests" \
 	"$work/integration.test" -test.v -test.count=1 -test.timeout=25m "$@" >"$log" 2>&1
 rc=$?
+if [ "$boot" = 1 ] && [ -f "$share/root-flags" ]; then
+	echo "== guest: the suite as root (TestVMAsRoot*)"
+	eval "set -- $(cat "$share/root-flags")"
+	env -i HOME=/root USER=root LOGNAME=root \
+		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		URUN_BIN_DIR="$work/bin" URUN_VM=1 URUN_VM_BOOT="$boot" \
+		"$work/integration.test" -test.v -test.count=1 -test.timeout=25m "$@" >"$share/suite-root.log" 2>&1
+	root_rc=$?
+	[ "$rc" != 0 ] || rc=$root_rc
+fi
 # Slurm's daemons' logs, for a TestVMSlurm* test that failed.
 [ ! -d /var/log/slurm ] || cp /var/log/slurm/*.log "$share/" 2>/dev/null
 if [ "$boot" = 1 ] && [ -s "$requests" ]; then
@@ -113,6 +136,10 @@ if [ -f "$share/slurm-setup.log" ]; then
 fi
 echo "==> VM: the suite's output"
 cat "$share/suite.log" 2>/dev/null || echo "(none)"
+if [ -f "$share/root-flags" ]; then
+	echo "==> VM: the suite's output as root (TestVMAsRoot*)"
+	cat "$share/suite-root.log" 2>/dev/null || echo "(none)"
+fi
 if [ "$rc" != 0 ] && [ -f "$share/slurmd.log" ]; then
 	echo "==> VM: the end of the guest's Slurm logs"
 	tail -n 40 "$share/slurmctld.log" "$share/slurmd.log"
