@@ -51,7 +51,7 @@ func (b *builder) lowerDirs(top, scratch string) ([]string, error) {
 // image of a shared store of root's gets fuse-overlayfs showing its files
 // as root's, so that RUN may change them.
 func (b *builder) rootfsFor(lower []string) (local.RootfsChoice, error) {
-	choice, err := local.RootfsForLayers(lower, b.cfg.GraphRoot, b.cfg.RootfsDriver)
+	choice, err := local.RootfsForLayers(lower, b.cfg.AdditionalImageStores, b.cfg.GraphRoot, b.cfg.RootfsDriver)
 	if err == nil && choice.Notice != "" && !b.rootfsNoticeSaid {
 		b.rootfsNoticeSaid = true
 		fmt.Fprintln(b.o.Err, "urun:", choice.Notice)

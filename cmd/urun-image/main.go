@@ -27,7 +27,6 @@ import (
 	"github.com/urun/urun/containers"
 	"github.com/urun/urun/exitcode"
 	"github.com/urun/urun/idmap"
-	"github.com/urun/urun/image/local"
 	"github.com/urun/urun/image/request"
 	"github.com/urun/urun/nospace"
 	"github.com/urun/urun/stage"
@@ -169,9 +168,6 @@ func dispatch(args []string) error {
 	}
 	logrus.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true})
 	logrus.SetLevel(logrus.WarnLevel)
-	// A build FROM an image of a shared store mounts its layers as a
-	// container of it would (local.RootfsFor).
-	local.UseSharedStores(cfg.AdditionalImageStores)
 	return work(cfg)
 }
 

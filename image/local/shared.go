@@ -203,13 +203,21 @@ func RootfsFor(img *Image, graphRoot, configured string) (RootfsChoice, error) {
 }
 
 // RootfsForLayers is RootfsFor for a build stage's layers (lower, top
-// first), which have no image record: the store of the base layer decides.
-func RootfsForLayers(lower []string, graphRoot, configured string) (RootfsChoice, error) {
+// first), which have no image record: the store among stores (the shared
+// ones) that holds the base layer decides.
+func RootfsForLayers(lower, stores []string, graphRoot, configured string) (RootfsChoice, error) {
 	img := &Image{}
 	if len(lower) > 0 {
-		img.Layers = []Layer{{Dir: lower[len(lower)-1]}}
+		base := lower[len(lower)-1]
+		img.Layers = []Layer{{Dir: base}}
+		for _, store := range stores {
+			if strings.HasPrefix(base, store+"/") {
+				img.Store = store
+				break
+			}
+		}
 	}
-	return RootfsFor(img.onSharedLayers(), graphRoot, configured)
+	return RootfsFor(img, graphRoot, configured)
 }
 
 // FindInStores is Find in the given read-only stores alone: the image
