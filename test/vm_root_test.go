@@ -90,13 +90,6 @@ func rootCgroupOf(id string) string {
 	return filepath.Join(rootCgroupParent, "urun-"+id)
 }
 
-func readTrimmed(t *testing.T, path string) string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	return strings.TrimSpace(string(data))
-}
-
 func TestVMAsRootLimitsAreInTheContainersCgroupUnderUrun(t *testing.T) {
 	e := rootStore(t)
 	id := strings.TrimSpace(e.urun(t, "run", "-d", "-m", "64m", "--cpus", "0.5", "--pids-limit", "50", busyboxRef, "sleep", "600").ok(t))
