@@ -47,6 +47,12 @@ func pastaArgs(user []string, pid int, ports []PortMapping, pidFile string) []st
 		}
 		return false
 	}
+	if os.Geteuid() == 0 && !has("--runas") {
+		// pasta started by root changes to nobody, who may not open the
+		// container's namespaces (root's, in its identity-mapped user
+		// namespace): it stays root, in the sandbox it makes anyway.
+		args = append(args, "--runas", "0:0")
+	}
 	var tcp, udp []string
 	for _, p := range ports {
 		spec := strconv.Itoa(p.HostPort) + ":" + strconv.Itoa(p.ContainerPort)

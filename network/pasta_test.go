@@ -13,7 +13,11 @@ import (
 
 func TestPastaFlags(t *testing.T) {
 	const ns = "--userns /proc/4242/ns/user --netns /proc/4242/ns/net"
-	const fixed = "--config-net --foreground --quiet --pid /s/pasta.pid"
+	fixed := "--config-net --foreground --quiet --pid /s/pasta.pid"
+	if os.Geteuid() == 0 {
+		// root's pasta stays root (pastaArgs)
+		fixed += " --runas 0:0"
+	}
 	tests := []struct {
 		name  string
 		mode  string

@@ -48,6 +48,11 @@ func RunPortChild() int {
 	// one): it ends with the waiter, which kills it once the container
 	// ended.
 	signal.Ignore(unix.SIGINT, unix.SIGQUIT, unix.SIGHUP, unix.SIGTERM)
+	// The driver's socket, which urun on the host connects to, is made by
+	// root of the container's namespace: under keep-id another host id
+	// than the user's, who may then connect only if others may write it.
+	// Its run-state directory, the user's own, keeps everyone else out.
+	unix.Umask(0)
 	quit := make(chan struct{})
 	if err := builtin.NewChildDriver(os.Stderr).RunChildDriver(o, quit, ""); err != nil {
 		fmt.Fprintf(os.Stderr, "urun: port child: %s\n", strings.TrimSpace(err.Error()))

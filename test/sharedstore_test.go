@@ -281,7 +281,7 @@ func TestAnImageOfRootsSharedStoreIsWritableInTheContainer(t *testing.T) {
 	// A build's RUN and a commit mount it as a container does.
 	t.Run("build FROM it changes its files, and commit keeps a container's changes", func(t *testing.T) {
 		dir := writeContext(t, map[string]string{"Dockerfile": "FROM " + rootsStoreImage + "\n" +
-			"RUN echo built >> /etc/profile && mkdir /srv/app && echo ok > /srv/app/state\n" +
+			"RUN echo built >> /etc/profile && mkdir -p /srv/app && echo ok > /srv/app/state\n" +
 			"CMD tail -n 1 /etc/profile; cat /srv/app/state\n"})
 		u.build(t, "-q", "-t", "localhost/on-roots", dir).ok(t)
 		assert.Equal(t, "built\nok\n", u.urun(t, "run", "--rm", "--network", "none", "localhost/on-roots").ok(t))
