@@ -374,6 +374,16 @@ func RemoveLeft(path string) error {
 	if path == "" {
 		return nil
 	}
+	// Root's container on a v1 host has a directory in each hierarchy.
+	if dirs := v1JoinDirs(Dir(path)); dirs != nil {
+		var first error
+		for _, d := range dirs {
+			if err := removeCgroup(d); err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	}
 	return removeCgroup(filepath.Join(Root, path))
 }
 
