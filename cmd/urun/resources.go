@@ -20,7 +20,7 @@ func addResourceFlags(fl *pflag.FlagSet, f *resourceFlags) {
 	fl.StringArrayVar(&l.DeviceWriteBps, "device-write-bps", nil, "write rate limit of a device: DEVICE:RATE (io.max)")
 	fl.StringArrayVar(&l.DeviceReadIOps, "device-read-iops", nil, "read operations per second of a device: DEVICE:N (io.max)")
 	fl.StringArrayVar(&l.DeviceWriteIOps, "device-write-iops", nil, "write operations per second of a device: DEVICE:N (io.max)")
-	fl.StringVar(&f.cgroupManager, "cgroup-manager", "", "how the container gets its cgroup: systemd (a scope from your systemd user manager; for root, from the system's, in machine.slice), cgroupfs (a child of urun's delegated cgroup; for root, of /sys/fs/cgroup/urun) or none (default: cgroupfs in a delegated cgroup, else for root cgroupfs, else systemd when reachable; limits need cgroup v2)")
+	fl.StringVar(&f.cgroupManager, "cgroup-manager", "", "how the container gets its cgroup: systemd (a scope from your systemd user manager; for root, from the system's, in machine.slice), cgroupfs (a child of urun's delegated cgroup; for root, of /sys/fs/cgroup/urun, or on a cgroup v1 host urun/ID in each v1 hierarchy) or none (default: cgroupfs in a delegated cgroup, else for root cgroupfs, else systemd when reachable; a user's limits need cgroup v2)")
 	fl.StringVar(&f.cgroups, "cgroups", "enabled", "enabled, or disabled: no cgroup of the container's own")
 	fl.StringVar(&f.cgroupNS, "cgroupns", "private", "private: a cgroup namespace of its own, its own cgroup at /sys/fs/cgroup; host: the host's, and the host's hierarchy bound read-only (with a cgroup of its own only)")
 }
